@@ -1,0 +1,52 @@
+# outcomes: the two commands a newcomer types are `make report` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+QUARTER ?= 2024Q1
+REFERENCE := data/reference
+STAMP  := $(VENV)/.installed
+
+.PHONY: report test test-all lab install lock reference validate benchmarks clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=/path/to/python3.11" >&2; exit 2; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "uv==0.13.9"
+	VIRTUAL_ENV=$(VENV) $(BIN)/uv pip sync --quiet requirements.lock
+	VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name outcomes --display-name "Python (outcomes)" >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## the reference extract (synthetic, deterministic) is built once and kept under data/ (git-ignored)
+$(REFERENCE)/truth.json: | $(STAMP)
+	$(BIN)/outcomes reference --out $(REFERENCE)
+
+reference: $(REFERENCE)/truth.json
+
+validate: $(STAMP) $(REFERENCE)/truth.json
+	$(BIN)/outcomes validate $(REFERENCE)
+
+report: $(STAMP) $(REFERENCE)/truth.json
+	$(BIN)/outcomes report --quarter $(QUARTER) --extract $(REFERENCE)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m ""
+
+lab: $(STAMP) $(REFERENCE)/truth.json
+	$(BIN)/jupyter lab notebooks/
+
+benchmarks: $(STAMP)
+	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## regenerate the lock file from pyproject.toml (needs network access to PyPI)
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra engines --extra lab --extra dev --python-version 3.11 \
+	  -o requirements.lock --no-header --custom-compile-command "make lock"
+
+clean:
+	rm -rf $(VENV) data/reference

@@ -1,0 +1,7 @@
+"""outcomes: outcomes research for NHS mental health provider collaboratives.
+
+Layers (data flows one way): extract -> validate -> cohort -> measures -> model ->
+figure/table -> disclosure control -> report. A lower layer never imports a higher one.
+"""
+
+__version__ = "0.1.0"
