@@ -1,0 +1,67 @@
+"""The `outcomes` command line: one subcommand per module in `outcomes.commands`.
+
+Each command module defines `HELP` (one line), `add_arguments(parser)` and `run(args) -> int`.
+Errors a user can fix (bad extract, bad parameters) are raised as `UserError` (or a subclass,
+such as `ExtractError`) and printed without a traceback, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from outcomes.errors import UserError
+
+#: subcommand name -> module under outcomes.commands (imported only when that command runs)
+COMMANDS = {
+    "validate": "validate",
+    "reference": "reference",
+    "measure": "measure",
+    "report": "report",
+    "load-warehouse": "load_warehouse",
+}
+
+#: exit code for input the user must fix (invalid extract, bad parameters)
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand that is installed."""
+    parser = argparse.ArgumentParser(prog="outcomes", description=__doc__.splitlines()[0])
+    from outcomes import __version__
+
+    parser.add_argument("--version", action="version", version=f"outcomes {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"outcomes.commands.{module_name}")
+        except ModuleNotFoundError as missing:
+            if missing.name == f"outcomes.commands.{module_name}":
+                continue  # command not built yet
+            raise
+        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `outcomes` console script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return int(args.run(args) or 0)
+    except UserError as error:
+        print(f"outcomes {args.command}: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the `outcomes` CLI, one module each (see `outcomes.cli`)."""

@@ -1,0 +1,34 @@
+"""`outcomes validate DIR`: check an extract against the data dictionary."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "check an extract against the data dictionary; print a data-quality table (exit 2 on errors)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("extract", help="extract folder (one parquet/CSV file per table) or database URL")
+    parser.add_argument("--end-date", help="last day the extract covers (default: extract.yaml, else today)")
+    parser.add_argument("--schema", help="database schema holding the tables (database URLs only)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from outcomes.extract import open_extract
+
+    extract = open_extract(args.extract, end_date=args.end_date, schema=args.schema)
+    counts = {name: int(table.count().to_pandas()) for name, table in extract.tables.items()}
+    print(f"{extract.source}: valid against the data dictionary (extract end {extract.end_date.isoformat()})")
+    print()
+    width = max(map(len, counts))
+    print(f"{'table':<{width}}  {'rows':>12}")
+    for name, rows in counts.items():
+        print(f"{name:<{width}}  {rows:>12,}")
+    print()
+    quality = extract.quality
+    if quality.empty:
+        print("data quality: no warnings")
+    else:
+        print("data quality warnings (these do not stop a run):")
+        print(quality.to_string(index=False))
+    return 0

@@ -1,0 +1,242 @@
+"""The data contract: one YAML file per table under `data_dictionary/tables/`, code lists under
+`data_dictionary/codes/`.
+
+`load_dictionary()` reads them into `DataDictionary` (tables, fields, keys, code lists with their
+labels, groups and MHSDS v5 -> v6 maps). Nothing here touches data: `outcomes.validation` checks
+tables against the contract and `outcomes.extract` opens extracts.
+
+>>> contract = load_dictionary()
+>>> contract.tables["MHS502WardStay"].primary_key
+('UniqWardStayID',)
+>>> contract.codes["bed_type"].group("cyp_picu")
+('309',)
+>>> contract.codes["bed_type"].v5_to_v6["34"]
+'309'
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+#: the contract's field types and the Ibis types they open as
+FIELD_TYPES = {"string": "string", "date": "date", "integer": "int64", "float": "float64"}
+
+
+def dictionary_dir() -> Path:
+    """Folder holding the data dictionary (`$OUTCOMES_DICTIONARY`, else the repository's own)."""
+    override = os.environ.get("OUTCOMES_DICTIONARY")
+    return Path(override) if override else Path(__file__).resolve().parents[1] / "data_dictionary"
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """Allowed codes of a field, with labels, named groups and an optional MHSDS v5 -> v6 map."""
+
+    name: str
+    description: str
+    labels: dict[str, str]
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    v5_to_v6: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The current (v6) codes."""
+        return tuple(self.labels)
+
+    def group(self, name: str) -> tuple[str, ...]:
+        """The codes of a named group (e.g. `bed_type.group("cyp")`)."""
+        try:
+            return self.groups[name]
+        except KeyError:
+            raise KeyError(f"code list {self.name!r} has no group {name!r}; groups: {sorted(self.groups)}") from None
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a table in the contract."""
+
+    name: str
+    type: str
+    nullable: bool
+    description: str
+    codes: str | None = None
+    pattern: str | None = None
+    min: float | None = None
+    max: float | None = None
+    identifier: bool = False
+    not_after_extract_end: bool = False
+    quality_warning_codes: tuple[str, ...] = ()
+
+    @property
+    def ibis_type(self) -> str:
+        """The Ibis type this field opens as."""
+        return FIELD_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """Fields of one table that must match the key of another."""
+
+    fields: tuple[str, ...]
+    references: str
+    to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """An end date that, when present, must not be before its start date."""
+
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the contract."""
+
+    name: str
+    description: str
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    date_order: tuple[DateOrder, ...] = ()
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> Field:
+        """The field called `name`."""
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(f"{self.name} has no field {name!r}")
+
+    @property
+    def ibis_schema(self) -> dict[str, str]:
+        """Field name -> Ibis type, in contract order."""
+        return {f.name: f.ibis_type for f in self.fields}
+
+
+@dataclass(frozen=True)
+class DataDictionary:
+    """Every table and code list of the contract."""
+
+    tables: dict[str, Table]
+    codes: dict[str, CodeList]
+
+    def code_list(self, table: str, field_name: str) -> CodeList | None:
+        """The code list a field is checked against, or None."""
+        name = self.tables[table].field(field_name).codes
+        return self.codes[name] if name else None
+
+    @property
+    def identifier_fields(self) -> dict[str, tuple[str, ...]]:
+        """Table -> fields that hold person identifiers (never to be published)."""
+        return {t.name: tuple(f.name for f in t.fields if f.identifier) for t in self.tables.values()}
+
+
+def _read_yaml(path: Path) -> dict:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _code_list(raw: dict) -> CodeList:
+    return CodeList(
+        name=raw["name"],
+        description=" ".join(str(raw.get("description", "")).split()),
+        labels={str(code): str(label) for code, label in raw["codes"].items()},
+        groups={name: tuple(str(c) for c in codes) for name, codes in (raw.get("groups") or {}).items()},
+        v5_to_v6={str(k): str(v) for k, v in (raw.get("v5_to_v6") or {}).items()},
+    )
+
+
+#: keys a field may carry in a table's YAML (anything else is a typo, or a YAML flow-mapping comma)
+FIELD_KEYS = {f for f in Field.__dataclass_fields__}
+
+
+def _table(raw: dict) -> Table:
+    for f in raw["fields"]:
+        unknown = set(f) - FIELD_KEYS
+        if unknown:
+            raise ValueError(f"{raw['table']}.{f.get('name')}: unknown keys {sorted(unknown)} (quote text with commas)")
+    fields = tuple(
+        Field(
+            name=f["name"],
+            type=f["type"],
+            nullable=bool(f["nullable"]),
+            description=f.get("description", ""),
+            codes=f.get("codes"),
+            pattern=f.get("pattern"),
+            min=f.get("min"),
+            max=f.get("max"),
+            identifier=bool(f.get("identifier", False)),
+            not_after_extract_end=bool(f.get("not_after_extract_end", False)),
+            quality_warning_codes=tuple(str(c) for c in f.get("quality_warning_codes", ())),
+        )
+        for f in raw["fields"]
+    )
+    return Table(
+        name=raw["table"],
+        description=raw.get("description", ""),
+        fields=fields,
+        primary_key=tuple(raw["primary_key"]),
+        foreign_keys=tuple(
+            ForeignKey(tuple(fk["fields"]), fk["references"], tuple(fk["to"])) for fk in raw.get("foreign_keys", ())
+        ),
+        date_order=tuple(DateOrder(d["start"], d["end"]) for d in raw.get("date_order", ())),
+    )
+
+
+def _check_consistent(contract: DataDictionary) -> None:
+    """Fail early on a contract that refers to things it does not define."""
+    problems = []
+    for table in contract.tables.values():
+        names = set(table.field_names)
+        for f in table.fields:
+            if f.type not in FIELD_TYPES:
+                problems.append(f"{table.name}.{f.name}: unknown type {f.type!r}")
+            if f.codes and f.codes not in contract.codes:
+                problems.append(f"{table.name}.{f.name}: unknown code list {f.codes!r}")
+        for key in table.primary_key:
+            if key not in names:
+                problems.append(f"{table.name}: primary key field {key!r} is not a field")
+        for fk in table.foreign_keys:
+            target = contract.tables.get(fk.references)
+            if target is None or not set(fk.to) <= set(target.field_names):
+                problems.append(f"{table.name}: foreign key to unknown {fk.references}.{fk.to}")
+        for order in table.date_order:
+            if not {order.start, order.end} <= names:
+                problems.append(f"{table.name}: date order names unknown fields {order}")
+    if problems:
+        raise ValueError("data dictionary is inconsistent:\n  " + "\n  ".join(problems))
+
+
+@lru_cache(maxsize=4)
+def load_dictionary(folder: str | Path | None = None) -> DataDictionary:
+    """Read the data contract from `folder` (default: `dictionary_dir()`)."""
+    folder = Path(folder) if folder else dictionary_dir()
+    codes = {c.name: c for c in (_code_list(_read_yaml(p)) for p in sorted((folder / "codes").glob("*.yaml")))}
+    tables = {t.name: t for t in (_table(_read_yaml(p)) for p in sorted((folder / "tables").glob("*.yaml")))}
+    contract = DataDictionary(tables=tables, codes=codes)
+    _check_consistent(contract)
+    return contract
+
+
+#: the order tables are documented and checked in (parents before children)
+TABLE_ORDER = (
+    "MHS001MPI",
+    "MHS101Referral",
+    "MHS201CareContact",
+    "MHS202CareActivity",
+    "MHS501HospProvSpell",
+    "MHS502WardStay",
+    "ECDS",
+    "RiskEvents",
+    "population",
+)

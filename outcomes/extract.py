@@ -1,0 +1,282 @@
+"""Opening an extract as validated Ibis tables.
+
+An extract is a folder with one file per table of the contract, named after the table
+(`MHS502WardStay.parquet` or `MHS502WardStay.csv`), and optionally `extract.yaml` giving its
+`extract_end_date`. It is opened on an embedded DuckDB; a database connection (an Ibis backend or a
+URL such as `postgresql://user@host/db`) or a Spark session holding the same tables works too.
+Every table is typed and checked against the data dictionary before anything is computed:
+
+>>> from outcomes.extract import open_extract
+>>> extract = open_extract("data/reference")            # doctest: +SKIP
+>>> extract["MHS502WardStay"].count().to_pandas()        # doctest: +SKIP
+>>> extract.quality                                      # data-quality warnings, with counts  # doctest: +SKIP
+
+Bad input raises `ExtractError`, whose message names the table, the field, how many rows are wrong
+and up to five examples. MHSDS v5 codes in fields whose code list carries a `v5_to_v6` map are
+recoded to v6 on opening (their count is reported in `quality`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as idt
+import pandas as pd
+import yaml
+
+from outcomes.dictionary import TABLE_ORDER, DataDictionary, Field, load_dictionary
+from outcomes.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
+from outcomes.errors import UserError
+
+__all__ = ["Extract", "ExtractError", "open_extract", "METADATA_FILE"]
+
+#: optional file in an extract folder: extract_end_date, mhsds_version, source
+METADATA_FILE = "extract.yaml"
+#: file endings read, in order of preference
+SUFFIXES = (".parquet", ".csv", ".csv.gz")
+
+
+@dataclass
+class Extract:
+    """An opened, validated extract: Ibis tables on one backend, plus what is known about them."""
+
+    con: Any
+    tables: dict[str, ibis.Table]
+    end_date: dt.date
+    source: str
+    files: dict[str, Path] = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)
+    findings: FindingList = field(default_factory=FindingList)
+
+    def __getitem__(self, name: str) -> ibis.Table:
+        return self.tables[name]
+
+    @property
+    def quality(self) -> pd.DataFrame:
+        """Data-quality warnings (table, field, check, rows, severity): quirks that do not stop a run."""
+        return self.findings.as_frame()
+
+    def file_hashes(self) -> dict[str, str]:
+        """sha256 of every file the extract was read from (for a report's provenance)."""
+        return {path.name: _sha256(path) for path in self.files.values()}
+
+    def person_ids(self) -> list[str]:
+        """Every Person_ID in the master patient index (for the disclosure checker; never publish)."""
+        return self.tables["MHS001MPI"].Person_ID.to_pandas().tolist()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_metadata(folder: Path) -> dict:
+    """The folder's extract.yaml as a dict ({} if absent)."""
+    path = folder / METADATA_FILE
+    if not path.exists():
+        return {}
+    try:
+        metadata = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise UserError(f"{path}: not valid YAML ({error})") from None
+    if not isinstance(metadata, dict):
+        raise UserError(f"{path}: expected a mapping of settings")
+    return metadata
+
+
+def _end_date(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise UserError(f"{where}: extract_end_date {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _table_file(folder: Path, table: str) -> Path | None:
+    for suffix in SUFFIXES:
+        candidate = folder / f"{table}{suffix}"
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _read_folder(folder: Path, contract: DataDictionary, con, findings: FindingList):
+    """Register each table's file on DuckDB as a raw (untyped) Ibis table."""
+    raw, files = {}, {}
+    for name in contract.tables:
+        path = _table_file(folder, name)
+        if path is None:
+            findings.add(name, None, f"is missing: no {name}.parquet or {name}.csv in {folder}", 0)
+            continue
+        files[name] = path
+        if path.stat().st_size == 0:
+            findings.add(name, None, f"is an empty file ({path.name})", 0)
+            continue
+        try:
+            if path.suffix == ".parquet":
+                table = con.read_parquet(path, table_name=f"raw_{name}")
+            else:
+                table = con.read_csv(path, table_name=f"raw_{name}", all_varchar=True, header=True)
+        except Exception as error:  # noqa: BLE001 - any reader failure is the file's fault
+            findings.add(name, None, f"cannot be read ({path.name}: {str(error).splitlines()[0]})", 0)
+            continue
+        if table.count().to_pandas() == 0:
+            findings.add(name, None, f"has no rows ({path.name})", 0)
+            continue
+        raw[name] = table
+    return raw, files
+
+
+def _typed_column(table: ibis.Table, spec: Field, table_name: str, findings: FindingList):
+    """The column cast to its contract type, or None (with a finding) when it cannot be."""
+    column = table[spec.name]
+    have = column.type()
+    want = idt.dtype(spec.ibis_type)
+    if have == want or (have.is_string() and want.is_string()):
+        return column.cast(want)
+    if have.is_string():
+        text = column.strip()
+        parsed = text.nullif("").try_cast(want)
+        bad = text.notnull() & (text != "") & parsed.isnull()
+        n_bad = table.filter(bad).count().to_pandas()
+        if n_bad:
+            what = {"date": "unparseable date (expected YYYY-MM-DD)", "int64": "not a whole number"}
+            check = what.get(spec.ibis_type, f"not a {spec.type}")
+            findings.add(table_name, spec.name, check, n_bad, examples_of(table, bad, [spec.name]))
+            return None
+        return parsed
+    compatible = (
+        have.is_null()
+        or have.is_unknown()  # an all-empty column written without a type
+        or (want.is_date() and (have.is_timestamp() or have.is_date()))
+        or (want.is_integer() and have.is_integer())
+        or (want.is_floating() and have.is_numeric())
+        or (want.is_string() and have.is_integer() and not spec.codes)
+    )
+    if not compatible:
+        findings.add(table_name, spec.name, f"wrong type: expected {spec.type}, found {have}", table.count().to_pandas())
+        return None
+    return column.cast(want)
+
+
+def _recode_v5(column, codes):
+    """Map MHSDS v5 codes to v6 where the code list carries a map; returns (column, v5 codes)."""
+    old = [c for c in codes.v5_to_v6 if c not in codes.labels]
+    return column.substitute({c: codes.v5_to_v6[c] for c in old}) if old else column, old
+
+
+def type_tables(raw: dict[str, ibis.Table], contract: DataDictionary, findings: FindingList) -> dict[str, ibis.Table]:
+    """Cast raw tables to the contract's types and field order, recoding v5 codes to v6."""
+    typed = {}
+    for name, table in raw.items():
+        spec = contract.tables[name]
+        missing = [f for f in spec.field_names if f not in table.columns]
+        if missing:
+            for field_name in missing:
+                findings.add(name, field_name, "missing column: not in the file", 0)
+            continue
+        extra = [c for c in table.columns if c not in spec.field_names]
+        if extra:
+            findings.add(name, ",".join(extra), "columns not in the data dictionary (ignored)", 0, severity=WARNING)
+        columns, ok = {}, True
+        for field_spec in spec.fields:
+            column = _typed_column(table, field_spec, name, findings)
+            if column is None:
+                ok = False
+                continue
+            codes = contract.codes.get(field_spec.codes) if field_spec.codes else None
+            if codes is not None and codes.v5_to_v6:
+                column, old = _recode_v5(column, codes)
+                if old:
+                    n_old = table.filter(table[field_spec.name].cast("string").strip().isin(old)).count().to_pandas()
+                    if n_old:
+                        findings.add(name, field_spec.name, "MHSDS v5 codes recoded to v6", n_old, severity=WARNING)
+            columns[field_spec.name] = column
+        if ok:
+            typed[name] = table.select(**columns)
+    return typed
+
+
+def _connect(source: Any):
+    """An Ibis backend for a URL, an Ibis backend, or a Spark session."""
+    if isinstance(source, str):
+        try:
+            return ibis.connect(source)
+        except Exception as error:  # noqa: BLE001 - connection failures are the user's to fix
+            raise UserError(f"cannot connect to {source.split('@')[-1]}: {str(error).splitlines()[0]}") from None
+    if hasattr(source, "sparkContext"):
+        return ibis.pyspark.connect(source)
+    if hasattr(source, "list_tables"):
+        return source
+    raise UserError(f"cannot open an extract from {type(source).__name__}: give a folder, a URL or a connection")
+
+
+def _read_backend(con, schema: str | None, contract: DataDictionary, findings: FindingList):
+    present = set(con.list_tables(database=schema) if schema else con.list_tables())
+    raw = {}
+    for name in contract.tables:
+        match = name if name in present else next((p for p in present if p.lower() == name.lower()), None)
+        if match is None:
+            findings.add(name, None, f"is missing: no table {name} in {schema or 'the database'}", 0)
+            continue
+        table = con.table(match, database=schema) if schema else con.table(match)
+        renamed = {f: c for c in table.columns for f in contract.tables[name].field_names if c.lower() == f.lower() and c != f}
+        raw[name] = table.rename(renamed) if renamed else table
+        if raw[name].count().to_pandas() == 0:
+            findings.add(name, None, "has no rows", 0)
+            del raw[name]
+    return raw
+
+
+def open_extract(
+    source: str | Path | Any,
+    *,
+    end_date: str | dt.date | None = None,
+    schema: str | None = None,
+    contract: DataDictionary | None = None,
+) -> Extract:
+    """Open and validate an extract; raise `ExtractError` naming every problem found.
+
+    `source` is a folder (parquet/CSV per table, opened on DuckDB), a database URL
+    (`postgresql://...`; tables in `schema`), an Ibis backend or a Spark session. `end_date` is the
+    last day the extract covers (default: `extract_end_date` in the folder's extract.yaml, else
+    today); dates after it are errors and open stays are censored there.
+    """
+    contract = contract or load_dictionary()
+    findings = FindingList()
+    metadata: dict = {}
+    files: dict[str, Path] = {}
+    if isinstance(source, Path) or (isinstance(source, str) and "://" not in source):
+        folder = Path(source)
+        if not folder.is_dir():
+            raise UserError(f"{folder}: no such extract folder")
+        metadata = read_metadata(folder)
+        con = ibis.duckdb.connect()
+        raw, files = _read_folder(folder, contract, con, findings)
+        label = str(folder)
+    else:
+        con = _connect(source)
+        raw = _read_backend(con, schema, contract, findings)
+        label = source.split("@")[-1] if isinstance(source, str) else type(con).__name__
+    if end_date is None and "extract_end_date" in metadata:
+        end_date = metadata["extract_end_date"]
+    if end_date is None:
+        end_date = dt.date.today()
+        findings.add(METADATA_FILE, "extract_end_date", "not given: dates are checked against today", 0, severity=WARNING)
+    end = _end_date(end_date, label)
+    typed = type_tables(raw, contract, findings)
+    validate_tables(typed, contract, end, findings)
+    findings.raise_if_errors()
+    ordered = {name: typed[name] for name in TABLE_ORDER if name in typed}
+    return Extract(con=con, tables=ordered, end_date=end, source=label, files=files, metadata=metadata, findings=findings)

@@ -1,0 +1,29 @@
+"""Shared fixtures: paths to the shared validation data and a tiny hand-made extract."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+SHARED_VALIDATION = ROOT.parent / "shared" / "validation"
+sys.path.insert(0, str(TESTS))  # tests/extract_factory.py
+
+
+@pytest.fixture(scope="session")
+def shared_validation() -> Path:
+    """../shared/validation: published data to reproduce (read in place, never copied)."""
+    if not SHARED_VALIDATION.is_dir():
+        pytest.skip(f"shared validation data not found at {SHARED_VALIDATION}")
+    return SHARED_VALIDATION
+
+
+@pytest.fixture
+def tiny_extract_dir(tmp_path) -> Path:
+    """A small valid extract folder (parquet), written fresh for each test."""
+    from extract_factory import write_extract
+
+    return write_extract(tmp_path / "extract")

@@ -1,0 +1,84 @@
+"""The data contract: consistent, rendered for people, and kept in step with environment.yml."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import pytest
+import yaml
+from conftest import ROOT
+
+from outcomes.dictionary import TABLE_ORDER, load_dictionary
+from outcomes.dictionary_docs import render_markdown
+
+DESIGN_TABLES = {"MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population"}
+
+
+def test_every_design_table_is_in_the_contract():
+    contract = load_dictionary()
+    assert set(contract.tables) == DESIGN_TABLES == set(TABLE_ORDER)
+
+
+def test_design_code_lists():
+    codes = load_dictionary().codes
+    assert set(codes["service_team_type"].group("crisis")) == {"A02", "A03", "A04", "A18", "A19"}
+    assert set(codes["bed_type"].group("cyp")) >= {"300", "301", "302", "303", "304", "309", "310", "311"}
+    assert codes["bed_type"].v5_to_v6["23"] == "300" and codes["bed_type"].v5_to_v6["34"] == "309"
+    assert set(codes["ward_age"].group("cyp")) == {"10", "11", "12"}
+    assert codes["collaborative"].group("network_providers") == ("RPG", "RV5", "RQY")
+    assert len(codes["collaborative"].group("footprint")) == 12
+
+
+def test_every_v5_code_maps_to_a_v6_code():
+    for codes in load_dictionary().codes.values():
+        assert set(codes.v5_to_v6.values()) <= set(codes.codes), codes.name
+
+
+def test_person_identifiers_are_marked():
+    identifiers = load_dictionary().identifier_fields
+    for name in DESIGN_TABLES - {"population", "MHS202CareActivity"}:
+        assert "Person_ID" in identifiers[name], name
+
+
+def test_unknown_field_keys_are_rejected(tmp_path):
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "codes").mkdir()
+    (tmp_path / "tables" / "T.yaml").write_text(
+        "table: T\nprimary_key: [a]\nfields:\n  - {name: a, type: string, nullable: false, description: one, two}\n"
+    )
+    with pytest.raises(ValueError, match="unknown keys"):
+        load_dictionary(tmp_path)
+
+
+def test_readme_is_up_to_date():
+    committed = (ROOT / "data_dictionary" / "README.md").read_text(encoding="utf-8")
+    assert committed == render_markdown(), "run `python -m outcomes.dictionary_docs` and commit data_dictionary/README.md"
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip().lower()
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {_name(r): r for r in project["dependencies"]}
+    for extra in project["optional-dependencies"].values():
+        wanted.update({_name(r): r for r in extra})
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda, pip_section = set(), []
+    for item in environment["dependencies"]:
+        if isinstance(item, dict):
+            pip_section = item["pip"]
+        else:
+            conda.add(item)
+    assert "-e ." in pip_section, "the package itself installs through pip: -e ."
+    listed = {_name(spec.replace(" ", "")): spec.replace(" ", "") for spec in conda if not spec.startswith("python") and spec != "pip"}
+    listed.update({_name(s): s for s in pip_section if s != "-e ."})
+    assert set(listed) == set(wanted), f"only in pyproject: {set(wanted) - set(listed)}; only in environment.yml: {set(listed) - set(wanted)}"
+    for name, requirement in wanted.items():
+        bounds = re.sub(r"^[A-Za-z0-9_.\-]+(\[[^\]]*\])?", "", requirement.split(";")[0]).replace(" ", "")
+        conda_bounds = re.sub(r"^[A-Za-z0-9_.\-]+(\[[^\]]*\])?", "", listed[name])
+        assert conda_bounds.replace("==", "=") == bounds.replace("==", "="), f"{name}: pyproject {bounds!r}, environment.yml {conda_bounds!r}"
+    python = next(s for s in conda if s.startswith("python"))
+    assert "3.11" in python

@@ -1,0 +1,171 @@
+"""Opening extracts: valid ones open typed; every kind of bad input names its table and field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from extract_factory import END_DATE, tiny_tables, write_extract
+
+from outcomes.cli import main
+from outcomes.extract import ExtractError, open_extract
+
+
+def _broken(tmp_path, change, fmt="parquet"):
+    tables = tiny_tables()
+    change(tables)
+    return write_extract(tmp_path / "broken", tables, fmt=fmt)
+
+
+def _error(folder) -> ExtractError:
+    with pytest.raises(ExtractError) as caught:
+        open_extract(folder)
+    return caught.value
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_valid_extract_opens_with_contract_types(tmp_path, fmt):
+    extract = open_extract(write_extract(tmp_path / fmt, fmt=fmt))
+    assert extract.end_date == END_DATE
+    stays = extract["MHS502WardStay"]
+    assert str(stays.StartDateWardStay.type()) == "date"
+    assert str(extract["ECDS"].Age_At_Arrival.type()) == "int64"
+    assert stays.count().to_pandas() == 3
+    assert list(stays.columns)[:3] == ["UniqWardStayID", "UniqHospProvSpellID", "Person_ID"]
+    open_stay = stays.filter(stays.UniqWardStayID == "W3").to_pandas()
+    assert open_stay.EndDateWardStay.isna().all()
+    assert set(extract.file_hashes()) == {f"{name}.{fmt}" for name in tiny_tables()}
+
+
+def _set(table, column, row, value):
+    def change(tables):
+        frame = tables[table]
+        if column in frame and frame[column].dtype != object:
+            frame[column] = frame[column].astype(object)
+        frame.loc[row, column] = value
+
+    return change
+
+
+BAD_INPUTS = {
+    # case: (change, table, field, words expected in the message)
+    "missing column": (lambda t: t["MHS502WardStay"].drop(columns="WardType", inplace=True), "MHS502WardStay", "WardType", "missing column"),
+    "wrong type": (_set("ECDS", "Arrival_Date", slice(None), 3.5), "ECDS", "Arrival_Date", "wrong type"),
+    "end before start": (_set("MHS502WardStay", "EndDateWardStay", 1, dt.date(2019, 1, 1)), "MHS502WardStay", "EndDateWardStay", "end date before"),
+    "duplicate primary key": (_set("MHS502WardStay", "UniqWardStayID", 1, "W1"), "MHS502WardStay", "UniqWardStayID", "duplicate primary key"),
+    "orphan foreign key": (_set("MHS502WardStay", "UniqHospProvSpellID", 0, "S9"), "MHS502WardStay", "UniqHospProvSpellID", "orphan foreign key"),
+    "code not in list": (_set("MHS502WardStay", "MHAdmittedPatientClass", 0, "999"), "MHS502WardStay", "MHAdmittedPatientClass", "bed_type code list"),
+    "date after extract end": (_set("RiskEvents", "EventDate", 0, dt.date(2024, 4, 2)), "RiskEvents", "EventDate", "after the extract's end date 2024-03-31"),
+    "required field empty": (_set("MHS101Referral", "OrgIDProv", 0, None), "MHS101Referral", "OrgIDProv", "required"),
+    "pattern": (_set("MHS001MPI", "LADistrictAuth", 0, "Lambeth"), "MHS001MPI", "LADistrictAuth", "pattern"),
+    "out of range": (_set("ECDS", "Age_At_Arrival", 0, 130), "ECDS", "Age_At_Arrival", "above the maximum 120"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_names_table_field_rows_and_example(tmp_path, case):
+    change, table, field, words = BAD_INPUTS[case]
+    error = _error(_broken(tmp_path, change))
+    message = str(error)
+    assert f"{table}.{field}" in message, message
+    assert words in message, message
+    finding = next(f for f in error.findings if f.table == table and field in (f.field or ""))
+    if case != "missing column":
+        assert finding.n_rows >= 1 and f"in {finding.n_rows:,} row" in message
+    if case not in ("missing column", "wrong type"):
+        assert finding.examples, "row-level errors carry examples"
+
+
+def test_unparseable_date_in_csv(tmp_path):
+    folder = _broken(tmp_path, _set("MHS501HospProvSpell", "StartDateHospProvSpell", 1, "2024-13-45"), fmt="csv")
+    message = str(_error(folder))
+    assert "MHS501HospProvSpell.StartDateHospProvSpell: unparseable date" in message
+    assert "2024-13-45" in message
+
+
+def test_examples_are_capped_at_five(tmp_path):
+    def many_bad(tables):
+        stays = tables["MHS502WardStay"]
+        tables["MHS502WardStay"] = pd.concat([stays] * 4, ignore_index=True).assign(
+            UniqWardStayID=lambda f: [f"W{i}" for i in range(len(f))], WardType="77"
+        )
+
+    error = _error(_broken(tmp_path, many_bad))
+    finding = next(f for f in error.findings if f.field == "WardType")
+    assert finding.n_rows == 12 and len(finding.examples) == 5
+
+
+def test_missing_table_and_empty_file(tmp_path):
+    folder = write_extract(tmp_path / "x")
+    (folder / "RiskEvents.parquet").unlink()
+    (folder / "ECDS.parquet").unlink()
+    (folder / "ECDS.csv").write_text("")
+    message = str(_error(folder))
+    assert "RiskEvents: is missing" in message
+    assert "ECDS: is an empty file" in message
+
+
+def test_header_only_csv_is_an_error(tmp_path):
+    tables = tiny_tables()
+    tables["RiskEvents"] = tables["RiskEvents"].iloc[0:0]
+    message = str(_error(write_extract(tmp_path / "x", tables, fmt="csv")))
+    assert "RiskEvents: has no rows" in message
+
+
+def test_all_problems_reported_together(tmp_path):
+    def two(tables):
+        _set("MHS001MPI", "Gender", 0, "7")(tables)
+        _set("ECDS", "Age_At_Arrival", 1, -1)(tables)
+
+    error = _error(_broken(tmp_path, two))
+    assert {(f.table, f.field) for f in error.findings} == {("MHS001MPI", "Gender"), ("ECDS", "Age_At_Arrival")}
+
+
+def test_quirks_are_warnings_not_errors(tmp_path):
+    def quirks(tables):
+        stays = tables["MHS502WardStay"]
+        stays.loc[1, "StartDateWardStay"] = dt.date(2019, 6, 1)  # overlaps the stay ending 2019-06-10
+        tables["MHS501HospProvSpell"].loc[0, "DestOfDischHospProvSpell"] = None
+        tables["MHS001MPI"].loc[1, "EthnicCategory"] = "99"
+
+    extract = open_extract(_broken(tmp_path, quirks))
+    quality = extract.quality.set_index(["table", "field"])
+    assert quality.loc[("MHS502WardStay", "StartDateWardStay"), "rows"] == 1
+    assert quality.loc[("MHS501HospProvSpell", "DestOfDischHospProvSpell"), "rows"] == 1
+    assert quality.loc[("MHS001MPI", "EthnicCategory"), "rows"] == 2  # Z and 99
+    assert (extract.quality.severity == "warning").all()
+
+
+def test_v5_bed_types_are_recoded_to_v6(tmp_path):
+    extract = open_extract(_broken(tmp_path, _set("MHS502WardStay", "MHAdmittedPatientClass", 1, "34")))
+    stays = extract["MHS502WardStay"].to_pandas().set_index("UniqWardStayID")
+    assert stays.loc["W2", "MHAdmittedPatientClass"] == "309"
+    assert "v5" in " ".join(extract.quality.check)
+
+
+def test_end_date_defaults_to_today_with_a_warning(tmp_path):
+    folder = write_extract(tmp_path / "x", end_date=None)
+    extract = open_extract(folder)
+    assert extract.end_date == dt.date.today()
+    assert "extract_end_date" in set(extract.quality.field)
+
+
+def test_cli_validate_valid_and_broken(tmp_path, capsys, tiny_extract_dir):
+    assert main(["validate", str(tiny_extract_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "valid against the data dictionary" in out and "MHS502WardStay" in out
+    broken = _broken(tmp_path, _set("MHS001MPI", "Gender", 0, "7"))
+    assert main(["validate", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "MHS001MPI.Gender" in err and "Traceback" not in err
+
+
+def test_cli_broken_extract_has_no_traceback_in_a_real_process(tmp_path):
+    broken = _broken(tmp_path, _set("MHS502WardStay", "UniqHospProvSpellID", 0, "S9"))
+    done = subprocess.run([sys.executable, "-m", "outcomes.cli", "validate", str(broken)], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "MHS502WardStay.UniqHospProvSpellID" in done.stderr
+    assert "Traceback" not in done.stderr
