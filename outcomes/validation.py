@@ -143,7 +143,7 @@ def check_rows(spec: Table, table: ibis.Table, contract: DataDictionary, end_dat
     if not checks:
         return
     counts = table.aggregate(
-        **{f"check_{i}": condition.cast("int64").sum() for i, (_, _, condition, _) in enumerate(checks)}
+        **{f"check_{i}": ibis.ifelse(condition, 1, 0).sum() for i, (_, _, condition, _) in enumerate(checks)}
     ).to_pandas()
     key = list(spec.primary_key)
     for i, (field_name, description, condition, severity) in enumerate(checks):

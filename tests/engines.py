@@ -1,0 +1,92 @@
+"""Engines beyond the embedded DuckDB, for cross-engine tests: a throwaway PostgreSQL server and a
+local-mode Spark session. Each skips with a clear reason where it cannot run here."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def postgres_bin() -> Path | None:
+    """Folder of Debian's PostgreSQL server binaries (initdb, pg_ctl), or None."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+@contextmanager
+def postgres_server():
+    """Start PostgreSQL on a loopback port in a temporary data directory; yield its URL.
+
+    Raises RuntimeError (the caller skips) when the server binaries are missing or cannot start.
+    PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user.
+    """
+    binaries = postgres_bin()
+    if binaries is None:
+        raise RuntimeError("PostgreSQL is not installed (Debian package postgresql; .ci/system-packages installs it)")
+    root = Path(tempfile.mkdtemp(prefix="outcomes-pg-"))
+    data, sockets = root / "data", root / "sockets"
+    sockets.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("runuser") is None:
+            raise RuntimeError("running as root without runuser: cannot start PostgreSQL as another user")
+        shutil.chown(root, "postgres")
+        shutil.chown(sockets, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    log = root / "server.log"
+    try:
+        subprocess.run(as_user + [str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"],
+                       check=True, capture_output=True)
+        subprocess.run(
+            as_user + [str(binaries / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "start",
+                       "-o", f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"],
+            check=True, capture_output=True,
+        )
+    except subprocess.CalledProcessError as error:
+        detail = (error.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or [""]
+        shutil.rmtree(root, ignore_errors=True)
+        raise RuntimeError(f"PostgreSQL did not start: {detail[0]}") from None
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(as_user + [str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def spark_session():
+    """A local-mode Spark session (2 threads, UTC, small shuffles), or RuntimeError to skip."""
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise RuntimeError("Java is not installed: Spark local mode needs Java 17")
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise RuntimeError("pyspark is not installed (the engines extra)") from None
+    started = time.perf_counter()
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("outcomes-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", "2g")
+        .config("spark.sql.ansi.enabled", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    session.outcomes_start_seconds = time.perf_counter() - started
+    return session
