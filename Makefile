@@ -32,10 +32,10 @@ report: $(STAMP) $(REFERENCE)/truth.json
 	$(BIN)/outcomes report --quarter $(QUARTER) --extract $(REFERENCE)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q -m ""
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m ""
 
 lab: $(STAMP) $(REFERENCE)/truth.json
 	$(BIN)/jupyter lab notebooks/

@@ -1,0 +1,293 @@
+"""Disclosure control: rounding, redaction, totals, results dicts, and the output-folder checker."""
+
+import base64
+import doctest
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import outcomes.disclosure
+from outcomes.disclosure import (
+    REDACTED,
+    DisclosureError,
+    assert_output_folder_clean,
+    check_output_folder,
+    format_count,
+    is_count_name,
+    main,
+    redact_results,
+    redact_table,
+    round_count,
+)
+from outcomes.mirror import MirrorImage
+
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def test_docstring_example_runs():
+    assert doctest.testmod(outcomes.disclosure).failed == 0
+
+
+def shown_ok(value) -> bool:
+    """A published count: 0, redacted, or a multiple of 5 above 7."""
+    return value == REDACTED or value == 0 or (value > 7 and value % 5 == 0)
+
+
+# ------------------------------------------------------------------------------- one count
+@given(st.integers(min_value=0, max_value=10**7))
+def test_round_count_redacts_small_and_rounds_to_nearest_five(x):
+    out = round_count(x)
+    if x == 0:
+        assert out == 0
+    elif x <= 7:
+        assert out == REDACTED
+    else:
+        # nearest multiple of 5: integers never tie, so the error is at most 2
+        assert out % 5 == 0 and abs(out - x) <= 2 and out >= 10
+        assert all(abs(out - x) <= abs(m - x) for m in (out - 5, out + 5))
+
+
+@given(st.integers(min_value=0, max_value=10**6), st.integers(0, 20), st.sampled_from([1, 5, 10]))
+def test_round_count_with_other_thresholds_never_shows_a_small_count(x, threshold, base):
+    out = round_count(x, redact_at_or_below=threshold, rounding_base=base)
+    assert out == REDACTED or out == 0 or (out > threshold and out % base == 0)
+
+
+def test_round_count_edges():
+    assert [round_count(v) for v in (8, 12, 13, 17, 18)] == [10, 10, 15, 15, 20]
+    assert np.isnan(round_count(np.nan)) and round_count(None) is None
+    assert round_count(7.4) == REDACTED  # fractional count: 7.4 > 7 but would round to 5
+    assert format_count(3) == "<8" and format_count(54) == "55"
+    with pytest.raises(ValueError):
+        round_count(-1)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("n", True), ("N", True), ("count", True), ("people_n", True), ("Events (n)", True),
+    ("n (%)", True), ("sex, n (%)", True), ("admissions_count", True), ("numerator", True),
+    ("denominator", True), ("events", True), ("n_people", True), ("Number of people", True),
+    ("bed_days_n", True), ("pct", False), ("rate_ratio", False), ("mean_los", False),
+    ("national", False), ("bootstrap_resamples", False), ("events_rate", False),
+])
+def test_count_naming_convention(name, expected):
+    assert is_count_name(name) is expected
+
+
+# ------------------------------------------------------------------------------- tables
+
+
+@FAST
+@given(st.data())
+def test_redact_table_properties(data):
+    rows = data.draw(st.integers(1, 12))
+    cells = st.lists(st.integers(0, 400), min_size=rows, max_size=rows)
+    table = pd.DataFrame({"female_n": data.draw(cells), "male_n": data.draw(cells)})
+    table["total_n"] = table["female_n"] + table["male_n"]
+    table["female_pct"] = 100 * table["female_n"] / table["total_n"].replace(0, np.nan)
+    table["mean_age"] = data.draw(st.lists(st.floats(10, 18), min_size=rows, max_size=rows))
+    table.loc["Total"] = table.sum()
+
+    out = redact_table(table, total_rows=["Total"], total_columns={"total_n": ["female_n", "male_n"]},
+                       derived={"female_pct": ["female_n", "total_n"]})
+    counts = ["female_n", "male_n", "total_n"]
+    # no count 1..7 survives, anywhere
+    assert all(shown_ok(v) for v in out[counts].to_numpy().ravel())
+    # rounded to the nearest 5 (cells that were not redacted)
+    body = table.drop(index="Total")
+    for col in ["female_n", "male_n"]:
+        for orig, shown in zip(body[col], out.loc[body.index, col]):
+            if shown != REDACTED:
+                assert abs(shown - orig) <= 2
+    # totals are the sums of the rounded cells as shown (redacted = 0), both ways
+    shown_num = out[counts].mask(out[counts].eq(REDACTED), 0).astype(int)
+    for col in counts:
+        assert shown_num.loc["Total", col] == shown_num.loc[body.index, col].sum()
+    assert (shown_num["total_n"] == shown_num["female_n"] + shown_num["male_n"]).all()
+    # derived values go with their counts; others in the row go with any count in the row
+    gone = out[["female_n", "total_n"]].eq(REDACTED).any(axis=1)
+    assert (out.loc[gone, "female_pct"] == REDACTED).all()
+    kept = out.loc[~gone, "female_pct"].astype(float)
+    assert kept.equals(table.loc[~gone, "female_pct"].astype(float))
+    any_gone = out[counts].eq(REDACTED).any(axis=1)
+    assert (out.loc[any_gone, "mean_age"] == REDACTED).all()
+    assert (out.loc[~any_gone, "mean_age"] == table.loc[~any_gone, "mean_age"]).all()
+
+
+def test_redact_table_keeps_labels_and_parameters():
+    table = pd.DataFrame({"provider": ["RPG", "RV5"], "horizon_days": [90, 90], "n": [3, 40],
+                          "flag": [True, False]})
+    out = redact_table(table)
+    assert out["provider"].tolist() == ["RPG", "RV5"]
+    assert out["horizon_days"].tolist() == [90, 90]
+    assert out["flag"].tolist() == [True, False]
+    assert out["n"].tolist() == [REDACTED, 40]
+    numeric = redact_table(table, marker=None)["n"]  # marker=None: redacted cells become missing
+    assert pd.isna(numeric[0]) and numeric[1] == 40
+
+
+# ------------------------------------------------------------------------------- results dicts
+keys = st.sampled_from(["n", "people_n", "before_n", "count", "rate", "pct", "estimate", "label", "p_value"])
+leaves = st.one_of(st.integers(0, 500), st.floats(0, 1000, allow_nan=False), st.text(max_size=3))
+results = st.recursive(st.dictionaries(keys, leaves, max_size=5),
+                       lambda inner: st.dictionaries(keys | st.sampled_from(["dbt", "ae"]),
+                                                     inner | st.lists(inner, max_size=3), max_size=4),
+                       max_leaves=25)
+
+
+def numbers_under_count_keys(node, under=False):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from numbers_under_count_keys(v, under or is_count_name(k))
+    elif isinstance(node, list):
+        for v in node:
+            yield from numbers_under_count_keys(v, under)
+    elif under and not isinstance(node, str):
+        yield node
+
+
+@FAST
+@given(results)
+def test_redact_results_never_leaves_a_small_count(tree):
+    out = redact_results(tree)
+    assert all(v == 0 or (v > 7 and v % 5 == 0) for v in numbers_under_count_keys(out))
+    json.dumps(out)
+
+
+def test_redact_results_units_derived_and_keep():
+    res = {
+        "horizon_days": 90,
+        "dbt": {"people_n": 20, "before_n": 24, "after_n": 3, "rate_ratio": {"estimate": 0.12}, "p": 0.001,
+                "label": "suicide attempts"},
+        "ae": {"before_n": 40, "after_n": 12, "rate_ratio": 0.3},
+        "mixed": {"big_n": 100, "small_n": 2, "big_pct": 50.0, "small_pct": 1.0},
+    }
+    out = redact_results(res, derived={"big_pct": ["big_n"], "small_pct": ["small_n"]})
+    assert out["horizon_days"] == 90
+    assert out["dbt"] == {"people_n": 20, "before_n": 25, "after_n": REDACTED, "rate_ratio": REDACTED,
+                          "p": REDACTED, "label": "suicide attempts"}
+    assert out["ae"] == {"before_n": 40, "after_n": 10, "rate_ratio": 0.3}
+    assert out["mixed"] == {"big_n": 100, "small_n": REDACTED, "big_pct": 50.0, "small_pct": REDACTED}
+    assert redact_results({"events": [3, 12], "ratio": 0.2}) == {"events": [REDACTED, 10], "ratio": REDACTED}
+    assert redact_results({"people": 3}, counts=["people"]) == {"people": REDACTED}
+
+
+@pytest.mark.filterwarnings("ignore::lifelines.exceptions.ConvergenceWarning")  # tiny, separated groups
+def test_survival_summary_passes_through_disclosure_control():
+    from outcomes.survival import LengthOfStay
+
+    stays = pd.DataFrame({"los_days": [2, 3, 3, 5, 8] + list(range(10, 40, 2)),
+                          "discharged": [1] * 20, "period": ["before"] * 5 + ["after"] * 15})
+    los = LengthOfStay(horizon_days=6, reference_group="before").fit(stays[["los_days", "discharged", "period"]])
+    strict = redact_table(los.summary)  # any small count in a row redacts the row's statistics
+    assert strict.loc["before", "n"] == REDACTED and strict.loc["before", "rmst"] == REDACTED
+    assert strict.loc["after", "rmst"] == REDACTED and strict.loc["after", "horizon_days"] == 6.0
+    out = redact_table(los.summary, derived=los.summary_depends_on)  # precise dependencies
+    assert out.loc["before", "n"] == REDACTED and out.loc["before", "rmst"] == REDACTED
+    assert out.loc["after", "n"] == 15 and out.loc["after", "events_n"] == 15
+    assert out.loc["after", "rmst"] == 6.0 and out.loc["after", "median"] == 24  # 8th of 10, 12, ..., 38
+    assert out.loc["after", "rmst_difference"] == REDACTED
+    # the difference is built on the reference group's small counts too, carried in its row
+    assert out.loc["after", "rmst_difference"] == REDACTED and out.loc["after", "reference_n"] == REDACTED
+
+
+def test_mirror_results_pass_through_disclosure_control():
+    df = pd.DataFrame({"Person_ID": list("ABCDEFGHIJ"), "before": [3] * 10, "after": [1, 1, 0, 0, 0, 0, 0, 0, 0, 0]})
+    out = redact_results(MirrorImage(seed=1).fit(df).to_dict())
+    assert out["people_n"] == 10 and out["before_n"] == 30 and out["after_n"] == REDACTED
+    assert out["rate_ratio"] == REDACTED and out["wilcoxon"] == REDACTED
+    assert out["time_ratio"] == 1.0 and out["seed"] == 1  # parameters kept
+
+
+# ------------------------------------------------------------------------------- the checker
+PEOPLE = ["P000123", "P000456", "X9Y8Z7"]
+
+
+def write_clean_folder(folder: Path) -> None:
+    table = pd.DataFrame({"provider": ["RPG", "RV5", "RQY", "Total"], "admissions_n": [3, 12, 48, 63],
+                          "pct": [4.8, 19.0, 76.2, 100.0]}).set_index("provider")
+    safe = redact_table(table, total_rows=["Total"], derived={"pct": ["admissions_n"]})
+    png = base64.b64encode(b"\x89PNG" + "P000123".encode() * 3).decode()  # an ID inside image bytes
+    (folder / "report.html").write_text(
+        f"<html><body><h1>PICU 2024Q1</h1><p>Stays fell by 12 days.</p>{safe.to_html()}"
+        f'<img src="data:image/png;base64,{png}"></body></html>')
+    safe.to_csv(folder / "admissions.csv")
+    (folder / "results.json").write_text(json.dumps(redact_results(
+        {"dbt": {"people_n": 31, "before_n": 24, "after_n": 1, "rate_ratio": 0.04}, "horizon_days": 90})))
+    (folder / "figure.png").write_bytes(b"\x89PNG")
+    (folder / "notes.md").write_text("Cohort of 30 people; ages 12-17.\n")
+
+
+def test_checker_passes_a_clean_folder(tmp_path):
+    write_clean_folder(tmp_path)
+    report = assert_output_folder_clean(tmp_path, person_ids=PEOPLE)
+    assert report.ok and set(report.scanned) == {"report.html", "admissions.csv", "results.json", "notes.md"}
+    assert report.not_scanned == ["figure.png"]
+    assert main([str(tmp_path)]) == 0
+
+
+LEAKS = {
+    "html_count_column": ("leak.html", pd.DataFrame({"events": [3, 40]}).to_html(), "small_count"),
+    "html_multiindex": ("mi.html", pd.DataFrame([[10, 4]], columns=pd.MultiIndex.from_tuples(
+        [("before", "n"), ("after", "n")])).to_html(), "small_count"),
+    "html_row_label": ("t1.html", pd.DataFrame({"Overall": ["40", "3 (7.5)", "37 (92.5)"]}, index=pd.MultiIndex.from_tuples(
+        [("n", ""), ("sex, n (%)", "F"), ("sex, n (%)", "M")])).to_html(), "small_count"),
+    "html_unrounded": ("u.html", pd.DataFrame({"people_n": [40, 12]}).to_html(), "unrounded_count"),
+    "csv_count": ("c.csv", "provider,admissions_n\nRPG,5\n", "small_count"),
+    "json_count_key": ("r.json", json.dumps({"dbt": {"after_n": 1}}), "small_count"),
+    "json_list_under_count": ("l.json", json.dumps({"counts": [10, [20, 2]]}), "small_count"),
+    "notebook_html_output": ("nb.ipynb", json.dumps({"cells": [{"outputs": [{"data": {
+        "text/html": ["<table><thead><tr><th>n</th></tr></thead>", "<tbody><tr><td>6</td></tr></tbody></table>"],
+        "image/png": "AAAA"}}]}]}), "small_count"),
+    "person_id_in_text": ("notes.md", "Case P000456 was readmitted.", "person_id"),
+    "person_id_in_html": ("p.html", "<p>id: <code>X9Y8Z7</code></p>", "person_id"),
+    "person_id_in_csv": ("ids.csv", "Person_ID,los_days\nP000123,40\n", "person_id"),
+    "person_id_in_name": ("P000123_plot.png", "", "person_id"),
+}
+
+
+@pytest.mark.parametrize("leak", LEAKS)
+def test_checker_catches_planted_leaks(tmp_path, leak):
+    write_clean_folder(tmp_path)
+    name, text, kind = LEAKS[leak]
+    (tmp_path / name).write_text(text)
+    report = check_output_folder(tmp_path, person_ids=PEOPLE)
+    assert [f.kind for f in report.findings if f.path == name] != []
+    assert kind in {f.kind for f in report.findings if f.path == name}
+    assert {f.path for f in report.findings} == {name}  # the clean files stay clean
+    with pytest.raises(DisclosureError, match=name):
+        assert_output_folder_clean(tmp_path, person_ids=PEOPLE)
+
+
+@FAST
+@given(st.integers(1, 7), st.integers(0, 3), st.sampled_from(["html", "csv", "json"]))
+def test_checker_finds_any_small_count_planted_in_a_redacted_table(small, row, fmt):
+    table = redact_table(pd.DataFrame({"ward": list("ABCD"), "stays_n": [40, 55, 8, 0]}))
+    table.loc[row, "stays_n"] = small
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder)
+        if fmt == "html":
+            (path / "t.html").write_text(table.to_html())
+        elif fmt == "csv":
+            table.to_csv(path / "t.csv", index=False)
+        else:
+            (path / "t.json").write_text(json.dumps({"wards": table.to_dict("records")}))
+        findings = check_output_folder(path).findings
+    assert [f.kind for f in findings] == ["small_count"]
+
+
+def test_cli_reads_person_ids_and_fails_on_findings(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    write_clean_folder(out)
+    (out / "notes.md").write_text("see P000456\n")
+    ids = tmp_path / "ids.csv"
+    pd.DataFrame({"Person_ID": PEOPLE}).to_csv(ids, index=False)
+    assert main([str(out), "--person-ids", str(ids)]) == 1
+    assert "person_id 'P000456'" in capsys.readouterr().out
+    assert main([str(out)]) == 0
