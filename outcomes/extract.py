@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+import json
+import os
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ import ibis.expr.datatypes as idt
 import pandas as pd
 import yaml
 
-from outcomes.dictionary import TABLE_ORDER, DataDictionary, Field, load_dictionary
+from outcomes.dictionary import TABLE_ORDER, DataDictionary, Field, dictionary_dir, load_dictionary
 from outcomes.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
 from outcomes.errors import UserError
 
@@ -68,6 +70,44 @@ class Extract:
     def person_ids(self) -> list[str]:
         """Every Person_ID in the master patient index (for the disclosure checker; never publish)."""
         return self.tables["MHS001MPI"].Person_ID.to_pandas().tolist()
+
+
+def _cache_dir() -> Path:
+    """Where validation stamps are kept (`$OUTCOMES_CACHE`, else ~/.cache/outcomes)."""
+    root = os.environ.get("OUTCOMES_CACHE") or Path.home() / ".cache" / "outcomes"
+    return Path(root) / "validated"
+
+
+def _stamp_path(files: dict[str, Path], end: dt.date, contract_folder: Path) -> Path:
+    """The stamp naming this exact content: sha256 of every file, the end date and the contract."""
+    digest = hashlib.sha256(end.isoformat().encode())
+    for name in sorted(files):
+        digest.update(f"{name}:{_sha256(files[name])}".encode())
+    for path in sorted(contract_folder.rglob("*.yaml")):
+        digest.update(path.read_bytes())
+    return _cache_dir() / f"{digest.hexdigest()}.json"
+
+
+def _read_stamp(path: Path) -> FindingList | None:
+    try:
+        rows = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    findings = FindingList()
+    for row in rows:
+        findings.add(row["table"], row["field"], row["check"], row["n_rows"], row["examples"], row["severity"])
+    return findings
+
+
+def _write_stamp(path: Path, findings: FindingList) -> None:
+    """Record that this content passed validation, with its warnings (best effort: a cache)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps([asdict(f) for f in findings.items]))
+        partial.replace(path)
+    except OSError:
+        pass
 
 
 def _sha256(path: Path) -> str:
@@ -245,6 +285,7 @@ def open_extract(
     end_date: str | dt.date | None = None,
     schema: str | None = None,
     contract: DataDictionary | None = None,
+    use_cache: bool = True,
 ) -> Extract:
     """Open and validate an extract; raise `ExtractError` naming every problem found.
 
@@ -252,7 +293,12 @@ def open_extract(
     (`postgresql://...`; tables in `schema`), an Ibis backend or a Spark session. `end_date` is the
     last day the extract covers (default: `extract_end_date` in the folder's extract.yaml, else
     today); dates after it are errors and open stays are censored there.
+
+    A folder whose files (by sha256), end date and data dictionary are exactly those of one that
+    passed before is not checked again: its warnings come from a stamp in `$OUTCOMES_CACHE`
+    (default ~/.cache/outcomes). `use_cache=False` always checks.
     """
+    contract_folder = dictionary_dir()
     contract = contract or load_dictionary()
     findings = FindingList()
     metadata: dict = {}
@@ -276,7 +322,14 @@ def open_extract(
         findings.add(METADATA_FILE, "extract_end_date", "not given: dates are checked against today", 0, severity=WARNING)
     end = _end_date(end_date, label)
     typed = type_tables(raw, contract, findings)
-    validate_tables(typed, contract, end, findings)
-    findings.raise_if_errors()
+    stamp = _stamp_path(files, end, contract_folder) if files and use_cache and not findings.errors else None
+    cached = _read_stamp(stamp) if stamp and stamp.exists() else None
+    if cached is not None:
+        findings = cached
+    else:
+        validate_tables(typed, contract, end, findings)
+        findings.raise_if_errors()
+        if stamp:
+            _write_stamp(stamp, findings)
     ordered = {name: typed[name] for name in TABLE_ORDER if name in typed}
     return Extract(con=con, tables=ordered, end_date=end, source=label, files=files, metadata=metadata, findings=findings)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 SHARED_VALIDATION = ROOT.parent / "shared" / "validation"
 sys.path.insert(0, str(TESTS))  # tests/extract_factory.py
+# validation stamps of this test session go to a fresh folder, never the user's cache
+os.environ["OUTCOMES_CACHE"] = tempfile.mkdtemp(prefix="outcomes-test-cache-")
 
 
 @pytest.fixture(scope="session")

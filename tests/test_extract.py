@@ -169,3 +169,21 @@ def test_cli_broken_extract_has_no_traceback_in_a_real_process(tmp_path):
     assert done.returncode == 2
     assert "MHS502WardStay.UniqHospProvSpellID" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_validation_stamp_skips_rechecking_only_identical_content(tmp_path, monkeypatch):
+    import outcomes.extract as extract_module
+
+    folder = write_extract(tmp_path / "x")
+    first = open_extract(folder)
+    checked = []
+    monkeypatch.setattr(extract_module, "validate_tables", lambda *a, **k: checked.append(1))
+    second = open_extract(folder)
+    assert checked == [] and second.quality.equals(first.quality)
+    assert open_extract(folder, use_cache=False) and checked == [1]
+    monkeypatch.undo()
+    tables = tiny_tables()
+    tables["MHS001MPI"].loc[0, "Gender"] = "7"
+    write_extract(folder, tables)  # same file names, new content: checked again, and it fails
+    with pytest.raises(ExtractError, match="MHS001MPI.Gender"):
+        open_extract(folder)
