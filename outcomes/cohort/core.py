@@ -1,0 +1,195 @@
+"""Declared cohorts: an entry event, inclusion rules applied in order, and an exit.
+
+In the spirit of OpenSAFELY's ehrQL and OHDSI cohort definitions, a cohort is *declared* (a
+`Cohort` value) and only turned into a query by `Cohort.build(extract)`. Each rule reports its
+attrition: people and rows going in, excluded and remaining. Building materialises nothing; the
+attrition table runs one query of counts when first asked for.
+
+>>> import datetime as dt, ibis, pandas as pd
+>>> from types import SimpleNamespace
+>>> stays = ibis.memtable(pd.DataFrame({"Person_ID": ["a", "a", "b"], "days": [3, 0, 5]}))
+>>> extract = SimpleNamespace(tables={"stays": stays}, end_date=dt.date(2024, 3, 31))
+>>> long_stays = Cohort(
+...     name="long stays",
+...     entry=Entry("ward stays", lambda x: x.tables["stays"]),
+...     rules=(Rule("at least one day", lambda t, x: t.days >= 1),),
+... )
+>>> built = long_stays.build(extract)
+>>> built.attrition[["criterion", "people_remaining", "rows_remaining"]].values.tolist()
+[['entry: ward stays', 2, 3], ['at least one day', 2, 2]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable, Protocol
+
+import ibis
+import pandas as pd
+
+__all__ = ["Cohort", "Entry", "Rule", "Exit", "BuiltCohort", "ExtractLike", "ATTRITION_COLUMNS", "attach"]
+
+
+class ExtractLike(Protocol):
+    """What a cohort needs from an extract: its tables by name and the date it ends."""
+
+    tables: dict[str, ibis.Table]
+    end_date: Any
+
+
+#: columns of `BuiltCohort.attrition`, in order
+ATTRITION_COLUMNS = (
+    "step",
+    "criterion",
+    "people_in",
+    "rows_in",
+    "people_excluded",
+    "rows_excluded",
+    "people_remaining",
+    "rows_remaining",
+)
+
+
+def attach(left: ibis.Table, right: ibis.Table, on: str | list[str]) -> ibis.Table:
+    """`left` with the columns of `right` matched on `on` (a left join keeping `left`'s keys once;
+    unmatched rows get nulls). `right` should have one row per key."""
+    keys = [on] if isinstance(on, str) else list(on)
+    joined = left.left_join(right, keys)
+    return joined.select(*[left[c] for c in left.columns], *[right[c] for c in right.columns if c not in keys])
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The entry events: `events(extract)` returns one row per candidate (stay, referral, person...)."""
+
+    description: str
+    events: Callable[[ExtractLike], ibis.Table]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An inclusion rule. Rows are kept where `keep(table, extract)` is true (null counts as false).
+
+    A rule that needs another table (a semi-join, say) gives `restrict(table, extract) -> table`
+    instead of `keep`; it must return a subset of the rows with the same columns.
+    """
+
+    description: str
+    keep: Callable[[ibis.Table, ExtractLike], ibis.Value] | None = None
+    restrict: Callable[[ibis.Table, ExtractLike], ibis.Table] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.keep is None) == (self.restrict is None):
+            raise ValueError(f"rule {self.description!r}: give exactly one of keep= or restrict=")
+
+    def apply(self, table: ibis.Table, extract: ExtractLike) -> ibis.Table:
+        """The rows of `table` that pass the rule."""
+        if self.restrict is not None:
+            return self.restrict(table, extract)
+        return table.filter(self.keep(table, extract).fill_null(False))
+
+
+@dataclass(frozen=True)
+class Exit:
+    """How membership ends: `apply(table, extract)` adds exit columns (end dates, censoring flags,
+    follow-up counts). An exit never drops rows; a rule does that, so the attrition shows it."""
+
+    description: str
+    apply: Callable[[ibis.Table, ExtractLike], ibis.Table]
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A declared cohort: `name`, `entry` events, `rules` applied in order, and an optional `exit`.
+
+    `unit` names what one row is ("ward stays", "referrals", "people"); `person` is the column
+    counted as people in the attrition. `parameters` records the values the cohort was declared
+    with (footprint, providers, windows...) so a report can print them.
+    """
+
+    name: str
+    entry: Entry
+    rules: tuple[Rule, ...] = ()
+    exit: Exit | None = None
+    description: str = ""
+    unit: str = "rows"
+    person: str = "Person_ID"
+    parameters: dict = field(default_factory=dict, compare=False)
+
+    def build(self, extract: ExtractLike) -> "BuiltCohort":
+        """The cohort on `extract`: an Ibis table (lazy) plus its attrition."""
+        table = self.entry.events(extract)
+        steps = [(self.entry.description, table)]
+        for rule in self.rules:
+            table = rule.apply(table, extract)
+            steps.append((rule.description, table))
+        if self.exit is not None:
+            table = self.exit.apply(table, extract)
+        return BuiltCohort(cohort=self, table=table, steps=tuple(steps))
+
+    def with_rules(self, *rules: Rule, name: str | None = None, description: str | None = None) -> "Cohort":
+        """A new cohort with `rules` appended (same entry and exit)."""
+        return Cohort(
+            name=name or self.name,
+            entry=self.entry,
+            rules=self.rules + tuple(rules),
+            exit=self.exit,
+            description=self.description if description is None else description,
+            unit=self.unit,
+            person=self.person,
+            parameters=dict(self.parameters),
+        )
+
+
+@dataclass(frozen=True)
+class BuiltCohort:
+    """A cohort applied to an extract. `table` is an Ibis expression; nothing has run yet."""
+
+    cohort: Cohort
+    table: ibis.Table
+    steps: tuple[tuple[str, ibis.Table], ...]
+
+    def attrition_query(self) -> ibis.Table:
+        """Ibis expression: one row per step (`step_number`, `people`, `rows` remaining)."""
+        person = self.cohort.person
+        parts = [
+            table.aggregate(people=table[person].nunique(), rows=table.count()).mutate(step_number=ibis.literal(number))
+            for number, (_, table) in enumerate(self.steps)
+        ]
+        union = parts[0]
+        for part in parts[1:]:
+            union = union.union(part, distinct=False)
+        return union
+
+    @cached_property
+    def attrition(self) -> pd.DataFrame:
+        """People and rows in, excluded and remaining at each step (step 0 is the entry), as pandas.
+
+        `people_excluded` counts people who lost all their remaining rows at that step. Runs one
+        query of counts; no row-level data is materialised.
+        """
+        counts = self.attrition_query().to_pandas().sort_values("step_number").reset_index(drop=True)
+        people = counts["people"].astype("int64").tolist()
+        rows = counts["rows"].astype("int64").tolist()
+        records = []
+        for number, (description, _) in enumerate(self.steps):
+            people_in = people[number - 1] if number else people[0]
+            rows_in = rows[number - 1] if number else rows[0]
+            records.append(
+                {
+                    "step": number,
+                    "criterion": description if number else f"entry: {description}",
+                    "people_in": people_in,
+                    "rows_in": rows_in,
+                    "people_excluded": people_in - people[number],
+                    "rows_excluded": rows_in - rows[number],
+                    "people_remaining": people[number],
+                    "rows_remaining": rows[number],
+                }
+            )
+        return pd.DataFrame.from_records(records, columns=list(ATTRITION_COLUMNS))
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The cohort's rows as pandas (row-level data: keep it in the notebook's memory)."""
+        return self.table.to_pandas()

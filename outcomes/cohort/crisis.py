@@ -1,0 +1,119 @@
+"""Crisis escalations of known service users: A&E mental-health attendances, crisis-team
+contacts and emergency admissions, one row per event.
+
+* A&E attendance (ECDS): chief complaint in the ecds_mental_health_complaint code list
+  (`mental_health`), or self-harm: injury intent 276853009 or chief complaint 248062006
+  (`self_harm`); dated by `Arrival_Date`.
+* crisis-team contact: an attended care contact (AttendOrDNACode group attended: 5, 6) on a
+  referral to a crisis team type (group crisis: A02, A03, A04, A18, A19); dated `CareContDate`.
+* emergency admission: a hospital provider spell whose admission method is in group emergency
+  (21-2D, 28); dated `StartDateHospProvSpell`.
+
+Each kept only when the person is a known service user (open CYPMHS referral) on the event date.
+Columns: `event_id`, `Person_ID`, `event_date`, `kind` ("ae_attendance", "crisis_contact",
+"emergency_admission"), `provider`, `mental_health`, `self_harm`.
+
+>>> [rule.description for rule in crisis_escalations().rules]  # doctest: +NORMALIZE_WHITESPACE
+['A&E attendances: mental-health or self-harm presentation',
+ 'crisis-team contacts: attended, on a referral to a crisis team (A02, A03, A04, A18, A19)',
+ 'admissions: emergency admission method', 'known service user (open CYPMHS referral) on the event date']
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from outcomes.cohort.codes import code_group, codes_of
+from outcomes.cohort.core import Cohort, Entry, Exit, ExtractLike, Rule, attach
+from outcomes.cohort.referrals import of_known_service_users
+
+__all__ = ["ae_attendances", "crisis_contacts", "emergency_admissions", "crisis_events", "crisis_escalations", "KINDS"]
+
+#: values of the `kind` column
+AE, CONTACT, ADMISSION = "ae_attendance", "crisis_contact", "emergency_admission"
+KINDS = (AE, CONTACT, ADMISSION)
+
+_NO_FLAG = ibis.literal(None, "boolean")
+
+
+def ae_attendances(extract: ExtractLike) -> ibis.Table:
+    """Every ECDS attendance as an event, with `mental_health` and `self_harm` flags."""
+    ecds = extract.tables["ECDS"]
+    complaint, intent = ecds.EC_Chief_Complaint_SNOMED_CT, ecds.EC_Injury_Intent_SNOMED_CT
+    self_harm = intent.isin(code_group("ecds_mental_health_complaint", "self_harm_intent")).fill_null(False) | complaint.isin(
+        code_group("ecds_mental_health_complaint", "self_harm_complaint")
+    ).fill_null(False)
+    return ecds.select(
+        event_id=ecds.Generated_Record_ID,
+        Person_ID=ecds.Person_ID,
+        event_date=ecds.Arrival_Date,
+        kind=ibis.literal(AE),
+        provider=ecds.Der_Provider_Code,
+        mental_health=complaint.isin(codes_of("ecds_mental_health_complaint")).fill_null(False),
+        self_harm=self_harm,
+        qualifies=ibis.literal(True),
+    )
+
+
+def crisis_contacts(extract: ExtractLike) -> ibis.Table:
+    """Every care contact as an event; `qualifies` when attended on a crisis-team referral."""
+    contacts = extract.tables["MHS201CareContact"]
+    referrals = extract.tables["MHS101Referral"].select("UniqServReqID", "OrgIDProv", "ServTeamTypeRefToMH")
+    joined = attach(contacts, referrals, "UniqServReqID")
+    qualifies = joined.AttendOrDNACode.isin(code_group("attendance", "attended")) & joined.ServTeamTypeRefToMH.isin(
+        code_group("service_team_type", "crisis")
+    )
+    return joined.select(
+        event_id=joined.UniqCareContID,
+        Person_ID=joined.Person_ID,
+        event_date=joined.CareContDate,
+        kind=ibis.literal(CONTACT),
+        provider=joined.OrgIDProv,
+        mental_health=_NO_FLAG,
+        self_harm=_NO_FLAG,
+        qualifies=qualifies.fill_null(False),
+    )
+
+
+def emergency_admissions(extract: ExtractLike) -> ibis.Table:
+    """Every hospital provider spell as an event; `qualifies` when the admission was an emergency."""
+    spells = extract.tables["MHS501HospProvSpell"]
+    return spells.select(
+        event_id=spells.UniqHospProvSpellID,
+        Person_ID=spells.Person_ID,
+        event_date=spells.StartDateHospProvSpell,
+        kind=ibis.literal(ADMISSION),
+        provider=spells.OrgIDProv,
+        mental_health=_NO_FLAG,
+        self_harm=_NO_FLAG,
+        qualifies=spells.MethAdmMHHospProvSpell.isin(code_group("admission_method", "emergency")).fill_null(False),
+    )
+
+
+def crisis_events(extract: ExtractLike) -> ibis.Table:
+    """A&E attendances, care contacts and hospital spells as one table of candidate events."""
+    return ae_attendances(extract).union(crisis_contacts(extract), distinct=False).union(emergency_admissions(extract), distinct=False)
+
+
+def crisis_escalations() -> Cohort:
+    """Crisis escalations of known service users (one row per event; see the module docstring)."""
+    crisis_teams = ", ".join(code_group("service_team_type", "crisis"))
+    return Cohort(
+        name="crisis_escalations",
+        description="A&E mental-health attendances, crisis-team contacts and emergency admissions of known service users",
+        entry=Entry("A&E attendances, care contacts and hospital spells", crisis_events),
+        rules=(
+            Rule("A&E attendances: mental-health or self-harm presentation", lambda t, x: (t.kind != AE) | t.mental_health | t.self_harm),
+            Rule(
+                f"crisis-team contacts: attended, on a referral to a crisis team ({crisis_teams})",
+                lambda t, x: (t.kind != CONTACT) | t.qualifies,
+            ),
+            Rule("admissions: emergency admission method", lambda t, x: (t.kind != ADMISSION) | t.qualifies),
+            Rule(
+                "known service user (open CYPMHS referral) on the event date",
+                restrict=lambda t, x: of_known_service_users(t, "event_date", x),
+            ),
+        ),
+        exit=Exit("one row per event (the event date is the exit)", lambda t, x: t.drop("qualifies")),
+        unit="events",
+    )

@@ -1,0 +1,125 @@
+"""The named measures the CLI and the notebooks use, each declared once.
+
+CYP measures are built on the declared cohorts (`outcomes.cohort`) with their default parameters
+(the collaborative's footprint and network providers); rates are per 100,000 CYP residents of the
+footprint. `measure_named(name)` returns one; `MEASURES` maps every name to its declaration.
+
+>>> sorted(MEASURES)[:4]
+['admissions', 'ae_attendances', 'bed_days', 'bed_days_by_area']
+>>> measure_named("bed_days").description
+'Occupied bed days (MHS24) of CYP inpatients per month, per 100,000 CYP residents of the footprint'
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import ibis
+
+from outcomes.cohort import OUT_OF_AREA, crisis_escalations, cyp_inpatients, of_known_service_users, picu_episodes
+from outcomes.cohort.core import ExtractLike
+from outcomes.errors import UserError
+from outcomes.measures.define import Measure, count_events, define_measure, median_of, sum_bed_days
+from outcomes.measures.population import cyp_population
+
+__all__ = ["MEASURES", "measure_named", "catalogue", "known_users_ae_attendances", "first_stays_of_spells"]
+
+PER_POP = "per 100,000 CYP residents of the footprint"
+
+
+def known_users_ae_attendances(extract: ExtractLike) -> ibis.Table:
+    """ECDS attendances (any reason) of people who were known service users on the arrival date."""
+    return of_known_service_users(extract.tables["ECDS"], "Arrival_Date", extract)
+
+
+def first_stays_of_spells(table: ibis.Table) -> ibis.Value:
+    """True for the ward stay that starts its hospital spell (an admission, not a transfer)."""
+    return table.StartDateWardStay == table.StartDateHospProvSpell.fill_null(table.StartDateWardStay)
+
+
+def catalogue(footprint: Sequence[str] | None = None, providers: Sequence[str] | None = None) -> dict[str, Measure]:
+    """Every named measure, for the given footprint (LA codes) and network providers (ODS codes)."""
+    inpatients = cyp_inpatients(footprint, providers)
+    picu = picu_episodes(footprint, providers)
+    population = cyp_population(footprint)
+    bed_days = define_measure(
+        "bed_days",
+        sum_bed_days(inpatients),
+        population,
+        description=f"Occupied bed days (MHS24) of CYP inpatients per month, {PER_POP}",
+    )
+    crisis = define_measure(
+        "crisis_escalations",
+        count_events(crisis_escalations(), "event_date"),
+        population,
+        description="A&E mental-health/self-harm attendances, crisis-team contacts and emergency admissions of known service users, "
+        + PER_POP,
+    )
+    measures = [
+        bed_days,
+        define_measure(
+            "bed_days_by_area",
+            bed_days.numerator,
+            population,
+            group_by=["area"],
+            description=f"CYP bed days split in_area (network provider's ward) / out_of_area, {PER_POP}",
+        ),
+        define_measure(
+            "bed_days_by_provider",
+            bed_days.numerator,
+            population,
+            group_by=["provider"],
+            description=f"CYP bed days by the ODS code of the provider running the ward, {PER_POP}",
+        ),
+        define_measure(
+            "out_of_area_bed_days",
+            sum_bed_days(inpatients, where=lambda t: t.resident_in_footprint & (t.area == OUT_OF_AREA)),
+            population,
+            description=f"CYP bed days of footprint residents on wards of providers outside the network, {PER_POP}",
+        ),
+        define_measure(
+            "admissions",
+            count_events(inpatients, "StartDateHospProvSpell", where=first_stays_of_spells, distinct="UniqHospProvSpellID"),
+            population,
+            description=f"CYP inpatient admissions (hospital spells starting on a CYP bed) by month of admission, {PER_POP}",
+        ),
+        define_measure(
+            "picu_discharges",
+            count_events(picu, "EndDateWardStay"),
+            population,
+            description=f"CYP PICU episodes (ward stays, bed type 309) ending in the month, {PER_POP}",
+        ),
+        define_measure(
+            "picu_median_los",
+            median_of(picu, "los_days", "EndDateWardStay"),
+            None,
+            description="Median length of stay (days) of CYP PICU episodes ending in the month (no denominator)",
+        ),
+        define_measure(
+            "ae_attendances",
+            count_events(known_users_ae_attendances, "Arrival_Date"),
+            population,
+            description=f"A&E attendances (ECDS, any reason) of known service users (open CYPMHS referral), {PER_POP}",
+        ),
+        crisis,
+        define_measure(
+            "crisis_escalations_by_kind",
+            crisis.numerator,
+            population,
+            group_by=["kind"],
+            description=f"Crisis escalations split by kind (ae_attendance, crisis_contact, emergency_admission), {PER_POP}",
+        ),
+    ]
+    return {m.name: m for m in measures}
+
+
+#: every named measure with the collaborative's defaults
+MEASURES: dict[str, Measure] = catalogue()
+
+
+def measure_named(name: str) -> Measure:
+    """The measure called `name`; UserError listing the valid names if there is none."""
+    try:
+        return MEASURES[name]
+    except KeyError:
+        raise UserError(f"unknown measure {name!r}; valid names: {', '.join(sorted(MEASURES))}") from None
