@@ -1,0 +1,160 @@
+"""The synthetic reference extract: an MHSDS-shaped extract with planted programme effects and
+their truth, the project's embedded default (real NHS data cannot be shipped).
+
+>>> from outcomes.reference import write_reference_extract
+>>> folder = write_reference_extract("data/reference")          # doctest: +SKIP
+
+`write_reference_extract(out_dir, seed, scale, go_live, ...)` writes, deterministically (same seed
+and parameters, byte-identical files):
+
+* one parquet file per table of the contract (MHS001MPI, MHS101Referral, MHS201CareContact,
+  MHS202CareActivity, MHS501HospProvSpell, MHS502WardStay, ECDS, RiskEvents, population), with
+  exactly the contract's columns and types;
+* `extract.yaml` (extract_end_date 2024-03-31, mhsds_version 6, source, seed, scale, generated_by);
+* `truth.json`: the planted effects, their functional form, go-live and phase-in, the windows, the
+  rate model (seasonality, trend, COVID-19 terms, noise), and the values the files give by simple
+  counts (realised), including the monthly series and the DBT cohort's counts.
+
+What is in it (scale 1): 3.6 million residents of the 12 south London boroughs (22% aged 0-17),
+months 2014-04 to 2024-03; community CYPMHS referrals with contacts and activities; about 28 CYP
+admissions a month of footprint residents (a few thousand occupied bed days a month, 25-35% of
+them out of network before the programme), CYP from elsewhere treated on network wards, adult
+admissions; A&E attendances, crisis-team contacts and incidents of known service users. Demand has
+a school-year seasonality, a secular upward trend, AR(1) and gamma month-to-month noise, and a
+COVID-19 dip then rebound from March 2020. The programme (go-live a parameter, default 2017-10-01,
+phased in linearly over `phase_in_months`) cuts CYP occupied bed days by 32% and out-of-area bed
+days by 93% (post-programme year against the baseline year, calibrated so that simple counts
+give these figures to the day), shortens PICU stays and lowers A&E attendances and crisis
+episodes of known service users. A fixed DBT cohort of 30 eligible young people (plus 5 starters
+without full follow-up) gives exactly 24 -> 1 suicide attempts, 23 -> 2 A&E attendances and
+605 -> 0 occupied bed days in the 12 months before and after their first DBT contact.
+
+`scale` multiplies the population and every volume with it (15 is about England); the DBT cohort
+keeps its size at every scale.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from outcomes.errors import UserError
+
+__all__ = ["write_reference_extract", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
+
+DEFAULT_SEED = 20171001
+DEFAULT_GO_LIVE = "2017-10-01"
+TABLES = (
+    "MHS001MPI",
+    "MHS101Referral",
+    "MHS201CareContact",
+    "MHS202CareActivity",
+    "MHS501HospProvSpell",
+    "MHS502WardStay",
+    "ECDS",
+    "RiskEvents",
+    "population",
+)
+MIN_SCALE, MAX_SCALE = 0.02, 50.0
+
+
+class ReferenceParameterError(UserError, ValueError):
+    """A parameter of the reference extract is out of range, or the output folder is not usable."""
+
+
+def _check(seed, scale, go_live, phase_in_months, bed_day_reduction, ooa_reduction) -> tuple[int, float, str, int]:
+    import datetime as dt
+
+    from outcomes.reference._model import add_months, iso, to_day
+
+    try:
+        seed = int(seed)
+    except (TypeError, ValueError):
+        raise ReferenceParameterError(f"seed must be an integer, not {seed!r}") from None
+    if not 0 <= seed < 2**63:
+        raise ReferenceParameterError(f"seed must be between 0 and 2**63 - 1, not {seed}")
+    try:
+        scale = float(scale)
+    except (TypeError, ValueError):
+        raise ReferenceParameterError(f"scale must be a number, not {scale!r}") from None
+    if not MIN_SCALE <= scale <= MAX_SCALE:
+        raise ReferenceParameterError(f"scale must be between {MIN_SCALE} and {MAX_SCALE}, not {scale}")
+    try:
+        day = dt.date.fromisoformat(str(go_live))
+    except ValueError:
+        raise ReferenceParameterError(f"go-live must be a date YYYY-MM-DD, not {go_live!r}") from None
+    if day.day != 1:
+        raise ReferenceParameterError(f"go-live must be the first day of a month, not {day.isoformat()}")
+    if not (isinstance(phase_in_months, int) and 0 <= phase_in_months <= 24):
+        raise ReferenceParameterError(f"phase_in_months must be a whole number of months from 0 to 24, not {phase_in_months!r}")
+    first, last = to_day("2015-04-01"), add_months(to_day("2024-04-01"), -(12 + phase_in_months))
+    if not first <= to_day(day.isoformat()) <= last:
+        raise ReferenceParameterError(
+            f"go-live must leave a baseline year inside the extract (from 2015-04-01) and a post year ending by 2024-03-31 "
+            f"(with a {phase_in_months}-month phase-in: {iso(first)} to {iso(last)})"
+        )
+    for name, value in (("bed_day_reduction", bed_day_reduction), ("ooa_reduction", ooa_reduction)):
+        if not 0 < float(value) < 1:
+            raise ReferenceParameterError(f"{name} must be between 0 and 1 (a proportion), not {value!r}")
+    return seed, scale, day.isoformat(), phase_in_months
+
+
+def _prepare(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ReferenceParameterError(f"{out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / "extract.yaml").is_file():
+        raise ReferenceParameterError(f"{out} is not empty and does not hold a reference extract; remove it or choose another folder")
+
+
+def write_reference_extract(
+    out_dir: str | os.PathLike,
+    seed: int = DEFAULT_SEED,
+    scale: float = 1.0,
+    go_live: str = DEFAULT_GO_LIVE,
+    *,
+    phase_in_months: int = 6,
+    bed_day_reduction: float = 0.32,
+    ooa_reduction: float = 0.93,
+) -> Path:
+    """Write the synthetic reference extract into `out_dir` and return its path.
+
+    The files are written into a temporary folder beside `out_dir` and renamed into place at the
+    end, so a crash never leaves a half extract; an existing reference extract (a folder holding
+    extract.yaml) or an empty folder at `out_dir` is replaced, anything else is refused.
+
+    seed: the random seed (same seed and parameters -> byte-identical files).
+    scale: multiplies the population and every volume (0.02 to 50; 15 is about England).
+    go_live: first day of the month the programme starts (its baseline year and post year must fit
+        in 2014-04 .. 2024-03).
+    phase_in_months: months over which the effects ramp up linearly (0 = a step).
+    bed_day_reduction, ooa_reduction: the published reductions the post year shows against the
+        baseline year (CYP occupied bed days, out-of-area bed days of footprint residents).
+    """
+    from outcomes import __version__
+    from outcomes.reference._build import generate
+
+    seed, scale, go_live, phase_in_months = _check(seed, scale, go_live, phase_in_months, bed_day_reduction, ooa_reduction)
+    out = Path(out_dir)
+    _prepare(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
+        generate(tmp, seed, scale, go_live, phase_in_months, float(bed_day_reduction), float(ooa_reduction), __version__)
+        _prepare(out)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}-{time.monotonic_ns()}")
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,655 @@
+"""Generate every table of the reference extract into a folder (see outcomes.reference)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import yaml
+
+from outcomes.reference import _codes as C
+from outcomes.reference._community import (
+    CRISIS,
+    DBT,
+    HAZARDS,
+    community_referrals,
+    crisis_referrals,
+    background_ecds,
+    ecds_rows,
+    hazard_events,
+    inpatient_incidents,
+    inpatient_referrals,
+    known_user_ecds_kind,
+)
+from outcomes.reference._dbt import ACTIVITY_CODES, N_ELIGIBLE, N_LATE, TARGETS, plant_dbt
+from outcomes.reference._inpatient import (
+    ADMISSION_METHODS,
+    DESTINATIONS,
+    OOA_LOS_FACTOR,
+    P0_OOA,
+    REPATRIATION_DELAY_MEAN,
+    REPATRIATION_DELAY_MIN,
+    REPATRIATION_SHARE,
+    Spells,
+    adult_spells,
+    calibrate,
+    cyp_spells,
+    link_people,
+    size_effects,
+)
+from outcomes.reference._model import (
+    AGE_BANDS,
+    ALL_LAS,
+    COVID_BY_MONTH,
+    DAY_MONTH,
+    ELSEWHERE,
+    END,
+    LA_CODES,
+    LSOAS_PER_LA,
+    N_FOOTPRINT,
+    N_MONTHS,
+    NULL_DAY,
+    ORG_CODES,
+    PROVIDERS,
+    SEASON_LOG_BY_MONTH,
+    START,
+    Process,
+    Programme,
+    Streams,
+    age_on,
+    EXT_DAYS,
+    choice,
+    deterministic_log_rate,
+    iso,
+    monthly_noise,
+    shift_years,
+    to_day,
+    with_burn_in,
+)
+from outcomes.reference import _model as M
+from outcomes.reference._population import adult_share_by_la, cyp_share_by_la, daily_index, population_rows
+from outcomes.reference._truth import DEFINITIONS, realised
+from outcomes.reference._write import ChunkedWriter, build, coded, dates, numbered, org_prefix, permuted, write
+
+# --- sizes at scale 1 (per month, mid-2017, before seasonality and noise) --------------------------
+CYP_ADMISSIONS_PER_MONTH = 28.0  # footprint residents, all providers
+NONFOOTPRINT_CYP_SHARE = 0.10  # CYP from elsewhere admitted to network wards, relative to the above
+ADULT_ADMISSIONS_PER_MONTH = 65.0
+CYP_REFERRALS_PER_MONTH = 1500.0
+ADMISSIONS = Process("cyp_admissions", trend=0.03, season=0.5, covid=0.6)
+ADULTS = Process("adult_admissions", trend=0.01, season=0.2, covid=0.3)
+REFERRALS = Process("cyp_referrals", trend=0.06, season=1.0, covid=1.0)
+# --- planted programme effects (multipliers at full effect) -----------------------------------------
+THETA_LOS, THETA_PICU_LOS = 0.80, 0.65
+THETA_AE_KNOWN, THETA_CRISIS_KNOWN = 0.75, 0.70
+MAX_TRIES = 60
+CONTACT_CHUNK = 250_000  # referrals per piece of MHS201CareContact / MHS202CareActivity
+REMOTE_FROM = to_day("2020-03-23")
+
+
+class People:
+    """The person registry: every Person_ID of the extract, in order of creation."""
+
+    def __init__(self):
+        self.parts: list[dict] = []
+        self.n = 0
+
+    def add(self, birth, gender, ethnic, la, lsoa) -> int:
+        offset = self.n
+        self.parts.append({"birth": birth, "gender": gender, "ethnic": ethnic, "la": la, "lsoa": lsoa})
+        self.n += len(birth)
+        return offset
+
+    def add_new(self, rng, birth, la, gender_weights) -> int:
+        n = len(birth)
+        ethnic = np.where(rng.random(n) < C.P_ETHNIC_NULL, -1, choice(rng, n, C.ETHNIC_WEIGHTS))
+        lsoa = np.where((la >= 0) & (rng.random(n) >= 0.03), np.maximum(la, 0) * LSOAS_PER_LA + rng.integers(0, LSOAS_PER_LA, n), -1)
+        return self.add(birth, choice(rng, n, gender_weights), ethnic, la, lsoa)
+
+    def column(self, name: str) -> np.ndarray:
+        return np.concatenate([np.asarray(p[name], dtype=np.int64) for p in self.parts])
+
+
+def _score(sp: Spells, fixed: Spells, prog: Programme, bed_target: float, ooa_target: float | None) -> float:
+    wb, wp = prog.baseline, prog.post
+    b, p = sp.bed_days(*wb), sp.bed_days(*wp)
+    fb, fpost = fixed.bed_days(*wb), fixed.bed_days(*wp)
+    base = b.sum() + fb.sum()
+    if base == 0:
+        return np.inf
+    score = abs((p.sum() + fpost.sum()) / base - bed_target) / 0.03
+    if ooa_target is not None:
+        base_ooa = b[sp.ooa].sum() + fb[fixed.ooa].sum()
+        if base_ooa == 0:
+            return np.inf
+        score = max(score, abs((p[sp.ooa].sum() + fpost[fixed.ooa].sum()) / base_ooa - ooa_target) / 0.04)
+        share = base_ooa / base
+        score = max(score, max(0.25 - share, share - 0.35, 0) / 0.02 + (1 if share < 0.25 or share > 0.35 else 0))
+    return float(score)
+
+
+def _draw_calibrated(streams, name, make, fixed, prog, bed_target, ooa_target):
+    """Draw realisations until one is near the targets (or the best of MAX_TRIES), then calibrate."""
+    best = None
+    for k in range(MAX_TRIES):
+        sp, noise = make(streams(name, k))
+        score = _score(sp, fixed, prog, bed_target, ooa_target)
+        if best is None or score < best[0]:
+            best = (score, k, sp, noise)
+        if score <= 1:
+            break
+    score, k, sp, noise = best
+    info = calibrate(streams(name, "calibration"), sp, fixed, prog, bed_target, ooa_target)
+    info.update(tries=k + 1, chosen_try=k, score_before_calibration=score)
+    return sp, noise, info
+
+
+def _person_firsts(person: np.ndarray, start: np.ndarray, n_people: int) -> np.ndarray:
+    order = np.argsort(start, kind="stable")
+    _, first = np.unique(person[order], return_index=True)
+    out = np.empty(n_people, dtype=np.int64)
+    out[np.unique(person[order])] = order[first]
+    return out
+
+
+def _ward_codes(bed: np.ndarray, age: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """WardType, WardAge and WardSecLevel of ward stays from their bed type (and age for adults)."""
+    cyp = bed >= 300
+    older = (~cyp) & (bed == 200) & (age >= 65)
+    ward_type = np.where(cyp, "01", np.where(bed == 204, "05", np.where(older, "06", "03")))
+    ward_age = np.select([bed == 300, np.isin(bed, (301, 303, 304)), cyp, older], ["10", "11", "12", "14"], "13")
+    security = np.where(np.isin(bed, (303, 205)), "1", np.where(np.isin(bed, (304, 206)), "2", "0"))
+    return ward_type, ward_age, security
+
+
+_SITE = {300: 1, 301: 1, 302: 2, 303: 3, 304: 3, 309: 4, 310: 2, 311: 2, 200: 5, 201: 6, 202: 7, 204: 7, 205: 8, 206: 8, 209: 5}
+
+
+def _as_str(values: np.ndarray) -> pa.Array:
+    return pa.array(values.astype(object), type=pa.string())
+
+
+def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_months: int, bed_day_reduction: float, ooa_reduction: float, version: str) -> dict:
+    streams = Streams(seed)
+    prog = Programme(to_day(go_live), phase_in_months)
+    bed_target, ooa_target = 1 - bed_day_reduction, 1 - ooa_reduction
+    pop_rows = population_rows(scale)
+    pop1 = population_rows(1.0)
+    cyp_index, adult_index = daily_index(pop1, AGE_BANDS[:4]), daily_index(pop1, AGE_BANDS[4:])
+    cyp_w, adult_w = cyp_share_by_la(pop1), adult_share_by_la(pop1)
+    people = People()
+    n_elsewhere = len(ELSEWHERE)
+
+    # -- the DBT cohort (fixed size; every record of these people is planted) -------------------
+    dbt = plant_dbt(streams("dbt"), cyp_w)
+    dbt_offset = people.add(dbt.people["birth"], dbt.people["gender"], dbt.people["ethnic"], dbt.people["la"], dbt.people["lsoa"])
+    dbt.spells.person = dbt.spells.person + dbt_offset
+
+    # -- CYP admissions of footprint residents: sized, drawn, calibrated -----------------------------
+    lam0 = with_burn_in(CYP_ADMISSIONS_PER_MONTH * 12 / 365.25 * scale * cyp_index * np.exp(deterministic_log_rate(ADMISSIONS)), ADMISSIONS.trend)
+    effects, expected = size_effects(prog, lam0, THETA_LOS, THETA_PICU_LOS, bed_target, ooa_target)
+
+    def noise(rng):
+        ar, fr = monthly_noise(rng)
+        return ar, fr, with_burn_in(ar[DAY_MONTH] * fr[DAY_MONTH], 0.0)
+
+    def make_fp(rng):
+        ar, fr, mult = noise(rng)
+        lam = lam0 * mult * prog.multiplier(effects.admissions, EXT_DAYS)
+        return cyp_spells(rng, lam, prog, effects, cyp_w, 0, footprint=True), {"ar1": ar, "frailty": fr}
+
+    def make_nf(rng):
+        ar, fr, mult = noise(rng)
+        lam = NONFOOTPRINT_CYP_SHARE * lam0 * mult * prog.multiplier(effects.nonfootprint_admissions, EXT_DAYS)
+        return cyp_spells(rng, lam, prog, effects, np.ones(n_elsewhere), N_FOOTPRINT, footprint=False), {"ar1": ar, "frailty": fr}
+
+    fp, fp_noise, fp_info = _draw_calibrated(streams, "cyp_admissions", make_fp, dbt.spells, prog, bed_target, ooa_target)
+    nf, nf_noise, nf_info = _draw_calibrated(streams, "cyp_admissions_elsewhere", make_nf, dbt.spells.take(np.zeros(0, dtype=np.int64)), prog, bed_target, None)
+    rng = streams("adult_admissions")
+    lam_ad = ADULT_ADMISSIONS_PER_MONTH * 12 / 365.25 * scale * adult_index * np.exp(deterministic_log_rate(ADULTS))
+    ad = adult_spells(rng, with_burn_in(lam_ad, ADULTS.trend) * noise(rng)[2], adult_w, 0.15, n_elsewhere)
+
+    # -- inpatients as people, with their referrals ----------------------------------------------
+    inpatient_refs = []
+    for name, sp, p_readmit, gw in (
+        ("fp", fp, 0.15, C.CYP_INPATIENT_GENDER_WEIGHTS),
+        ("nf", nf, 0.10, C.CYP_INPATIENT_GENDER_WEIGHTS),
+        ("adult", ad, 0.20, C.ADULT_GENDER_WEIGHTS),
+    ):
+        rng = streams("inpatient_people", name)
+        local, births = link_people(rng, sp, p_readmit)
+        n_p = len(births)
+        firsts = _person_firsts(local, sp.start, n_p)
+        la = sp.la[firsts]
+        sp.la = la[local]
+        offset = people.add_new(rng, births, la, gw)
+        sp.person = offset + local
+        ends = sp.end()
+        last_end = np.full(n_p, np.iinfo(np.int64).min)
+        np.maximum.at(last_end, local, ends)
+        first_start = sp.start[firsts]
+        refs = inpatient_referrals(rng, first_start, ends[firsts] - first_start, last_end, births, la, sp.bed[firsts, 0], sp.adult, sp.org[firsts])
+        refs["person"] = offset + np.arange(n_p)
+        inpatient_refs.append(refs)
+
+    # -- community CYPMHS referrals --------------------------------------------------------------
+    lam_ref = CYP_REFERRALS_PER_MONTH * 12 / 365.25 * scale * cyp_index * np.exp(deterministic_log_rate(REFERRALS))
+    rng = streams("community_referrals")
+    comm, comm_people = community_referrals(rng, with_burn_in(lam_ref, REFERRALS.trend) * noise(rng)[2], cyp_w, n_elsewhere)
+    offset = people.add_new(rng, comm_people["birth"], comm_people["la"], C.CYP_GENDER_WEIGHTS)
+    comm["person"] = comm["person"] + offset
+
+    # -- events of known service users (open CYPMHS referrals; not the DBT people) -----------------
+    person_la = people.column("la")
+    person_birth = people.column("birth")
+    known_refs = [comm, inpatient_refs[0], inpatient_refs[1]]
+    iv = {k: np.concatenate([r[k] for r in known_refs]) for k in ("person", "received", "disch", "org")}
+    intervals = {
+        "person": iv["person"],
+        "start": iv["received"],
+        "end": np.where(iv["disch"] == NULL_DAY, END + 1, iv["disch"]),
+        "org": iv["org"],
+        "footprint": (person_la[iv["person"]] >= 0) & (person_la[iv["person"]] < N_FOOTPRINT),
+    }
+    thetas = {"ae_known_users": THETA_AE_KNOWN, "crisis_contacts_known_users": THETA_CRISIS_KNOWN}
+    events, hazard_noise = hazard_events(streams, intervals, prog, thetas)
+    crisis = crisis_referrals(streams("crisis_referrals"), events["crisis"], intervals)
+
+    # -- ECDS ----------------------------------------------------------------------------------------
+    rng = streams("ecds")
+    ecds_parts = []
+    ae = events["ae"]
+    ecds_parts.append(ecds_rows(rng, ae["person"], ae["day"], person_la[ae["person"]], known_user_ecds_kind(rng, len(ae["day"]))))
+    # CYP in the year before their first referral (not yet known service users)
+    cyp_people = np.unique(np.concatenate([comm["person"], inpatient_refs[0]["person"], inpatient_refs[1]["person"]]))
+    first_ref = np.full(people.n, np.iinfo(np.int64).max)
+    for r in known_refs:
+        np.minimum.at(first_ref, r["person"], r["received"])
+    lo = np.maximum.reduce([first_ref[cyp_people] - 365, person_birth[cyp_people], np.full(len(cyp_people), START)])
+    who, day, kind = background_ecds(rng, cyp_people, lo, first_ref[cyp_people] - 1, 0.4, (0.10, 0.15, 0.75))
+    ecds_parts.append(ecds_rows(rng, who, day, person_la[who], kind))
+    adults = inpatient_refs[2]["person"]
+    lo = np.maximum(START, shift_years(person_birth[adults], 18))
+    who, day, kind = background_ecds(rng, adults, lo, np.full(len(adults), END), 1.0, (0.05, 0.15, 0.80))
+    ecds_parts.append(ecds_rows(rng, who, day, person_la[who], kind))
+    # the emergency department visit of admissions via A&E (not the planted DBT spells)
+    spells = Spells.concat([fp, nf, ad])
+    via_ae = (spells.method == ADMISSION_METHODS.index("21")) & (spells.start >= START)
+    who = spells.person[via_ae]
+    kind = np.where(rng.random(len(who)) < 0.4, C.ECDS_SELF_HARM, C.ECDS_MENTAL_HEALTH)
+    ecds_parts.append(ecds_rows(rng, who, spells.start[via_ae], person_la[who], kind))
+    ecds_parts.append({**dbt.ecds, "person": dbt.ecds["person"] + dbt_offset})
+    ecds = {k: np.concatenate([p[k] for p in ecds_parts]) for k in ecds_parts[0]}
+
+    # -- RiskEvents ----------------------------------------------------------------------------------
+    risk_parts = [
+        {"person": events[h]["person"], "date": events[h]["day"], "type": np.full(len(events[h]["day"]), C.RISK[h])}
+        for h in ("self_harm", "suicide_attempt", "violence")
+    ]
+    all_spells = Spells.concat([dbt.spells, fp, nf, ad])
+    is_adult = np.concatenate([np.zeros(len(dbt.spells) + len(fp) + len(nf), dtype=bool), np.ones(len(ad), dtype=bool)])
+    starts, ends, present = all_spells.bounds()
+    rows, cols = np.nonzero(present)
+    risk_parts.append(inpatient_incidents(streams("incidents"), all_spells.person[rows], starts[rows, cols], ends[rows, cols], is_adult[rows]))
+    risk_parts.append({**dbt.risk, "person": dbt.risk["person"] + dbt_offset})
+    risk = {k: np.concatenate([p[k] for p in risk_parts]) for k in ("person", "date", "type")}
+
+    # -- referrals (all) ---------------------------------------------------------------------------
+    dbt_refs = {**dbt.referrals, "person": dbt.referrals["person"] + dbt_offset, "kind": np.full(len(dbt.referrals["person"]), DBT)}
+    ref_parts = [dbt_refs, *inpatient_refs, comm, crisis]
+    refs = {k: np.concatenate([np.asarray(p[k], dtype=np.int64) for p in ref_parts]) for k in ("person", "org", "received", "disch", "team", "reason", "kind")}
+    ref_order = np.lexsort((refs["person"], refs["kind"], refs["received"]))
+    refs = {k: v[ref_order] for k, v in refs.items()}
+    ref_position = np.empty(len(ref_order), dtype=np.int64)
+    ref_position[ref_order] = np.arange(len(ref_order))
+
+    # -- write ---------------------------------------------------------------------------------------
+    folder = Path(folder)
+    salt = int(np.random.SeedSequence([seed, 7]).generate_state(1, np.uint64)[0])
+    person_ids = numbered("P", permuted(np.arange(people.n), 36, salt), 11)
+    org_codes = pa.array(list(ORG_CODES), type=pa.string())
+
+    write(build("population", {k: pa.array(list(v)) if v.dtype.kind == "U" else pa.array(v) for k, v in pop_rows.items()}), folder / "population.parquet")
+
+    birth = people.column("birth")
+    la = people.column("la")
+    lsoa = people.column("lsoa")
+    mpi = build(
+        "MHS001MPI",
+        {
+            "Person_ID": person_ids,
+            "PersonBirthDate": dates(birth),
+            "Gender": coded(C.GENDERS, people.column("gender")),
+            "EthnicCategory": coded(C.ETHNICITIES, people.column("ethnic")),
+            "LADistrictAuth": coded(LA_CODES, la),
+            "LSOA2011": _lsoa(lsoa),
+        },
+    )
+    mpi = mpi.take(pa.compute.sort_indices(mpi, [("Person_ID", "ascending")]))
+    write(mpi, folder / "MHS001MPI.parquet")
+    del mpi
+
+    ref_org = org_codes.take(pa.array(refs["org"]))
+    ref_ids = numbered(org_prefix(refs["org"], "S"), np.arange(1, len(ref_order) + 1), 9)
+    write(
+        build(
+            "MHS101Referral",
+            {
+                "UniqServReqID": ref_ids,
+                "Person_ID": person_ids.take(pa.array(refs["person"])),
+                "OrgIDProv": ref_org,
+                "ReferralRequestReceivedDate": dates(refs["received"]),
+                "ServDischDate": dates(refs["disch"]),
+                "ServTeamTypeRefToMH": coded(C.TEAM_TYPES, refs["team"]),
+                "PrimReasonReferralMH": coded(C.REASONS, refs["reason"]),
+            },
+        ),
+        folder / "MHS101Referral.parquet",
+    )
+
+    # spells and ward stays
+    sp_order = np.lexsort((all_spells.person, all_spells.start))
+    sp = all_spells.take(sp_order)
+    sp_adult = is_adult[sp_order]
+    starts, ends, present = sp.bounds()
+    spell_end = sp.end()
+    open_spell = spell_end > END
+    sp_org = org_codes.take(pa.array(sp.org))
+    spell_ids = numbered(org_prefix(sp.org, "H"), np.arange(1, len(sp) + 1), 8)
+    write(
+        build(
+            "MHS501HospProvSpell",
+            {
+                "UniqHospProvSpellID": spell_ids,
+                "Person_ID": person_ids.take(pa.array(sp.person)),
+                "OrgIDProv": sp_org,
+                "StartDateHospProvSpell": dates(sp.start),
+                "DischDateHospProvSpell": dates(np.where(open_spell, NULL_DAY, spell_end)),
+                "MethAdmMHHospProvSpell": coded(ADMISSION_METHODS, sp.method),
+                "DestOfDischHospProvSpell": coded(DESTINATIONS, np.where(open_spell, -1, sp.dest)),
+            },
+        ),
+        folder / "MHS501HospProvSpell.parquet",
+    )
+    rows, cols = np.nonzero(present)
+    bed = sp.bed[rows, cols].astype(np.int64)
+    ward_type, ward_age, security = _ward_codes(bed, sp.age[rows])
+    site = np.vectorize(_SITE.get)(bed) + np.where(sp.move[rows] & (cols == 1), 10, 0)
+    stay_org = sp_org.take(pa.array(rows))
+    stay_end = ends[rows, cols]
+    write(
+        build(
+            "MHS502WardStay",
+            {
+                "UniqWardStayID": numbered(org_prefix(sp.org[rows], "W"), np.arange(1, len(rows) + 1), 8),
+                "UniqHospProvSpellID": spell_ids.take(pa.array(rows)),
+                "Person_ID": person_ids.take(pa.array(sp.person[rows])),
+                "OrgIDProv": stay_org,
+                "SiteIDOfTreat": numbered(org_prefix(sp.org[rows]), site, 2),
+                "StartDateWardStay": dates(starts[rows, cols]),
+                "EndDateWardStay": dates(np.where(stay_end > END, NULL_DAY, stay_end)),
+                "WardType": _as_str(ward_type),
+                "WardAge": _as_str(ward_age),
+                "WardSecLevel": _as_str(security),
+                "MHAdmittedPatientClass": pa.compute.cast(pa.array(bed), pa.string()),
+            },
+        ),
+        folder / "MHS502WardStay.parquet",
+    )
+
+    # ECDS
+    order = np.lexsort((ecds["person"], ecds["date"]))
+    ecds = {k: v[order] for k, v in ecds.items()}
+    write(
+        build(
+            "ECDS",
+            {
+                "Generated_Record_ID": numbered("", permuted(np.arange(len(order)), 40, salt >> 3), 13),
+                "Person_ID": person_ids.take(pa.array(ecds["person"])),
+                "Der_Provider_Code": org_codes.take(pa.array(ecds["provider"])),
+                "Arrival_Date": dates(ecds["date"]),
+                "Age_At_Arrival": pa.array(age_on(birth[ecds["person"]], ecds["date"])),
+                "EC_Chief_Complaint_SNOMED_CT": coded(C.ECDS_COMPLAINTS, ecds["complaint"]),
+                "EC_Injury_Intent_SNOMED_CT": coded(C.ECDS_INTENTS, ecds["intent"]),
+                "Der_EC_Diagnosis_All": coded(C.ECDS_DIAGNOSES, ecds["diag"]),
+            },
+        ),
+        folder / "ECDS.parquet",
+    )
+    order = np.lexsort((risk["type"], risk["person"], risk["date"]))
+    risk = {k: v[order] for k, v in risk.items()}
+    write(
+        build(
+            "RiskEvents",
+            {
+                "EventID": numbered("RE", np.arange(1, len(order) + 1), 9),
+                "Person_ID": person_ids.take(pa.array(risk["person"])),
+                "EventDate": dates(risk["date"]),
+                "EventType": coded(C.RISK_TYPES, risk["type"]),
+            },
+        ),
+        folder / "RiskEvents.parquet",
+    )
+
+    # care contacts and activities, in pieces
+    contacts = ChunkedWriter("MHS201CareContact", folder / "MHS201CareContact.parquet")
+    activities = ChunkedWriter("MHS202CareActivity", folder / "MHS202CareActivity.parquet")
+    counters = {"contact": 0, "activity": 0}
+
+    def emit(ref_index, date, mech, attend, act_contact, act_code):
+        n = len(ref_index)
+        org = refs["org"][ref_index]
+        ids = numbered(org_prefix(org, "C"), counters["contact"] + 1 + np.arange(n), 10)
+        contacts.add(
+            {
+                "UniqCareContID": ids,
+                "UniqServReqID": ref_ids.take(pa.array(ref_index)),
+                "Person_ID": person_ids.take(pa.array(refs["person"][ref_index])),
+                "CareContDate": dates(date),
+                "ConsMechanismMH": coded(C.MECHANISMS, mech),
+                "AttendOrDNACode": coded(C.ATTENDANCE, attend),
+            }
+        )
+        activities.add(
+            {
+                "UniqCareActID": numbered(org_prefix(org[act_contact], "A"), counters["activity"] + 1 + np.arange(len(act_contact)), 10),
+                "UniqCareContID": ids.take(pa.array(act_contact)),
+                "Procedure": coded(ACTIVITY_CODES, act_code),
+            }
+        )
+        counters["contact"] += n
+        counters["activity"] += len(act_contact)
+
+    d = dbt.contacts
+    emit(ref_position[d["ref"]], d["date"], d["mech"], d["attend"], dbt.activities["contact"], dbt.activities["code"])
+    general = np.flatnonzero(refs["kind"] != DBT)
+    for piece, lo_ in enumerate(range(0, len(general), CONTACT_CHUNK)):
+        idx = general[lo_ : lo_ + CONTACT_CHUNK]
+        emit(*_contacts(streams("contacts", piece), idx, refs))
+    contacts.close()
+    activities.close()
+
+    # -- truth ---------------------------------------------------------------------------------------
+    real = realised(folder, prog.baseline, prog.post)
+    truth = _truth(seed, scale, prog, bed_day_reduction, ooa_reduction, effects, expected, fp_info, nf_info, fp_noise, nf_noise, hazard_noise, real, version)
+    (folder / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+    meta = {
+        "extract_end_date": "2024-03-31",
+        "mhsds_version": 6,
+        "source": "outcomes synthetic reference extract",
+        "seed": int(seed),
+        "scale": float(scale),
+        "generated_by": f"outcomes {version}",
+    }
+    (folder / "extract.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+    return truth["row_counts"]
+
+
+def _lsoa(lsoa: np.ndarray) -> pa.Array:
+    codes = numbered("E0", 1_000_000 + np.maximum(lsoa, 0), 7)
+    return pa.compute.if_else(pa.array(lsoa >= 0), codes, pa.scalar(None, pa.string()))
+
+
+def _contacts(rng: np.random.Generator, idx: np.ndarray, refs: dict):
+    """Care contacts (sorted by referral, then date) and their activities for referrals `idx`."""
+    received = np.maximum(refs["received"][idx], START)  # referrals open at the extract start: contacts from then on
+    disch = refs["disch"][idx]
+    last = np.where(disch == NULL_DAY, END, np.minimum(disch, END))
+    span = np.maximum(last - received, 0)
+    crisis = refs["kind"][idx] == CRISIS
+    n = len(idx)
+    mean = np.where(crisis, 1.5, span / 28.0)
+    k = 1 + np.minimum(rng.poisson(rng.gamma(1.5, 1.0, n) * mean / 1.5), 80)
+    rep = np.repeat(np.arange(n), k)
+    first = np.zeros(len(rep), dtype=bool)
+    first[np.cumsum(k) - k] = True
+    offset = (rng.random(len(rep)) * (span[rep] + 1)).astype(np.int64)
+    offset = np.where(first, np.where(crisis[rep], 0, (offset * 0.15).astype(np.int64)), offset)
+    date = received[rep] + offset
+    order = np.lexsort((date, rep))
+    rep, date = rep[order], date[order]
+    m = len(rep)
+    mech = np.where(date >= REMOTE_FROM, choice(rng, m, C.MECHANISM_WEIGHTS_COVID), choice(rng, m, C.MECHANISM_WEIGHTS_PRE_COVID))
+    attend = np.where(crisis[rep], choice(rng, m, (0.93, 0.02, 0.03, 0.01, 0.01, 0.0)), choice(rng, m, C.ATTENDANCE_WEIGHTS))
+    n_act = np.where(attend <= 1, choice(rng, m, (0.40, 0.50, 0.10)), 0)
+    act_contact = np.repeat(np.arange(m), n_act)
+    act_code = 1 + choice(rng, len(act_contact), C.PROCEDURE_WEIGHTS)
+    act_code = np.where(rng.random(len(act_contact)) < 0.05, -1, act_code)
+    return idx[rep], date, mech, attend, act_contact, act_code
+
+
+def _truth(seed, scale, prog, bed_day_reduction, ooa_reduction, effects, expected, fp_info, nf_info, fp_noise, nf_noise, hazard_noise, real, version) -> dict:
+    months = [str(np.datetime64("2014-04") + i) for i in range(N_MONTHS)]
+    dbt = real.pop("dbt")
+    monthly = real.pop("monthly")
+    rows = real.pop("row_counts")
+    ramp = [round(float(x), 6) for x in prog.ramp(M.MONTH_STARTS[:-1] + 14)]
+    return {
+        "generator": {
+            "generated_by": f"outcomes {version}",
+            "seed": int(seed),
+            "scale": float(scale),
+            "extract_start": "2014-04-01",
+            "extract_end_date": "2024-03-31",
+            "mhsds_version": 6,
+            "note": "synthetic: no real person's data; provider codes other than RPG, RV5 and RQY are invented",
+        },
+        "programme": {
+            "go_live": iso(prog.go_live),
+            "phase_in_months": prog.phase_in_months,
+            "phase_in_ends": iso(prog.phase_end),
+            "ramp": "ramp(d) = clip((d - go_live) / (phase_in_ends - go_live), 0, 1) on the day d of the event (admission day for "
+            "admissions, lengths of stay and out-of-network placement); an effect with full size theta multiplies its rate (or "
+            "length of stay, or placement probability) by 1 + (theta - 1) * ramp(d)",
+            "windows": {
+                "baseline": [iso(prog.baseline[0]), iso(prog.baseline[1])],
+                "post": [iso(prog.post[0]), iso(prog.post[1])],
+                "note": "half-open [start, end): baseline = the 12 months before go-live; post = the 12 months after the phase-in ends",
+            },
+            "targets": {"cyp_bed_days_reduction": bed_day_reduction, "ooa_bed_days_reduction": ooa_reduction},
+            "planted_effects": {
+                "cyp_admissions": {
+                    "theta": effects.admissions,
+                    "applies_to": "daily admission rate of footprint-resident CYP",
+                    "how": "solved so that the expected post/baseline bed days equal 1 - cyp_bed_days_reduction",
+                },
+                "cyp_admissions_from_elsewhere": {
+                    "theta": effects.nonfootprint_admissions,
+                    "applies_to": "admissions of CYP resident outside the footprint to network wards (so the collaborative definition moves alike)",
+                },
+                "ooa_placement": {
+                    "theta": effects.ooa_placement,
+                    "applies_to": "probability that a footprint resident's admission is to an out-of-network provider",
+                    "baseline_probability_by_first_bed_type": {str(k): v for k, v in P0_OOA.items()},
+                    "out_of_network_length_of_stay_factor": OOA_LOS_FACTOR,
+                    "how": "solved so that the expected post/baseline out-of-network bed days equal 1 - ooa_bed_days_reduction",
+                },
+                "repatriation": {
+                    "share": REPATRIATION_SHARE,
+                    "applies_to": "out-of-network spells of footprint residents still open after go-live",
+                    "day": f"max(admission + {REPATRIATION_DELAY_MIN} + Exponential(mean {REPATRIATION_DELAY_MEAN:g}) days, a day drawn uniformly "
+                    "over the phase-in); the out-of-network spell ends that day (destination 53) and a spell at the LA's network "
+                    "provider starts that day (admission method 81, transfer) with the rest of the stay",
+                },
+                "los_general_wards": {"theta": THETA_LOS, "applies_to": "days on general CYP wards of each spell (all CYP admitted to the network or from the footprint)"},
+                "los_picu": {"theta": THETA_PICU_LOS, "applies_to": "days of each CYP PICU (309) ward stay; baseline median 24 days (x1.25 out of network)"},
+                "ae_known_users": {
+                    "theta": THETA_AE_KNOWN,
+                    "applies_to": "A&E attendance rate per open CYPMHS referral-day of footprint residents",
+                    "expected_footprint_counts": hazard_noise["ae"]["expected_footprint_counts"],
+                },
+                "crisis_episodes_known_users": {
+                    "theta": THETA_CRISIS_KNOWN,
+                    "applies_to": "rate of crisis episodes (each a crisis-team referral with its contacts) per open CYPMHS referral-day of footprint residents",
+                    "expected_footprint_counts": hazard_noise["crisis"]["expected_footprint_counts"],
+                },
+                "emergency_admissions": "through cyp_admissions (about three in four CYP admissions use an emergency method)",
+                "expected": expected,
+            },
+            "calibration": {
+                "footprint": fp_info,
+                "elsewhere_in_network": nf_info,
+                "method": "up to 60 seeded draws of the admission process, keeping the first within 3 pp (bed days) and 4 pp (out of "
+                "network) of the targets with a baseline out-of-network share of 25-35% (else the closest); then, in the post year only, "
+                "out-of-network spells admitted in the post year are switched in-network (or back), then repatriation days (or "
+                "out-of-network discharges) falling in the post year are moved to hit the out-of-network target, and in-network "
+                "lengths of stay of spells admitted in the post year are rescaled (one multiplier, then single stays) to hit the "
+                "bed-day target, to the day; the same bed-day calibration is applied to CYP from elsewhere on network wards",
+            },
+        },
+        "rate_model": {
+            "form": "rate(d) = base * population(d) * exp(trend * years since 2017-04-01) * season(d)^s * covid(month)^c * AR1(month) * frailty(month) * programme(d)",
+            "season_log_by_calendar_month": dict(zip(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], SEASON_LOG_BY_MONTH)),
+            "late_december_log": M.LATE_DECEMBER_LOG,
+            "early_january_log": M.EARLY_JANUARY_LOG,
+            "covid": {
+                "from": "2020-03",
+                "dip_multipliers_2020_03_to_08": list(M.COVID_DIP),
+                "rebound": f"1 + {M.COVID_REBOUND} * (1 - exp(-(k - 5) / {M.COVID_REBOUND_RISE})) * exp(-max(0, k - {M.COVID_REBOUND_PEAK}) / {M.COVID_REBOUND_DECAY}), k = months since 2020-03, k >= 6",
+                "multiplier_by_month": dict(zip(months, [round(float(x), 6) for x in COVID_BY_MONTH])),
+            },
+            "ar1": {"phi": M.AR_PHI, "sigma": M.AR_SIGMA, "form": "x_t = phi x_(t-1) + N(0, sigma^2); multiplier exp(x_t - var/2)"},
+            "frailty": {"shape": M.FRAILTY_SHAPE, "form": "gamma(shape, 1/shape) per month"},
+            "processes": {
+                "cyp_admissions": {"per_month_mid_2017": CYP_ADMISSIONS_PER_MONTH * scale, **asdict(ADMISSIONS)},
+                "cyp_admissions_elsewhere": {"share_of_footprint": NONFOOTPRINT_CYP_SHARE, **asdict(ADMISSIONS)},
+                "adult_admissions": {"per_month_mid_2017": ADULT_ADMISSIONS_PER_MONTH * scale, **asdict(ADULTS)},
+                "cyp_referrals": {"per_month_mid_2017": CYP_REFERRALS_PER_MONTH * scale, **asdict(REFERRALS)},
+                **{h.name + "_known_users": {"per_open_referral_year": h.per_year, **asdict(h.process)} for h in HAZARDS},
+            },
+            "realised_monthly_noise": {
+                "months": months,
+                "cyp_admissions_ar1": [round(float(x), 6) for x in fp_noise["ar1"]],
+                "cyp_admissions_frailty": [round(float(x), 6) for x in fp_noise["frailty"]],
+                "ae_known_users_ar1": [round(float(x), 6) for x in hazard_noise["ae"]["ar1"]],
+                "crisis_known_users_ar1": [round(float(x), 6) for x in hazard_noise["crisis"]["ar1"]],
+            },
+            "programme_ramp_mid_month": dict(zip(months, ramp)),
+        },
+        "definitions": DEFINITIONS,
+        "realised": real,
+        "monthly": monthly,
+        "dbt": {
+            "procedure": "405780009",
+            "index_date": "date of the first attended care contact (AttendOrDNACode 5/6) with a care activity Procedure 405780009",
+            "windows": "before = [index - 12 calendar months, index), after = [index, index + 12 calendar months) (outcomes.cohort.dbt.MirrorWindows()); "
+            "events are at least 3 days from the window edges, so 365-day windows give the same counts",
+            "full_follow_up": "index + 12 months <= extract end + 1 day (2024-04-01)",
+            "cohort_size": "fixed at every scale and seed",
+            "planted": {
+                "eligible_people": N_ELIGIBLE,
+                "excluded_people": N_LATE,
+                **{k: {"before": v[0], "after": v[1]} for k, v in TARGETS.items()},
+            },
+            "realised": dbt,
+            "probes": "one ward stay straddles a before-window start (only its part inside counts); one ends on the index day "
+            "(discharge day not counted); some attendances and attempts fall outside both windows; self-harm incidents "
+            "(EventType self_harm) are not suicide attempts",
+        },
+        "providers": {code: {"name": name, "role": role, "sector": sector} for code, (name, role, sector) in PROVIDERS.items()},
+        "las": {la.code: {"name": la.name, "footprint": i < N_FOOTPRINT} for i, la in enumerate(ALL_LAS)},
+        "row_counts": rows,
+    }
