@@ -31,3 +31,29 @@ def tiny_extract_dir(tmp_path) -> Path:
     from extract_factory import write_extract
 
     return write_extract(tmp_path / "extract")
+
+
+#: scale of the reference extract the test suite shares (about 1,400 ward stays; DBT counts exact)
+REFERENCE_SCALE = 0.1
+
+
+def shared_reference_dir(tmp_path_factory, request, scale: float = REFERENCE_SCALE) -> Path:
+    """A reference extract built once per test session at `scale` (under pytest-xdist, once for all
+    workers: a file lock guards the session's shared temp folder)."""
+    from filelock import FileLock
+
+    from outcomes.reference import write_reference_extract
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if hasattr(request.config, "workerinput") else base
+    folder = shared / f"reference_scale_{scale}"
+    with FileLock(str(folder) + ".lock"):
+        if not (folder / "truth.json").is_file():
+            write_reference_extract(folder, scale=scale)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def small_reference_dir(tmp_path_factory, request) -> Path:
+    """Folder of the session's small reference extract (see `shared_reference_dir`)."""
+    return shared_reference_dir(tmp_path_factory, request)

@@ -36,17 +36,11 @@ SCALE = 0.1
 def ref(tmp_path_factory, request):
     """(opened extract, truth) of a reference extract built once per test session (under
     pytest-xdist, once for all workers: a file lock guards the session's shared temp folder)."""
-    from filelock import FileLock
+    from conftest import shared_reference_dir
 
     from outcomes.extract import open_extract
 
-    base = tmp_path_factory.getbasetemp()
-    under_xdist = hasattr(request.config, "workerinput")
-    shared = base.parent if under_xdist else base  # xdist: the session's folder, shared by workers
-    folder = shared / f"reference_scale_{SCALE}"
-    with FileLock(str(folder) + ".lock"):
-        if not (folder / "truth.json").is_file():
-            reference.write_reference_extract(folder, scale=SCALE)
+    folder = shared_reference_dir(tmp_path_factory, request, scale=SCALE)
     truth = json.loads((folder / "truth.json").read_text())
     return open_extract(folder), truth
 

@@ -1,0 +1,82 @@
+# %% [markdown]
+# # Cohort profile
+#
+# Who is in each cohort, how many each rule excluded (attrition), the characteristics of CYP
+# inpatients before and after go-live (Table 1), and the extract's data-quality warnings.
+# Every count shown passes statistical disclosure control: counts of 1-7 are redacted and others
+# rounded to the nearest 5.
+
+# %% tags=["parameters"]
+# parameters (outcomes report injects the real values after this cell)
+extract = "../data/reference"
+quarter = "2024Q1"
+period_start = "2024-01-01"
+period_end = "2024-03-31"
+go_live = "2017-10-01"
+transition_months = 6
+footprint = ["E09000004", "E09000006", "E09000008", "E09000011", "E09000021", "E09000022",
+             "E09000023", "E09000024", "E09000027", "E09000028", "E09000029", "E09000032"]
+providers = ["RPG", "RV5", "RQY"]
+output_dir = "../reports/scratch/00_cohort_profile"
+
+# %%
+import pandas as pd
+
+from outcomes.cohort import cyp_inpatients, dbt_cohort, picu_episodes
+from outcomes.evaluation import open_analysis_extract, programme_windows
+from outcomes.results import record, record_table
+from outcomes.table_one import table_one
+
+data = open_analysis_extract(extract)
+cohorts = {
+    "cyp_inpatients": cyp_inpatients(footprint, providers),
+    "picu_episodes": picu_episodes(footprint, providers),
+    "dbt_cohort": dbt_cohort(),
+}
+built = {name: cohort.build(data) for name, cohort in cohorts.items()}
+
+# %% [markdown]
+# ## Attrition
+# People and rows entering each rule, excluded by it, and remaining.
+
+# %%
+for name, cohort in built.items():
+    shown = record_table(f"attrition_{name}", cohort.attrition,
+                         counts=["people_in", "rows_in", "people_excluded", "rows_excluded",
+                                 "people_remaining", "rows_remaining"],
+                         caption=f"Attrition of the {name.replace('_', ' ')} cohort")
+    display(shown.style.set_caption(name.replace("_", " ")))
+
+# %% [markdown]
+# ## Table 1: CYP inpatient ward stays, before and after go-live
+# Stays starting in the 12 months before go-live and in the 12 months after the transition window.
+
+# %%
+windows = programme_windows(go_live, transition_months)
+stays = built["cyp_inpatients"].table
+people = data["MHS001MPI"].select("Person_ID", "Gender", "EthnicCategory")
+stays = stays.join(people, "Person_ID").select(
+    "StartDateWardStay", "age_at_admission", "Gender", "EthnicCategory", "MHAdmittedPatientClass", "area", "provider"
+).to_pandas()
+start = pd.to_datetime(stays.StartDateWardStay).dt.date
+stays["period"] = None
+for label, (lo, hi) in windows.items():
+    stays.loc[(start >= lo) & (start < hi), "period"] = label
+stays = stays.dropna(subset=["period"]).rename(columns={
+    "age_at_admission": "age at admission", "MHAdmittedPatientClass": "bed type", "EthnicCategory": "ethnic category"})
+table = table_one(stays, continuous=["age at admission"], nonnormal=["age at admission"],
+                  categorical=["Gender", "ethnic category", "bed type", "area", "provider"], group="period")
+record_table("table_one_cyp_inpatients", table, keep=list(table.columns),
+             caption="CYP inpatient ward stays by period (counts rounded to 5, 1-7 redacted)")
+table
+
+# %% [markdown]
+# ## Data quality
+# Quirks of the extract that do not stop the analysis, with how many rows each affects.
+
+# %%
+quality = data.quality.rename(columns={"rows": "rows_n"})
+shown = record_table("data_quality", quality, caption="Data-quality warnings (rows rounded to 5, 1-7 redacted)")
+record("cyp_inpatient_stays_n", int(built["cyp_inpatients"].attrition["rows_remaining"].iloc[-1]), kind="count",
+       label="CYP inpatient ward stays in the extract")
+shown

@@ -1,0 +1,85 @@
+# %% [markdown]
+# # Out-of-area bed days
+#
+# Bed days of children and young people resident in the footprint on wards of providers outside the
+# collaborative's network ("out of area"), per month, and their share of all footprint residents'
+# CYP bed days. An interrupted time series (segmented quasi-Poisson, population offset, seasonal
+# harmonics, AR(1) errors, transition window left out, COVID-19 as its own interruption)
+# estimates the change at go-live.
+
+# %% tags=["parameters"]
+# parameters (outcomes report injects the real values after this cell)
+extract = "../data/reference"
+quarter = "2024Q1"
+period_start = "2024-01-01"
+period_end = "2024-03-31"
+go_live = "2017-10-01"
+transition_months = 6
+footprint = ["E09000004", "E09000006", "E09000008", "E09000011", "E09000021", "E09000022",
+             "E09000023", "E09000024", "E09000027", "E09000028", "E09000029", "E09000032"]
+providers = ["RPG", "RV5", "RQY"]
+output_dir = "../reports/scratch/02_out_of_area"
+
+# %%
+import matplotlib.pyplot as plt
+
+from outcomes import plots
+from outcomes.evaluation import (counterfactual_for_figure, its_headline, measure_its, open_analysis_extract,
+                                 programme_windows, relative_change, window_totals)
+from outcomes.measures import catalogue
+from outcomes.results import record, record_figure, record_table
+
+plots.use_house_style()
+data = open_analysis_extract(extract)
+measures = catalogue(footprint, providers)
+out_of_area = measures["out_of_area_bed_days"].to_pandas(data, end=period_end)
+by_area = measures["bed_days_by_area"].to_pandas(data, end=period_end)
+
+# %% [markdown]
+# ## Before and after
+
+# %%
+windows = programme_windows(go_live, transition_months)
+change = relative_change(out_of_area, windows)
+record("out_of_area_bed_days_change", change["change"], kind="percent_change", unit="proportion",
+       baseline=change["baseline"] / 12, latest=change["post"] / 12, headline=True,
+       label="Out-of-area CYP bed days per month (baseline year vs year after transition)",
+       definition="Bed days of footprint residents on non-network wards, post year against baseline year",
+       published={"value": -0.93, "source": "collaborative's published evaluation"},
+       counts={"baseline_n": change["baseline"], "post_n": change["post"]})
+footprint_residents = by_area.pivot(index="month", columns="area", values="numerator").reset_index()
+totals = {area: window_totals(footprint_residents, windows, column=area) for area in ("in_area", "out_of_area")}
+share = {w: totals["out_of_area"][w] / (totals["out_of_area"][w] + totals["in_area"][w]) for w in windows}
+for window in windows:
+    record(f"out_of_area_share_{window}", share[window], kind="proportion", unit="proportion",
+           definition=f"Out-of-area share of CYP bed days in the {window} window",
+           counts={"out_of_area_n": totals["out_of_area"][window], "in_area_n": totals["in_area"][window]})
+change, share
+
+# %% [markdown]
+# ## Interrupted time series
+
+# %%
+result = measure_its(out_of_area, go_live, transition_months=transition_months)
+headline = its_headline(result, go_live, transition_months=transition_months)
+record_table("its_out_of_area", result.summary.round(4), keep=list(result.summary.columns),
+             caption="Out-of-area bed days: rate ratios with 95% CI")
+record("out_of_area_level_change", headline["level_change"], kind="ratio", unit="rate ratio",
+       ci=(headline["level_change_lower"], headline["level_change_upper"]), headline=True,
+       baseline=headline["counterfactual"], latest=headline["fitted"],
+       label="Out-of-area bed days, level change at go-live (rate ratio)",
+       definition="Segmented quasi-Poisson ITS with population offset, AR(1) errors")
+record("out_of_area_bed_days_averted", -headline["averted"], kind="estimate", unit="bed days",
+       ci=(-headline["averted_upper"], -headline["averted_lower"]),
+       definition=f"Counterfactual - fitted out-of-area bed days, {headline['averted_from']} to {headline['at']}")
+result.summary
+
+# %%
+line = counterfactual_for_figure(result)
+ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
+                          lower="counterfactual_lower", upper="counterfactual_upper", go_live=go_live,
+                          transition_months=transition_months, ylabel="bed days per month",
+                          title="Out-of-area CYP bed days")
+record_figure("out_of_area_counterfactual", ax.figure, key=True,
+              caption="Out-of-area CYP bed days per month with the modelled counterfactual (95% CI)")
+plt.show()

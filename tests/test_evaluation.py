@@ -1,0 +1,124 @@
+"""Programme-evaluation glue: windows, before/after totals, the measure ITS, Table 1 and the
+published-figure comparison, checked against planted values and the reference extract's truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from outcomes import disclosure
+from outcomes.evaluation import (
+    counterfactual_for_figure,
+    its_headline,
+    measure_its,
+    plottable_counts,
+    programme_windows,
+    published_figures,
+    quarter_bounds,
+    relative_change,
+    reproduce_published,
+)
+from outcomes.table_one import table_one
+
+
+def test_windows_are_half_open_years_around_the_transition():
+    windows = programme_windows("2017-10-01", transition_months=6)
+    assert windows["baseline"] == (dt.date(2016, 10, 1), dt.date(2017, 10, 1))
+    assert windows["post"] == (dt.date(2018, 4, 1), dt.date(2019, 4, 1))
+    assert programme_windows("2020-01-01", 0, months=3)["post"] == (dt.date(2020, 1, 1), dt.date(2020, 4, 1))
+
+
+def test_quarter_bounds():
+    assert quarter_bounds("2024Q1") == (dt.date(2024, 1, 1), dt.date(2024, 3, 31))
+    assert quarter_bounds("2023q4") == (dt.date(2023, 10, 1), dt.date(2023, 12, 31))
+
+
+def _monthly(values, start="2016-10-01"):
+    months = pd.date_range(start, periods=len(values), freq="MS").date
+    return pd.DataFrame({"month": months, "numerator": values, "denominator": 100_000})
+
+
+def test_relative_change_counts_whole_months_in_each_window():
+    # 12 baseline months of 100, 6 transition months of 999 (ignored), 12 post months of 68: -32%
+    frame = _monthly([100] * 12 + [999] * 6 + [68] * 12)
+    change = relative_change(frame, programme_windows("2017-10-01", 6))
+    assert change == {"baseline": 1200.0, "post": 816.0, "change": pytest.approx(-0.32)}
+
+
+def _planted_series(rate_ratio=0.7, seed=3):
+    rng = np.random.default_rng(seed)
+    months = pd.date_range("2014-04-01", periods=120, freq="MS")
+    t = np.arange(120)
+    post = months >= "2017-10-01"
+    mean = 3000 * np.exp(0.1 * np.sin(2 * np.pi * t / 12)) * np.where(post, rate_ratio, 1.0)
+    return pd.DataFrame({"month": months.date, "numerator": rng.poisson(mean), "denominator": 800_000})
+
+
+def test_measure_its_recovers_a_planted_level_change():
+    result = measure_its(_planted_series(0.7), "2017-10-01", transition_months=0, covid=None)
+    level = result.summary.loc["level_change"]
+    # Poisson noise on ~3,000 a month: the level change is estimated to within a few per cent, and
+    # its 95% interval must cover the planted 0.7
+    assert level["ci_lower"] <= 0.7 <= level["ci_upper"]
+    assert level["estimate"] == pytest.approx(0.7, abs=0.05)
+    headline = its_headline(result, "2017-10-01", transition_months=0)
+    assert headline["relative"] == pytest.approx(-0.3, abs=0.05)
+    assert headline["averted"] < 0 and headline["averted_lower"] < headline["averted"] < headline["averted_upper"]
+
+
+def test_covid_is_its_own_interruption_and_the_figure_stops_before_it():
+    result = measure_its(_planted_series(0.8), "2017-10-01", transition_months=6)
+    assert "covid_level_change" in result.summary.index
+    line = counterfactual_for_figure(result)
+    after_covid = line["month"] >= pd.Timestamp("2020-03-01")
+    assert line.loc[after_covid, "counterfactual"].isna().all()
+    assert line.loc[~after_covid, "counterfactual"].notna().all()
+
+
+def test_plottable_counts_round_and_hide_small_counts():
+    shown = plottable_counts(pd.Series([0, 3, 7, 8, 12, 1234]))
+    assert shown.iloc[0] == 0 and shown.iloc[1:3].isna().all()
+    assert shown.iloc[3:].tolist() == [10, 10, 1235]
+
+
+def test_table_one_controls_every_count():
+    people = pd.DataFrame({"period": ["before"] * 40 + ["after"] * 33,
+                           "sex": ["F"] * 27 + ["M"] * 13 + ["F"] * 30 + ["M"] * 3,
+                           "age": np.arange(73) % 18})
+    table = table_one(people, continuous=["age"], categorical=["sex"], group="period")
+    assert table.loc[("n", ""), "before"] == 40 and table.loc[("n", ""), "after"] == 35  # 33 -> 35
+    assert table.loc[("sex, n (%)", "M"), "after"] == disclosure.REDACTED
+    assert table.loc[("sex, n (%)", "F"), "before"] == "25 (62.5)"  # 27 -> 25, of 40
+    assert table.loc[("sex, n (%)", "F"), "after"] == "30 (85.7)"  # of the rounded 35
+
+
+def test_published_figures_have_sources_and_tolerances():
+    figures = published_figures()
+    assert figures.attrs["source"]
+    assert figures.loc["bed_days_change", "published"] == -0.32
+    assert figures.loc["dbt_bed_days", "published"] == {"before": 605, "after": 0}
+    relative = figures[figures.kind == "relative_change"]
+    assert relative.tolerance.notna().all() and relative.tolerance_reason.notna().all()
+
+
+@pytest.fixture(scope="module")
+def reference_extract(tmp_path_factory, request):
+    from conftest import shared_reference_dir
+
+    from outcomes.extract import open_extract
+
+    folder = shared_reference_dir(tmp_path_factory, request)
+    return open_extract(folder), json.loads((folder / "truth.json").read_text())
+
+
+def test_published_figures_are_reproduced_on_the_reference_extract(reference_extract):
+    extract, truth = reference_extract
+    comparison = reproduce_published(extract)
+    assert comparison.within_tolerance.all(), comparison[["reproduced", "published"]]
+    # the DBT counts are exact and shown disclosure-controlled
+    assert comparison.loc["dbt_suicide_attempts", "reproduced"] == "25 -> [REDACTED]"
+    assert comparison.loc["dbt_bed_days", "reproduced"] == "605 -> 0"
