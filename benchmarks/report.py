@@ -1,0 +1,127 @@
+"""Wall time of the full report, and its ratio to the floor: as many empty notebooks through papermill.
+
+    python benchmarks/report.py [--extract data/reference] [--notebooks notebooks] [--quarter 2024Q1] [--jobs N] [--check]
+
+Both are timed as fresh processes (interpreter start and imports included), with the same number of
+notebooks run `--jobs` at a time on the same kernel, in the same run, so the ratio is what the report
+adds over papermill's own cost (kernel start-up, execution protocol). The report is written to a
+temporary folder, never over reports/. Goals (issue 6): under 60 s on 2 cores, within 3x the floor;
+`--check` exits 1 when a goal is missed. Skips (exit 0, with the reason) when there is no reference
+extract and no `outcomes reference` command to build one, or no notebooks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GOAL_SECONDS = 60.0
+GOAL_RATIO = 3.0
+
+FLOOR_SCRIPT = r"""
+import sys, papermill
+from concurrent.futures import ThreadPoolExecutor
+from jupyter_client.kernelspec import KernelSpecManager
+folder, jobs = sys.argv[1], int(sys.argv[2])
+kernel = "outcomes" if "outcomes" in KernelSpecManager().find_kernel_specs() else "python3"
+paths = sorted(__import__("glob").glob(folder + "/*.ipynb"))
+def run(path):
+    papermill.execute_notebook(path, path.replace(".ipynb", ".out.ipynb"), parameters={"x": 2},
+                               kernel_name=kernel, language="python", progress_bar=False)
+with ThreadPoolExecutor(jobs) as pool:
+    list(pool.map(run, paths))
+"""
+
+
+def _timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    return time.perf_counter() - started, done
+
+
+def _empty_notebooks(folder: Path, count: int) -> None:
+    import nbformat
+
+    for number in range(count):
+        nb = nbformat.v4.new_notebook()
+        parameters = nbformat.v4.new_code_cell("x = 1")
+        parameters.metadata["tags"] = ["parameters"]
+        nb.cells = [parameters, nbformat.v4.new_code_cell("pass")]
+        nbformat.write(nb, folder / f"empty_{number:02d}.ipynb")
+
+
+def _ensure_extract(extract: Path) -> str | None:
+    """None if the extract is there (building the reference one if need be), else why not."""
+    if extract.is_dir():
+        return None
+    if extract.resolve() != (ROOT / "data" / "reference").resolve():
+        return f"no extract at {extract}"
+    import importlib.util
+
+    if importlib.util.find_spec("outcomes.commands.reference") is None:
+        return "no reference extract at data/reference and the `outcomes reference` command does not exist yet"
+    print(f"building the reference extract: outcomes reference --out {extract}", flush=True)
+    done = subprocess.run([sys.executable, "-m", "outcomes.cli", "reference", "--out", str(extract)])
+    return None if done.returncode == 0 else "`outcomes reference` failed"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--extract", default=str(ROOT / "data" / "reference"))
+    parser.add_argument("--notebooks", default=str(ROOT / "notebooks"))
+    parser.add_argument("--quarter", default="2024Q1")
+    parser.add_argument("--jobs", type=int)
+    parser.add_argument("--check", action="store_true", help="exit 1 if a goal is missed")
+    args = parser.parse_args(argv)
+
+    from outcomes.report.runner import available_cores
+
+    notebooks = sorted(Path(args.notebooks).glob("*.ipynb"))
+    if not notebooks:
+        print(f"report benchmark: skipped: no notebooks in {args.notebooks}")
+        return 0
+    why = _ensure_extract(Path(args.extract))
+    if why:
+        print(f"report benchmark: skipped: {why}")
+        return 0
+    jobs = args.jobs or min(available_cores(), len(notebooks))
+
+    with tempfile.TemporaryDirectory(prefix="outcomes-bench-") as scratch:
+        scratch = Path(scratch)
+        report_seconds, done = _timed([
+            sys.executable, "-m", "outcomes.cli", "report", "--quarter", args.quarter, "--extract", args.extract,
+            "--notebooks", args.notebooks, "--reports", str(scratch / "reports"), "--jobs", str(jobs),
+        ])
+        if done.returncode != 0:
+            print(done.stdout + done.stderr)
+            print(f"report benchmark: the report failed (exit {done.returncode})")
+            return 1
+        manifest = json.loads((scratch / "reports" / args.quarter / "manifest.json").read_text())
+        empty = scratch / "empty"
+        empty.mkdir()
+        _empty_notebooks(empty, len(notebooks))
+        floor_seconds, floor = _timed([sys.executable, "-c", FLOOR_SCRIPT, str(empty), str(jobs)])
+        if floor.returncode != 0:
+            print(floor.stderr)
+            return 1
+
+    ratio = report_seconds / floor_seconds
+    print(f"report benchmark: {len(notebooks)} notebooks, {jobs} at a time, {available_cores()} cores available")
+    for entry in manifest["notebooks"]:
+        print(f"  {entry['name']:<28} {entry['seconds']:7.1f} s")
+    print(f"full report (outcomes report, fresh process):  {report_seconds:7.1f} s   goal < {GOAL_SECONDS:.0f} s on 2 cores")
+    print(f"floor ({len(notebooks)} empty notebooks via papermill):   {floor_seconds:7.1f} s")
+    print(f"ratio report / floor:                          {ratio:7.2f} x   goal <= {GOAL_RATIO:.0f} x")
+    missed = report_seconds >= GOAL_SECONDS or ratio > GOAL_RATIO
+    print("goals: " + ("missed" if missed else "met"))
+    return 1 if (args.check and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

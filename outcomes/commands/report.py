@@ -1,0 +1,65 @@
+"""`outcomes report --quarter 2024Q1`: run the notebooks and publish reports/<quarter>/."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "run the report notebooks for a quarter and publish reports/<quarter>/ (exit 1 if a notebook or a check fails)"
+
+EXIT_FAILED = 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from outcomes.report.parameters import repo_root
+
+    root = repo_root()
+    parser.add_argument("--quarter", required=True, help="calendar quarter to report, e.g. 2024Q1 (Q1 = January to March)")
+    parser.add_argument("--extract", default=str(root / "data" / "reference"),
+                        help="extract folder (default: data/reference, the synthetic reference extract)")
+    parser.add_argument("--params", metavar="FILE.yaml",
+                        help="parameter overrides: go_live, transition_months, footprint, providers")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="run only these notebooks (name or unique prefix, e.g. 03); "
+                             "published as reports/<quarter>.partial/, never over the full report")
+    parser.add_argument("--jobs", type=int, help="notebooks run at once (default: the cores available, at most one per notebook)")
+    parser.add_argument("--notebooks", default=str(root / "notebooks"), help="folder of notebooks (default: notebooks/)")
+    parser.add_argument("--reports", default=str(root / "reports"), help="folder of reports (default: reports/)")
+    parser.add_argument("--wait", action="store_true", help="if the quarter is being built by another run, wait for it instead of refusing")
+
+
+def run(args: argparse.Namespace) -> int:
+    from outcomes.report import build_report
+
+    outcome = build_report(
+        args.quarter,
+        extract=args.extract,
+        notebooks_dir=args.notebooks,
+        reports_dir=args.reports,
+        params_file=args.params,
+        only=args.only,
+        jobs=args.jobs,
+        wait=args.wait,
+    )
+    if outcome.ok:
+        print(f"outcomes report {outcome.label}: {len(outcome.runs)} notebook(s) in {outcome.seconds:.1f} s; "
+              f"published {outcome.folder / 'index.html'}")
+        return 0
+    err = sys.stderr
+    failures = outcome.failed_runs
+    if failures:
+        print(f"outcomes report {outcome.label}: FAILED: {len(failures)} of {len(outcome.runs)} notebook(s) failed; "
+              "nothing was published and the last good report is untouched", file=err)
+        for run in failures:
+            print(f"  {run.name}: {run.failure.describe() if run.failure else 'failed'}", file=err)
+            if run.kernel_log:
+                print("    kernel log:\n" + "\n".join("      " + line for line in run.kernel_log.splitlines()), file=err)
+        names = ", ".join(f"notebooks/{r.name}.html" for r in failures)
+        print(f"  failed build kept in {outcome.folder}/ (see {names})", file=err)
+    else:
+        print(f"outcomes report {outcome.label}: REFUSED to publish: {len(outcome.problems)} finding(s) "
+              "in the built report; the last good report is untouched", file=err)
+        for problem in outcome.problems:
+            print(f"  {problem}", file=err)
+        print(f"  built report kept in {outcome.folder}/", file=err)
+    return EXIT_FAILED

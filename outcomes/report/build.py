@@ -1,0 +1,373 @@
+"""`build_report`: run a quarter's notebooks and publish the report only if all is well.
+
+Order of events: parameters and notebooks are checked, the extract is opened and validated (an
+invalid one stops everything: `ExtractError`, exit 2), the quarter's lock is taken, notebooks run
+in a fresh build folder beside the target and are rendered as they finish, results are gathered,
+the index and manifest written; then, only if every notebook succeeded, every page is checked for
+remote loads and the whole folder for disclosure (small or unrounded counts, the extract's
+Person_IDs) before the build is swapped in. Any failure leaves the last good report untouched and
+the build under `<quarter>.failed/`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from outcomes.errors import UserError
+from outcomes.report import index as index_page
+from outcomes.report.manifest import build_manifest, git_state, sha256_file
+from outcomes.report.parameters import Quarter, default_parameters, load_overrides, parse_quarter, repo_root
+from outcomes.report.publish import keep_failed, new_build_dir, quarter_lock, remove_stale, swap_in
+from outcomes.report.render import external_references, render_notebook
+from outcomes.report.runner import KERNEL_NAME, NotebookJob, NotebookRun, Progress, available_cores, run_notebooks
+from outcomes.results import SIDECAR_SUFFIX, read_sidecar
+
+__all__ = ["REPORT_TITLE", "ReportOutcome", "build_report", "find_notebooks", "repo_root"]
+
+REPORT_TITLE = "CAMHS Tier 4 provider collaborative: outcomes report"
+#: the report folder's layout
+NOTEBOOKS, OUTPUTS = "notebooks", "outputs"
+KEY_FIGURE_TAG = "key-figure"
+
+
+@dataclass
+class ReportOutcome:
+    """What a run produced; `ok` means published."""
+
+    ok: bool
+    label: str
+    folder: Path  #: the published report, or the kept failed build
+    runs: list[NotebookRun]
+    problems: list[str] = field(default_factory=list)  #: disclosure / offline findings, described
+    seconds: float = 0.0
+    partial: bool = False
+
+    @property
+    def failed_runs(self) -> list[NotebookRun]:
+        return [run for run in self.runs if not run.ok]
+
+
+def find_notebooks(folder: Path, only: list[str] | None = None) -> list[Path]:
+    """The notebooks to run, by name: every `*.ipynb` in `folder`, or those `only` names
+    (a name is a file stem, or a unique prefix of one such as `03`)."""
+    if not folder.is_dir():
+        raise UserError(f"--notebooks {folder}: no such folder")
+    found = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+    if not found:
+        raise UserError(f"no notebooks (*.ipynb) in {folder}")
+    if not only:
+        return found
+    stems = {p.stem: p for p in found}
+    chosen: list[Path] = []
+    for name in only:
+        name = Path(name).stem if name.endswith(".ipynb") else name
+        matches = [stems[name]] if name in stems else [p for s, p in stems.items() if s.startswith(name)]
+        if len(matches) != 1:
+            what = "matches several notebooks" if matches else "is not a notebook"
+            raise UserError(f"--only {name!r} {what} in {folder}; notebooks: {', '.join(stems)}")
+        if matches[0] not in chosen:
+            chosen.append(matches[0])
+    return sorted(chosen)
+
+
+# ----------------------------------------------------------------------------- gathering results
+def gather_results(build: Path, names: list[str]) -> dict[str, dict[str, dict]]:
+    """Every notebook's sidecar, keyed by notebook; file entries made relative to the report."""
+    results: dict[str, dict[str, dict]] = {}
+    for name in names:
+        entries = read_sidecar(build / OUTPUTS / name / f"{name}{SIDECAR_SUFFIX}")
+        for entry in entries.values():
+            if isinstance(entry, dict) and entry.get("kind") in ("figure", "table") and entry.get("file"):
+                entry["file"] = f"{OUTPUTS}/{name}/{entry['file']}"
+        results[name] = entries
+    return results
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def key_figures(build: Path, results: dict[str, dict[str, dict]], titles: dict[str, str]) -> list[index_page.KeyFigure]:
+    """Figures recorded with key=True, then PNG outputs of cells tagged `key-figure`."""
+    import nbformat
+
+    figures = []
+    for name, entries in results.items():
+        href = f"{NOTEBOOKS}/{name}.html"
+        for entry in entries.values():
+            if entry.get("kind") == "figure" and entry.get("key"):
+                png = build / entry["file"]
+                if png.is_file():
+                    caption = entry.get("caption") or titles.get(name, name)
+                    figures.append(index_page.KeyFigure(index_page.png_data_uri(png), caption,
+                                                        entry.get("alt") or caption, titles.get(name, name), href))
+        executed = build / NOTEBOOKS / f"{name}.ipynb"
+        if not executed.is_file():
+            continue
+        nb = nbformat.read(executed, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "code" or KEY_FIGURE_TAG not in cell.metadata.get("tags", []):
+                continue
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                if "image/png" in data:
+                    caption = cell.metadata.get("caption") or ""
+                    uri = "data:image/png;base64," + "".join(str(data["image/png"]).split())
+                    figures.append(index_page.KeyFigure(uri, caption, caption or f"figure from {titles.get(name, name)}",
+                                                        titles.get(name, name), href))
+    return figures
+
+
+# ----------------------------------------------------------------------------- checks before publishing
+def _is_notebook_structure(finding) -> bool:
+    """nbformat's `execution_count` is cell numbering, not a count of people; the checker in
+    outcomes.disclosure reads it as a count by its name (reported to its author). Narrow exemption."""
+    return str(finding.path).endswith(".ipynb") and str(finding.where).endswith(".execution_count")
+
+
+def _describe_finding(finding) -> str:
+    if getattr(finding, "kind", None) == "person_id":  # never echo an identifier to a terminal or log
+        return f"{finding.path}: a Person_ID from the extract, at {finding.where}"
+    return str(finding)
+
+
+def disclosure_problems(folder: Path, person_ids: list[str]) -> list[str]:
+    """Findings of outcomes.disclosure's checker over the whole folder, described."""
+    from outcomes.disclosure import check_output_folder
+
+    checked = check_output_folder(folder, person_ids=person_ids)
+    findings = checked.findings if hasattr(checked, "findings") else list(checked or [])
+    return [_describe_finding(f) for f in findings if not _is_notebook_structure(f)]
+
+
+def offline_problems(folder: Path) -> list[str]:
+    """Every page's loads from other hosts (scripts, styles, fonts, images)."""
+    problems = []
+    for page in sorted(folder.rglob("*.html")):
+        for reference in external_references(page.read_text(encoding="utf-8", errors="replace")):
+            problems.append(f"{page.relative_to(folder).as_posix()}: loads {reference} from another host")
+    return problems
+
+
+# ----------------------------------------------------------------------------- the index page
+def _caveats(extract, parameters: dict, partial_names: list[str] | None) -> list[str]:
+    caveats = []
+    source = str(extract.metadata.get("source", ""))
+    if "synthetic" in source.lower():
+        caveats.append(
+            "Synthetic data: this report was run on the synthetic reference extract. Its figures show "
+            "how the report works and say nothing about real patients or services."
+        )
+    if partial_names:
+        caveats.append(f"Partial report: only {', '.join(partial_names)} were run.")
+    caveats.append(
+        f"Changes are estimated against the trend before go-live ({parameters['go_live']}), leaving out "
+        f"a transition of {parameters['transition_months']} months; they are associations, adjusted for "
+        "trend and season, not proof that the programme caused them."
+    )
+    caveats.append(
+        "Statistical disclosure control: counts of 1 to 7 are suppressed, other counts are rounded to the "
+        "nearest 5, and rates built on a suppressed count are suppressed with it."
+    )
+    return caveats
+
+
+def _quality_rows(extract) -> list[dict]:
+    from outcomes.disclosure import format_count
+
+    frame = extract.quality
+    rows = []
+    for record in frame.to_dict("records"):
+        shown = format_count(record["rows"]) if record.get("rows") else "\u2013"
+        record["rows"] = f"{int(shown):,}" if shown.isdigit() else shown
+        rows.append(record)
+    return rows
+
+
+def _provenance(extract, parameters: dict, kernel: str, jobs: int, seconds: float, generated: dt.datetime,
+                root: Path) -> list[tuple[str, str]]:
+    from outcomes import __version__
+
+    git = git_state(root)
+    commit = "not a git repository" if not git["commit"] else git["commit"][:12] + (" (with uncommitted changes)" if git["dirty"] else "")
+    lock = sha256_file(root / "requirements.lock")
+    footprint = parameters["footprint"]
+    return [
+        ("Package", f"outcomes {__version__}"),
+        ("Code", commit),
+        ("Requirements lock", f"sha256 {lock}" if lock else "requirements.lock not found"),
+        ("Extract", str(extract.source)),
+        ("Extract covers to", extract.end_date.isoformat()),
+        ("Data source", str(extract.metadata.get("source", "not stated in extract.yaml"))),
+        ("Go-live", f"{parameters['go_live']} (transition {parameters['transition_months']} months)"),
+        ("Footprint", f"{len(footprint)} local authorities: {', '.join(footprint)}"),
+        ("Providers", ", ".join(parameters["providers"])),
+        ("Kernel", kernel),
+        ("Python", sys.version.split()[0]),
+        ("Generated", generated.strftime("%Y-%m-%d %H:%M:%S")),
+        ("Run time", f"{seconds:.1f} s with {jobs} parallel job{'s' if jobs != 1 else ''}"),
+    ]
+
+
+# ----------------------------------------------------------------------------- the whole run
+def build_report(
+    quarter: str,
+    *,
+    extract: str | Path,
+    notebooks_dir: str | Path,
+    reports_dir: str | Path,
+    params_file: str | Path | None = None,
+    only: list[str] | None = None,
+    jobs: int | None = None,
+    wait: bool = False,
+    kernel_name: str = KERNEL_NAME,
+    stream: TextIO | None = None,
+    tty: bool | None = None,
+) -> ReportOutcome:
+    """Run the quarter's notebooks and publish `reports/<quarter>/` if every check passes.
+
+    Raises UserError (CLI exit 2) before anything runs for bad arguments, an invalid extract or a
+    run of the same quarter already in progress; returns a ReportOutcome otherwise.
+    """
+    from outcomes.extract import open_extract
+
+    started = time.perf_counter()
+    stream = stream or sys.stderr
+    q: Quarter = parse_quarter(quarter)
+    parameters = {**default_parameters(), **load_overrides(params_file)}
+    notebooks_dir = Path(notebooks_dir).resolve()
+    reports_dir = Path(reports_dir).resolve()
+    sources = find_notebooks(notebooks_dir, only)
+    if jobs is not None and jobs < 1:
+        raise UserError(f"--jobs {jobs}: give 1 or more")
+    jobs = min(jobs or available_cores(), len(sources))
+    extract_path = Path(extract).resolve() if "://" not in str(extract) else extract
+    if isinstance(extract_path, Path) and not extract_path.is_dir():
+        raise UserError(f"--extract {extract}: no such extract folder (build the reference one with "
+                        "`outcomes reference --out data/reference`)")
+    partial = bool(only)
+    label = f"{q.label}.partial" if partial else q.label
+    target = reports_dir / label
+    failed = reports_dir / f"{label}.failed"
+    report_title = f"{REPORT_TITLE} {q.label}"
+    names = [p.stem for p in sources]
+
+    with quarter_lock(reports_dir, q.label, wait=wait, stream=stream):  # a second run refuses here, at once
+        opened = open_extract(extract_path)  # ExtractError (a UserError) stops here, before any notebook
+        if q.end > opened.end_date:
+            raise UserError(f"the extract ends on {opened.end_date.isoformat()}, before the end of {q.label} "
+                            f"({q.end.isoformat()}): report an earlier quarter or use a later extract")
+        person_ids = opened.person_ids()
+        remove_stale(reports_dir, q.label)
+        build = new_build_dir(reports_dir, q.label)
+        try:
+            print(f"outcomes report {label}: {len(sources)} notebook(s), {jobs} at a time, extract {opened.source}",
+                  file=stream, flush=True)
+            common = {
+                "extract": str(extract_path),
+                "quarter": q.label,
+                "period_start": q.start.isoformat(),
+                "period_end": q.end.isoformat(),
+                "go_live": parameters["go_live"],
+                "transition_months": parameters["transition_months"],
+                "footprint": list(parameters["footprint"]),
+                "providers": list(parameters["providers"]),
+            }
+            job_list = [
+                NotebookJob(
+                    name=source.stem,
+                    source=source,
+                    output=build / NOTEBOOKS / f"{source.stem}.ipynb",
+                    output_dir=build / OUTPUTS / source.stem,
+                    parameters={**common, "output_dir": str(build / OUTPUTS / source.stem)},
+                )
+                for source in sources
+            ]
+            titles: dict[str, str] = {}
+
+            def render(job: NotebookJob, run: NotebookRun) -> None:
+                if job.output.exists():
+                    titles[job.name] = render_notebook(
+                        job.output, job.output.with_suffix(".html"), report_title=report_title,
+                        index_href="../index.html", resource_path=notebooks_dir,
+                        kernelspec={"name": kernel_name, "display_name": f"Python ({kernel_name})", "language": "python"},
+                        published_path=f"{NOTEBOOKS}/{job.name}.ipynb",
+                    )
+
+            with Progress(names, stream=stream, tty=tty) as progress:
+                runs, kernel = run_notebooks(job_list, jobs=jobs, cwd=notebooks_dir, kernel_name=kernel_name,
+                                             progress=progress, after=render)
+            results = gather_results(build, names)
+            write_json(build / "results.json", results)
+            ok = all(run.ok for run in runs)
+            generated = dt.datetime.now().replace(microsecond=0)
+            status = "published" if ok else "failed"
+
+            def write_pages(status: str, banner: str | None) -> None:
+                seconds = time.perf_counter() - started
+                page = index_page.IndexPage(
+                    title=report_title,
+                    quarter=q.label,
+                    period=q.describe(),
+                    generated=generated,
+                    status="partial" if (partial and status == "published") else status,
+                    caveats=_caveats(opened, parameters, names if partial else None),
+                    headline=index_page.headline_rows(results),
+                    figures=key_figures(build, results, titles),
+                    notebooks=[
+                        index_page.NotebookEntry(
+                            name=run.name,
+                            title=titles.get(run.name, run.name),
+                            html_href=f"{NOTEBOOKS}/{run.name}.html" if (build / NOTEBOOKS / f"{run.name}.html").exists() else None,
+                            ipynb_href=f"{NOTEBOOKS}/{run.name}.ipynb" if (build / NOTEBOOKS / f"{run.name}.ipynb").exists() else None,
+                            status=run.status,
+                            seconds=run.seconds,
+                            failure=run.failure.describe() if run.failure else None,
+                        )
+                        for run in runs
+                    ],
+                    quality=_quality_rows(opened),
+                    provenance=_provenance(opened, parameters, kernel, jobs, seconds, generated, repo_root()),
+                    files=sorted(opened.file_hashes().items()),
+                    banner=banner,
+                )
+                index_page.render_index(page, build / "index.html")
+                manifest = build_manifest(
+                    root=repo_root(), quarter=q.label, period_start=q.start.isoformat(), period_end=q.end.isoformat(),
+                    status=status, extract=opened, parameters=common,
+                    notebooks=[{"name": r.name, "title": titles.get(r.name, r.name), "status": r.status,
+                                "seconds": round(r.seconds, 2), "failure": r.failure.describe() if r.failure else None}
+                               for r in runs],
+                    kernel=kernel, jobs=jobs, seconds=seconds, generated=generated, only=names if partial else None,
+                )
+                write_json(build / "manifest.json", manifest)
+
+            if not ok:
+                failures = [r for r in runs if not r.ok]
+                write_pages("failed", f"Not published: {len(failures)} of {len(runs)} notebooks failed "
+                                      f"({', '.join(r.name for r in failures)}).")
+                keep_failed(build, failed)
+                return ReportOutcome(False, label, failed, runs, seconds=time.perf_counter() - started, partial=partial)
+
+            banner = f"Partial report: only {', '.join(names)}." if partial else None
+            write_pages(status, banner)
+            problems = offline_problems(build) + disclosure_problems(build, person_ids)
+            if problems:
+                write_pages("refused", f"Not published: {len(problems)} disclosure or offline finding(s); see the terminal output.")
+                keep_failed(build, failed)
+                return ReportOutcome(False, label, failed, runs, problems, time.perf_counter() - started, partial)
+            swap_in(build, target)
+            if failed.exists():
+                shutil.rmtree(failed)
+            return ReportOutcome(True, label, target, runs, seconds=time.perf_counter() - started, partial=partial)
+        except BaseException:
+            if build.exists():
+                shutil.rmtree(build, ignore_errors=True)
+            raise
