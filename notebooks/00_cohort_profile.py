@@ -23,6 +23,7 @@ output_dir = "../reports/scratch/00_cohort_profile"
 import pandas as pd
 
 from outcomes.cohort import cyp_inpatients, dbt_cohort, picu_episodes
+from outcomes.dictionary import load_dictionary
 from outcomes.evaluation import open_analysis_extract, programme_windows
 from outcomes.results import record, record_table
 from outcomes.table_one import table_one
@@ -62,10 +63,16 @@ start = pd.to_datetime(stays.StartDateWardStay).dt.date
 stays["period"] = None
 for label, (lo, hi) in windows.items():
     stays.loc[(start >= lo) & (start < hi), "period"] = label
-stays = stays.dropna(subset=["period"]).rename(columns={
-    "age_at_admission": "age at admission", "MHAdmittedPatientClass": "bed type", "EthnicCategory": "ethnic category"})
+codes = load_dictionary().codes
+stays = stays.dropna(subset=["period"]).assign(  # codes shown by their labels in the data dictionary
+    Gender=lambda f: f.Gender.map(codes["gender"].labels),
+    EthnicCategory=lambda f: f.EthnicCategory.map(codes["ethnic_category"].labels).fillna("Not recorded"),
+    MHAdmittedPatientClass=lambda f: f.MHAdmittedPatientClass.map(codes["bed_type"].labels),
+    area=lambda f: f.area.str.replace("_", " "),
+).rename(columns={"age_at_admission": "age at admission", "MHAdmittedPatientClass": "bed type",
+                  "EthnicCategory": "ethnic category", "Gender": "gender"})
 table = table_one(stays, continuous=["age at admission"], nonnormal=["age at admission"],
-                  categorical=["Gender", "ethnic category", "bed type", "area", "provider"], group="period")
+                  categorical=["gender", "ethnic category", "bed type", "area", "provider"], group="period")
 record_table("table_one_cyp_inpatients", table, keep=list(table.columns),
              caption="CYP inpatient ward stays by period (counts rounded to 5, 1-7 redacted)")
 table

@@ -529,12 +529,18 @@ def _check_delimited(text: str, rel: str, rules: _Rules, delimiter: str) -> list
     return findings
 
 
+#: keys of nbformat's own structure that look like counts but number cells, not people
+NOTEBOOK_STRUCTURE_KEYS = frozenset({"execution_count"})
+
+
 def _check_json(node, rel: str, rules: _Rules, path: str = "$", under_count: bool = False) -> list[Finding]:
     findings = []
     if isinstance(node, Mapping):
         for key, value in node.items():
             if str(key).startswith("image/"):
                 continue  # base64 image data in notebooks
+            if rel.endswith(".ipynb") and key in NOTEBOOK_STRUCTURE_KEYS:
+                continue
             child = f"{path}.{key}"
             if key == "text/html":
                 text = "".join(value) if isinstance(value, list) else str(value)

@@ -291,3 +291,16 @@ def test_cli_reads_person_ids_and_fails_on_findings(tmp_path, capsys):
     assert main([str(out), "--person-ids", str(ids)]) == 1
     assert "person_id 'P000456'" in capsys.readouterr().out
     assert main([str(out)]) == 0
+
+
+def test_checker_ignores_notebook_cell_numbers_but_not_counts_in_notebooks(tmp_path):
+    import json
+
+    from outcomes.disclosure import check_output_folder
+
+    cell = {"cell_type": "code", "execution_count": 3, "metadata": {}, "source": "", "outputs": [
+        {"output_type": "execute_result", "execution_count": 3, "metadata": {},
+         "data": {"text/html": "<table><tr><th>group</th><th>n</th></tr><tr><td>a</td><td>3</td></tr></table>"}}]}
+    (tmp_path / "page.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    findings = check_output_folder(tmp_path).findings
+    assert len(findings) == 1 and "execution_count" not in str(findings[0])

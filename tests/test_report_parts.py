@@ -277,3 +277,14 @@ def test_house_style_and_figure_helpers():
     ax = plots.before_after_bars(summary, category="measure", after_ci=("lo", "hi"))
     assert len(ax.patches) == 4 and [t.get_text() for t in ax.get_xticklabels()] == ["admissions", "A&E"]
     plt.close(ax.figure)
+
+
+def test_headline_proportions_show_as_percentages_and_ratios_unsigned():
+    results = {"01": {
+        "bed_days_change": {"kind": "percent_change", "label": "Bed days", "value": -0.3201, "unit": "proportion",
+                            "baseline": 3697.0, "latest": 2514.0, "published": {"value": -0.32, "source": "s"}, "headline": True},
+        "level": {"kind": "ratio", "label": "Level", "value": 0.67, "ci": [0.44, 1.03], "unit": "rate ratio", "headline": True},
+    }}
+    change, ratio = headline_rows(results)
+    assert (change.change, change.published, change.baseline, change.unit) == ("\u221232.0%", "\u221232.0%", "3,697", None)
+    assert ratio.change == "0.67 (0.44 to 1.03)"

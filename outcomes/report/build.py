@@ -126,12 +126,6 @@ def key_figures(build: Path, results: dict[str, dict[str, dict]], titles: dict[s
 
 
 # ----------------------------------------------------------------------------- checks before publishing
-def _is_notebook_structure(finding) -> bool:
-    """nbformat's `execution_count` is cell numbering, not a count of people; the checker in
-    outcomes.disclosure reads it as a count by its name (reported to its author). Narrow exemption."""
-    return str(finding.path).endswith(".ipynb") and str(finding.where).endswith(".execution_count")
-
-
 def _describe_finding(finding) -> str:
     if getattr(finding, "kind", None) == "person_id":  # never echo an identifier to a terminal or log
         return f"{finding.path}: a Person_ID from the extract, at {finding.where}"
@@ -144,7 +138,7 @@ def disclosure_problems(folder: Path, person_ids: list[str]) -> list[str]:
 
     checked = check_output_folder(folder, person_ids=person_ids)
     findings = checked.findings if hasattr(checked, "findings") else list(checked or [])
-    return [_describe_finding(f) for f in findings if not _is_notebook_structure(f)]
+    return [_describe_finding(f) for f in findings]
 
 
 def offline_problems(folder: Path) -> list[str]:

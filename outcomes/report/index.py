@@ -48,6 +48,24 @@ def format_number(value: Any, unit: str | None = None, signed: bool = False) -> 
     return f"{sign}{text}{suffix}"
 
 
+#: result kinds whose value is a proportion shown as a percentage (-0.32 -> "-32.0%")
+PROPORTION_KINDS = ("percent_change", "proportion")
+
+
+def format_percent(value: Any, signed: bool = False) -> str:
+    """A proportion as a percentage: -0.32 -> '-32.0%' (strings and missing values pass through)."""
+    if value is None or isinstance(value, (str, bool)) or not isinstance(value, int | float) or not math.isfinite(value):
+        return format_number(value)
+    sign = MINUS if value < 0 else ("+" if signed and value > 0 else "")
+    return f"{sign}{abs(value) * 100:.1f}%"
+
+
+def _format_value(value: Any, kind: str | None, unit: str | None, signed: bool) -> str:
+    if kind in PROPORTION_KINDS:
+        return format_percent(value, signed)
+    return format_number(value, unit, signed=signed and kind != "ratio")
+
+
 @dataclass
 class HeadlineRow:
     measure: str
@@ -105,20 +123,22 @@ def headline_rows(results: dict[str, dict[str, dict]]) -> list[HeadlineRow]:
         for name, entry in entries.items():
             if not entry.get("headline"):
                 continue
-            unit = entry.get("unit")
-            change = format_number(entry.get("value"), unit, signed=True)
+            unit, kind = entry.get("unit"), entry.get("kind")
+            change = _format_value(entry.get("value"), kind, unit, signed=True)
             ci = entry.get("ci")
             if isinstance(ci, list) and len(ci) == 2 and not isinstance(entry.get("value"), str):
-                change += f" ({format_number(ci[0], unit)} to {format_number(ci[1], unit)})"
+                change += f" ({_format_value(ci[0], kind, unit, False)} to {_format_value(ci[1], kind, unit, False)})"
             published = entry.get("published") or {}
+            # baseline and latest are levels in the measure's own units, not the change's
+            level_unit = None if kind in PROPORTION_KINDS or kind == "ratio" else unit
             rows.append(HeadlineRow(
                 measure=entry.get("label") or name,
-                unit=None if unit in ("%",) else unit,
+                unit=None if unit in ("%",) or kind in PROPORTION_KINDS else unit,
                 notebook=notebook,
-                baseline=format_number(entry.get("baseline"), unit),
-                latest=format_number(entry.get("latest"), unit),
+                baseline=format_number(entry.get("baseline"), level_unit),
+                latest=format_number(entry.get("latest"), level_unit),
                 change=change,
-                published=format_number(published.get("value"), unit) if published else "\u2013",
+                published=_format_value(published.get("value"), kind, unit, signed=kind in PROPORTION_KINDS) if published else "\u2013",
                 published_source=published.get("source") if published else None,
                 definition=entry.get("definition"),
             ))
