@@ -1,0 +1,61 @@
+"""The real analysis notebooks, end to end: the whole quarterly report on the session's small
+reference extract (scale 0.1), through the same runner `make report` uses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT
+
+from outcomes.report import build_report
+
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_the_collection_is_complete():
+    assert NOTEBOOKS == ["00_cohort_profile", "01_bed_days", "02_out_of_area", "03_picu_length_of_stay",
+                         "04_crisis_and_ae", "05_dbt_mirror_image", "06_published_figures", "07_methods_validation"]
+    for name in NOTEBOOKS:
+        assert (ROOT / "notebooks" / f"{name}.py").exists(), f"{name} has no jupytext py:percent pair"
+
+
+def test_py_pairs_match_the_notebooks():
+    import jupytext
+
+    for name in NOTEBOOKS:
+        notebook = jupytext.read(ROOT / "notebooks" / f"{name}.ipynb")
+        script = jupytext.read(ROOT / "notebooks" / f"{name}.py")
+        sources = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]  # noqa: E731
+        assert sources(notebook) == sources(script), f"run `jupytext --sync notebooks/{name}.ipynb`"
+
+
+@pytest.fixture(scope="module")
+def report(small_reference_dir, tmp_path_factory):
+    reports = tmp_path_factory.mktemp("reports")
+    outcome = build_report("2024Q1", extract=small_reference_dir, notebooks_dir=ROOT / "notebooks", reports_dir=reports, jobs=2)
+    failures = [f"{r.name}: {r.failure.describe()}" for r in outcome.failed_runs]
+    assert outcome.ok, failures or outcome.problems
+    return outcome.folder
+
+
+def test_every_notebook_runs_and_is_published(report):
+    assert (report / "index.html").exists()
+    for name in NOTEBOOKS:
+        assert (report / "notebooks" / f"{name}.html").exists(), name
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest  # provenance written
+
+
+def test_results_hold_the_headline_measures_and_reproduce_the_published_figures(report):
+    results = json.loads((report / "results.json").read_text())
+    assert set(results) == set(NOTEBOOKS)
+    headline = {name for entries in results.values() for name, entry in entries.items() if entry.get("headline")}
+    assert {"bed_days_change", "out_of_area_bed_days_change", "picu_median_los_change",
+            "crisis_escalations_level_change", "ae_attendances_level_change"} <= headline
+    # the planted -32% and -93% come back (baseline vs post year, simple totals), to within 1 point
+    assert results["01_bed_days"]["bed_days_change"]["value"] == pytest.approx(-0.32, abs=0.01)
+    assert results["02_out_of_area"]["out_of_area_bed_days_change"]["value"] == pytest.approx(-0.93, abs=0.01)
+    reproduced = {k: v["value"] for k, v in results["06_published_figures"].items() if k.startswith("reproduced_")}
+    assert len(reproduced) == 8 and all(reproduced.values()), reproduced
+    assert results["07_methods_validation"]["linden_all_within_tolerance"]["value"] is True
