@@ -41,23 +41,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from outcomes.dictionary import TABLE_ORDER
 from outcomes.errors import UserError
 
 __all__ = ["write_reference_extract", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
 
 DEFAULT_SEED = 20171001
 DEFAULT_GO_LIVE = "2017-10-01"
-TABLES = (
-    "MHS001MPI",
-    "MHS101Referral",
-    "MHS201CareContact",
-    "MHS202CareActivity",
-    "MHS501HospProvSpell",
-    "MHS502WardStay",
-    "ECDS",
-    "RiskEvents",
-    "population",
-)
+TABLES = TABLE_ORDER  #: the contract's tables, written in this order
 MIN_SCALE, MAX_SCALE = 0.02, 50.0
 
 
