@@ -26,6 +26,7 @@ import pandas as pd
 
 from outcomes import plots
 from outcomes.cohort import picu_episodes
+from outcomes.disclosure import format_count
 from outcomes.evaluation import open_analysis_extract, programme_windows
 from outcomes.results import record, record_figure, record_table
 from outcomes.survival import LengthOfStay
@@ -70,7 +71,7 @@ record("picu_rmst_difference", float(difference["difference"]), kind="difference
 summary
 
 # %%
-ax = los.plot(count_formatter=None)
+ax = los.plot(count_formatter=format_count)  # numbers at risk disclosure-controlled: "<8" or rounded to 5
 record_figure("picu_km", ax.figure, key=True,
               caption="Kaplan-Meier curves of PICU length of stay by period, with numbers at risk (rounded)")
 plt.show()
