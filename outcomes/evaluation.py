@@ -158,7 +158,8 @@ def its_headline(result, go_live: Any, *, transition_months: int = 6, until: Any
 
 
 def open_analysis_extract(path: str | Path, *, end_date: Any = None):
-    """Open (and validate) the extract a notebook analyses.
+    """Open (and validate) the extract a notebook analyses: a folder, or a database URL whose last
+    path part is the schema (`postgresql://analyst@host:5432/outcomes/mhsds`).
 
     When `path` is the repository's default reference extract (`data/reference`) and it does not
     exist yet, it is generated first (about 30 s), so every notebook runs on its defaults from a
@@ -166,6 +167,10 @@ def open_analysis_extract(path: str | Path, *, end_date: Any = None):
     """
     from outcomes.extract import open_extract
 
+    if isinstance(path, str) and "://" in path:  # a warehouse: postgresql://user@host:5432/db/schema
+        from outcomes.warehouse import open_source
+
+        return open_source(url=path, end_date=end_date)
     folder = Path(path)
     default = Path(__file__).resolve().parents[1] / "data" / "reference"
     if not folder.exists() and folder.resolve() == default.resolve():

@@ -248,35 +248,107 @@ def type_tables(raw: dict[str, ibis.Table], contract: DataDictionary, findings: 
     return typed
 
 
+def is_spark_session(source: Any) -> bool:
+    """True for a PySpark `SparkSession`, classic or Spark Connect (databricks-connect's)."""
+    return any(cls.__name__ == "SparkSession" and cls.__module__.startswith("pyspark.") for cls in type(source).__mro__)
+
+
+def is_spark_connect(session: Any) -> bool:
+    """True for a Spark Connect session (databricks-connect): the cluster cannot see local files."""
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
+#: Spark settings `open_extract` turns on in a session it is given (best effort: a cluster may refuse)
+SPARK_SETTINGS = {
+    # pandas <-> Spark through Arrow: Ibis's in-memory tables (the months of a measure) then become
+    # JVM data instead of Python-backed RDDs, which start Python workers on every scan
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+
+
+def _prepare_spark(session: Any) -> None:
+    if is_spark_connect(session):
+        return  # Spark Connect always moves data as Arrow; the cluster owns its settings
+    for key, value in SPARK_SETTINGS.items():
+        try:
+            session.conf.set(key, value)
+        except Exception:  # noqa: BLE001 - a managed cluster may refuse a setting: it is only speed
+            pass
+
+
 def _connect(source: Any):
     """An Ibis backend for a URL, an Ibis backend, or a Spark session."""
     if isinstance(source, str):
         try:
             return ibis.connect(source)
         except Exception as error:  # noqa: BLE001 - connection failures are the user's to fix
-            raise UserError(f"cannot connect to {source.split('@')[-1]}: {str(error).splitlines()[0]}") from None
-    if hasattr(source, "sparkContext"):
+            raise UserError(f"cannot connect to {_where(source)}: {str(error).splitlines()[0]}") from None
+    if is_spark_session(source):
+        _prepare_spark(source)
         return ibis.pyspark.connect(source)
     if hasattr(source, "list_tables"):
         return source
     raise UserError(f"cannot open an extract from {type(source).__name__}: give a folder, a URL or a connection")
 
 
+def _where(url: str) -> str:
+    """A URL without its credentials, for messages and labels."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('@')[-1]}" if rest else url
+
+
+#: optional table beside the contract's tables in a database or Spark schema: `key`, `value`
+#: (JSON) rows holding what a folder's extract.yaml holds (extract_end_date, ...); written by
+#: `outcomes.warehouse.load_extract`
+METADATA_TABLE = "extract_metadata"
+
+
+def _match(present: set[str], name: str) -> str | None:
+    return name if name in present else next((p for p in present if p.lower() == name.lower()), None)
+
+
+def _read_backend_metadata(con, schema: str | None, present: set[str]) -> dict:
+    """The extract_metadata table as a dict ({} if absent or unreadable)."""
+    match = _match(present, METADATA_TABLE)
+    if match is None:
+        return {}
+    table = con.table(match, database=schema) if schema else con.table(match)
+    if not {"key", "value"} <= set(table.columns):
+        return {}
+    metadata = {}
+    for row in table.select("key", "value").to_pyarrow().to_pylist():
+        try:
+            metadata[row["key"]] = json.loads(row["value"])
+        except (TypeError, ValueError):
+            metadata[row["key"]] = row["value"]
+    return metadata
+
+
 def _read_backend(con, schema: str | None, contract: DataDictionary, findings: FindingList):
-    present = set(con.list_tables(database=schema) if schema else con.list_tables())
+    """The contract's tables in `schema` of a database or Spark catalog (names matched ignoring
+    case), plus the optional metadata table. Row counts of every table come back in one query."""
+    try:
+        present = set(con.list_tables(database=schema) if schema else con.list_tables())
+    except Exception as error:  # noqa: BLE001 - e.g. a schema that does not exist
+        raise UserError(f"cannot list the tables in {schema or 'the database'}: {str(error).splitlines()[0]}") from None
     raw = {}
     for name in contract.tables:
-        match = name if name in present else next((p for p in present if p.lower() == name.lower()), None)
+        match = _match(present, name)
         if match is None:
             findings.add(name, None, f"is missing: no table {name} in {schema or 'the database'}", 0)
             continue
         table = con.table(match, database=schema) if schema else con.table(match)
         renamed = {f: c for c in table.columns for f in contract.tables[name].field_names if c.lower() == f.lower() and c != f}
         raw[name] = table.rename(renamed) if renamed else table
-        if raw[name].count().to_pandas() == 0:
-            findings.add(name, None, "has no rows", 0)
-            del raw[name]
-    return raw
+    if raw:
+        counts = [t.aggregate(rows=t.count()).mutate(table_name=ibis.literal(n)) for n, t in raw.items()]
+        union = counts[0].union(*counts[1:], distinct=False) if len(counts) > 1 else counts[0]
+        rows = {r["table_name"]: r["rows"] for r in union.to_pyarrow().to_pylist()}
+        for name in list(raw):
+            if not rows.get(name):
+                findings.add(name, None, "has no rows", 0)
+                del raw[name]
+    return raw, _read_backend_metadata(con, schema, present)
 
 
 def open_extract(
@@ -290,9 +362,11 @@ def open_extract(
     """Open and validate an extract; raise `ExtractError` naming every problem found.
 
     `source` is a folder (parquet/CSV per table, opened on DuckDB), a database URL
-    (`postgresql://...`; tables in `schema`), an Ibis backend or a Spark session. `end_date` is the
-    last day the extract covers (default: `extract_end_date` in the folder's extract.yaml, else
-    today); dates after it are errors and open stays are censored there.
+    (`postgresql://...`; tables in `schema`), an Ibis backend or a Spark session (classic or
+    Spark Connect, e.g. databricks-connect; tables in `schema` of its catalog, else its temporary
+    views and current database). `end_date` is the last day the extract covers (default:
+    `extract_end_date` in the folder's extract.yaml, or in a database's `extract_metadata` table,
+    else today); dates after it are errors and open stays are censored there.
 
     A folder whose files (by sha256), end date and data dictionary are exactly those of one that
     passed before is not checked again: its warnings come from a stamp in `$OUTCOMES_CACHE`
@@ -313,8 +387,9 @@ def open_extract(
         label = str(folder)
     else:
         con = _connect(source)
-        raw = _read_backend(con, schema, contract, findings)
-        label = source.split("@")[-1] if isinstance(source, str) else type(con).__name__
+        raw, metadata = _read_backend(con, schema, contract, findings)
+        engine = _where(source) if isinstance(source, str) else ("spark" if is_spark_session(source) else con.name)
+        label = f"{engine} schema {schema}" if schema else engine
     if end_date is None and "extract_end_date" in metadata:
         end_date = metadata["extract_end_date"]
     if end_date is None:

@@ -27,10 +27,11 @@ def postgres_bin() -> Path | None:
 
 
 @contextmanager
-def postgres_server():
+def postgres_server(settings: dict[str, str] | None = None):
     """Start PostgreSQL on a loopback port in a temporary data directory; yield its URL.
 
-    Raises RuntimeError (the caller skips) when the server binaries are missing or cannot start.
+    `settings` are extra server settings (e.g. {"work_mem": "256MB"}, for benchmarks). Raises
+    RuntimeError (the caller skips) when the server binaries are missing or cannot start.
     PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user.
     """
     binaries = postgres_bin()
@@ -53,7 +54,8 @@ def postgres_server():
                        check=True, capture_output=True)
         subprocess.run(
             as_user + [str(binaries / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "start",
-                       "-o", f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"],
+                       "-o", f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                             + "".join(f" -c {key}={value}" for key, value in (settings or {}).items())],
             check=True, capture_output=True,
         )
     except subprocess.CalledProcessError as error:
@@ -68,25 +70,23 @@ def postgres_server():
 
 
 def spark_session():
-    """A local-mode Spark session (2 threads, UTC, small shuffles), or RuntimeError to skip."""
+    """The local-mode Spark session the product starts (`outcomes.warehouse.local_spark_session`)
+    with 2 threads and 2 GB, Spark's own defaults otherwise (ANSI SQL on, as on Databricks); or
+    RuntimeError to skip. The session outlives the module: a later module in the same worker
+    reuses it instead of starting another JVM."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise RuntimeError("Java is not installed: Spark local mode needs Java 17")
     try:
-        from pyspark.sql import SparkSession
+        import pyspark  # noqa: F401
     except ImportError:
         raise RuntimeError("pyspark is not installed (the engines extra)") from None
+    from outcomes.errors import UserError
+    from outcomes.warehouse import local_spark_session
+
     started = time.perf_counter()
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("outcomes-tests")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", "2g")
-        .config("spark.sql.ansi.enabled", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
+    try:
+        session = local_spark_session(threads=2, memory="2g")
+    except UserError as error:
+        raise RuntimeError(str(error)) from None
     session.outcomes_start_seconds = time.perf_counter() - started
     return session

@@ -1,4 +1,6 @@
-"""`outcomes load-warehouse`: copy a folder extract into a SQL warehouse, for trying other engines."""
+"""`outcomes load-warehouse --extract DIR --url URL [--schema NAME]`: copy a validated folder extract
+into a SQL warehouse (PostgreSQL: COPY in batches), so `outcomes measure --url URL --schema NAME`
+and notebooks can run the same cohorts there."""
 
 from __future__ import annotations
 
@@ -15,13 +17,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from outcomes.extract import _where
     from outcomes.warehouse import load_extract
 
     started = time.perf_counter()
     loaded = load_extract(args.extract, args.url, schema=args.schema)
-    where = args.url.split("@")[-1]
-    print(f"loaded {sum(loaded.values()):,} rows in {len(loaded)} tables into {where} schema {args.schema} "
+    print(f"loaded {sum(loaded.values()):,} rows in {len(loaded)} tables into {_where(args.url)} schema {args.schema} "
           f"in {time.perf_counter() - started:.1f} s")
     for name, rows in loaded.items():
         print(f"  {name:<22} {rows:>12,}")
+    print(f"then: outcomes measure bed_days --url URL --schema {args.schema}")
     return 0

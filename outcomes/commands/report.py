@@ -17,6 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quarter", required=True, help="calendar quarter to report, e.g. 2024Q1 (Q1 = January to March)")
     parser.add_argument("--extract", default=str(root / "data" / "reference"),
                         help="extract folder (default: data/reference, the synthetic reference extract)")
+    parser.add_argument("--url", metavar="URL",
+                        help="report on a warehouse instead of a folder: a database URL whose last path part is the "
+                             "schema, e.g. postgresql://analyst@host:5432/outcomes/mhsds (see `outcomes load-warehouse`)")
     parser.add_argument("--params", metavar="FILE.yaml",
                         help="parameter overrides: go_live, transition_months, footprint, providers")
     parser.add_argument("--only", nargs="+", metavar="NAME",
@@ -33,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     outcome = build_report(
         args.quarter,
-        extract=args.extract,
+        extract=args.url or args.extract,
         notebooks_dir=args.notebooks,
         reports_dir=args.reports,
         params_file=args.params,

@@ -254,7 +254,12 @@ def build_report(
     names = [p.stem for p in sources]
 
     with quarter_lock(reports_dir, q.label, wait=wait, stream=stream):  # a second run refuses here, at once
-        opened = open_extract(extract_path)  # ExtractError (a UserError) stops here, before any notebook
+        if isinstance(extract_path, Path):
+            opened = open_extract(extract_path)  # ExtractError (a UserError) stops here, before any notebook
+        else:  # a warehouse URL (schema as its last path part), validated there by pushed-down queries
+            from outcomes.warehouse import open_source
+
+            opened = open_source(url=extract_path)
         if q.end > opened.end_date:
             raise UserError(f"the extract ends on {opened.end_date.isoformat()}, before the end of {q.label} "
                             f"({q.end.isoformat()}): report an earlier quarter or use a later extract")
