@@ -57,3 +57,27 @@ def shared_reference_dir(tmp_path_factory, request, scale: float = REFERENCE_SCA
 def small_reference_dir(tmp_path_factory, request) -> Path:
     """Folder of the session's small reference extract (see `shared_reference_dir`)."""
     return shared_reference_dir(tmp_path_factory, request)
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """URL of a throwaway PostgreSQL server for one test module (skips where it cannot start)."""
+    from engines import postgres_server
+
+    try:
+        with postgres_server() as url:
+            yield url
+    except RuntimeError as reason:
+        pytest.skip(str(reason))
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """A local-mode Spark session for one test module (skips without Java or pyspark)."""
+    from engines import spark_session
+
+    try:
+        session = spark_session()
+    except RuntimeError as reason:
+        pytest.skip(str(reason))
+    yield session

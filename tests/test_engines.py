@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from engines import postgres_server, spark_session
 from extract_factory import END_DATE, tiny_tables, write_extract
 
 from outcomes.extract import ExtractError, open_extract
@@ -16,22 +15,6 @@ from outcomes.warehouse import load_extract
 pytestmark = pytest.mark.engines
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
-    try:
-        with postgres_server() as url:
-            yield url
-    except RuntimeError as reason:
-        pytest.skip(str(reason))
-
-
-@pytest.fixture(scope="module")
-def spark():
-    try:
-        session = spark_session()
-    except RuntimeError as reason:
-        pytest.skip(str(reason))
-    yield session
 
 
 def _put_raw(tables, engine, target, schema):

@@ -26,7 +26,6 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from engines import postgres_server, spark_session
 
 from outcomes.cohort import COHORTS
 from outcomes.extract import open_extract
@@ -56,22 +55,6 @@ def duckdb_extract(reference):
     return open_extract(reference)
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
-    try:
-        with postgres_server() as url:
-            yield url
-    except RuntimeError as reason:
-        pytest.skip(str(reason))
-
-
-@pytest.fixture(scope="module")
-def spark():
-    try:
-        session = spark_session()
-    except RuntimeError as reason:
-        pytest.skip(str(reason))
-    yield session
 
 
 @pytest.fixture(scope="module")
