@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 
 from outcomes import plots
 from outcomes.evaluation import (counterfactual_for_figure, its_headline, measure_its, open_analysis_extract,
-                                 plottable_counts, programme_windows, relative_change)
+                                 plottable_counts, programme_windows, published_value, relative_change)
 from outcomes.measures import catalogue
 from outcomes.results import record, record_figure, record_table
 
@@ -46,7 +46,7 @@ record("bed_days_change", change["change"], kind="percent_change", unit="proport
        label="CYP occupied bed days per month (baseline year vs year after transition)",
        definition=f"Sum of monthly bed days {windows['post'][0]:%b %Y}-{windows['post'][1]:%b %Y} "
                   f"against {windows['baseline'][0]:%b %Y}-{windows['baseline'][1]:%b %Y}",
-       published={"value": -0.32, "source": "collaborative's published evaluation"},
+       published=published_value("bed_days_change"),
        counts={"baseline_n": change["baseline"], "post_n": change["post"]})
 change
 

@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 
 from outcomes import plots
 from outcomes.evaluation import (counterfactual_for_figure, its_headline, measure_its, open_analysis_extract,
-                                 programme_windows, relative_change, window_totals)
+                                 programme_windows, published_value, relative_change, window_totals)
 from outcomes.measures import catalogue
 from outcomes.results import record, record_figure, record_table
 
@@ -45,7 +45,7 @@ record("out_of_area_bed_days_change", change["change"], kind="percent_change", u
        baseline=change["baseline"] / 12, latest=change["post"] / 12, headline=True,
        label="Out-of-area CYP bed days per month (baseline year vs year after transition)",
        definition="Bed days of footprint residents on non-network wards, post year against baseline year",
-       published={"value": -0.93, "source": "collaborative's published evaluation"},
+       published=published_value("out_of_area_bed_days_change"),
        counts={"baseline_n": change["baseline"], "post_n": change["post"]})
 footprint_residents = by_area.pivot(index="month", columns="area", values="numerator").reset_index()
 totals = {area: window_totals(footprint_residents, windows, column=area) for area in ("in_area", "out_of_area")}

@@ -27,7 +27,7 @@ import pandas as pd
 from outcomes import plots
 from outcomes.cohort import picu_episodes
 from outcomes.disclosure import format_count
-from outcomes.evaluation import open_analysis_extract, programme_windows
+from outcomes.evaluation import open_analysis_extract, programme_windows, published_value
 from outcomes.results import record, record_figure, record_table
 from outcomes.survival import LengthOfStay
 
@@ -61,7 +61,7 @@ record("picu_median_los_change", float(medians.loc["post", "median"] - medians.l
        baseline=float(medians.loc["baseline", "median"]), latest=float(medians.loc["post", "median"]),
        label="PICU median length of stay (days), post year minus baseline year",
        definition="Kaplan-Meier medians of PICU stays admitted in each window; open stays censored",
-       published={"value": "shorter", "source": "collaborative's published evaluation"},
+       published=published_value("picu_median_los_change"),
        counts={"baseline_n": int((stays.period == "baseline").sum()), "post_n": int((stays.period == "post").sum())})
 difference = los.rmst_difference_.loc["post"]
 record("picu_rmst_difference", float(difference["difference"]), kind="difference", unit="days",

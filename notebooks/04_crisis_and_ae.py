@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 
 from outcomes import plots
 from outcomes.evaluation import (counterfactual_for_figure, its_headline, measure_its, open_analysis_extract,
-                                 programme_windows, relative_change)
+                                 programme_windows, published_value, relative_change)
 from outcomes.measures import catalogue
 from outcomes.results import record, record_figure, record_table
 
@@ -51,7 +51,7 @@ for name, monthly in series.items():
            label=f"{labels[name]} per month: level change at go-live (rate ratio)",
            definition="Segmented quasi-Poisson ITS with CYP population offset, AR(1) errors; baseline and "
                       "latest are monthly means of the baseline and post years",
-           published={"value": "fewer", "source": "collaborative's published evaluation"},
+           published=published_value(f"{name}_change"),
            counts={"baseline_n": change["baseline"], "post_n": change["post"]})
     record(f"{name}_change", change["change"], kind="percent_change", unit="proportion",
            definition="Post year against baseline year, simple totals",

@@ -28,6 +28,7 @@ __all__ = [
     "measure_its",
     "its_headline",
     "published_figures",
+    "published_value",
     "open_analysis_extract",
     "plottable_counts",
     "quarter_bounds",
@@ -215,7 +216,16 @@ def published_figures(path: str | Path | None = None) -> pd.DataFrame:
     frame = pd.DataFrame(raw["figures"]).set_index("name")
     frame.attrs["source"] = " ".join(raw["source"].split())
     frame.attrs["collaborative"] = raw.get("collaborative")
+    frame.attrs["cited_as"] = raw.get("cited_as")
     return frame
+
+
+def published_value(name: str, path: str | Path | None = None) -> dict[str, Any]:
+    """One published figure as `outcomes.results.record(published=...)` takes it: {"value", "source"}."""
+    figures = published_figures(path)
+    if name not in figures.index:
+        raise KeyError(f"no published figure {name!r}; known: {', '.join(figures.index)}")
+    return {"value": figures.at[name, "published"], "source": figures.attrs["cited_as"]}
 
 
 def _km_medians(extract, windows, footprint, providers) -> dict[str, float]:

@@ -133,3 +133,12 @@ def test_methods_validation_reproduces_linden_and_the_deaths_finding(shared_vali
     # without seasonal terms the lag-12 autocorrelation is far outside the bound; month indicators remove it
     assert not seasonality.loc["none", "removed"] and seasonality.loc["month", "removed"]
     assert seasonality.loc["2", "acf_12"] < seasonality.loc["none", "acf_12"] / 1.5
+
+
+def test_published_value_is_read_from_the_yaml():
+    from outcomes.evaluation import published_value
+
+    assert published_value("bed_days_change") == {"value": -0.32, "source": "collaborative's published evaluation"}
+    assert published_value("picu_median_los_change")["value"] == "shorter"
+    with pytest.raises(KeyError, match="no published figure"):
+        published_value("nonsense")
