@@ -38,7 +38,7 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m ""
 
 lab: $(STAMP) $(REFERENCE)/truth.json
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab outcomes/notebooks/
 
 benchmarks: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

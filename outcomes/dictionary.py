@@ -23,14 +23,16 @@ from pathlib import Path
 
 import yaml
 
+from outcomes import resources
+
 #: the contract's field types and the Ibis types they open as
 FIELD_TYPES = {"string": "string", "date": "date", "integer": "int64", "float": "float64"}
 
 
 def dictionary_dir() -> Path:
-    """Folder holding the data dictionary (`$OUTCOMES_DICTIONARY`, else the repository's own)."""
+    """Folder holding the data dictionary (`$OUTCOMES_DICTIONARY`, else the one shipped in the package)."""
     override = os.environ.get("OUTCOMES_DICTIONARY")
-    return Path(override) if override else Path(__file__).resolve().parents[1] / "data_dictionary"
+    return Path(override) if override else resources.dictionary_dir()
 
 
 @dataclass(frozen=True)

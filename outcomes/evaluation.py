@@ -18,6 +18,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from outcomes.resources import published_dir
+
 __all__ = [
     "COVID_START",
     "counterfactual_for_figure",
@@ -38,7 +40,7 @@ __all__ = [
 #: first month of the COVID-19 disruption, modelled as its own interruption (level and slope)
 COVID_START = "2020-03-01"
 #: the first user's published figures, with their source
-PUBLISHED_FIGURES = Path(__file__).resolve().parents[1] / "published" / "camhs_tier4_collaborative.yaml"
+PUBLISHED_FIGURES = published_dir() / "camhs_tier4_collaborative.yaml"
 
 
 def _date(value: Any) -> dt.date:
@@ -173,7 +175,7 @@ def open_analysis_extract(path: str | Path, *, end_date: Any = None):
 
         return open_source(url=path, end_date=end_date)
     folder = Path(path)
-    default = Path(__file__).resolve().parents[1] / "data" / "reference"
+    default = Path(__file__).resolve().parents[1].parent / "data" / "reference"
     if not folder.exists() and folder.resolve() == default.resolve():
         from outcomes.reference import write_reference_extract
 

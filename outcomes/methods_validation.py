@@ -14,13 +14,14 @@ import pandas as pd
 import yaml
 
 from outcomes.its import InterruptedTimeSeries
+from outcomes.resources import published_dir, validation_data_dir
 
 __all__ = ["VALIDATION_DIR", "LINDEN", "reproduce_linden", "deaths_seasonality"]
 
-#: the shared validation data beside the repository (../shared/validation)
-VALIDATION_DIR = Path(__file__).resolve().parents[2] / "shared" / "validation"
+#: the validation data shipped inside the package (see its README.md for sources and licences)
+VALIDATION_DIR = validation_data_dir()
 #: Linden's published numbers
-LINDEN = Path(__file__).resolve().parents[1] / "published" / "linden_2015_prop99.yaml"
+LINDEN = published_dir() / "linden_2015_prop99.yaml"
 
 
 def _single_group(wide: pd.DataFrame) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to the shared validation data and a tiny hand-made extract."""
+"""Shared fixtures: the packaged validation data, a tiny hand-made extract, the small reference extract, engines."""
 
 from __future__ import annotations
 
@@ -11,18 +11,17 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-SHARED_VALIDATION = ROOT.parent / "shared" / "validation"
 sys.path.insert(0, str(TESTS))  # tests/extract_factory.py
 # validation stamps of this test session go to a fresh folder, never the user's cache
 os.environ["OUTCOMES_CACHE"] = tempfile.mkdtemp(prefix="outcomes-test-cache-")
 
 
 @pytest.fixture(scope="session")
-def shared_validation() -> Path:
-    """../shared/validation: published data to reproduce (read in place, never copied)."""
-    if not SHARED_VALIDATION.is_dir():
-        pytest.skip(f"shared validation data not found at {SHARED_VALIDATION}")
-    return SHARED_VALIDATION
+def validation_data() -> Path:
+    """Published data to reproduce, shipped inside the package (outcomes/validation_data)."""
+    from outcomes.resources import validation_data_dir
+
+    return validation_data_dir()
 
 
 @pytest.fixture

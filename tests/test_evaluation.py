@@ -124,12 +124,12 @@ def test_published_figures_are_reproduced_on_the_reference_extract(reference_ext
     assert comparison.loc["dbt_bed_days", "reproduced"] == "605 -> 0"
 
 
-def test_methods_validation_reproduces_linden_and_the_deaths_finding(shared_validation):
+def test_methods_validation_reproduces_linden_and_the_deaths_finding(validation_data):
     from outcomes.methods_validation import deaths_seasonality, reproduce_linden
 
-    linden = reproduce_linden(shared_validation)
+    linden = reproduce_linden(validation_data)
     assert len(linden) == 12 and linden.within_tolerance.all(), linden[~linden.within_tolerance]
-    seasonality = deaths_seasonality(shared_validation).set_index("seasonality")
+    seasonality = deaths_seasonality(validation_data).set_index("seasonality")
     # without seasonal terms the lag-12 autocorrelation is far outside the bound; month indicators remove it
     assert not seasonality.loc["none", "removed"] and seasonality.loc["month", "removed"]
     assert seasonality.loc["2", "acf_12"] < seasonality.loc["none", "acf_12"] / 1.5

@@ -1,6 +1,6 @@
 """Validation of outcomes.its against published results (Linden 2015, Stata itsa) and real data.
 
-Data are read in place from the shared validation folder (see its README.md).
+Data ship inside the package (outcomes/validation_data/, sources and licences in its README.md).
 """
 
 from pathlib import Path
@@ -11,8 +11,9 @@ import pytest
 import statsmodels.formula.api as smf
 
 from outcomes.its import InterruptedTimeSeries
+from outcomes.resources import validation_data_dir
 
-VALIDATION = Path(__file__).parents[2] / "shared" / "validation"
+VALIDATION = validation_data_dir()
 
 
 @pytest.fixture(scope="module")

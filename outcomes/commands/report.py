@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run only these notebooks (name or unique prefix, e.g. 03); "
                              "published as reports/<quarter>.partial/, never over the full report")
     parser.add_argument("--jobs", type=int, help="notebooks run at once (default: the cores available, at most one per notebook)")
-    parser.add_argument("--notebooks", default=str(root / "notebooks"), help="folder of notebooks (default: notebooks/)")
+    parser.add_argument("--notebooks", help="folder of notebooks (default: the notebooks shipped in the package, "
+                                             "outcomes/notebooks/; `outcomes notebooks DIR` copies them to edit)")
     parser.add_argument("--reports", default=str(root / "reports"), help="folder of reports (default: reports/)")
     parser.add_argument("--wait", action="store_true", help="if the quarter is being built by another run, wait for it instead of refusing")
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from outcomes import resources
 from outcomes.errors import UserError
 from outcomes.report import index as index_page
 from outcomes.report.manifest import build_manifest, git_state, sha256_file
@@ -215,8 +216,8 @@ def build_report(
     quarter: str,
     *,
     extract: str | Path,
-    notebooks_dir: str | Path,
     reports_dir: str | Path,
+    notebooks_dir: str | Path | None = None,
     params_file: str | Path | None = None,
     only: list[str] | None = None,
     jobs: int | None = None,
@@ -225,7 +226,8 @@ def build_report(
     stream: TextIO | None = None,
     tty: bool | None = None,
 ) -> ReportOutcome:
-    """Run the quarter's notebooks and publish `reports/<quarter>/` if every check passes.
+    """Run the quarter's notebooks (default: those shipped in the package) and publish
+    `reports/<quarter>/` if every check passes.
 
     Raises UserError (CLI exit 2) before anything runs for bad arguments, an invalid extract or a
     run of the same quarter already in progress; returns a ReportOutcome otherwise.
@@ -236,7 +238,7 @@ def build_report(
     stream = stream or sys.stderr
     q: Quarter = parse_quarter(quarter)
     parameters = {**default_parameters(), **load_overrides(params_file)}
-    notebooks_dir = Path(notebooks_dir).resolve()
+    notebooks_dir = Path(notebooks_dir).resolve() if notebooks_dir else resources.notebooks_dir()
     reports_dir = Path(reports_dir).resolve()
     sources = find_notebooks(notebooks_dir, only)
     if jobs is not None and jobs < 1:

@@ -9,7 +9,7 @@
 
 # %% tags=["parameters"]
 # parameters (outcomes report injects the real values after this cell)
-extract = "../data/reference"
+extract = "../../data/reference"
 quarter = "2024Q1"
 period_start = "2024-01-01"
 period_end = "2024-03-31"
@@ -18,7 +18,7 @@ transition_months = 6
 footprint = ["E09000004", "E09000006", "E09000008", "E09000011", "E09000021", "E09000022",
              "E09000023", "E09000024", "E09000027", "E09000028", "E09000029", "E09000032"]
 providers = ["RPG", "RV5", "RQY"]
-output_dir = "../reports/scratch/02_out_of_area"
+output_dir = "../../reports/scratch/02_out_of_area"
 
 # %%
 import matplotlib.pyplot as plt
