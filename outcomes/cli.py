@@ -18,6 +18,7 @@ COMMANDS = {
     "validate": "validate",
     "reference": "reference",
     "measure": "measure",
+    "spc": "spc",
     "report": "report",
     "load-warehouse": "load_warehouse",
 }

@@ -8,13 +8,18 @@ footprint. `measure_named(name)` returns one; `MEASURES` maps every name to its 
 ['admissions', 'ae_attendances', 'bed_days', 'bed_days_by_area']
 >>> measure_named("bed_days").description
 'Occupied bed days (MHS24) of CYP inpatients per month, per 100,000 CYP residents of the footprint'
+>>> measure_named("bed_days").improvement      # how its SPC chart is read (monitoring.yaml)
+'decrease'
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Sequence
 
 import ibis
+import yaml
 
 from outcomes.cohort import OUT_OF_AREA, crisis_escalations, cyp_inpatients, of_known_service_users, picu_episodes
 from outcomes.cohort.core import ExtractLike
@@ -22,9 +27,33 @@ from outcomes.errors import UserError
 from outcomes.measures.define import Measure, count_events, define_measure, median_of, sum_bed_days
 from outcomes.measures.population import cyp_population
 
-__all__ = ["MEASURES", "measure_named", "catalogue", "known_users_ae_attendances", "first_stays_of_spells"]
+__all__ = ["MEASURES", "measure_named", "catalogue", "monitoring", "known_users_ae_attendances", "first_stays_of_spells"]
 
 PER_POP = "per 100,000 CYP residents of the footprint"
+#: improvement direction, optional target and disclosure pairing of each measure (for SPC charts)
+MONITORING = Path(__file__).with_name("monitoring.yaml")
+IMPROVEMENT_DIRECTIONS = ("increase", "decrease", "neutral")
+
+
+def monitoring(path: Path = MONITORING) -> dict[str, dict]:
+    """How each measure is monitored: {name: {improvement, target, counts_from, why}} from monitoring.yaml."""
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for name, entry in entries.items():
+        if entry.get("improvement") not in IMPROVEMENT_DIRECTIONS:
+            raise ValueError(f"{path.name}: {name}: improvement {entry.get('improvement')!r} is not one of "
+                             f"{', '.join(IMPROVEMENT_DIRECTIONS)}")
+    return entries
+
+
+def _monitored(measures: dict[str, Measure]) -> dict[str, Measure]:
+    """The measures with their improvement direction, target and counts_from from monitoring.yaml."""
+    entries = monitoring()
+    missing, unknown = sorted(set(measures) - set(entries)), sorted(set(entries) - set(measures))
+    if missing or unknown:
+        raise ValueError(f"{MONITORING.name} must list every catalogue measure: missing {missing}, unknown {unknown}")
+    return {name: replace(measure, improvement=entries[name]["improvement"], target=entries[name].get("target"),
+                          counts_from=entries[name].get("counts_from"))
+            for name, measure in measures.items()}
 
 
 def known_users_ae_attendances(extract: ExtractLike) -> ibis.Table:
@@ -110,7 +139,7 @@ def catalogue(footprint: Sequence[str] | None = None, providers: Sequence[str] |
             description=f"Crisis escalations split by kind (ae_attendance, crisis_contact, emergency_admission), {PER_POP}",
         ),
     ]
-    return {m.name: m for m in measures}
+    return _monitored({m.name: m for m in measures})
 
 
 #: every named measure with the collaborative's defaults

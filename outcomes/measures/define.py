@@ -209,6 +209,16 @@ class Measure:
     intervals: Period | None = None
     description: str = ""
     per: int = 100_000
+    #: SPC: which way is better ("increase", "decrease", "neutral"), an optional target in the
+    #: measure's units, and for a non-count the measure counting its rows (disclosure control)
+    improvement: str = "neutral"
+    target: float | None = None
+    counts_from: str | None = None
+
+    @property
+    def counts(self) -> bool:
+        """True when the numerator is a count (events or bed days), so small values are disclosive."""
+        return not isinstance(self.numerator, MedianOf)
 
     @property
     def columns(self) -> list[str]:
@@ -255,7 +265,12 @@ def define_measure(
     *,
     description: str = "",
     per: int = 100_000,
+    improvement: str = "neutral",
+    target: float | None = None,
+    counts_from: str | None = None,
 ) -> Measure:
     """Declare a monthly measure: `numerator` per month (grouped by `group_by`), over `denominator`
-    (an object with `.monthly(extract, period)`, e.g. `cyp_population()`) as a rate per `per`."""
-    return Measure(name, numerator, denominator, tuple(group_by), intervals, description or numerator.description, per)
+    (an object with `.monthly(extract, period)`, e.g. `cyp_population()`) as a rate per `per`.
+    `improvement`, `target` and `counts_from` say how its SPC chart is read (`outcomes.spc`)."""
+    return Measure(name, numerator, denominator, tuple(group_by), intervals, description or numerator.description, per,
+                   improvement, target, counts_from)

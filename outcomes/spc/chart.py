@@ -134,8 +134,9 @@ class XmRChart:
         segment = np.zeros(len(frame), dtype=int)
         for when in sorted(set(self.rebase)):
             if when.day != 1 or when not in set(frame["month"]) or when == frame["month"].iloc[0]:
-                raise UserError(f"{what}: rebase {when:%Y-%m-%d} is not a month inside the series "
-                                f"({frame['month'].iloc[1]:%Y-%m} to {frame['month'].iloc[-1]:%Y-%m}; give the first day of a month)")
+                raise UserError(f"{what}: rebase {when:%Y-%m-%d} is not a month inside the series, which runs "
+                                f"{frame['month'].iloc[0]:%Y-%m} to {frame['month'].iloc[-1]:%Y-%m}: give the first day "
+                                "of a month after the first")
             segment += (frame["month"] >= when).to_numpy()
         frame["segment"] = segment
         parts = [self._segment(part) for _, part in frame.groupby("segment", sort=True)]

@@ -1,0 +1,226 @@
+"""SPC charts of declared measures, after disclosure control.
+
+A measure's monthly frame (`outcomes.measures`: month, <groups>, numerator, denominator, value)
+is charted per group with the improvement direction and target the catalogue declares
+(`outcomes/measures/monitoring.yaml`). Before anything is computed the series is made safe to
+publish (`safe_series`): a count numerator is rounded to 5 and a month whose count is 1-7 is
+suppressed, the rate is recomputed from the rounded count, and a median is suppressed in the
+months when the measure counting its rows (`counts_from`) is 1-7. The chart's limits and rules are
+then computed from the safe values only: suppressed months are gaps, left out of the mean and the
+moving ranges, and the chart says how many there were.
+
+>>> from outcomes.measures import measure_named
+>>> spc = measure_spc(measure_named("bed_days"), frame, rebase=["2017-10-01"])   # doctest: +SKIP
+>>> spc.table()            # month, value, mean, lpl, upl, point_type, ...      # doctest: +SKIP
+>>> spc.dashboard()        # latest month, value, variation and assurance icons  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from outcomes.errors import UserError
+from outcomes.spc.chart import XmRChart
+
+__all__ = ["MeasureSPC", "safe_series", "measure_spc", "catalogue_spc", "TABLE_COLUMNS", "DASHBOARD_COLUMNS"]
+
+#: the chart table's columns after month and the measure's group columns
+TABLE_COLUMNS = ["value", "mean", "lpl", "upl", "point_type", "special_cause", "segment", "suppressed", "trial_limits"]
+#: one row per measure (and group) on the board dashboard
+DASHBOARD_COLUMNS = ["measure", "group", "latest_month", "value", "unit", "improvement", "variation", "target", "assurance",
+                     "suppressed_months", "problem"]
+
+
+def _unit(measure) -> str:
+    if measure.denominator is not None:
+        return f"per {measure.per:,} CYP"
+    return "days" if not measure.counts else "count"
+
+
+def safe_series(frame: pd.DataFrame, measure, counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`frame` with `value` made safe to publish and a `suppressed` column (see the module docstring).
+
+    `counts` is the monthly frame of the measure named by `measure.counts_from` (same months and
+    groups), needed for a measure that is not a count.
+    """
+    from outcomes.disclosure import REDACTED, round_count
+
+    safe = frame.copy()
+    keys = ["month", *measure.group_by]
+    if measure.counts:
+        rounded = safe["numerator"].map(lambda n: round_count(n) if pd.notna(n) else np.nan)
+        suppressed = rounded.map(lambda r: r == REDACTED)
+        numerator = pd.to_numeric(rounded.where(~suppressed), errors="coerce").astype(float)
+        if measure.denominator is not None:
+            denominator = pd.to_numeric(safe["denominator"], errors="coerce").astype(float)
+            value = numerator * measure.per / denominator.where(denominator > 0)
+        else:
+            value = numerator
+    else:
+        if measure.counts_from is None:
+            raise ValueError(f"{measure.name} is not a count: declare counts_from in monitoring.yaml so it can be suppressed")
+        if counts is None:
+            raise ValueError(f"{measure.name}: give the frame of {measure.counts_from} (its row counts) as counts=")
+        merged = safe[keys].merge(counts[[*keys, "numerator"]].rename(columns={"numerator": "rows_n"}), on=keys, how="left")
+        suppressed = merged["rows_n"].map(lambda n: pd.notna(n) and 1 <= n <= 7).astype(bool).to_numpy()
+        suppressed = pd.Series(suppressed, index=safe.index)
+        value = safe["value"].astype(float).where(~suppressed)
+    safe["value"] = value
+    safe["suppressed"] = suppressed.astype(bool)
+    return safe
+
+
+@dataclass
+class MeasureSPC:
+    """The SPC charts of one measure: one `XmRChart` per group (one, keyed (), if ungrouped)."""
+
+    name: str
+    description: str
+    unit: str
+    group_by: tuple[str, ...]
+    improvement: str
+    target: float | None
+    charts: dict[tuple, XmRChart] = field(default_factory=dict)
+    suppressed: dict[tuple, int] = field(default_factory=dict)  #: months suppressed per group
+    problems: dict[tuple, str] = field(default_factory=dict)  #: groups that could not be charted, and why
+
+    def label(self, group: tuple) -> str:
+        """The measure's name with its group, e.g. "bed_days_by_area: out_of_area"."""
+        return self.name if not group else f"{self.name}: {', '.join(map(str, group))}"
+
+    def table(self) -> pd.DataFrame:
+        """One row per month (and group): month, <groups>, value, mean, lpl, upl, point_type, ..."""
+        parts = []
+        if not self.charts:
+            raise UserError(f"{self.name}: nothing could be charted: " + "; ".join(self.problems.values()))
+        for group, chart in self.charts.items():
+            part = chart.table_.copy()
+            part["suppressed"] = part["suppressed"].astype(bool)
+            for column, value in zip(self.group_by, group):
+                part[column] = value
+            parts.append(part)
+        table = pd.concat(parts, ignore_index=True)
+        table["month"] = table["month"].dt.date
+        return table[["month", *self.group_by, *TABLE_COLUMNS]]
+
+    def dashboard(self) -> pd.DataFrame:
+        """One row per group: latest month with a value, that value, the variation and assurance icons."""
+        rows = []
+        for group, problem in self.problems.items():
+            rows.append({"measure": self.name, "group": ", ".join(map(str, group)) or None, "unit": self.unit,
+                         "improvement": self.improvement, "target": self.target, "variation": None, "assurance": None,
+                         "suppressed_months": self.suppressed.get(group, 0), "problem": problem})
+        for group, chart in self.charts.items():
+            latest = chart.latest_
+            rows.append({
+                "measure": self.name,
+                "group": ", ".join(map(str, group)) or None,
+                "latest_month": latest.month.date(),
+                "value": float(latest.value),
+                "unit": self.unit,
+                "improvement": self.improvement,
+                "variation": chart.variation_,
+                "target": self.target,
+                "assurance": chart.assurance_,
+                "suppressed_months": self.suppressed.get(group, 0),
+                "problem": None,
+            })
+        return pd.DataFrame(rows, columns=DASHBOARD_COLUMNS)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary: the measure, and per group its latest point, icons and segments."""
+        from outcomes.results import to_json_value
+
+        groups = []
+        for group, chart in self.charts.items():
+            groups.append({
+                "group": dict(zip(self.group_by, group)),
+                "latest_month": chart.latest_.month.date(),
+                "latest_value": float(chart.latest_.value),
+                "variation": chart.variation_,
+                "assurance": chart.assurance_,
+                "suppressed_months": self.suppressed.get(group, 0),
+                "segments": chart.summary.to_dict("records"),
+            })
+        not_charted = [{"group": dict(zip(self.group_by, g)), "problem": p} for g, p in self.problems.items()]
+        return to_json_value({"measure": self.name, "description": self.description, "unit": self.unit,
+                              "improvement": self.improvement, "target": self.target, "groups": groups,
+                              "not_charted": not_charted})
+
+    def plot(self, group: tuple = (), ax=None, **options):
+        """The chart of one group (default: the ungrouped measure), noting any suppressed months."""
+        if group not in self.charts:
+            raise UserError(f"{self.name}: no group {group!r}; groups: {', '.join(map(str, self.charts))}")
+        suppressed = self.suppressed.get(group, 0)
+        if suppressed:
+            options.setdefault("note", f"{suppressed} month{'s' if suppressed != 1 else ''} with counts of 1-7 "
+                                       "suppressed; limits from the other months")
+        options.setdefault("ylabel", self.unit)
+        options.setdefault("title", self.label(group))
+        return self.charts[group].plot(ax=ax, **options)
+
+
+def measure_spc(
+    measure,
+    frame: pd.DataFrame,
+    *,
+    rebase: Sequence[Any] = (),
+    improvement: str | None = None,
+    target: float | None = None,
+    fix_after_n_points: int | None = None,
+    counts: pd.DataFrame | None = None,
+    strict: bool = True,
+) -> MeasureSPC:
+    """Chart `measure`'s monthly `frame` (from `measure.to_pandas`) per group, after disclosure
+    control. `improvement` and `target` default to the catalogue's; `counts` is the frame of
+    `measure.counts_from` for a measure that is not a count. A group that cannot be charted (too
+    few months left after suppression) raises UserError, or with `strict=False` is listed in
+    `problems` with the reason."""
+    safe = safe_series(frame, measure, counts)
+    direction = improvement or measure.improvement
+    goal = measure.target if target is None else target
+    result = MeasureSPC(measure.name, measure.description, _unit(measure), tuple(measure.group_by), direction, goal)
+    groups = safe.groupby(list(measure.group_by), sort=True) if measure.group_by else [((), safe)]
+    for key, part in groups:
+        group = key if isinstance(key, tuple) else (key,)
+        chart = XmRChart(improvement=direction, rebase=rebase, target=goal, fix_after_n_points=fix_after_n_points)
+        result.suppressed[group] = int(part["suppressed"].sum())
+        try:
+            chart.fit(part, name=result.label(group))
+        except UserError as problem:
+            if strict:
+                raise
+            result.problems[group] = str(problem)
+            continue
+        chart.table_["suppressed"] = part.sort_values("month")["suppressed"].to_numpy()
+        result.charts[group] = chart
+    return result
+
+
+def catalogue_spc(
+    measures: Mapping[str, Any],
+    frames: Mapping[str, pd.DataFrame],
+    names: Sequence[str] | None = None,
+    *,
+    rebase: Sequence[Any] = (),
+    improvement: str | None = None,
+    target: float | None = None,
+    fix_after_n_points: int | None = None,
+    strict: bool = True,
+) -> dict[str, MeasureSPC]:
+    """`measure_spc` for each of `names` (default: every measure in `frames`, name -> monthly
+    frame), pairing each non-count with the frame of its `counts_from` measure (see `measure_spc`
+    for `strict`; `improvement` and `target`, if given, replace the catalogue's)."""
+    charts = {}
+    for name in names or list(frames):
+        measure = measures[name]
+        counts = frames.get(measure.counts_from) if measure.counts_from else None
+        if measure.counts_from and counts is None:
+            raise UserError(f"{name} needs {measure.counts_from} (its row counts) for disclosure control")
+        charts[name] = measure_spc(measure, frames[name], rebase=rebase, improvement=improvement, target=target,
+                                   fix_after_n_points=fix_after_n_points, counts=counts, strict=strict)
+    return charts
