@@ -59,6 +59,13 @@ def programme_windows(go_live: Any, transition_months: int = 6, months: int = 12
     return {"baseline": (_add_months(start, -months), start), "post": (post_start, _add_months(post_start, months))}
 
 
+def window_label(window: tuple[dt.date, dt.date]) -> str:
+    """The months a half-open [start, end) window includes: (2018-04-01, 2019-04-01) -> "Apr 2018-Mar 2019"."""
+    start, end = window
+    last = _add_months(_date(end), -1)
+    return f"{start:%b %Y}-{last:%b %Y}"
+
+
 def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
     """First and last day of a calendar quarter such as "2024Q1" (January to March 2024)."""
     period = pd.Period(quarter.upper(), freq="Q")

@@ -22,7 +22,8 @@ import sys
 
 import matplotlib
 
-__all__ = ["NHS", "PALETTE", "HOUSE_STYLE", "use_house_style", "monthly_series", "before_after_bars"]
+__all__ = ["NHS", "PALETTE", "HOUSE_STYLE", "use_house_style", "monthly_series", "before_after_bars", "before_after_panels",
+           "unreadable_text"]
 
 #: NHS identity colours (https://www.england.nhs.uk/nhsidentity/identity-guidelines/colours/)
 NHS = {
@@ -218,3 +219,107 @@ def before_after_bars(
         ax.set_title(title)
     ax.legend(fontsize=9)
     return ax
+
+
+def before_after_panels(
+    data,
+    *,
+    category: str,
+    before: str = "before",
+    after: str = "after",
+    labels: tuple[str, str] = ("before go-live", "after go-live"),
+    title: str | None = None,
+    ylabel: str | None = None,
+    width: float = 3.0,
+):
+    """Paired bars, one panel per `category`, each with its own y axis, so that counts near 25 and
+    near 600 can both be read. Missing values (redacted counts) are marked "suppressed" in their
+    panel as "1-7 (suppressed)". Returns the array of Axes (one per category)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    fig, axes = plt.subplots(1, len(data), figsize=(width * len(data), 3.6), squeeze=False)
+    axes = axes[0]
+    for ax, (_, row) in zip(axes, data.iterrows()):
+        values = pd.to_numeric(pd.Series([row[before], row[after]]), errors="coerce").to_numpy(dtype=float)
+        ax.bar([0, 1], np.nan_to_num(values), 0.6, color=[NHS["mid_grey"], NHS["blue"]])
+        top = np.nanmax(values) if np.isfinite(values).any() else 1.0
+        for x, value in zip((0, 1), values):
+            text = "1-7 (suppressed)" if not np.isfinite(value) else f"{value:,.0f}"
+            ax.annotate(text, (x, 0 if not np.isfinite(value) else value), xytext=(0, 3), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=9, color=NHS["dark_grey"])
+        ax.set_ylim(0, max(top, 1.0) * 1.18)
+        ax.set_xticks([0, 1], ["before", "after"])
+        ax.grid(axis="x", visible=False)
+        ax.set_title(str(row[category]), fontsize=11)
+    if ylabel:
+        axes[0].set_ylabel(ylabel)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=NHS["mid_grey"]), plt.Rectangle((0, 0), 1, 1, color=NHS["blue"])]
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, bbox_to_anchor=(0.5, -0.02), frameon=False)
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold", color="#212b32")
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return axes
+
+
+def _segments_cross(points, box) -> bool:
+    """True if the polyline `points` (display coordinates) passes through `box`."""
+    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+        if x0 == x1:  # vertical (a grid line)
+            if box.x0 < x0 < box.x1 and min(y0, y1) < box.y1 and max(y0, y1) > box.y0:
+                return True
+        elif y0 == y1:  # horizontal
+            if box.y0 < y0 < box.y1 and min(x0, x1) < box.x1 and max(x0, x1) > box.x0:
+                return True
+    return False
+
+
+def unreadable_text(fig, bbox_inches: str | None = "tight") -> list[str]:
+    """The texts of `fig` a reader would not see whole, described: any text (titles, labels, tick
+    labels, legends, annotations) whose extent falls outside the figure as saved (with
+    `bbox_inches`, as `outcomes.results.record_figure` saves it), and any legend text crossed by
+    grid lines of axes drawn over it. An empty list means every text can be read."""
+    from matplotlib.legend import Legend
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    if bbox_inches == "tight":
+        pad = matplotlib.rcParams["savefig.pad_inches"]
+        area = fig.get_tightbbox(renderer).padded(pad).transformed(fig.dpi_scale_trans)
+    else:
+        area = fig.bbox
+    undrawn = set()  # labels of ticks outside an axis's view: matplotlib does not draw them
+    for ax in fig.findobj(lambda artist: hasattr(artist, "get_xaxis") and hasattr(artist, "get_yaxis")):
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
+                loc = tick.get_loc()
+                if loc is None or not (low - 1e-9 * max(1.0, abs(high - low)) <= loc <= high + 1e-9 * max(1.0, abs(high - low))):
+                    undrawn.update({id(tick.label1), id(tick.label2)})
+    problems = []
+    for text in fig.findobj(Text):
+        if not text.get_visible() or not text.get_text().strip() or text.figure is None or id(text) in undrawn:
+            continue
+        extent = text.get_window_extent(renderer)
+        if extent.width == 0 or extent.height == 0:
+            continue
+        if not Bbox.intersection(extent, area) or (extent.x0 < area.x0 - 0.5 or extent.x1 > area.x1 + 0.5
+                                                   or extent.y0 < area.y0 - 0.5 or extent.y1 > area.y1 + 0.5):
+            problems.append(f"{text.get_text()!r} is cut off at the figure's edge")
+    axes = list(fig.axes)
+    for index, ax in enumerate(axes):
+        legend = ax.get_legend()
+        if not isinstance(legend, Legend):
+            continue
+        above = [other for other in axes[index + 1:] if other.get_zorder() >= ax.get_zorder()]
+        for entry in legend.get_texts():
+            box = entry.get_window_extent(renderer)
+            for other in above:
+                for line in [*other.get_xgridlines(), *other.get_ygridlines()]:
+                    if line.get_visible() and _segments_cross(line.get_transform().transform(line.get_xydata()), box):
+                        problems.append(f"legend text {entry.get_text()!r} is crossed by a grid line of another axes")
+                        break
+    return problems

@@ -322,8 +322,11 @@ class LengthOfStay:
         if at_risk_counts:
             before = set(ax.figure.axes)
             _add_at_risk_counts(list(self.fitters_.values()), ax)
-            if count_formatter is not None:
-                for table_ax in set(ax.figure.axes) - before:
+            for table_ax in set(ax.figure.axes) - before:
+                # the table's axes lie over the curves: with the house style's grid, its lines
+                # would cross the legend drawn beneath them (a board read "aseline")
+                table_ax.grid(False)
+                if count_formatter is not None:
                     _reformat_counts(table_ax, count_formatter)
         return ax
 

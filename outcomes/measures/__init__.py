@@ -12,7 +12,7 @@ engine on its own.
 """
 
 from outcomes.measures.bed_days import bed_days_by_month
-from outcomes.measures.catalogue import MEASURES, catalogue, measure_named
+from outcomes.measures.catalogue import MEASURES, catalogue, measure_named, monitoring
 from outcomes.measures.define import (
     MEASURE_COLUMNS,
     BedDays,
@@ -46,5 +46,6 @@ __all__ = [
     "measure_named",
     "median_of",
     "monthly_intervals",
+    "monitoring",
     "sum_bed_days",
 ]

@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 
 from outcomes import plots
 from outcomes.evaluation import (counterfactual_for_figure, its_headline, measure_its, open_analysis_extract,
-                                 plottable_counts, programme_windows, published_value, relative_change)
+                                 plottable_counts, programme_windows, published_value, relative_change, window_label)
 from outcomes.measures import catalogue
 from outcomes.results import record, record_figure, record_table
 
@@ -44,8 +44,7 @@ change = relative_change(monthly, windows)
 record("bed_days_change", change["change"], kind="percent_change", unit="proportion",
        baseline=change["baseline"] / 12, latest=change["post"] / 12, headline=True,
        label="CYP occupied bed days per month (baseline year vs year after transition)",
-       definition=f"Sum of monthly bed days {windows['post'][0]:%b %Y}-{windows['post'][1]:%b %Y} "
-                  f"against {windows['baseline'][0]:%b %Y}-{windows['baseline'][1]:%b %Y}",
+       definition=f"Sum of monthly bed days {window_label(windows['post'])} against {window_label(windows['baseline'])}",
        published=published_value("bed_days_change"),
        counts={"baseline_n": change["baseline"], "post_n": change["post"]})
 change

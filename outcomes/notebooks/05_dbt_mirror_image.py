@@ -64,9 +64,9 @@ table
 bars = table.reset_index()
 for column in ("before_n", "after_n"):
     bars[column] = pd.to_numeric(bars[column], errors="coerce")
-ax = plots.before_after_bars(bars, category="outcome", before="before_n", after="after_n",
-                             labels=("12 months before DBT", "12 months after"),
-                             title="DBT cohort: events before and after (redacted counts not drawn)",
-                             ylabel="count (rounded to 5)")
-record_figure("dbt_before_after", ax.figure, key=True, caption="DBT cohort events, 12 months before vs after the first session")
+axes = plots.before_after_panels(bars, category="outcome", before="before_n", after="after_n",
+                                 labels=("12 months before DBT", "12 months after"),
+                                 title="DBT cohort: events before and after", ylabel="count (rounded to 5)")
+record_figure("dbt_before_after", axes[0].figure, key=True,
+              caption="DBT cohort events, 12 months before vs after the first session (each outcome on its own scale)")
 plt.show()

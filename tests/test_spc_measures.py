@@ -1,0 +1,177 @@
+"""SPC of declared measures: the catalogue's directions and targets, disclosure control before the
+limits, the chart, and the `outcomes spc` command."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from outcomes.cli import main
+from outcomes.errors import UserError
+from outcomes.measures import MEASURES, catalogue, monitoring
+from outcomes.spc import IMPROVEMENT_DIRECTIONS, XmRChart
+from outcomes.spc.measures import DASHBOARD_COLUMNS, catalogue_spc, measure_spc, safe_series
+
+
+def monthly(numerators, denominator=100_000, start="2016-01-01", **groups):
+    months = pd.date_range(start, periods=len(numerators), freq="MS").date
+    frame = pd.DataFrame({"month": months, **groups, "numerator": numerators, "denominator": denominator})
+    frame["value"] = frame.numerator * 100_000 / frame.denominator
+    return frame
+
+
+# ----------------------------------------------------------------------------- the catalogue
+def test_every_catalogue_measure_declares_how_it_is_monitored():
+    entries = monitoring()
+    assert set(entries) == set(MEASURES)
+    for name, measure in MEASURES.items():
+        assert measure.improvement in IMPROVEMENT_DIRECTIONS, name
+        assert entries[name]["why"], name
+        if not measure.counts:
+            assert measure.counts_from in MEASURES and MEASURES[measure.counts_from].counts, name
+    assert MEASURES["bed_days"].improvement == "decrease"
+    assert MEASURES["out_of_area_bed_days"].target == 0
+    # a catalogue for another footprint keeps the declarations
+    assert catalogue(["E09000022"], ["RV5"])["bed_days"].improvement == "decrease"
+
+
+# ----------------------------------------------------------------------------- disclosure control
+def test_counts_are_rounded_and_small_ones_suppressed_before_the_limits():
+    counts = [40, 52, 3, 48, 0, 61] * 3
+    frame = monthly(counts, denominator=200_000)
+    safe = safe_series(frame, MEASURES["bed_days"])
+    assert safe.suppressed.tolist() == [False, False, True, False, False, False] * 3
+    expected = [20.0, 25.0, np.nan, 25.0, 0.0, 30.0] * 3  # rounded to 5, then per 100,000
+    assert safe.value.tolist() == pytest.approx(expected, nan_ok=True)
+    spc = measure_spc(MEASURES["bed_days"], frame)
+    chart = spc.charts[()]
+    assert chart.table_.point_type.tolist()[2] == "missing"
+    assert chart.summary.loc[0, "mean"] == pytest.approx(np.nanmean(expected))
+    assert spc.suppressed[()] == 3
+    table = spc.table()
+    assert table.value.isna().sum() == 3 and table.suppressed.sum() == 3
+    assert set(frame.numerator) - {0} <= set(range(1, 100))  # the raw counts never reach the table
+    assert not set(table.value.dropna()) & {v * 100_000 / 200_000 for v in counts if v % 5}
+
+
+def test_a_median_is_suppressed_where_its_row_count_is_small():
+    counts = monthly([12, 5, 9, 20] * 4)
+    medians = monthly([30.0, 41.0, 25.0, 33.0] * 4, denominator=None)
+    medians["denominator"] = pd.array([None] * 16, dtype="Int64")
+    medians["value"] = medians["numerator"]
+    safe = safe_series(medians, MEASURES["picu_median_los"], counts=counts)
+    assert safe.suppressed.tolist() == [False, True, False, False] * 4
+    assert safe.value.isna().tolist() == [False, True, False, False] * 4
+    with pytest.raises(ValueError, match="picu_discharges"):
+        safe_series(medians, MEASURES["picu_median_los"])
+
+
+def test_too_few_safe_months_is_an_error_or_a_stated_problem():
+    frame = monthly([3] * 6 + [40] * 8)
+    with pytest.raises(UserError, match="8 months with a value; an XmR chart needs at least 12"):
+        measure_spc(MEASURES["bed_days"], frame)
+    spc = measure_spc(MEASURES["bed_days"], frame, strict=False)
+    row = spc.dashboard().iloc[0]
+    assert "8 months with a value" in row.problem and row.variation is None
+    assert list(spc.dashboard().columns) == DASHBOARD_COLUMNS
+
+
+def test_grouped_measures_are_charted_per_group():
+    rng = np.random.default_rng(1)
+    frame = pd.concat([monthly(rng.integers(50, 90, 24), area="in_area"),
+                       monthly(rng.integers(20, 40, 24), area="out_of_area")])
+    spc = measure_spc(MEASURES["bed_days_by_area"], frame, rebase=["2017-01-01"])
+    assert set(spc.charts) == {("in_area",), ("out_of_area",)}
+    table = spc.table()
+    assert len(table) == 48 and set(table.area) == {"in_area", "out_of_area"}
+    assert spc.dashboard().group.tolist() == ["in_area", "out_of_area"]
+
+
+def test_catalogue_spc_uses_the_declared_direction_and_target():
+    frames = {"out_of_area_bed_days": monthly([100, 110] * 12), "bed_days": monthly([100, 110] * 12)}
+    charts = catalogue_spc(MEASURES, frames)
+    assert charts["out_of_area_bed_days"].improvement == "decrease"
+    assert charts["out_of_area_bed_days"].charts[()].assurance_ == "consistent_fail"  # target 0 below the limits
+    assert charts["bed_days"].charts[()].assurance_ is None
+    flipped = catalogue_spc(MEASURES, frames, improvement="increase", target=200)
+    assert flipped["bed_days"].charts[()].assurance_ == "consistent_fail"
+
+
+# ----------------------------------------------------------------------------- the chart
+def test_the_chart_shows_points_limits_icons_and_the_suppression_note():
+    from matplotlib.figure import Figure
+
+    from outcomes.plots import unreadable_text
+
+    from outcomes.spc.plot import POINT_COLOURS
+
+    frame = monthly([40, 52, 3, 48, 45, 61] * 3 + [200])
+    spc = measure_spc(MEASURES["out_of_area_bed_days"], frame, rebase=["2016-07-01"])
+    ax = spc.plot()
+    fig = ax.figure
+    assert isinstance(fig, Figure)
+    texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    assert any("3 months with counts of 1-7 suppressed" in t for t in texts)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "special cause: concern" in legend and "target (0)" in legend
+    icons = [a.get_label() for a in ax.child_axes]
+    assert icons == ["variation icon: special cause concern (high)", "assurance icon: target consistently missed"]
+    colours = {matplotlib.colors.to_hex(line.get_color()) for line in ax.lines if line.get_marker() == "o"}
+    assert POINT_COLOURS["special_cause_concern"] in colours
+    # two segments: the mean is drawn twice, with a gap between
+    means = [line for line in ax.lines if line.get_linestyle() == "-" and line.get_color() == "#000000" and len(line.get_xdata())]
+    assert len(means) == 2
+    assert unreadable_text(fig) == []
+
+
+# ----------------------------------------------------------------------------- the command
+def test_spc_command_writes_the_chart_table_and_json(small_reference_dir, tmp_path, capsys):
+    out = tmp_path / "bed_days.csv"
+    code = main(["spc", "bed_days", "--extract", str(small_reference_dir), "--rebase", "2017-10-01",
+                 "--improvement", "decrease", "--out", str(out), "--json"])
+    assert code == 0
+    table = pd.read_csv(out)
+    assert list(table.columns[:6]) == ["month", "value", "mean", "lpl", "upl", "point_type"]
+    assert table.segment.tolist()[table.month.tolist().index("2017-10-01")] == 1
+    assert len(table.groupby("segment")[["mean", "lpl", "upl"]].nunique().drop_duplicates()) == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["measure"] == "bed_days" and summary["improvement"] == "decrease"
+    assert summary["groups"][0]["variation"] in ("common_cause", "improvement_low", "improvement_high",
+                                                 "concern_low", "concern_high")
+    assert [s["start"] for s in summary["groups"][0]["segments"]][1] == "2017-10-01"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["spc", "no_such_measure"], "unknown measure 'no_such_measure'"),
+        (["spc", "bed_days", "--start", "2023-09"], "7 months with a value; an XmR chart needs at least 12"),
+        (["spc", "bed_days", "--rebase", "2031-01-01"], "rebase 2031-01-01 is not a month inside the series"),
+        (["spc", "bed_days", "--rebase", "2018-01-15"], "rebase 2018-01-15 is not a month inside the series"),
+        (["spc"], "give one measure name or --all"),
+    ],
+)
+def test_spc_command_rejects_bad_input_with_exit_2(small_reference_dir, capsys, argv, message):
+    code = main([*argv, "--extract", str(small_reference_dir)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_non_monthly_data_is_rejected():
+    weekly = pd.DataFrame({"month": pd.date_range("2020-01-06", periods=20, freq="W-MON"), "value": range(20)})
+    with pytest.raises(UserError, match="not monthly"):
+        XmRChart().fit(weekly)
+
+
+def test_spc_help_shows_an_example(capsys):
+    with pytest.raises(SystemExit):
+        main(["spc", "--help"])
+    assert "outcomes spc bed_days --extract data/reference --rebase 2017-10-01" in capsys.readouterr().out
