@@ -286,3 +286,29 @@ def test_bad_options_are_refused():
         XmRChart(fix_after_n_points=1)
     with pytest.raises(UserError, match="no column 'rate'"):
         XmRChart().fit(frame(STEADY), value="rate")
+
+
+# ----------------------------------------------------------------------------- NHSRplotthedots' own unit tests
+def test_the_rule_functions_give_nhsrplotthedots_unit_test_answers():
+    """Expected values from NHSRplotthedots 0.2.2, tests/testthat/test-ptd_calculate_point_type.R."""
+    assert rules.seven_point_one_side_mean(np.array([1] * 6)).tolist() == [0] * 6
+    assert rules.seven_point_one_side_mean(np.array([1] * 6 + [-1])).tolist() == [0] * 7
+    assert rules.seven_point_one_side_mean(np.array([1] * 8 + [-1])).tolist() == [0] * 6 + [1, 1, 0]
+    assert rules.seven_point_one_side_mean(np.array([-1] * 8 + [1])).tolist() == [0] * 6 + [1, 1, 0]
+    assert rules.part_of_seven(np.array([0] * 6 + [1, 0])).tolist() == [1] * 7 + [0]
+    assert rules.part_of_seven(np.array([0] * 7 + [-1, 0])).tolist() == [0] + [1] * 7 + [0]
+    assert rules.seven_point_trend(np.arange(1, 7)).tolist() == [0] * 6
+    assert rules.seven_point_trend(np.array([1, 2, 3, 3, 4, 5, 6])).tolist() == [0] * 7
+    assert rules.seven_point_trend(np.arange(1, 8)).tolist() == [0] * 6 + [1]
+    assert rules.seven_point_trend(np.array([2, *range(1, 8), 3])).tolist() == [0] * 7 + [1, 0]
+    assert rules.seven_point_trend(np.arange(7, 0, -1)).tolist() == [0] * 6 + [-1]
+    assert rules.seven_point_trend(np.array([2, *range(7, 0, -1), 3])).tolist() == [0] * 7 + [-1, 0]
+    for close in ([1, 0, 1], [0, 1, 1], [1, 1, 0]):
+        assert rules.two_in_three(np.array(close), np.array([1, 1, 1])).tolist() == close  # only the close points
+        assert rules.two_in_three(np.array(close), np.array([1, -1, 1])).tolist() == [0, 0, 0]
+    assert rules.two_in_three(np.array([0, 0, 1, 0, 1, 0, 0]), np.ones(7)).tolist() == [0, 0, 1, 0, 1, 0, 0]
+    assert rules.two_in_three(np.array([1, 0, 0, 1]), np.ones(4)).tolist() == [0, 0, 0, 0]
+    assert rules.two_in_three(np.array([1, 0, 0, 1, 1]), np.ones(5)).tolist() == [0, 0, 0, 1, 1]
+    assert rules.two_in_three(np.array([0, 0, 1, 1, 0, 0, 0]), np.array([-1, 1, -1, 1, -1, 1, -1])).tolist() == [0] * 7
+    assert rules.seven_point_trend(np.array([])).tolist() == []
+    assert rules.two_in_three(np.array([]), np.array([])).tolist() == []

@@ -321,6 +321,7 @@ def build_report(
                     status="partial" if (partial and status == "published") else status,
                     caveats=_caveats(opened, parameters, names if partial else None),
                     headline=index_page.headline_rows(results),
+                    dashboard=index_page.dashboard_rows(results),
                     figures=key_figures(build, results, titles),
                     notebooks=[
                         index_page.NotebookEntry(

@@ -1,7 +1,8 @@
 """The report's front page, index.html: one self-contained page a person can hand to a board.
 
 Sections: title band (NHS blue), caveats, the headline table (results recorded with
-`headline=True`), key figures (embedded PNGs), the analyses (links to each notebook's page), the
+`headline=True`), the monitoring dashboard (SPC variation and assurance of every measure, where a
+notebook recorded `outcomes.spc.measures.DASHBOARD_TABLE`), key figures (embedded PNGs), the analyses (links to each notebook's page), the
 extract's data-quality summary, and provenance. No script, style, font or image is fetched: CSS is
 inline, figures are data URIs, and the only script is the inline image check the browser test reads.
 """
@@ -17,7 +18,8 @@ from typing import Any
 
 from outcomes.report.render import IMAGE_CHECK_SCRIPT
 
-__all__ = ["IndexPage", "HeadlineRow", "KeyFigure", "NotebookEntry", "headline_rows", "format_number", "render_index"]
+__all__ = ["IndexPage", "HeadlineRow", "DashboardRow", "KeyFigure", "NotebookEntry", "headline_rows", "dashboard_rows",
+           "format_number", "render_index"]
 
 MINUS = "\u2212"
 
@@ -80,6 +82,20 @@ class HeadlineRow:
 
 
 @dataclass
+class DashboardRow:
+    measure: str
+    href: str
+    latest_month: str
+    value: str
+    unit: str | None
+    variation: Any  #: inline SVG icon (markup) or ""
+    variation_words: str
+    assurance: Any
+    assurance_words: str
+    note: str | None
+
+
+@dataclass
 class KeyFigure:
     data_uri: str
     caption: str
@@ -114,6 +130,7 @@ class IndexPage:
     provenance: list[tuple[str, str]]
     files: list[tuple[str, str]] = field(default_factory=list)  #: (file name, sha256) of the extract
     banner: str | None = None
+    dashboard: list[DashboardRow] = field(default_factory=list)  #: the SPC board dashboard, if a notebook recorded it
 
 
 def headline_rows(results: dict[str, dict[str, dict]]) -> list[HeadlineRow]:
@@ -145,6 +162,45 @@ def headline_rows(results: dict[str, dict[str, dict]]) -> list[HeadlineRow]:
     return rows
 
 
+def dashboard_rows(results: dict[str, dict[str, dict]]) -> list[DashboardRow]:
+    """The board dashboard: the rows of the SPC dashboard table a notebook recorded
+    (`outcomes.spc.measures.DASHBOARD_TABLE`), each with its icons and a link to its chart."""
+    from markupsafe import Markup
+
+    from outcomes.spc.icons import icon_spec, icon_svg
+    from outcomes.spc.measures import DASHBOARD_TABLE
+
+    rows = []
+    for notebook, entries in results.items():
+        entry = entries.get(DASHBOARD_TABLE)
+        if not isinstance(entry, dict) or entry.get("kind") != "table":
+            continue
+        for row in entry.get("rows", []):
+            variation, assurance = row.get("variation"), row.get("assurance")
+            month = row.get("latest_month")
+            notes = []
+            if row.get("problem"):
+                notes.append(f"not charted: {row['problem']}")
+            if row.get("suppressed_months"):
+                notes.append(f"{row['suppressed_months']} months suppressed (counts 1-7)")
+            if row.get("target") is not None and not assurance:
+                notes.append(f"target {format_number(row['target'])}")
+            rows.append(DashboardRow(
+                measure=row.get("label") or row.get("measure"),
+                href=f"notebooks/{notebook}.html#{row.get('anchor', '')}",
+                latest_month=dt.date.fromisoformat(month).strftime("%b %Y") if month else "\u2013",
+                value=format_number(row.get("value")),
+                unit=row.get("unit"),
+                variation=Markup(icon_svg("variation", variation)),
+                variation_words=icon_spec("variation", variation)[2] if variation else "\u2013",
+                assurance=Markup(icon_svg("assurance", assurance)),
+                assurance_words=(icon_spec("assurance", assurance)[2] + f" (target {format_number(row.get('target'))})"
+                                 if assurance else "no target set"),
+                note="; ".join(notes) or None,
+            ))
+    return rows
+
+
 def png_data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
@@ -166,6 +222,7 @@ table { border-collapse: collapse; width: 100%; font-size: 15px; }
 caption { text-align: left; color: var(--nhs-dark-grey); font-size: 14px; padding-bottom: 6px; }
 th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid #d8dde0; vertical-align: top; }
 thead th { border-bottom: 2px solid var(--nhs-dark-blue); color: var(--nhs-dark-blue); }
+td.icon { white-space: nowrap; } td.icon svg { vertical-align: middle; margin-right: 6px; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .unit, .source, .muted { color: var(--nhs-dark-grey); font-size: 13px; }
 .caveats { border-left: 8px solid var(--nhs-warm-yellow); }
@@ -229,6 +286,24 @@ _TEMPLATE = """<!DOCTYPE html>
 </table>
 {% else %}<p class="muted">No headline measures were recorded.</p>{% endif %}
 </section>
+
+{% if page.dashboard %}
+<section aria-labelledby="dashboard"><h2 id="dashboard">Monitoring: is each measure in control?</h2>
+<table>
+<caption>Making Data Count XmR charts, limits recomputed from go-live. Variation: common cause (grey) or a special cause of improvement (blue), concern (orange) or neither (purple), H/L for high or low, in the latest month. Assurance: whether the latest limits make the target always met (P), never met (F) or met by chance (?). Select a measure for its chart.</caption>
+<thead><tr><th scope="col">Measure</th><th scope="col">Latest month</th><th scope="col" class="num">Value</th><th scope="col">Variation</th><th scope="col">Assurance</th></tr></thead>
+<tbody>
+{% for row in page.dashboard %}<tr>
+<td><a href="{{ row.href }}">{{ row.measure }}</a>{% if row.note %}<br><span class="muted">{{ row.note }}</span>{% endif %}</td>
+<td>{{ row.latest_month }}</td>
+<td class="num">{{ row.value }}{% if row.unit %}<br><span class="unit">{{ row.unit }}</span>{% endif %}</td>
+<td class="icon">{{ row.variation }}<span class="muted">{{ row.variation_words }}</span></td>
+<td class="icon">{{ row.assurance }}<span class="muted">{{ row.assurance_words }}</span></td>
+</tr>
+{% endfor %}</tbody>
+</table>
+</section>
+{% endif %}
 
 {% if page.figures %}
 <section aria-labelledby="figures"><h2 id="figures">Key figures</h2>

@@ -63,20 +63,21 @@ def _months(values: pd.Series, what: str) -> pd.Series:
         months = pd.to_datetime(values)
     except (ValueError, TypeError):
         raise UserError(f"{what}: the month column is not dates (e.g. {values.iloc[0]!r})") from None
-    not_first = months[months.dt.day != 1]
+    days = months.to_numpy(dtype="datetime64[D]")
+    month_starts = days.astype("datetime64[M]")
+    not_first = np.flatnonzero(days != month_starts.astype("datetime64[D]"))
     if len(not_first):
         raise UserError(f"{what}: the data are not monthly: {len(not_first)} dates are not the first day of a month "
-                        f"(e.g. {not_first.iloc[0]:%Y-%m-%d}); give one row per month")
-    keys = months.dt.year * 12 + months.dt.month
-    steps = keys.diff().iloc[1:]
+                        f"(e.g. {days[not_first[0]]}); give one row per month")
+    steps = np.diff(month_starts.astype(np.int64))
     if (steps == 0).any():
-        repeated = months[keys.duplicated()].iloc[0]
-        raise UserError(f"{what}: the data are not monthly: month {repeated:%Y-%m} appears more than once "
+        repeated = month_starts[1:][steps == 0][0]
+        raise UserError(f"{what}: the data are not monthly: month {repeated} appears more than once "
                         "(split a grouped measure by its groups first)")
     if (steps != 1).any():
-        at = int(np.flatnonzero((steps != 1).to_numpy())[0])
-        raise UserError(f"{what}: the data are not monthly: {months.iloc[at]:%Y-%m} is followed by "
-                        f"{months.iloc[at + 1]:%Y-%m}; give every month in order, with no gaps")
+        at = int(np.flatnonzero(steps != 1)[0])
+        raise UserError(f"{what}: the data are not monthly: {month_starts[at]} is followed by "
+                        f"{month_starts[at + 1]}; give every month in order, with no gaps")
     return months
 
 
@@ -139,8 +140,16 @@ class XmRChart:
                                 "of a month after the first")
             segment += (frame["month"] >= when).to_numpy()
         frame["segment"] = segment
-        parts = [self._segment(part) for _, part in frame.groupby("segment", sort=True)]
-        table = pd.concat(parts, ignore_index=True)
+        values = frame["value"].to_numpy()
+        columns = {name: np.empty(len(frame), dtype=kind) for name, kind in (
+            ("mean", float), ("lpl", float), ("upl", float), ("n_points", int), ("trial_limits", bool),
+            ("special_cause", object), ("point_type", object), ("outside_limits", float), ("close_to_limits", float),
+            ("relative_to_mean", float))}
+        for number in np.unique(segment):
+            rows = np.flatnonzero(segment == number)
+            for name, value in self._segment(values[rows]).items():
+                columns[name][rows] = value
+        table = pd.DataFrame({"month": frame["month"].to_numpy(), "value": values, "segment": segment, **columns})
         table["target"] = self.target if self.target is not None else np.nan
         self.table_ = table
         shown = table[table.point_type != "missing"]
@@ -150,30 +159,28 @@ class XmRChart:
         self.assurance_ = self._assurance(latest)
         return self
 
-    def _segment(self, part: pd.DataFrame) -> pd.DataFrame:
-        part = part.copy()
-        present = part["value"].notna().to_numpy()
-        y = part["value"].to_numpy()[present]
+    def _segment(self, values: np.ndarray) -> dict[str, Any]:
+        """Limits and point types of one segment's values (missing ones left out): column -> values."""
+        present = ~np.isnan(values)
+        y = values[present]
         limits = rules.segment_limits(y, self.fix_after_n_points, self.screen_outliers)
         with np.errstate(invalid="ignore"):
             outside = (y > limits["upl"]) | (y < limits["lpl"])
             close = ~outside & ((y < limits["nlpl"]) | (y > limits["nupl"]))
         side = np.sign(y - limits["mean"])
         labels = rules.special_cause_type(y, side, close, outside)
-        for key in ("mean", "lpl", "upl"):
-            part[key] = limits[key]
-        part["n_points"] = len(y)
-        part["trial_limits"] = len(y) < TRIAL_LIMITS_BELOW
-        special, types = np.full(len(part), None, dtype=object), np.full(len(part), "missing", dtype=object)
+        columns = {key: limits[key] for key in ("mean", "lpl", "upl")}
+        columns["n_points"] = len(y)
+        columns["trial_limits"] = len(y) < TRIAL_LIMITS_BELOW
+        special, types = np.full(len(values), None, dtype=object), np.full(len(values), "missing", dtype=object)
         special[present] = labels
         types[present] = [rules.point_type(label, self.improvement) for label in labels]
-        part["special_cause"] = special
-        part["point_type"] = types
-        for column, values in (("outside_limits", outside), ("close_to_limits", close), ("relative_to_mean", side)):
-            full = np.full(len(part), np.nan)
-            full[present] = values
-            part[column] = full
-        return part
+        columns["special_cause"], columns["point_type"] = special, types
+        for name, flags in (("outside_limits", outside), ("close_to_limits", close), ("relative_to_mean", side)):
+            full = np.full(len(values), np.nan)
+            full[present] = flags
+            columns[name] = full
+        return columns
 
     def _assurance(self, latest: pd.Series) -> str | None:
         if self.target is None or self.improvement == "neutral" or not np.isfinite(latest.upl):

@@ -69,7 +69,7 @@ def icon_svg(kind: str, key: str | None, size: int = 30) -> str:
     if not key:
         return ""
     colour, letter, words = icon_spec(kind, key)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 100 100" '
+    parts = [f'<svg width="{size}" height="{size}" viewBox="0 0 100 100" '
              f'role="img" aria-label="{escape(words)}" class="spc-icon"><title>{escape(words)}</title>',
              f'<circle cx="50" cy="50" r="44" fill="#fff" stroke="{colour}" stroke-width="9"/>']
     if kind == "variation":

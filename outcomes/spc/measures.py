@@ -17,6 +17,7 @@ moving ranges, and the chart says how many there were.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -26,13 +27,21 @@ import pandas as pd
 from outcomes.errors import UserError
 from outcomes.spc.chart import XmRChart
 
-__all__ = ["MeasureSPC", "safe_series", "measure_spc", "catalogue_spc", "TABLE_COLUMNS", "DASHBOARD_COLUMNS"]
+__all__ = ["MeasureSPC", "safe_series", "measure_spc", "catalogue_spc", "board_dashboard", "chart_anchor", "TABLE_COLUMNS",
+           "DASHBOARD_COLUMNS", "DASHBOARD_TABLE"]
 
 #: the chart table's columns after month and the measure's group columns
 TABLE_COLUMNS = ["value", "mean", "lpl", "upl", "point_type", "special_cause", "segment", "suppressed", "trial_limits"]
+#: the name the dashboard notebook records its table under (the report's index looks for it)
+DASHBOARD_TABLE = "spc_dashboard"
 #: one row per measure (and group) on the board dashboard
 DASHBOARD_COLUMNS = ["measure", "group", "latest_month", "value", "unit", "improvement", "variation", "target", "assurance",
                      "suppressed_months", "problem"]
+
+
+def chart_anchor(label: str) -> str:
+    """The HTML id of a chart's heading on the dashboard page: "bed_days_by_area: in_area" -> "spc-bed_days_by_area-in_area"."""
+    return "spc-" + re.sub(r"[^A-Za-z0-9_]+", "-", label).strip("-")
 
 
 def _unit(measure) -> str:
@@ -52,7 +61,9 @@ def safe_series(frame: pd.DataFrame, measure, counts: pd.DataFrame | None = None
     safe = frame.copy()
     keys = ["month", *measure.group_by]
     if measure.counts:
-        rounded = safe["numerator"].map(lambda n: round_count(n) if pd.notna(n) else np.nan)
+        # round_count on each distinct count once (counts repeat: a long series has few distinct values)
+        rounding = {n: round_count(n) for n in safe["numerator"].dropna().unique()}
+        rounded = safe["numerator"].map(lambda n: rounding[n] if pd.notna(n) else np.nan)
         suppressed = rounded.map(lambda r: r == REDACTED)
         numerator = pd.to_numeric(rounded.where(~suppressed), errors="coerce").astype(float)
         if measure.denominator is not None:
@@ -224,3 +235,13 @@ def catalogue_spc(
         charts[name] = measure_spc(measure, frames[name], rebase=rebase, improvement=improvement, target=target,
                                    fix_after_n_points=fix_after_n_points, counts=counts, strict=strict)
     return charts
+
+
+def board_dashboard(charts: Mapping[str, MeasureSPC]) -> pd.DataFrame:
+    """One row per measure and group, in catalogue order: the `DASHBOARD_COLUMNS` with `label` (measure
+    and group) and `anchor` (the id of its chart on the dashboard page)."""
+    rows = pd.concat([spc.dashboard() for spc in charts.values()], ignore_index=True)
+    labels = [name if not group else f"{name}: {group}" for name, group in zip(rows["measure"], rows["group"])]
+    rows.insert(0, "label", labels)
+    rows["anchor"] = [chart_anchor(label) for label in labels]
+    return rows

@@ -74,37 +74,36 @@ def segment_limits(y: np.ndarray, fix_after_n_points: int | None = None, screen_
     }
 
 
+def _windows(values: np.ndarray, size: int) -> np.ndarray:
+    """Every run of `size` consecutive values, one per row (none if there are fewer values)."""
+    if len(values) < size:
+        return np.empty((0, size))
+    return np.lib.stride_tricks.sliding_window_view(values, size)
+
+
 def seven_point_one_side_mean(relative_to_mean: np.ndarray) -> np.ndarray:
     """1 at each point that ends 7 points in a row on the same (non-zero) side of the mean."""
     side = np.asarray(relative_to_mean, dtype=float)
     ends = np.zeros(len(side))
-    for i in range(RUN - 1, len(side)):
-        window = side[i - RUN + 1 : i + 1]
-        if side[i] != 0 and np.all(window == side[i]):
-            ends[i] = 1
+    windows = _windows(side, RUN)
+    ends[RUN - 1:] = ((windows == windows[:, -1:]).all(axis=1) & (windows[:, -1] != 0)).astype(float)
     return ends
 
 
 def seven_point_trend(y: np.ndarray) -> np.ndarray:
     """+1 / -1 at each point that ends 7 strictly rising / falling points, else 0."""
-    y = np.asarray(y, dtype=float)
+    steps = np.sign(np.diff(np.asarray(y, dtype=float)))
     ends = np.zeros(len(y))
-    for i in range(RUN - 1, len(y)):
-        steps = np.sign(np.diff(y[i - RUN + 1 : i + 1]))
-        if np.all(steps == 1):
-            ends[i] = 1
-        elif np.all(steps == -1):
-            ends[i] = -1
+    windows = _windows(steps, RUN - 1)
+    ends[RUN - 1:] = (windows == 1).all(axis=1).astype(float) - (windows == -1).all(axis=1).astype(float)
     return ends
 
 
 def part_of_seven(ends: np.ndarray) -> np.ndarray:
     """1 at every point of a run of 7 given the points that end one (the point or one of the next 6)."""
-    ends = np.abs(np.asarray(ends, dtype=float)) == 1
-    part = np.zeros(len(ends))
-    for i in range(len(ends)):
-        part[i] = float(np.any(ends[i : i + RUN]))
-    return part
+    ends = (np.abs(np.asarray(ends, dtype=float)) == 1).astype(float)
+    padded = np.concatenate([ends, np.zeros(RUN - 1)])
+    return (_windows(padded, RUN).sum(axis=1) > 0).astype(float)
 
 
 def two_in_three(close: np.ndarray, relative_to_mean: np.ndarray) -> np.ndarray:
@@ -113,14 +112,13 @@ def two_in_three(close: np.ndarray, relative_to_mean: np.ndarray) -> np.ndarray:
     close = np.asarray(close, dtype=float)
     side = np.asarray(relative_to_mean, dtype=float)
     n = len(close)
-    in_window = np.zeros(n)
-    for start in range(-2, n):
-        idx = [j for j in range(start, start + 3) if 0 <= j < n]
-        padded_close = close[idx].sum()
-        padded_side = side[idx].sum()
-        if padded_close >= 2 and abs(padded_side) == 3:
-            in_window[idx] = 1
-    return ((in_window == 1) & (close == 1)).astype(float)
+    hit = np.zeros(max(n - 2, 0), dtype=bool)  # windows starting at 0 .. n-3
+    if n >= 3:
+        hit = (_windows(close, 3).sum(axis=1) >= 2) & (np.abs(_windows(side, 3).sum(axis=1)) == 3)
+    in_window = np.zeros(n, dtype=bool)
+    for offset in range(3):  # a point is in the windows starting at it and at the two before it
+        in_window[offset:offset + len(hit)] |= hit
+    return (in_window & (close == 1)).astype(float)
 
 
 def special_cause_type(y: np.ndarray, relative_to_mean: np.ndarray, close: np.ndarray, outside: np.ndarray) -> list[str]:

@@ -1,0 +1,69 @@
+# %% [markdown]
+# # Monitoring: Making Data Count charts of every measure
+#
+# Each measure of the catalogue as an XmR statistical process control chart, the way NHS boards
+# read integrated performance reports (NHS England, Making Data Count): the mean, process limits
+# at the mean plus or minus 2.66 times the mean moving range (moving ranges of 3.267 times the mean
+# or more left out), and special causes where a point lies outside the limits, 7 points in a row
+# lie on one side of the mean, 7 points rise or fall in a row, or 2 of 3 points lie beyond two
+# thirds of the way to a limit on one side. Limits are recomputed from go-live (a rebase): the
+# question is whether the process has changed since the programme started. Blue points are
+# improvement, orange concern, grey common cause (purple: a change in a measure where neither
+# direction is better). The variation icon reads the latest month; the assurance icon says whether
+# the latest limits put the target always within reach (P), never (F) or by chance (?). Which way
+# is better, and any target, are declared with the measures (`outcomes/measures/monitoring.yaml`).
+# Counts of 1-7 are suppressed and others rounded to 5 before anything is computed: suppressed
+# months are gaps, and the limits come from the other months.
+
+# %% tags=["parameters"]
+# parameters (outcomes report injects the real values after this cell)
+extract = "../../data/reference"
+quarter = "2024Q1"
+period_start = "2024-01-01"
+period_end = "2024-03-31"
+go_live = "2017-10-01"
+transition_months = 6
+footprint = ["E09000004", "E09000006", "E09000008", "E09000011", "E09000021", "E09000022",
+             "E09000023", "E09000024", "E09000027", "E09000028", "E09000029", "E09000032"]
+providers = ["RPG", "RV5", "RQY"]
+output_dir = "../../reports/scratch/09_spc_dashboard"
+
+# %%
+import matplotlib.pyplot as plt
+from IPython.display import HTML, display
+
+from outcomes import plots
+from outcomes.evaluation import open_analysis_extract
+from outcomes.measures import catalogue
+from outcomes.results import record_figure, record_table
+from outcomes.spc.measures import DASHBOARD_TABLE, board_dashboard, catalogue_spc, chart_anchor
+
+plots.use_house_style()
+data = open_analysis_extract(extract)
+measures = catalogue(footprint, providers)
+frames = {name: measure.to_pandas(data, end=period_end) for name, measure in measures.items()}
+charts = catalogue_spc(measures, frames, rebase=[go_live], strict=False)
+
+# %% [markdown]
+# ## The board's view: the latest month of every measure
+
+# %%
+dashboard = board_dashboard(charts)
+shown = record_table(DASHBOARD_TABLE, dashboard, keep=list(dashboard.columns),
+                     caption=f"Latest month of every measure with its variation and assurance (limits since {go_live})")
+shown[["label", "latest_month", "value", "unit", "variation", "assurance", "target", "suppressed_months", "problem"]]
+
+# %% [markdown]
+# ## The charts
+
+# %%
+for name, spc in charts.items():
+    for group, problem in spc.problems.items():
+        label = spc.label(group)
+        display(HTML(f'<h3 id="{chart_anchor(label)}">{label}</h3><p>Not charted: {problem}</p>'))
+    for group in spc.charts:
+        label = spc.label(group)
+        display(HTML(f'<h3 id="{chart_anchor(label)}">{label}</h3><p>{spc.description}</p>'))
+        ax = spc.plot(group)
+        record_figure(chart_anchor(label), ax.figure, caption=f"SPC chart of {label}, {spc.unit}")
+        plt.show()
