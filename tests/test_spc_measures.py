@@ -175,3 +175,36 @@ def test_spc_help_shows_an_example(capsys):
     with pytest.raises(SystemExit):
         main(["spc", "--help"])
     assert "outcomes spc bed_days --extract data/reference --rebase 2017-10-01" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- the board dashboard
+def test_the_index_shows_the_dashboard_with_icons_and_links(tmp_path):
+    import datetime as dt
+
+    from outcomes.report import index as index_page
+    from outcomes.report.render import external_references, relative_links
+    from outcomes.spc.measures import DASHBOARD_TABLE, board_dashboard
+    from outcomes.results import read_sidecar, record_table, sidecar_path
+
+    rng = np.random.default_rng(3)
+    frames = {"bed_days": monthly(rng.integers(150, 250, 30)), "out_of_area_bed_days": monthly(rng.integers(20, 60, 30)),
+              "admissions": monthly([3] * 30)}
+    charts = catalogue_spc(MEASURES, frames, rebase=["2017-01-01"], strict=False)
+    dashboard = board_dashboard(charts)
+    assert dashboard.label.tolist() == ["bed_days", "out_of_area_bed_days", "admissions"]
+    record_table(DASHBOARD_TABLE, dashboard, keep=list(dashboard.columns), output_dir=tmp_path, notebook="09_spc_dashboard")
+    results = {"09_spc_dashboard": read_sidecar(sidecar_path(tmp_path, "09_spc_dashboard"))}
+    rows = index_page.dashboard_rows(results)
+    assert [r.href for r in rows] == ["notebooks/09_spc_dashboard.html#spc-bed_days",
+                                      "notebooks/09_spc_dashboard.html#spc-out_of_area_bed_days",
+                                      "notebooks/09_spc_dashboard.html#spc-admissions"]
+    assert rows[0].latest_month == "Jun 2018" and rows[0].assurance_words == "no target set"
+    assert rows[1].assurance_words.endswith("(target 0)") and "<svg" in rows[1].assurance
+    assert "not charted" in rows[2].note and rows[2].variation == ""
+    page = index_page.IndexPage(title="t", quarter="2024Q1", period="p", generated=dt.datetime(2024, 4, 1), status="published",
+                                caveats=[], headline=[], figures=[], notebooks=[], quality=[], provenance=[], dashboard=rows)
+    index_page.render_index(page, tmp_path / "index.html")
+    html = (tmp_path / "index.html").read_text()
+    assert "Monitoring: is each measure in control?" in html and html.count('class="spc-icon"') == 3
+    assert external_references(html) == []
+    assert "notebooks/09_spc_dashboard.html#spc-bed_days" in relative_links(html)

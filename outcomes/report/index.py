@@ -222,7 +222,7 @@ table { border-collapse: collapse; width: 100%; font-size: 15px; }
 caption { text-align: left; color: var(--nhs-dark-grey); font-size: 14px; padding-bottom: 6px; }
 th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid #d8dde0; vertical-align: top; }
 thead th { border-bottom: 2px solid var(--nhs-dark-blue); color: var(--nhs-dark-blue); }
-td.icon { white-space: nowrap; } td.icon svg { vertical-align: middle; margin-right: 6px; }
+td.icon svg { vertical-align: middle; margin-right: 6px; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .unit, .source, .muted { color: var(--nhs-dark-grey); font-size: 13px; }
 .caveats { border-left: 8px solid var(--nhs-warm-yellow); }

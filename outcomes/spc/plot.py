@@ -75,8 +75,9 @@ def plot_chart(chart, ax=None, *, title: str | None = None, ylabel: str | None =
     if notes:
         ax.annotate("\n".join(notes), xy=(0, -0.3), xycoords="axes fraction", va="top", ha="left", fontsize=8,
                     color="#425563")
-    if icons:
-        for k, (kind, key) in enumerate((("variation", chart.variation_), ("assurance", chart.assurance_))):
-            inset = ax.inset_axes([1.0 - (2 - k) * 0.075, 1.01, 0.07, 0.16])
+    if icons:  # at the top right, the assurance icon (if there is a target) rightmost
+        shown = [(kind, key) for kind, key in (("variation", chart.variation_), ("assurance", chart.assurance_)) if key]
+        for k, (kind, key) in enumerate(shown):
+            inset = ax.inset_axes([1.0 - (len(shown) - k) * 0.075, 1.01, 0.07, 0.16])
             draw_icon(inset, kind, key)
     return ax
