@@ -316,7 +316,9 @@ def record_figure(
     """Save a matplotlib figure (default: the current one) as `<output_dir>/<name>.png` and record it.
 
     `key=True` puts it among the index page's key figures, with `caption` under it and `alt` as
-    its text alternative. Figures must be drawn from disclosure-controlled numbers: the checker
+    its text alternative. Text a reader could not see whole (cut off at the edge, or a legend under
+    another axes' grid: `outcomes.plots.unreadable_text`) is warned about and listed in the entry
+    as `unreadable`. Figures must be drawn from disclosure-controlled numbers: the checker
     cannot read pixels. Returns the PNG's path.
     """
     _check_name(name)
@@ -328,5 +330,13 @@ def record_figure(
     path = folder / f"{name}.png"
     fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white", metadata={"Software": None})
     entry = {"kind": "figure", "file": path.name, "caption": caption, "alt": alt or caption, "key": bool(key)}
+    from outcomes.plots import unreadable_text
+
+    unreadable = unreadable_text(fig)
+    if unreadable:  # kept with the entry (the report's tests read it) and said where the notebook runs
+        import warnings
+
+        entry["unreadable"] = unreadable
+        warnings.warn(f"figure {name!r}: " + "; ".join(unreadable), stacklevel=2)
     _write_entry(name, entry, folder, notebook)
     return path

@@ -15,7 +15,8 @@ NOTEBOOKS = sorted(p.stem for p in (ROOT / "outcomes" / "notebooks").glob("*.ipy
 
 def test_the_collection_is_complete():
     assert NOTEBOOKS == ["00_cohort_profile", "01_bed_days", "02_out_of_area", "03_picu_length_of_stay",
-                         "04_crisis_and_ae", "05_dbt_mirror_image", "06_published_figures", "07_methods_validation"]
+                         "04_crisis_and_ae", "05_dbt_mirror_image", "06_published_figures", "07_methods_validation",
+                         "09_spc_dashboard"]
     for name in NOTEBOOKS:
         assert (ROOT / "outcomes" / "notebooks" / f"{name}.py").exists(), f"{name} has no jupytext py:percent pair"
 
@@ -59,3 +60,13 @@ def test_results_hold_the_headline_measures_and_reproduce_the_published_figures(
     reproduced = {k: v["value"] for k, v in results["06_published_figures"].items() if k.startswith("reproduced_")}
     assert len(reproduced) == 8 and all(reproduced.values()), reproduced
     assert results["07_methods_validation"]["linden_all_within_tolerance"]["value"] is True
+
+
+def test_every_figure_in_the_report_can_be_read(report):
+    """No recorded figure has text cut off at its edge or hidden under a grid (record_figure checks
+    each with outcomes.plots.unreadable_text and lists what it found as `unreadable`)."""
+    results = json.loads((report / "results.json").read_text())
+    figures = [(nb, name, entry) for nb, entries in results.items() for name, entry in entries.items()
+               if entry.get("kind") == "figure"]
+    assert len(figures) >= 10
+    assert [(nb, name, entry["unreadable"]) for nb, name, entry in figures if entry.get("unreadable")] == []
