@@ -8,8 +8,10 @@ measures charted per group, rebased at go-live):
   * baseline 1: computing the measures themselves on the extract (the queries a chart needs first);
   * baseline 2: the bare XmR limits of the same series in numpy (mean and moving range only, no rules).
 
-Each timing is the best of `--repeat` runs. Goal: SPC of the whole catalogue well under a second,
-and a small fraction of the time the measures take.
+Each timing is the best of `--repeat` runs, as CPU seconds of this process (all its threads) and
+wall-clock seconds: on a machine shared with other work the wall clock mostly measures waiting, so
+the ratios and the goal use CPU time. Goal: SPC of the whole catalogue well under a second (0.5 s
+of CPU), and a small fraction of the time the measures take.
 
 Run: .venv/bin/python benchmarks/spc.py [--extract DIR] [--repeat 5]
 (default extract: the reference extract at scale 0.1, built in a temporary folder)
@@ -18,6 +20,7 @@ Run: .venv/bin/python benchmarks/spc.py [--extract DIR] [--repeat 5]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -28,13 +31,15 @@ import numpy as np
 GO_LIVE = "2017-10-01"
 
 
-def best_of(repeat: int, work) -> tuple[float, object]:
-    best, result = float("inf"), None
+def best_of(repeat: int, work) -> tuple[float, float, object]:
+    """(best CPU seconds, best wall seconds, the last result) of `repeat` runs of `work()`."""
+    cpu, wall, result = float("inf"), float("inf"), None
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         result = work()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+        cpu = min(cpu, time.process_time() - started_cpu)
+        wall = min(wall, time.perf_counter() - started)
+    return cpu, wall, result
 
 
 def bare_limits(frames) -> int:
@@ -70,28 +75,29 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(tmp) / "reference"
             write_reference_extract(folder, scale=0.1)
         extract = open_extract(folder)
-        measures_seconds, frames = best_of(max(1, args.repeat // 2),
+        measures_cpu, measures_wall, frames = best_of(max(1, args.repeat // 2),
                                            lambda: {name: m.to_pandas(extract) for name, m in MEASURES.items()})
 
         def spc():
             charts = catalogue_spc(MEASURES, frames, rebase=[GO_LIVE], strict=False)
             return charts, board_dashboard(charts)
 
-        spc_seconds, (charts, dashboard) = best_of(args.repeat, spc)
-        bare_seconds, n_series = best_of(args.repeat, lambda: bare_limits(frames))
+        spc_cpu, spc_wall, (charts, dashboard) = best_of(args.repeat, spc)
+        bare_cpu, bare_wall, n_series = best_of(args.repeat, lambda: bare_limits(frames))
 
     n_charts = sum(len(c.charts) for c in charts.values())
     months = sum(len(f) for f in frames.values())
     print(f"extract: {folder}")
     print(f"catalogue: {len(MEASURES)} measures, {n_series} series ({n_charts} charted, "
           f"{n_series - n_charts} with too few unsuppressed months), {months:,} monthly values")
-    print(f"{'step':<52} {'seconds':>9} {'ratio':>9}")
-    print(f"{'SPC of every measure (outcomes.spc)':<52} {spc_seconds:>9.3f} {1:>9}")
-    print(f"{'baseline 1: computing the measures (DuckDB)':<52} {measures_seconds:>9.3f} {measures_seconds / spc_seconds:>8.1f}x")
-    print(f"{'baseline 2: bare limits in numpy (no rules)':<52} {bare_seconds:>9.4f} {bare_seconds / spc_seconds:>8.3f}x")
-    print(f"SPC per chart: {spc_seconds / max(n_charts, 1) * 1000:.1f} ms; "
-          f"goal (whole catalogue well under 1 s): {'met' if spc_seconds < 0.5 else 'NOT met'}")
-    return 0 if spc_seconds < 1.0 else 1
+    print(f"{'step':<48} {'CPU s':>8} {'wall s':>8} {'CPU ratio':>10}")
+    for label, cpu, wall in (("SPC of every measure (outcomes.spc)", spc_cpu, spc_wall),
+                             ("baseline 1: computing the measures (DuckDB)", measures_cpu, measures_wall),
+                             ("baseline 2: bare limits in numpy (no rules)", bare_cpu, bare_wall)):
+        print(f"{label:<48} {cpu:>8.3f} {wall:>8.3f} {cpu / spc_cpu:>9.3f}x")
+    print(f"SPC per chart: {spc_cpu / max(n_charts, 1) * 1000:.1f} ms CPU; load average {os.getloadavg()[0]:.1f}; "
+          f"goal (whole catalogue under 0.5 s CPU): {'met' if spc_cpu < 0.5 else 'NOT met'}")
+    return 0 if spc_cpu < 0.5 else 1
 
 
 if __name__ == "__main__":
