@@ -183,7 +183,7 @@ def test_the_index_shows_the_dashboard_with_icons_and_links(tmp_path):
 
     from outcomes.report import index as index_page
     from outcomes.report.render import external_references, relative_links
-    from outcomes.spc.measures import DASHBOARD_TABLE, board_dashboard
+    from outcomes.spc.measures import DASHBOARD_TABLE, board_dashboard, dashboard_html
     from outcomes.results import read_sidecar, record_table, sidecar_path
 
     rng = np.random.default_rng(3)
@@ -201,6 +201,8 @@ def test_the_index_shows_the_dashboard_with_icons_and_links(tmp_path):
     assert rows[0].latest_month == "Jun 2018" and rows[0].assurance_words == "no target set"
     assert rows[1].assurance_words.endswith("(target 0)") and "<svg" in rows[1].assurance
     assert "not charted" in rows[2].note and rows[2].variation == ""
+    notebook_table = dashboard_html(dashboard)
+    assert notebook_table.count('class="spc-icon"') == 3 and 'href="#spc-admissions"' in notebook_table
     page = index_page.IndexPage(title="t", quarter="2024Q1", period="p", generated=dt.datetime(2024, 4, 1), status="published",
                                 caveats=[], headline=[], figures=[], notebooks=[], quality=[], provenance=[], dashboard=rows)
     index_page.render_index(page, tmp_path / "index.html")
@@ -208,3 +210,24 @@ def test_the_index_shows_the_dashboard_with_icons_and_links(tmp_path):
     assert "Monitoring: is each measure in control?" in html and html.count('class="spc-icon"') == 3
     assert external_references(html) == []
     assert "notebooks/09_spc_dashboard.html#spc-bed_days" in relative_links(html)
+
+
+def test_spc_all_writes_every_chartable_measure_and_names_the_rest(small_reference_dir, tmp_path, capsys):
+    out = tmp_path / "all.csv"
+    code = main(["spc", "--all", "--extract", str(small_reference_dir), "--rebase", "2017-10-01", "--out", str(out)])
+    table = pd.read_csv(out)
+    err = capsys.readouterr().err
+    charted = set(table.measure)
+    assert {"bed_days", "out_of_area_bed_days", "crisis_escalations", "bed_days_by_provider"} <= charted
+    # on the small extract some measures are mostly counts of 1-7: never an empty pass, always named
+    missing = set(MEASURES) - charted
+    assert code == (2 if missing else 0)
+    for name in missing:
+        assert f"{name}: SPC of {name}" in err
+
+
+def test_spc_figure_draws_the_chart(small_reference_dir, tmp_path):
+    figure = tmp_path / "bed_days.png"
+    code = main(["spc", "bed_days", "--extract", str(small_reference_dir), "--rebase", "2017-10-01", "--json",
+                 "--figure", str(figure)])
+    assert code == 0 and figure.stat().st_size > 10_000

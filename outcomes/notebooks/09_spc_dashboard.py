@@ -36,7 +36,7 @@ from outcomes import plots
 from outcomes.evaluation import open_analysis_extract
 from outcomes.measures import catalogue
 from outcomes.results import record_figure, record_table
-from outcomes.spc.measures import DASHBOARD_TABLE, board_dashboard, catalogue_spc, chart_anchor
+from outcomes.spc.measures import DASHBOARD_TABLE, board_dashboard, catalogue_spc, chart_anchor, dashboard_html
 
 plots.use_house_style()
 data = open_analysis_extract(extract)
@@ -51,7 +51,7 @@ charts = catalogue_spc(measures, frames, rebase=[go_live], strict=False)
 dashboard = board_dashboard(charts)
 shown = record_table(DASHBOARD_TABLE, dashboard, keep=list(dashboard.columns),
                      caption=f"Latest month of every measure with its variation and assurance (limits since {go_live})")
-shown[["label", "latest_month", "value", "unit", "variation", "assurance", "target", "suppressed_months", "problem"]]
+display(HTML(dashboard_html(shown)))
 
 # %% [markdown]
 # ## The charts

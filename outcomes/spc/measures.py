@@ -27,7 +27,8 @@ import pandas as pd
 from outcomes.errors import UserError
 from outcomes.spc.chart import XmRChart
 
-__all__ = ["MeasureSPC", "safe_series", "measure_spc", "catalogue_spc", "board_dashboard", "chart_anchor", "TABLE_COLUMNS",
+__all__ = ["MeasureSPC", "safe_series", "measure_spc", "catalogue_spc", "board_dashboard", "dashboard_html", "chart_anchor",
+           "TABLE_COLUMNS",
            "DASHBOARD_COLUMNS", "DASHBOARD_TABLE"]
 
 #: the chart table's columns after month and the measure's group columns
@@ -245,3 +246,30 @@ def board_dashboard(charts: Mapping[str, MeasureSPC]) -> pd.DataFrame:
     rows.insert(0, "label", labels)
     rows["anchor"] = [chart_anchor(label) for label in labels]
     return rows
+
+
+def dashboard_html(dashboard: pd.DataFrame) -> str:
+    """The dashboard (`board_dashboard`, after `record_table`) as an HTML table for a notebook page:
+    measure (linked to its chart), latest month, value, and the variation and assurance icons."""
+    from html import escape
+
+    from outcomes.spc.icons import icon_spec, icon_svg
+
+    lines = ['<table class="spc-dashboard"><thead><tr><th>Measure</th><th>Latest month</th><th>Value</th>'
+             "<th>Variation</th><th>Assurance</th></tr></thead><tbody>"]
+    for row in dashboard.to_dict("records"):
+        variation, assurance = row.get("variation"), row.get("assurance")
+        value = row.get("value")
+        shown = "\u2013" if value is None or pd.isna(value) else f"{float(value):,.1f} {escape(str(row.get('unit') or ''))}"
+        month = row.get("latest_month")
+        month = "\u2013" if month is None or pd.isna(month) else pd.Timestamp(month).strftime("%b %Y")
+        note = f"<br><small>not charted: {escape(str(row['problem']))}</small>" if row.get("problem") else ""
+        target = row.get("target")
+        words_a = (icon_spec("assurance", assurance)[2] + f" (target {target:g})") if assurance else "no target set"
+        words_v = icon_spec("variation", variation)[2] if variation else "\u2013"
+        lines.append(
+            f'<tr><td><a href="#{escape(row["anchor"])}">{escape(row["label"])}</a>{note}</td><td>{month}</td><td>{shown}</td>'
+            f"<td>{icon_svg('variation', variation)} {escape(words_v)}</td>"
+            f"<td>{icon_svg('assurance', assurance)} {escape(words_a)}</td></tr>")
+    lines.append("</tbody></table>")
+    return "".join(lines)
