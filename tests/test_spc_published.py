@@ -75,14 +75,14 @@ def independent_xmr(values: list[float], improvement: str = "increase") -> tuple
     ranges = [abs(values[k] - values[k - 1]) for k in range(1, n)]
     first = sum(ranges) / len(ranges)
     kept = [r for r in ranges if r < 3.267 * first]
-    sigma_ish = sum(kept) / len(kept)
+    sigma_ish = sum(kept) / len(kept) if kept else float("nan")  # a flat series: no limits
     low, high = centre - 2.66 * sigma_ish, centre + 2.66 * sigma_ish
     near_low, near_high = centre - 2 / 3 * 2.66 * sigma_ish, centre + 2 / 3 * 2.66 * sigma_ish
 
     def side(v):
         return (v > centre) - (v < centre)
 
-    beyond = [v > high or v < low for v in values]
+    beyond = [v > high or v < low for v in values]  # False against NaN limits
     near = [not beyond[k] and (values[k] > near_high or values[k] < near_low) for k in range(n)]
     direction = [0] * n  # +1 high special cause, -1 low
     decided = [False] * n
@@ -160,3 +160,29 @@ def test_the_independent_xmr_sees_special_causes_in_the_series_checked():
     """The agreement above is not between two charts that flag nothing."""
     found = {kind for _, values, improvement in series_to_check() for kind in independent_xmr(values, improvement)[3]}
     assert found == {"common_cause", "special_cause_improvement", "special_cause_concern"}
+
+
+def test_the_independent_xmr_agrees_on_every_measure_of_the_reference_extract(small_reference_dir):
+    """Every chartable catalogue series of the small reference extract, rebased at go-live, after
+    disclosure control: each segment's limits and points as the independent XmR has them."""
+    from outcomes.extract import open_extract
+    from outcomes.measures import MEASURES
+    from outcomes.spc.measures import catalogue_spc
+
+    extract = open_extract(small_reference_dir)
+    frames = {name: measure.to_pandas(extract) for name, measure in MEASURES.items()}
+    charts = catalogue_spc(MEASURES, frames, rebase=["2017-10-01"], strict=False)
+    checked = 0
+    for spc in charts.values():
+        for chart in spc.charts.values():
+            for _, segment in chart.table_.groupby("segment"):
+                shown = segment[segment.point_type != "missing"]
+                direction = spc.improvement if spc.improvement != "neutral" else "increase"
+                centre, low, high, kinds = independent_xmr(shown.value.tolist(), direction)
+                assert (shown["mean"].iloc[0], shown.lpl.iloc[0], shown.upl.iloc[0]) == pytest.approx((centre, low, high), rel=1e-9,
+                                                                                                        nan_ok=True)
+                types = shown.point_type.str.replace("neutral_high", "improvement" if direction == "increase" else "concern")
+                types = types.str.replace("neutral_low", "concern" if direction == "increase" else "improvement")
+                assert types.tolist() == kinds
+                checked += 1
+    assert checked >= 20
