@@ -4,6 +4,10 @@ Making Data Count XmR charts of catalogue measures (`outcomes.spc`), after discl
 one row per month (and group) with `month, value, mean, lpl, upl, point_type` and more, as CSV to
 FILE or stdout; `--json` prints a summary (latest point, variation and assurance icons, segments)
 to stdout instead. `--figure FILE.png` draws the chart of one measure.
+
+Bad input exits 2 with a message: an unknown measure, fewer than 12 months with a value (after
+suppression), months missing or repeated, a rebase month outside the series. With `--all`, a
+measure that cannot be charted is named on stderr and the exit code is 2; the others are written.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ EXAMPLES = """examples:
   outcomes spc --all --extract data/reference --rebase 2017-10-01 --out spc.csv
 
 Improvement directions and targets come from outcomes/measures/monitoring.yaml unless given here.
-Counts of 1-7 are suppressed and others rounded to 5 before the limits are computed."""
+Counts of 1-7 are suppressed and others rounded to 5 before the limits are computed.
+With --all, measures that cannot be charted are named on stderr (exit 2); the others are written."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
