@@ -180,6 +180,7 @@ def protect_margins(
                  for i, v in enumerate(block[:, j])]
         out[col] = pd.Series(shown, index=out.index, dtype=object)
     hidden_frame = pd.DataFrame(hidden, index=df.index, columns=count_cols)
+    derived_hits = 0
     for col in df.columns:
         if col in count_cols or col in keep or not pd.api.types.is_numeric_dtype(df[col]):
             continue
@@ -189,9 +190,11 @@ def protect_margins(
         hit = hidden_frame[deps].any(axis=1) if deps else pd.Series(False, index=df.index)
         if hit.any():
             out[col] = out[col].astype(object).where(~hit, marker)
+            derived_hits += int(hit.sum())
     out.attrs["disclosure"] = {
         "primary_suppressed": int(primary.sum()),
         "secondary_suppressed": int(secondary.sum()),
+        "derived_cells_redacted": derived_hits,
         "rule": f"counts 1-{redact_at_or_below} suppressed; further cells suppressed so that none is "
                 f"recoverable from the totals; others rounded to {rounding_base}",
     }
