@@ -51,7 +51,7 @@ from outcomes.errors import UserError
 __all__ = [
     "UNIT_COSTS_FILE", "INFLATION_FILE", "ILLUSTRATIVE", "DaysEstimate", "UnitCost", "Saving",
     "load_unit_costs", "load_inflation", "inflation_factor", "unit_cost", "days_from_its_headline",
-    "bed_days_saving", "out_of_area_saving", "savings_table",
+    "bed_days_saving", "out_of_area_saving", "savings_table", "format_gbp",
 ]
 
 UNIT_COSTS_FILE, INFLATION_FILE = "unit_costs.csv", "cost_inflation.csv"
@@ -142,6 +142,11 @@ def inflation_factor(from_year: str, to_year: str, inflation: pd.Series | Mappin
     return factor if end >= start else 1 / factor
 
 
+def format_gbp(value: float) -> str:
+    """-409013.1 -> '−£409,013' (whole pounds, sign before the pound sign)."""
+    return f"{'−' if value < 0 else ''}£{abs(value):,.0f}"
+
+
 @dataclass(frozen=True)
 class UnitCost:
     """One unit cost at the price year: GBP per bed day, with its low/high and provenance."""
@@ -162,7 +167,7 @@ class UnitCost:
     def label(self) -> str:
         """'£727 per bed day (2016/17 prices; illustrative)' or with the source."""
         tail = ILLUSTRATIVE if self.illustrative else self.source
-        return f"\u00a3{self.value:,.0f} per bed day ({self.price_year} prices; {tail})"
+        return f"{format_gbp(self.value)} per bed day ({self.price_year} prices; {tail})"
 
 
 def unit_cost(figure_id: str, price_year: str, table: pd.DataFrame | None = None,
@@ -263,4 +268,7 @@ def savings_table(*savings: Saving) -> pd.DataFrame:
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     money = [c for c in frame.columns if c.startswith("gbp") and c != "gbp_per_day"]
     frame[money] = frame[money].round(-3)
+    days = [c for c in frame.columns if c.startswith("bed_days")]
+    frame[days] = frame[days].round(-1)  # modelled days: tens are all the ITS can tell
+    frame["gbp_per_day"] = frame["gbp_per_day"].round(2)
     return frame.set_index("saving")
