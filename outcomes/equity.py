@@ -47,7 +47,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = [
-    "rate_ratios_by_group", "heterogeneity_test", "byars_lower", "byars_upper",
+    "rate_ratios_by_group", "heterogeneity_test", "rate_ratio_against_others", "byars_lower", "byars_upper",
     "directly_standardised_rate", "slope_index_of_inequality", "MIN_DSR_COUNT",
 ]
 
@@ -122,6 +122,37 @@ def heterogeneity_test(table: pd.DataFrame) -> dict[str, float]:
     dof = len(usable) - 1
     return {"statistic": q, "df": dof, "p_value": float(stats.chi2.sf(q, dof)),
             "pooled_rate_ratio": math.exp(pooled), "groups": len(usable)}
+
+
+def rate_ratio_against_others(
+    counts: pd.DataFrame,
+    focus: object,
+    group: str = "group",
+    period: str = "period",
+    events: str = "events",
+    exposure: str = "exposure",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """The inequality in each period: the rate (events per unit of exposure) of group ``focus``
+    against every other group pooled, with a Wald CI on the log scale (Var = 1/events_focus +
+    1/events_others). One row per period: ``focus_events``, ``focus_exposure``, ``others_events``,
+    ``others_exposure``, ``rate_ratio``, ``lower``, ``upper``."""
+    _need(counts, [group, period, events, exposure], "rate_ratio_against_others")
+    if focus not in set(counts[group]):
+        raise ValueError(f"group {focus!r} is not in {group!r}: {sorted(map(str, counts[group].unique()))}")
+    z = _z(confidence)
+    side = np.where(counts[group] == focus, "focus", "others")
+    wide = counts.assign(_side=side).groupby([period, "_side"], sort=False)[[events, exposure]].sum().unstack("_side")
+    out = pd.DataFrame(index=wide.index)
+    for who in ("focus", "others"):
+        out[f"{who}_events"] = wide[(events, who)]
+        out[f"{who}_exposure"] = wide[(exposure, who)]
+    both = (out.focus_events > 0) & (out.others_events > 0)
+    log_rr = np.log((out.focus_events / out.focus_exposure).where(both)
+                    / (out.others_events / out.others_exposure).where(both))
+    se = np.sqrt(1 / out.focus_events.where(both) + 1 / out.others_events.where(both))
+    out["rate_ratio"], out["lower"], out["upper"] = np.exp(log_rr), np.exp(log_rr - z * se), np.exp(log_rr + z * se)
+    return out
 
 
 def byars_lower(count, confidence: float = 0.95):

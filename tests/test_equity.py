@@ -17,7 +17,7 @@ import pytest
 
 import outcomes.equity
 from outcomes.equity import (byars_lower, byars_upper, directly_standardised_rate, heterogeneity_test,
-                             rate_ratios_by_group, slope_index_of_inequality)
+                             rate_ratio_against_others, rate_ratios_by_group, slope_index_of_inequality)
 
 EXACT = 1e-9
 
@@ -106,6 +106,19 @@ def test_rate_ratios_and_the_heterogeneity_test_equal_the_poisson_interaction_wa
     assert test["statistic"] == pytest.approx(wald, rel=1e-6)
     assert test["df"] == 2
     assert table.loc["A", "rate_ratio"] == pytest.approx(np.exp(fit.params.iloc[3]), rel=1e-6)
+
+
+def test_rate_ratio_of_one_group_against_the_others_pooled():
+    counts = pd.DataFrame({"group": ["black", "white", "asian"] * 2, "period": ["before"] * 3 + ["after"] * 3,
+                           "events": [40, 30, 10, 10, 20, 5], "exposure": [100, 200, 100, 100, 200, 100]})
+    table = rate_ratio_against_others(counts, "black")
+    before = table.loc["before"]
+    assert before["rate_ratio"] == pytest.approx((40 / 100) / (40 / 300), rel=EXACT)  # 3.0
+    se = np.sqrt(1 / 40 + 1 / 40)
+    assert before["lower"] == pytest.approx(3 * np.exp(-1.959963984540054 * se), rel=1e-9)
+    assert table.loc["after", "rate_ratio"] == pytest.approx((10 / 100) / (25 / 300), rel=EXACT)
+    with pytest.raises(ValueError, match="group 'green' is not in 'group'"):
+        rate_ratio_against_others(counts, "green")
 
 
 def test_bad_input_is_named():
