@@ -85,9 +85,11 @@ def gate_model_table(
     min_count: int = MIN_MODEL_COUNT,
     event_label: str = "events",
     marker: object = REDACTED,
+    keep: Sequence = (),
 ) -> pd.DataFrame:
     """A copy of ``table`` with a ``publication`` column: "published", or "withheld: ..." with every
-    number of that row replaced by ``marker``. ``row_groups`` maps each row label to the groups
+    number and flag (boolean) of that row, but the columns in ``keep`` (e.g. a planted value that
+    is not a statistic of the data), replaced by ``marker``. ``row_groups`` maps each row label to the groups
     (keys of ``counts``, a :func:`group_counts` frame) it is built on; a row missing from it, or
     naming a group missing from ``counts``, is an error. The whole model's counts (:data:`ALL`,
     when present) gate every row."""
@@ -95,8 +97,7 @@ def gate_model_table(
     if unknown:
         raise KeyError(f"{len(unknown)} model row(s) not mapped to groups, e.g. {unknown[0]!r}")
     out = table.copy()
-    numeric = [c for c in table.columns
-               if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])]
+    numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and c not in keep]
     for col in numeric:
         out[col] = out[col].astype(object)
     status = []

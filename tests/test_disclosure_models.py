@@ -95,3 +95,11 @@ def test_km_curves_stop_where_fewer_than_the_threshold_are_at_risk(fitted):
         assert last_x < part.los_days.max()  # and the tail of the few longest stays is not drawn
     full = los.plot(count_formatter=str, ci_show=False)
     assert max(float(np.max(l.get_xdata())) for l in full.lines) == frame.los_days.max()
+
+
+def test_flags_are_withheld_too_but_kept_columns_are_not():
+    frame = stays(n=6)
+    counts = group_counts(frame, ["period"], "discharged")
+    table = pd.DataFrame({"planted": [2.5], "estimate": [2.1], "in_ci": [True]}, index=["period[T.post]"])
+    safe = gate_model_table(table, formula_term_groups(table.index, frame, ["period"]), counts, keep=["planted"])
+    assert safe.loc["period[T.post]"].tolist()[:3] == [2.5, REDACTED, REDACTED]

@@ -104,7 +104,7 @@ def window_bed_days_by_group(stays: ibis.Table, windows: Mapping[str, tuple], by
 
 def _complete(frame: pd.DataFrame, by: Sequence[str], windows: list[str]) -> pd.DataFrame:
     frame["n"] = frame["n"].fillna(0).astype("int64")
-    groups = frame[list(by)].drop_duplicates()
+    groups = frame[list(by)].drop_duplicates()  # null groups (not recorded) are kept
     grid = groups.merge(pd.DataFrame({"window": windows}), how="cross")
     out = grid.merge(frame, on=[*by, "window"], how="left").fillna({"n": 0})
     out["n"] = out["n"].astype("int64")

@@ -44,7 +44,7 @@ from pathlib import Path
 from outcomes.dictionary import TABLE_ORDER
 from outcomes.errors import UserError
 
-__all__ = ["write_reference_extract", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
+__all__ = ["write_reference_extract", "read_truth", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
 
 DEFAULT_SEED = 20171001
 DEFAULT_GO_LIVE = "2017-10-01"
@@ -149,3 +149,14 @@ def write_reference_extract(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def read_truth(extract: str | os.PathLike) -> dict | None:
+    """The planted truth written beside a reference extract (its truth.json), or None for any other
+    source (a real extract, a database URL): notebooks compare with it only when it is there."""
+    import json
+
+    if "://" in str(extract):
+        return None
+    path = Path(extract) / "truth.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
