@@ -483,7 +483,9 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
     real = realised(folder, prog.baseline, prog.post)
     truth = _truth(seed, scale, prog, bed_day_reduction, ooa_reduction, effects, expected, fp_info, nf_info, fp_noise, nf_noise, hazard_noise, real, version)
     equity_windows = {"before": (START, prog.go_live), "after": (prog.phase_end, END + 1)}
-    truth["equity"] = equity_truth(people.column("ethnic")[fp.person], fp.ooa, fp.start, equity_windows, iso)
+    footprint_cyp = Spells.concat([dbt.spells, fp])  # every spell of footprint CYP, as the cohort counts them
+    truth["equity"] = equity_truth(people.column("ethnic")[footprint_cyp.person], footprint_cyp.ooa, footprint_cyp.start,
+                                   equity_windows, iso)
     (folder / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     meta = {
         "extract_end_date": "2024-03-31",
