@@ -20,19 +20,20 @@ cost it uses is. Users override rows (``overrides={figure_id: {"cost_per_bed_day
 an override with a source becomes "published", else "user-supplied") or pass their own table.
 
 Costs are inflated to a chosen price year with a stated index (``outcomes/published/cost_inflation.csv``:
-the PSSRU hospital and community health services pay and prices index, annual % change). The
-change labelled year Y takes a cost from financial year (Y-1)/Y to Y/(Y+1); a price year outside
-the index is an error naming the years it covers (pass ``inflation=`` with more years).
+the PSSRU NHS Cost Inflation Index, pay and prices, 2015/16 to 2024/25 (the latest provisional),
+and the HCHS pay and prices index it replaced, 2008/09 to 2016/17; annual % change, with their
+sources). The change labelled year Y takes a cost from financial year (Y-1)/Y to Y/(Y+1); a price
+year outside the index is an error naming the years it covers (pass ``inflation=`` with more years).
 
 Units: days are bed days; money is GBP at the price year's prices.
 
 >>> costs = load_unit_costs()
 >>> unit = unit_cost("camhs_general_in_network", price_year="2016/17", table=costs)
->>> round(unit.value, 2), unit.illustrative      # 700 at 2015/16 prices x 1.039
-(727.3, True)
+>>> round(unit.value, 2), unit.illustrative      # 700 at 2015/16 prices x 1.0209 (NHSCII 2016/17)
+(714.63, True)
 >>> saving = bed_days_saving(DaysEstimate(1000, 600, 1400), unit)
 >>> round(saving.value), round(saving.lower), round(saving.upper)
-(727300, 436380, 1018220)
+(714630, 428778, 1000482)
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ __all__ = [
 ]
 
 UNIT_COSTS_FILE, INFLATION_FILE = "unit_costs.csv", "cost_inflation.csv"
+DEFAULT_INDEX = "NHSCII pay and prices"  #: PSSRU's NHS Cost Inflation Index (HCHS index before 2015)
 ILLUSTRATIVE = "illustrative"
 STATUSES = ("published", ILLUSTRATIVE, "user-supplied")
 COLUMNS = ["figure_id", "setting", "location", "financial_year", "cost_per_bed_day", "low", "high", "status",
@@ -116,13 +118,16 @@ def _check_unit_costs(table: pd.DataFrame, path: Path) -> None:
         _start_year(year, f"unit-cost table {path}, {figure_id!r}")
 
 
-def load_inflation(path: str | Path | None = None) -> pd.Series:
-    """Annual % change of the cost index by year (default: the PSSRU HCHS pay and prices index shipped),
-    with the index's name and source in ``.attrs``."""
+def load_inflation(path: str | Path | None = None, index: str = DEFAULT_INDEX) -> pd.Series:
+    """Annual % change of one cost index by year (default: the PSSRU NHS Cost Inflation Index, pay
+    and prices, shipped with the HCHS index it replaced), with its name and source in ``.attrs``."""
     path = Path(path) if path else resources.published_dir() / INFLATION_FILE
     frame = pd.read_csv(path)
-    series = frame.set_index("year")["pct_change"].astype(float).sort_index()
-    series.attrs = {"index": str(frame["index"].iloc[0]), "source": str(frame["source"].iloc[0])}
+    chosen = frame[frame["index"] == index]
+    if chosen.empty:
+        raise UserError(f"cost-inflation table {path}: no index {index!r}; it has {sorted(frame['index'].unique())}")
+    series = chosen.set_index("year")["pct_change"].astype(float).sort_index()
+    series.attrs = {"index": index, "source": str(chosen["source"].iloc[0])}
     return series
 
 

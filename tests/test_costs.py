@@ -28,8 +28,12 @@ def test_every_shipped_figure_names_its_source_or_says_illustrative():
         else:
             assert "illustrative" in row.note, figure_id
     assert table.loc["camhs_inpatient_1999", "cost_per_bed_day"] == 197  # Beecham et al. 2003, 1999/00 prices
-    index = load_inflation()
-    assert "PSSRU" in index.attrs["source"] and index.loc[2016] == 3.9
+    index = load_inflation()  # PSSRU NHS Cost Inflation Index, pay and prices (Unit Costs 2025 manual)
+    assert "PSSRU" in index.attrs["source"] and index.loc[2016] == 2.09 and index.loc[2022] == 7.32
+    hchs = load_inflation(index="HCHS pay and prices")  # the index it replaced (Unit Costs 2017)
+    assert hchs.loc[2016] == 3.9 and hchs.index.max() == 2016
+    with pytest.raises(UserError, match="no index 'CPI'"):
+        load_inflation(index="CPI")
 
 
 def test_inflation_chains_the_annual_changes_and_deflates_back():

@@ -22,7 +22,7 @@ footprint = ["E09000004", "E09000006", "E09000008", "E09000011", "E09000021", "E
 providers = ["RPG", "RV5", "RQY"]
 output_dir = "../../reports/scratch/10_costs"
 # this notebook's own settings (papermill -p to change): price year, the table's figures to use, overrides
-price_year = "2016/17"
+price_year = "2023/24"
 in_network_cost = "camhs_general_in_network"
 out_of_area_cost = "camhs_general_out_of_area"
 unit_cost_overrides = {}  # {figure_id: {"cost_per_bed_day": 812, "low": 700, "high": 950, "source": "..."}}
