@@ -179,6 +179,8 @@ else:
         else:
             rows[period] = {"reason": "withheld: a quintile has fewer than 8 admissions or placements"}
     sii = pd.DataFrame(rows).T.reindex(columns=["sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper", "reason"])
+    numbers = sii.columns[:-1]
+    sii[numbers] = sii[numbers].astype(float).round(3)
     record_table("out_of_area_sii_imd", sii.reset_index(names="window"), keep=list(sii.columns),
                  caption="Slope and relative index of inequality of out-of-area placements per 100 admissions across IMD quintiles")
     if truth is not None:
