@@ -19,6 +19,7 @@ controlled table with seaborn, one panel per group.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Sequence
 
 import pandas as pd
@@ -119,10 +120,10 @@ def placements_by_group(counts: pd.DataFrame, dimension: str) -> pd.DataFrame:
     return wide[wide.exposure > 0][["group", "period", "events", "exposure"]]
 
 
-def plot_small_multiples(safe: pd.DataFrame, windows: dict, title: str, col_wrap: int = 3):
-    """A seaborn grid, one panel per group, of each measure per month before and after, from a
-    disclosure-controlled breakdown table (redacted cells are not drawn, and say so). Returns the
-    FacetGrid."""
+def plot_small_multiples(safe: pd.DataFrame, windows: dict, title: str):
+    """A seaborn grid from a disclosure-controlled breakdown table: one column of panels per group,
+    one row per measure (each row on its own scale), bars per month before and after. Redacted
+    cells are not drawn, and the title says how many. Returns the FacetGrid."""
     import seaborn as sns
 
     rows = []
@@ -136,14 +137,21 @@ def plot_small_multiples(safe: pd.DataFrame, windows: dict, title: str, col_wrap
                 shown = None if value == REDACTED else float(value) / months[window]
                 rows.append({"group": str(group), "measure": label, "window": window, "per month": shown})
     frame = pd.DataFrame(rows)
-    grid = sns.catplot(data=frame.dropna(subset=["per month"]), x="measure", y="per month", hue="window",
-                       col="group", col_wrap=col_wrap, kind="bar", sharey=False, height=2.6, aspect=1.4,
-                       palette=["#768692", "#005EB8"], hue_order=list(windows))
+    with warnings.catch_warnings():  # seaborn's own tight_layout gives up on a grid this size; we lay it out below
+        warnings.filterwarnings("ignore", message="Tight layout not applied")
+        grid = sns.catplot(data=frame, x="window", y="per month", hue="window", col="group", row="measure",
+                           kind="bar", sharey="row", height=2.2, aspect=0.9, order=list(windows),
+                           hue_order=list(windows), palette=["#768692", "#005EB8"], legend=False,
+                           row_order=list(MEASURES.values()))
     grid.set_titles("{col_name}")
-    grid.set_axis_labels("", "per month")
-    for ax in grid.axes.flat:
-        ax.tick_params(axis="x", labelrotation=30)
+    for r, label in enumerate(MEASURES.values()):  # each row's measure as its y label; groups on the top row
+        for c, ax in enumerate(grid.axes[r]):
+            ax.set_ylabel(f"{label}\nper month" if c == 0 else "")
+            ax.set_xlabel("")
+            if r:
+                ax.set_title("")
     hidden = frame["per month"].isna().sum()
     note = f" ({hidden} suppressed values not drawn)" if hidden else ""
-    grid.figure.suptitle(title + note, y=1.02)
+    grid.figure.suptitle(title + note)
+    grid.figure.subplots_adjust(left=0.08, right=0.99, top=0.92, bottom=0.06, wspace=0.12, hspace=0.3)
     return grid

@@ -99,3 +99,30 @@ def test_planted_inequality_and_its_narrowing_are_recovered_at_full_scale(tmp_pa
         assert row.lower <= planted[window] <= row.upper, (window, row.to_dict())
     assert against.loc["before", "lower"] > 1
     assert np.isfinite(against.loc["after", "rate_ratio"])
+
+
+def test_breakdown_table_protection_and_small_multiples_from_counts():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from outcomes.breakdowns import MEASURES, plot_small_multiples
+    from outcomes.disclosure import REDACTED
+    from outcomes.disclosure_margins import protect_margins
+
+    windows = before_after_windows("2014-04-01", "2017-10-01", 6, "2024-03-31")
+    rows = []
+    for group, base in (("Black", 40), ("White", 200), ("Other", 3)):
+        for i, measure in enumerate(MEASURES):
+            for window in windows:
+                rows.append({"dimension": "ethnic_group", "group": group, "measure": measure, "window": window,
+                             "n": base * (i + 1) + (window == "after")})
+    counts = pd.DataFrame(rows)
+    table = breakdown_table(counts, "ethnic_group", windows)
+    assert table.loc["Total", "admissions_before_n"] == 40 * 2 + 200 * 2 + 3 * 2
+    safe = protect_margins(table, total_row="Total")
+    assert safe.loc["Other", "bed_days_before_n"] == REDACTED and safe.loc["Black", "bed_days_before_n"] == REDACTED
+    grid = plot_small_multiples(safe, windows, "test")
+    assert grid.axes.shape == (len(MEASURES), 3)
+    assert "suppressed values not drawn" in grid.figure._suptitle.get_text()
+    placements = placements_by_group(counts, "ethnic_group").set_index(["group", "period"])
+    assert placements.loc[("White", "after"), "events"] == 601 and placements.loc[("White", "after"), "exposure"] == 401
