@@ -107,6 +107,7 @@ class Table:
     primary_key: tuple[str, ...]
     foreign_keys: tuple[ForeignKey, ...] = ()
     date_order: tuple[DateOrder, ...] = ()
+    optional: bool = False  #: an extract may leave it out (analyses that need it are then not run)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -192,6 +193,7 @@ def _table(raw: dict) -> Table:
             ForeignKey(tuple(fk["fields"]), fk["references"], tuple(fk["to"])) for fk in raw.get("foreign_keys", ())
         ),
         date_order=tuple(DateOrder(d["start"], d["end"]) for d in raw.get("date_order", ())),
+        optional=bool(raw.get("optional", False)),
     )
 
 
@@ -241,4 +243,5 @@ TABLE_ORDER = (
     "ECDS",
     "RiskEvents",
     "population",
+    "deprivation",
 )

@@ -29,6 +29,8 @@ def _cell(text) -> str:
 def _table_section(contract: DataDictionary, name: str) -> list[str]:
     table = contract.tables[name]
     lines = [f"## {name}", "", table.description, "", f"Primary key: `{', '.join(table.primary_key)}`."]
+    if table.optional:
+        lines.append("Optional: an extract may leave this table out.")
     for fk in table.foreign_keys:
         lines.append(f"Foreign key: `{', '.join(fk.fields)}` -> `{fk.references}.{', '.join(fk.to)}`.")
     for order in table.date_order:

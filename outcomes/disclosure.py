@@ -11,6 +11,23 @@ shown, redacted cells counting 0, so a total never gives a redacted cell away by
 Derived values are only redacted, never recomputed: compute shares from rounded counts if they
 must agree with the table.
 
+Against NHS England's and OpenSAFELY's rules
+--------------------------------------------
+NHS England's MHSDS publications suppress counts under 5, round other counts to the nearest 5,
+and suppress rates and percentages whose numerator or denominator is small. OpenSAFELY redacts
+counts of 7 or fewer and rounds the rest to the nearest 5, and its output checkers look for cells
+recoverable from totals. The default here is OpenSAFELY's (stricter than MHSDS on 5-7), with the
+MHSDS rule for rates (redacted with any count they rest on), and three additions for breakdowns:
+
+* tables published with their *true* totals get secondary suppression, so that no suppressed cell
+  is recoverable by subtraction (:mod:`outcomes.disclosure_margins`);
+* model tables (Cox, PH test, group rate ratios) are published only for groups with at least 8
+  people and 8 events, other rows withheld with the reason (:mod:`outcomes.disclosure_models`);
+  Kaplan-Meier curves stop where fewer than 8 are at risk (``LengthOfStay.plot(min_at_risk=8)``);
+* every report carries an output-checking summary, one row per file: its kind, smallest non-zero
+  count, whether every count is rounded, what was suppressed and why
+  (:mod:`outcomes.disclosure_summary`, ``output_check.html``), as OpenSAFELY's Airlock asks.
+
 The naming convention (one place; notebooks, results dictionaries and the checker agree)
 ---------------------------------------------------------------------------------------
 A column, key or table header names a *count* if, lower-cased with every run of characters other
@@ -112,6 +129,7 @@ __all__ = [
     "OutputCheck",
     "DisclosureError",
     "check_output_folder",
+    "counts_in_file",
     "assert_output_folder_clean",
     "main",
 ]
@@ -242,6 +260,7 @@ def redact_table(
             out.at[label, col] = int(shown.loc[body, col].sum())
             redacted.at[label, col] = False
 
+    derived_hits = 0
     for col in out.columns:
         if col in count_cols or col in keep or not pd.api.types.is_numeric_dtype(df[col]):
             continue
@@ -253,6 +272,13 @@ def redact_table(
         hit = redacted[deps].any(axis=1)
         if hit.any():
             out[col] = out[col].astype(object).where(~hit, marker)
+            derived_hits += int(hit.sum())
+    earlier = dict(df.attrs.get("disclosure", {}))  # e.g. from protect_margins or gate_model_table
+    out.attrs["disclosure"] = {
+        **earlier,
+        "count_cells_redacted": int(redacted.to_numpy().sum()),
+        "derived_cells_redacted": earlier.get("derived_cells_redacted", 0) + derived_hits,
+    }
     return out
 
 
@@ -370,8 +396,10 @@ def _leading_number(text: str) -> float | None:
 class _Rules:
     def __init__(self, redact_at_or_below: int, rounding_base: int, check_rounding: bool):
         self.threshold, self.base, self.check_rounding = redact_at_or_below, rounding_base, check_rounding
+        self.seen: list[float] = []  #: every count judged, for the output-checking summary
 
     def judge(self, value: float) -> str | None:
+        self.seen.append(value)
         if value <= 0 or math.isnan(value):
             return None
         if value <= self.threshold:
@@ -568,6 +596,37 @@ def _json_text(node) -> str:
     return "" if node is None else str(node)
 
 
+def _check_file_counts(text: str, rel: str, suffix: str, rules: _Rules) -> tuple[list[Finding], str]:
+    """Count findings in one file's text, and the text to search for identifiers."""
+    if suffix in HTML_SUFFIXES:
+        return _check_html_tables(text, rel, rules), text + "\n" + html.unescape(text)
+    if suffix in TABLE_SUFFIXES:
+        return _check_delimited(text, rel, rules, TABLE_SUFFIXES[suffix]), text
+    if suffix in JSON_SUFFIXES:
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError:
+            return [], text
+        return _check_json(document, rel, rules), _json_text(document)
+    return [], text
+
+
+def counts_in_file(
+    path: str | Path,
+    redact_at_or_below: int = REDACT_AT_OR_BELOW,
+    rounding_base: int = ROUNDING_BASE,
+) -> tuple[list[float], list[Finding]]:
+    """Every number the checker reads as a count in one file (HTML/CSV/TSV/JSON/ipynb), and its
+    count findings; ([], []) for other file types. Used by the output-checking summary."""
+    file = Path(path)
+    suffix = file.suffix.lower()
+    if suffix not in HTML_SUFFIXES | JSON_SUFFIXES | set(TABLE_SUFFIXES):
+        return [], []
+    rules = _Rules(redact_at_or_below, rounding_base, check_rounding=True)
+    findings, _ = _check_file_counts(file.read_text(encoding="utf-8", errors="replace"), file.name, suffix, rules)
+    return rules.seen, findings
+
+
 def check_output_folder(
     path: str | Path,
     person_ids: Iterable = (),
@@ -592,20 +651,8 @@ def check_output_folder(
             continue
         text = file.read_text(encoding="utf-8", errors="replace")
         report.scanned.append(rel)
-        searchable = text
-        if suffix in HTML_SUFFIXES:
-            report.findings += _check_html_tables(text, rel, rules)
-            searchable = text + "\n" + html.unescape(text)
-        elif suffix in TABLE_SUFFIXES:
-            report.findings += _check_delimited(text, rel, rules, TABLE_SUFFIXES[suffix])
-        elif suffix in JSON_SUFFIXES:
-            try:
-                document = json.loads(text)
-            except json.JSONDecodeError:
-                document = None
-            if document is not None:
-                report.findings += _check_json(document, rel, rules)
-                searchable = _json_text(document)
+        findings, searchable = _check_file_counts(text, rel, suffix, rules)
+        report.findings += findings
         seen = set()
         for line, token in ids.find(searchable):
             if token not in seen:  # one finding per identifier per file

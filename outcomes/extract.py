@@ -156,6 +156,8 @@ def _read_folder(folder: Path, contract: DataDictionary, con, findings: FindingL
     raw, files = {}, {}
     for name in contract.tables:
         path = _table_file(folder, name)
+        if path is None and contract.tables[name].optional:
+            continue
         if path is None:
             findings.add(name, None, f"is missing: no {name}.parquet or {name}.csv in {folder}", 0)
             continue
@@ -334,6 +336,8 @@ def _read_backend(con, schema: str | None, contract: DataDictionary, findings: F
     raw = {}
     for name in contract.tables:
         match = _match(present, name)
+        if match is None and contract.tables[name].optional:
+            continue
         if match is None:
             findings.add(name, None, f"is missing: no table {name} in {schema or 'the database'}", 0)
             continue

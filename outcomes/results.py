@@ -297,6 +297,7 @@ def record_table(
         "caption": caption,
         "columns": list(published.columns),
         "rows": [to_json_value(row) for row in published.to_dict("records")],
+        "disclosure": to_json_value(safe.attrs.get("disclosure")),  # what was suppressed, for the output check
     }
     _write_entry(name, entry, folder, notebook)
     return safe

@@ -36,11 +36,12 @@ Disclosure: the summary's count columns (``n``, ``events_n``, ``censored_n`` and
 an RMST difference, the reference group's ``reference_n``...) follow the naming convention in
 :mod:`outcomes.disclosure`, so ``redact_table(los.summary)`` redacts every statistic built on a
 small count (strictly: any small count in a row redacts the whole row; pass
-``derived=los.summary_depends_on`` for the precise dependencies). ``logrank_``, ``cox_summary_`` and ``ph_test_`` carry no counts: publish them only
-when every group's counts survive disclosure control. The number-at-risk table in
-:meth:`LengthOfStay.plot` takes a ``count_formatter`` (e.g. ``outcomes.disclosure.format_count``).
-The steps of a KM curve of a small group themselves show small counts; the output checker cannot
-see inside figures.
+``derived=los.summary_depends_on`` for the precise dependencies). ``logrank_``, ``cox_summary_`` and ``ph_test_`` carry no counts: publish them through
+:func:`outcomes.disclosure_models.gate_model_table`, which withholds the rows of groups with too
+few people or discharges. The number-at-risk table in :meth:`LengthOfStay.plot` takes a
+``count_formatter`` (e.g. ``outcomes.disclosure.format_count``), and ``min_at_risk`` stops each
+curve where fewer stays are at risk (the steps of a curve over a handful of stays show their
+counts; the output checker cannot see inside figures).
 
 Example
 -------
@@ -72,7 +73,7 @@ from lifelines.statistics import StatisticalResult, multivariate_logrank_test, p
 from lifelines.utils import median_survival_times, restricted_mean_survival_time
 from scipy import stats
 
-__all__ = ["LengthOfStay", "rmst_variance"]
+__all__ = ["LengthOfStay", "last_time_at_risk", "rmst_variance"]
 
 
 def rmst_variance(kmf: KaplanMeierFitter, horizon: float) -> float:
@@ -305,17 +306,24 @@ class LengthOfStay:
         at_risk_counts: bool = True,
         count_formatter: Callable[[int], str] | None = None,
         ci_show: bool = True,
+        min_at_risk: int | None = None,
     ):
         """KM curves (proportion still in hospital by days since admission), one per group, with a
         number-at-risk table under the axis. ``count_formatter`` maps each at-risk count to the
-        text shown (pass a disclosure-control formatter for anything published). Returns the Axes.
+        text shown (pass a disclosure-control formatter for anything published).
+        ``min_at_risk`` (e.g. 8, one more than the redaction threshold): each curve stops at the
+        last time at least that many stays were at risk, so no step shows a smaller group (a
+        group never that big draws no curve). Returns the Axes.
         """
         import matplotlib.pyplot as plt
 
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4.5))
         for kmf in self.fitters_.values():
-            kmf.plot_survival_function(ax=ax, ci_show=ci_show)
+            stop = last_time_at_risk(kmf, min_at_risk) if min_at_risk else np.inf
+            if stop is None:
+                continue
+            kmf.plot_survival_function(ax=ax, ci_show=ci_show, loc=slice(None, stop))
         ax.set_xlabel("days since admission")
         ax.set_ylabel("proportion still in hospital")
         ax.set_ylim(0, 1.02)
@@ -329,6 +337,14 @@ class LengthOfStay:
                 if count_formatter is not None:
                     _reformat_counts(table_ax, count_formatter)
         return ax
+
+
+def last_time_at_risk(kmf: KaplanMeierFitter, min_at_risk: int) -> float | None:
+    """The last time (days) at which at least ``min_at_risk`` stays were at risk in a fitted KM
+    (so every step up to it rests on that many), or None if there never were."""
+    at_risk = kmf.event_table["at_risk"]
+    enough = at_risk.index[at_risk >= min_at_risk]
+    return float(enough.max()) if len(enough) else None
 
 
 def _add_at_risk_counts(fitters, ax) -> None:

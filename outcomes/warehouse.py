@@ -233,6 +233,8 @@ def _load_postgres(extract: Extract, con, schema: str | None, overwrite: bool) -
     loaded = {}
     options = pacsv.WriteOptions(include_header=False)
     for name in TABLE_ORDER:
+        if name not in extract.tables:  # an optional table the extract leaves out
+            continue
         table = extract[name]
         con.create_table(name, schema=table.schema(), database=schema, overwrite=overwrite)
         target = sql.Identifier(schema, name) if schema else sql.Identifier(name)
@@ -253,6 +255,8 @@ def _load_postgres(extract: Extract, con, schema: str | None, overwrite: bool) -
 def _load_generic(extract: Extract, con, schema: str | None, overwrite: bool) -> dict[str, int]:
     loaded = {}
     for name in TABLE_ORDER:
+        if name not in extract.tables:  # an optional table the extract leaves out
+            continue
         table = extract[name]
         first, rows = True, 0
         for chunk in _arrow_chunks(extract.con, table):
@@ -296,7 +300,7 @@ def _load_spark(extract: Extract, session: Any, schema: str | None, overwrite: b
     loaded = {}
     if schema:
         session.sql(f"CREATE DATABASE IF NOT EXISTS {schema}")
-    frames = {name: _spark_frame(extract, extract[name], session, name) for name in TABLE_ORDER}
+    frames = {name: _spark_frame(extract, extract[name], session, name) for name in TABLE_ORDER if name in extract.tables}
     metadata = _metadata_table(extract)
     if metadata is not None:
         frames[METADATA_TABLE] = session.createDataFrame(pd.DataFrame(metadata.to_pydict()))

@@ -12,7 +12,7 @@ from conftest import ROOT
 from outcomes.dictionary import TABLE_ORDER, load_dictionary
 from outcomes.dictionary_docs import render_markdown
 
-DESIGN_TABLES = {"MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population"}
+DESIGN_TABLES = {"MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation"}
 
 
 def test_every_design_table_is_in_the_contract():
@@ -37,7 +37,7 @@ def test_every_v5_code_maps_to_a_v6_code():
 
 def test_person_identifiers_are_marked():
     identifiers = load_dictionary().identifier_fields
-    for name in DESIGN_TABLES - {"population", "MHS202CareActivity"}:
+    for name in DESIGN_TABLES - {"population", "deprivation", "MHS202CareActivity"}:
         assert "Person_ID" in identifiers[name], name
 
 

@@ -197,3 +197,12 @@ def test_cli_writes_csv(tiny_extract_dir, tmp_path, capsys):
     assert run_cli("measure", "bed_days", "--extract", str(tiny_extract_dir), "--out", str(out)) == 0
     months = pd.read_csv(out).month
     assert (months.iloc[0], months.iloc[-1], len(months)) == ("2019-02-01", "2024-03-01", 62)
+
+
+def test_out_of_area_share_counts_footprint_residents_only(extract):
+    """The share's numerator and denominator: residents' bed days, never non-residents on network wards."""
+    residents = frame("resident_bed_days_by_area", extract).pivot(index="month", columns="area", values="numerator")
+    everyone = frame("bed_days_by_area", extract).pivot(index="month", columns="area", values="numerator")
+    assert residents["out_of_area"].tolist() == frame("out_of_area_bed_days", extract).numerator.tolist()
+    assert (residents["in_area"] <= everyone["in_area"]).all()
+    assert residents["in_area"].sum() < everyone["in_area"].sum()  # the fixture has non-residents on network wards

@@ -16,7 +16,7 @@ NOTEBOOKS = sorted(p.stem for p in (ROOT / "outcomes" / "notebooks").glob("*.ipy
 def test_the_collection_is_complete():
     assert NOTEBOOKS == ["00_cohort_profile", "01_bed_days", "02_out_of_area", "03_picu_length_of_stay",
                          "04_crisis_and_ae", "05_dbt_mirror_image", "06_published_figures", "07_methods_validation",
-                         "09_spc_dashboard"]
+                         "09_spc_dashboard", "10_costs", "11_equity"]
     for name in NOTEBOOKS:
         assert (ROOT / "outcomes" / "notebooks" / f"{name}.py").exists(), f"{name} has no jupytext py:percent pair"
 
@@ -53,7 +53,11 @@ def test_results_hold_the_headline_measures_and_reproduce_the_published_figures(
     assert set(results) == set(NOTEBOOKS)
     headline = {name for entries in results.values() for name, entry in entries.items() if entry.get("headline")}
     assert {"bed_days_change", "out_of_area_bed_days_change", "picu_median_los_change",
-            "crisis_escalations_level_change", "ae_attendances_level_change"} <= headline
+            "crisis_escalations_level_change", "ae_attendances_level_change",
+            "cost_bed_days_averted", "cost_out_of_area_brought_home", "out_of_area_rate_ratio_black_after"} <= headline
+    # every money figure fed by an illustrative unit cost says so where it is shown
+    for name in ("cost_bed_days_averted", "cost_out_of_area_brought_home"):
+        assert "illustrative" in results["10_costs"][name]["label"]
     # the planted -32% and -93% come back (baseline vs post year, simple totals), to within 1 point
     assert results["01_bed_days"]["bed_days_change"]["value"] == pytest.approx(-0.32, abs=0.01)
     assert results["02_out_of_area"]["out_of_area_bed_days_change"]["value"] == pytest.approx(-0.93, abs=0.01)

@@ -367,3 +367,18 @@ def test_repo_notebooks_follow_the_contract(path):
     missing = set(CONTRACT) - _assigned_names(cell.source)
     assert not missing, f"{path.name}: the parameters cell does not declare {sorted(missing)}"
     assert path.with_suffix(".py").is_file(), f"{path.name}: no jupytext pair {path.stem}.py (see notebooks/README.md)"
+
+
+def test_every_report_carries_an_output_checking_summary(good_report):
+    """output_check.html/.csv list every published file with its kind, smallest count, rounding and
+    what was suppressed and why, beside the rules set against MHSDS and OpenSAFELY."""
+    import csv
+
+    folder = Path(good_report["folder"])
+    rows = {r["file"]: r for r in csv.DictReader(open(folder / "output_check.csv", encoding="utf-8"))}
+    published = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert set(rows) == published - {"output_check.csv", "output_check.html"}
+    assert rows["index.html"]["kind"] == "index page (HTML)"
+    assert all(r["all_counts_rounded"] in ("yes", "no counts", "drawn from rounded counts") for r in rows.values())
+    page = (folder / "output_check.html").read_text(encoding="utf-8")
+    assert "MHSDS" in page and "OpenSAFELY" in page

@@ -101,6 +101,14 @@ def catalogue(footprint: Sequence[str] | None = None, providers: Sequence[str] |
             description=f"CYP bed days by the ODS code of the provider running the ward, {PER_POP}",
         ),
         define_measure(
+            "resident_bed_days_by_area",
+            sum_bed_days(inpatients, where=lambda t: t.resident_in_footprint),
+            population,
+            group_by=["area"],
+            description="CYP bed days of footprint residents only, split in_area (network provider's ward) / "
+            f"out_of_area: the numerator and denominator of the out-of-area share, {PER_POP}",
+        ),
+        define_measure(
             "out_of_area_bed_days",
             sum_bed_days(inpatients, where=lambda t: t.resident_in_footprint & (t.area == OUT_OF_AREA)),
             population,

@@ -33,7 +33,7 @@ plots.use_house_style()
 data = open_analysis_extract(extract)
 measures = catalogue(footprint, providers)
 out_of_area = measures["out_of_area_bed_days"].to_pandas(data, end=period_end)
-by_area = measures["bed_days_by_area"].to_pandas(data, end=period_end)
+resident_by_area = measures["resident_bed_days_by_area"].to_pandas(data, end=period_end)  # footprint residents only
 
 # %% [markdown]
 # ## Before and after
@@ -47,12 +47,13 @@ record("out_of_area_bed_days_change", change["change"], kind="percent_change", u
        definition="Bed days of footprint residents on non-network wards, post year against baseline year",
        published=published_value("out_of_area_bed_days_change"),
        counts={"baseline_n": change["baseline"], "post_n": change["post"]})
-footprint_residents = by_area.pivot(index="month", columns="area", values="numerator").reset_index()
+footprint_residents = resident_by_area.pivot(index="month", columns="area", values="numerator").reset_index()
 totals = {area: window_totals(footprint_residents, windows, column=area) for area in ("in_area", "out_of_area")}
 share = {w: totals["out_of_area"][w] / (totals["out_of_area"][w] + totals["in_area"][w]) for w in windows}
 for window in windows:
     record(f"out_of_area_share_{window}", share[window], kind="proportion", unit="proportion",
-           definition=f"Out-of-area share of CYP bed days in the {window} window",
+           definition=f"Out-of-area share of footprint residents' CYP bed days in the {window} window "
+                      "(residents only in numerator and denominator)",
            counts={"out_of_area_n": totals["out_of_area"][window], "in_area_n": totals["in_area"][window]})
 change, share
 

@@ -27,6 +27,7 @@ import pandas as pd
 from outcomes import plots
 from outcomes.cohort import picu_episodes
 from outcomes.disclosure import format_count
+from outcomes.disclosure_models import MIN_MODEL_COUNT, formula_term_groups, gate_model_table, group_counts
 from outcomes.evaluation import open_analysis_extract, programme_windows, published_value
 from outcomes.results import record, record_figure, record_table
 from outcomes.survival import LengthOfStay
@@ -71,7 +72,8 @@ record("picu_rmst_difference", float(difference["difference"]), kind="difference
 summary
 
 # %%
-ax = los.plot(count_formatter=format_count)  # numbers at risk disclosure-controlled: "<8" or rounded to 5
+# numbers at risk disclosure-controlled ("<8" or rounded to 5); each curve stops where fewer than 8 stays are at risk
+ax = los.plot(count_formatter=format_count, min_at_risk=MIN_MODEL_COUNT)
 record_figure("picu_km", ax.figure, key=True,
               caption="Kaplan-Meier curves of PICU length of stay by period, with numbers at risk (rounded)")
 plt.show()
@@ -79,10 +81,20 @@ plt.show()
 # %% [markdown]
 # ## Cox model and proportional hazards
 
+# %% [markdown]
+# A model row is published only when every group it compares (the level and its reference) has at
+# least 8 stays and 8 discharges; other rows are withheld with the reason.
+
 # %%
-record_table("picu_cox", los.cox_summary_.round(4).reset_index(), keep=list(los.cox_summary_.columns) + ["covariate"],
-             caption="Cox model of the hazard of discharge")
-display(los.cox_summary_)
-record_table("picu_ph_test", los.ph_test_.round(4).reset_index(), keep=list(los.ph_test_.columns) + ["index"],
-             caption="Proportional-hazards test (rank time)")
-los.ph_test_
+model_groups = ["period", "age_band", "sex", "provider"]
+group_sizes = group_counts(stays, model_groups, "discharged")
+cox = gate_model_table(los.cox_summary_.round(4), formula_term_groups(los.cox_summary_.index, stays, model_groups),
+                       group_sizes, event_label="discharges")
+record_table("picu_cox", cox.reset_index(), keep=list(cox.columns) + ["covariate"],
+             caption="Cox model of the hazard of discharge (rows of small groups withheld)")
+display(cox)
+ph_test = gate_model_table(los.ph_test_.round(4), formula_term_groups(los.ph_test_.index, stays, model_groups),
+                           group_sizes, event_label="discharges")
+record_table("picu_ph_test", ph_test.reset_index(), keep=list(ph_test.columns) + ["index"],
+             caption="Proportional-hazards test (rank time; rows of small groups withheld)")
+ph_test

@@ -8,8 +8,8 @@ their truth, the project's embedded default (real NHS data cannot be shipped).
 and parameters, byte-identical files):
 
 * one parquet file per table of the contract (MHS001MPI, MHS101Referral, MHS201CareContact,
-  MHS202CareActivity, MHS501HospProvSpell, MHS502WardStay, ECDS, RiskEvents, population), with
-  exactly the contract's columns and types;
+  MHS202CareActivity, MHS501HospProvSpell, MHS502WardStay, ECDS, RiskEvents, population, and the
+  optional deprivation table, synthetic), with exactly the contract's columns and types;
 * `extract.yaml` (extract_end_date 2024-03-31, mhsds_version 6, source, seed, scale, generated_by);
 * `truth.json`: the planted effects, their functional form, go-live and phase-in, the windows, the
   rate model (seasonality, trend, COVID-19 terms, noise), and the values the files give by simple
@@ -27,7 +27,10 @@ days by 93% (post-programme year against the baseline year, calibrated so that s
 give these figures to the day), shortens PICU stays and lowers A&E attendances and crisis
 episodes of known service users. A fixed DBT cohort of 30 eligible young people (plus 5 starters
 without full follow-up) gives exactly 24 -> 1 suicide attempts, 23 -> 2 A&E attendances and
-605 -> 0 occupied bed days in the 12 months before and after their first DBT contact.
+605 -> 0 occupied bed days in the 12 months before and after their first DBT contact. An
+inequality is planted too (`_equity.py`): Black footprint CYP are placed out of area at 2.5 times the
+rate of others before go-live and 1.0 times once phased in, by choosing people's ethnic group given
+their first spell, so no spell and no other planted figure changes.
 
 `scale` multiplies the population and every volume with it (15 is about England); the DBT cohort
 keeps its size at every scale.
@@ -44,7 +47,7 @@ from pathlib import Path
 from outcomes.dictionary import TABLE_ORDER
 from outcomes.errors import UserError
 
-__all__ = ["write_reference_extract", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
+__all__ = ["write_reference_extract", "read_truth", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
 
 DEFAULT_SEED = 20171001
 DEFAULT_GO_LIVE = "2017-10-01"
@@ -149,3 +152,14 @@ def write_reference_extract(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def read_truth(extract: str | os.PathLike) -> dict | None:
+    """The planted truth written beside a reference extract (its truth.json), or None for any other
+    source (a real extract, a database URL): notebooks compare with it only when it is there."""
+    import json
+
+    if "://" in str(extract):
+        return None
+    path = Path(extract) / "truth.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

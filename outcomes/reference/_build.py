@@ -71,6 +71,7 @@ from outcomes.reference._model import (
 )
 from outcomes.reference import _model as M
 from outcomes.reference._population import adult_share_by_la, cyp_share_by_la, daily_index, population_rows
+from outcomes.reference._equity import SYNTHETIC_NOTE, deprivation_rows, equity_truth, plant_ethnic_inequality
 from outcomes.reference._truth import DEFINITIONS, realised
 from outcomes.reference._write import ChunkedWriter, build, coded, dates, numbered, org_prefix, permuted, write
 
@@ -226,6 +227,9 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
         la = sp.la[firsts]
         sp.la = la[local]
         offset = people.add_new(rng, births, la, gw)
+        if name == "fp":  # the planted inequality: ethnic group given the first spell (no spell changes)
+            first_start = sp.start[firsts]
+            plant_ethnic_inequality(streams("equity"), people.parts[-1]["ethnic"], sp.ooa[firsts], first_start, prog.ramp(first_start))
         sp.person = offset + local
         ends = sp.end()
         last_end = np.full(n_p, np.iinfo(np.int64).min)
@@ -331,6 +335,9 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
     mpi = mpi.take(pa.compute.sort_indices(mpi, [("Person_ID", "ascending")]))
     write(mpi, folder / "MHS001MPI.parquet")
     del mpi
+    imd = deprivation_rows(streams("deprivation"), len(LA_CODES), LSOAS_PER_LA)
+    write(build("deprivation", {"LSOA2011": _lsoa(imd["lsoa"]), "IMDDecile": pa.array(imd["decile"]),
+                                "IMDYear": pa.array(imd["year"])}), folder / "deprivation.parquet")
 
     ref_org = org_codes.take(pa.array(refs["org"]))
     ref_ids = numbered(org_prefix(refs["org"], "S"), np.arange(1, len(ref_order) + 1), 9)
@@ -475,6 +482,10 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
     # -- truth ---------------------------------------------------------------------------------------
     real = realised(folder, prog.baseline, prog.post)
     truth = _truth(seed, scale, prog, bed_day_reduction, ooa_reduction, effects, expected, fp_info, nf_info, fp_noise, nf_noise, hazard_noise, real, version)
+    equity_windows = {"before": (START, prog.go_live), "after": (prog.phase_end, END + 1)}
+    footprint_cyp = Spells.concat([dbt.spells, fp])  # every spell of footprint CYP, as the cohort counts them
+    truth["equity"] = equity_truth(people.column("ethnic")[footprint_cyp.person], footprint_cyp.ooa, footprint_cyp.start,
+                                   equity_windows, iso)
     (folder / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     meta = {
         "extract_end_date": "2024-03-31",
@@ -483,6 +494,7 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
         "seed": int(seed),
         "scale": float(scale),
         "generated_by": f"outcomes {version}",
+        "deprivation": SYNTHETIC_NOTE,
     }
     (folder / "extract.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
     return truth["row_counts"]

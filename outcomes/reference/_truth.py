@@ -54,7 +54,7 @@ def _age(birth: str, on: str) -> str:
 def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> dict:
     con = duckdb.connect()
     con.execute("SET threads TO 2")
-    for name in ("MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population"):
+    for name in ("MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation"):
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{(Path(folder) / (name + '.parquet')).as_posix()}')")
     fp, net = _in(la.code for la in FOOTPRINT), _in(NETWORK)
     stop = "DATE '2024-04-01'"
@@ -164,7 +164,7 @@ def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> 
     out["dbt"] = _dbt(con)
     out["row_counts"] = {
         name: int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
-        for name in ("MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population")
+        for name in ("MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation")
     }
     con.close()
     return out

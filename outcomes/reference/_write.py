@@ -80,6 +80,7 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType, bool]]] = {
     ],
     "RiskEvents": [("EventID", S, False), ("Person_ID", S, False), ("EventDate", D, False), ("EventType", S, False)],
     "population": [("LADistrictAuth", S, False), ("year", I, False), ("age_band", S, False), ("persons", I, False)],
+    "deprivation": [("LSOA2011", S, False), ("IMDDecile", I, False), ("IMDYear", I, False)],  # synthetic (_equity.py)
 }
 TABLES = tuple(SCHEMAS)
 

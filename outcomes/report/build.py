@@ -28,6 +28,7 @@ from outcomes.report.parameters import Quarter, default_parameters, load_overrid
 from outcomes.report.publish import keep_failed, new_build_dir, quarter_lock, remove_stale, swap_in
 from outcomes.report.render import external_references, render_notebook
 from outcomes.report.runner import KERNEL_NAME, NotebookJob, NotebookRun, Progress, available_cores, run_notebooks
+from outcomes.disclosure_summary import SUMMARY_HTML, write_output_check
 from outcomes.results import SIDECAR_SUFFIX, read_sidecar
 
 __all__ = ["REPORT_TITLE", "ReportOutcome", "build_report", "find_notebooks", "repo_root"]
@@ -169,7 +170,11 @@ def _caveats(extract, parameters: dict, partial_names: list[str] | None) -> list
     )
     caveats.append(
         "Statistical disclosure control: counts of 1 to 7 are suppressed, other counts are rounded to the "
-        "nearest 5, and rates built on a suppressed count are suppressed with it."
+        "nearest 5, and rates built on a suppressed count are suppressed with it (stricter than NHS England's "
+        "MHSDS rule of suppressing counts under 5; OpenSAFELY's rule). Tables published with their true totals "
+        "suppress further cells so that none can be recovered by subtraction; model rows of groups with fewer "
+        f"than 8 people or events are withheld. Every file is listed, with its smallest count and what was "
+        f"suppressed and why, in the output-checking summary ({SUMMARY_HTML})."
     )
     return caveats
 
@@ -350,6 +355,7 @@ def build_report(
                     kernel=kernel, jobs=jobs, seconds=seconds, generated=generated, only=names if partial else None,
                 )
                 write_json(build / "manifest.json", manifest)
+                write_output_check(build, results)  # per file: kind, smallest count, rounding, suppressed and why
 
             if not ok:
                 failures = [r for r in runs if not r.ok]

@@ -1,0 +1,157 @@
+"""The main measures broken down by group, before against after, and their small-multiple figure.
+
+Four measures of children and young people resident in the footprint, each counted in a window
+before go-live and one after the transition (:func:`before_after_windows`):
+
+* ``bed_days``: occupied bed days (MHS24 rules) of CYP inpatient ward stays;
+* ``admissions``: hospital provider spells starting on a CYP bed (the first ward stay of each);
+* ``out_of_area``: those admissions to a provider outside the network (out-of-area placements);
+* ``crisis``: crisis escalations of known service users (A&E, crisis team, emergency admission).
+
+by each of four dimensions of :mod:`outcomes.cohort.groups`: ethnic group (5 top-level groups),
+sex, age band (at admission or at the event) and IMD quintile (only with the optional deprivation
+table). :func:`breakdown_counts` runs the Ibis queries and brings back totals only;
+:func:`breakdown_table` lays one dimension out with a row of true totals, ready for
+:func:`outcomes.disclosure_margins.protect_margins`; :func:`plot_small_multiples` draws the
+controlled table with seaborn, one panel per group.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Sequence
+
+import pandas as pd
+
+from outcomes.cohort import crisis_escalations, cyp_inpatients
+from outcomes.cohort.core import ExtractLike
+from outcomes.cohort.dates import age_on, as_date
+from outcomes.cohort.groups import (NOT_RECORDED, cyp_age_band, has_deprivation, window_bed_days_by_group,
+                                    window_totals_by_group, with_person_groups)
+from outcomes.disclosure import REDACTED
+
+__all__ = ["MEASURES", "DIMENSIONS", "before_after_windows", "breakdown_counts", "breakdown_table",
+           "placements_by_group", "plot_small_multiples"]
+
+#: measure -> label
+MEASURES = {"bed_days": "Bed days", "admissions": "Admissions", "out_of_area": "Out-of-area placements",
+            "crisis": "Crisis escalations"}
+#: dimension -> label
+DIMENSIONS = {"ethnic_group": "Ethnic group", "sex": "Sex", "age_band": "Age band", "imd_quintile": "IMD quintile"}
+TOTAL = "Total"
+
+
+def before_after_windows(first_day, go_live, transition_months: int, last_day) -> dict[str, tuple[dt.date, dt.date]]:
+    """``before`` = [first_day, go-live), ``after`` = [go-live + transition, last_day + 1 day):
+    every month the extract gives on each side, the transition left out."""
+    go = pd.Timestamp(as_date(go_live))
+    return {"before": (as_date(first_day), go.date()),
+            "after": ((go + pd.DateOffset(months=transition_months)).date(), as_date(last_day) + dt.timedelta(days=1))}
+
+
+def _months(window: tuple[dt.date, dt.date]) -> float:
+    lo, hi = window
+    return (hi.year - lo.year) * 12 + hi.month - lo.month + (hi.day - lo.day) / 30.4375
+
+
+def breakdown_counts(extract: ExtractLike, windows: dict, footprint: Sequence[str] | None = None,
+                     providers: Sequence[str] | None = None) -> pd.DataFrame:
+    """Long frame: ``dimension``, ``group``, ``measure``, ``window``, ``n`` for every measure and
+    dimension (IMD quintile only when the extract has the deprivation table)."""
+    from outcomes.measures.catalogue import first_stays_of_spells
+
+    stays = cyp_inpatients(footprint, providers).build(extract).table
+    stays = with_person_groups(stays.filter(stays.resident_in_footprint), extract)
+    stays = stays.mutate(age_band=cyp_age_band(stays.age_at_admission))
+    admissions = stays.filter(first_stays_of_spells(stays))
+    crisis = crisis_escalations().build(extract).table
+    births = extract.tables["MHS001MPI"].select("Person_ID", birth="PersonBirthDate")
+    crisis = crisis.left_join(births, crisis.Person_ID == births.Person_ID).drop("Person_ID_right")
+    crisis = with_person_groups(crisis.mutate(age_band=cyp_age_band(age_on(crisis.birth, crisis.event_date))), extract)
+    dimensions = [d for d in DIMENSIONS if d != "imd_quintile" or has_deprivation(extract)]
+    # one query per measure over every dimension at once; the margins are summed here
+    counted = {
+        "bed_days": window_bed_days_by_group(stays, windows, dimensions, extract.end_date),
+        "admissions": window_totals_by_group(admissions, "StartDateHospProvSpell", windows, dimensions),
+        "out_of_area": window_totals_by_group(admissions.filter(admissions.area == "out_of_area"),
+                                              "StartDateHospProvSpell", windows, dimensions),
+        "crisis": window_totals_by_group(crisis, "event_date", windows, dimensions),
+    }
+    parts = []
+    for measure, frame in counted.items():
+        for dimension in dimensions:
+            labelled = frame.assign(group=frame[dimension].map(_group_label))
+            margin = labelled.groupby(["group", "window"], as_index=False, sort=False)["n"].sum()
+            parts.append(margin.assign(dimension=dimension, measure=measure))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["dimension", "group", "measure", "window", "n"]]
+
+
+def _group_label(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return NOT_RECORDED
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def breakdown_table(counts: pd.DataFrame, dimension: str, windows: dict) -> pd.DataFrame:
+    """One dimension as a wide table: a row per group and a ``Total`` row (the true totals),
+    columns ``<measure>_<window>_n``; every group shown for every measure (0 where none)."""
+    part = counts[counts.dimension == dimension]
+    if part.empty:
+        raise ValueError(f"no counts for dimension {dimension!r}; have {sorted(counts.dimension.unique())}")
+    wide = part.pivot_table(index="group", columns=["measure", "window"], values="n", aggfunc="sum", fill_value=0)
+    columns = [(m, w) for m in MEASURES for w in windows if (m, w) in wide.columns]
+    wide = wide[columns]
+    wide.columns = [f"{m}_{w}_n" for m, w in columns]
+    wide.loc[TOTAL] = wide.sum()
+    wide.index.name = DIMENSIONS[dimension].lower()
+    return wide.astype("int64")
+
+
+def placements_by_group(counts: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """Out-of-area placements (``events``) per admission (``exposure``) by group and window, the
+    input of :func:`outcomes.equity.rate_ratios_by_group` (groups without admissions dropped)."""
+    part = counts[(counts.dimension == dimension) & counts.measure.isin(["admissions", "out_of_area"])]
+    wide = part.pivot_table(index=["group", "window"], columns="measure", values="n", aggfunc="sum", fill_value=0)
+    wide = wide.reset_index().rename(columns={"window": "period", "out_of_area": "events", "admissions": "exposure"})
+    return wide[wide.exposure > 0][["group", "period", "events", "exposure"]]
+
+
+def plot_small_multiples(safe: pd.DataFrame, windows: dict, title: str):
+    """A seaborn grid from a disclosure-controlled breakdown table: one column of panels per group,
+    one row per measure (each row on its own scale), bars per month before and after. Redacted
+    cells are not drawn, and the title says how many. Returns the FacetGrid."""
+    import seaborn as sns
+
+    rows = []
+    months = {w: _months(span) for w, span in windows.items()}
+    for group, row in safe.drop(index=TOTAL, errors="ignore").iterrows():
+        for measure, label in MEASURES.items():
+            for window in windows:
+                value = row.get(f"{measure}_{window}_n")
+                if value is None:
+                    continue
+                shown = None if value == REDACTED else float(value) / months[window]
+                rows.append({"group": str(group), "measure": label, "window": window, "per month": shown})
+    frame = pd.DataFrame(rows)
+    with warnings.catch_warnings():  # seaborn's own tight_layout gives up on a grid this size; we lay it out below
+        warnings.filterwarnings("ignore", message="Tight layout not applied")
+        grid = sns.catplot(data=frame, x="window", y="per month", hue="window", col="group", row="measure",
+                           kind="bar", sharey="row", height=2.2, aspect=0.9, order=list(windows),
+                           hue_order=list(windows), palette=["#768692", "#005EB8"], legend=False,
+                           row_order=list(MEASURES.values()))
+    grid.set_titles("{col_name}")
+    for r, label in enumerate(MEASURES.values()):  # each row's measure as its y label; groups on the top row
+        for c, ax in enumerate(grid.axes[r]):
+            ax.set_ylabel(f"{label}\nper month" if c == 0 else "")
+            ax.set_xlabel("")
+            if r:
+                ax.set_title("")
+    hidden = frame["per month"].isna().sum()
+    note = f" ({hidden} suppressed values not drawn)" if hidden else ""
+    grid.figure.suptitle(title + note)
+    grid.figure.subplots_adjust(left=0.08, right=0.99, top=0.92, bottom=0.06, wspace=0.12, hspace=0.3)
+    return grid

@@ -1,0 +1,112 @@
+"""Who someone is, for breakdowns: ethnic group, sex, age band and deprivation, as Ibis columns.
+
+:func:`person_groups` gives one row per person of MHS001MPI with
+
+* ``ethnic_group``: the five top-level groups of the ethnic_category code list ("White",
+  "Mixed", "Asian", "Black", "Other"), "Not recorded" for Z, 99 or no code;
+* ``sex``: "Female" / "Male" from Gender 2 / 1, else "Other or not known";
+* ``imd_quintile``: 1 (most deprived fifth) to 5 from the optional deprivation table's decile of
+  the person's LSOA2011 ((decile + 1) // 2), null where the LSOA is unknown or not in the table,
+  and null throughout when the extract has no deprivation table (:func:`has_deprivation`).
+
+:func:`with_person_groups` joins them onto any table with ``Person_ID``; :func:`cyp_age_band`
+bands an age in whole years as the notebooks do ("0-12", "13-15", "16-17").
+
+:func:`window_totals_by_group` and :func:`window_bed_days_by_group` bring back only totals per
+group and window (a before and an after period), never rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import ibis
+import pandas as pd
+
+from outcomes.cohort.codes import code_group
+from outcomes.cohort.core import ExtractLike
+from outcomes.cohort.dates import days_between
+
+__all__ = ["ETHNIC_GROUPS", "NOT_RECORDED", "person_groups", "with_person_groups", "has_deprivation",
+           "cyp_age_band", "window_totals_by_group", "window_bed_days_by_group"]
+
+#: the top-level groups, in the order tables show them (names of the code list's groups)
+ETHNIC_GROUPS = ("white", "mixed", "asian", "black", "other")
+NOT_RECORDED = "Not recorded"
+
+
+def has_deprivation(extract: ExtractLike) -> bool:
+    """Whether the extract has the optional deprivation table."""
+    return "deprivation" in extract.tables
+
+
+def person_groups(extract: ExtractLike) -> ibis.Table:
+    """Person_ID, ethnic_group, sex and imd_quintile of every person (see the module docstring)."""
+    people = extract.tables["MHS001MPI"]
+    ethnic = ibis.cases(*[(people.EthnicCategory.isin(code_group("ethnic_category", g)), g.capitalize())
+                          for g in ETHNIC_GROUPS], else_=NOT_RECORDED)
+    sex = ibis.cases((people.Gender == "2", "Female"), (people.Gender == "1", "Male"), else_="Other or not known")
+    groups = people.select("Person_ID", "LSOA2011", ethnic_group=ethnic, sex=sex)
+    if has_deprivation(extract):
+        imd = extract.tables["deprivation"].select(
+            imd_lsoa="LSOA2011", imd_quintile=((extract.tables["deprivation"].IMDDecile + 1) // 2).cast("int64"))
+        groups = groups.left_join(imd, groups.LSOA2011 == imd.imd_lsoa).drop("imd_lsoa")
+    else:
+        groups = groups.mutate(imd_quintile=ibis.null("int64"))
+    return groups.drop("LSOA2011")
+
+
+def with_person_groups(table: ibis.Table, extract: ExtractLike) -> ibis.Table:
+    """``table`` (with Person_ID) with the person's ethnic_group, sex and imd_quintile."""
+    groups = person_groups(extract)
+    joined = table.left_join(groups, table.Person_ID == groups.Person_ID)
+    return joined.drop("Person_ID_right") if "Person_ID_right" in joined.columns else joined
+
+
+def cyp_age_band(age: ibis.Value) -> ibis.Value:
+    """'0-12', '13-15' or '16-17' from an age in whole years (null stays null)."""
+    return ibis.cases((age <= 12, "0-12"), (age <= 15, "13-15"), else_="16-17")
+
+
+def _as_date(value) -> dt.date:
+    return pd.Timestamp(value).date()
+
+
+def window_totals_by_group(table: ibis.Table, date: str, windows: Mapping[str, tuple], by: Sequence[str],
+                           value: str | None = None) -> pd.DataFrame:
+    """Rows of ``table`` (or the sum of ``value``) whose ``date`` falls in each window
+    ({label: (first day, day after the last)}), per group of ``by``: columns ``*by``, ``window``,
+    ``n`` (every group seen in any window appears in every window, 0 where none)."""
+    parts = []
+    for label, (lo, hi) in windows.items():
+        inside = table.filter(table[date] >= _as_date(lo), table[date] < _as_date(hi))
+        measure = inside[value].sum() if value else inside.count()
+        parts.append(inside.group_by(list(by)).aggregate(n=measure).mutate(window=ibis.literal(label)))
+    frame = parts[0].union(*parts[1:], distinct=False).to_pandas() if len(parts) > 1 else parts[0].to_pandas()
+    return _complete(frame, by, list(windows))
+
+
+def window_bed_days_by_group(stays: ibis.Table, windows: Mapping[str, tuple], by: Sequence[str], end_date,
+                             start: str = "StartDateWardStay", end: str = "EndDateWardStay") -> pd.DataFrame:
+    """Occupied bed days (MHS24: the admission day counts, the discharge day does not; an open
+    stay runs to the extract end) of ``stays`` inside each window, per group of ``by``."""
+    stop = stays[end].fill_null(_as_date(end_date) + dt.timedelta(days=1))
+    parts = []
+    for label, (lo, hi) in windows.items():
+        first, last = ibis.greatest(stays[start], ibis.literal(_as_date(lo))), ibis.least(stop, ibis.literal(_as_date(hi)))
+        days = days_between(first, last).clip(lower=0)
+        parts.append(stays.mutate(_days=days).group_by(list(by)).aggregate(n=ibis._["_days"].sum())
+                     .mutate(window=ibis.literal(label)))
+    frame = parts[0].union(*parts[1:], distinct=False).to_pandas()
+    return _complete(frame, by, list(windows))
+
+
+def _complete(frame: pd.DataFrame, by: Sequence[str], windows: list[str]) -> pd.DataFrame:
+    frame["n"] = frame["n"].fillna(0).astype("int64")
+    groups = frame[list(by)].drop_duplicates()  # null groups (not recorded) are kept
+    grid = groups.merge(pd.DataFrame({"window": windows}), how="cross")
+    out = grid.merge(frame, on=[*by, "window"], how="left").fillna({"n": 0})
+    out["n"] = out["n"].astype("int64")
+    return out.sort_values([*by, "window"], key=lambda s: s.map(windows.index) if s.name == "window" else s,
+                           ignore_index=True)
