@@ -19,6 +19,7 @@ COMMANDS = {
     "reference": "reference",
     "measure": "measure",
     "report": "report",
+    "notebooks": "notebooks",
     "load-warehouse": "load_warehouse",
 }
 
