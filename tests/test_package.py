@@ -62,11 +62,11 @@ def distributions(tmp_path_factory) -> dict[str, Path]:
         shutil.copy2(ROOT / name, source / name)
     dist = source / "dist"
     built = subprocess.run(
-        [sys.executable, "-c", "import sys; from setuptools import build_meta as b; "
-         "print(b.build_sdist(sys.argv[1])); print(b.build_wheel(sys.argv[1]))", str(dist)],
+        [sys.executable, "-c", "import sys; from setuptools import build_meta as b; out = sys.argv[1]; "  # (setuptools rewrites sys.argv)
+         "sdist = b.build_sdist(out); wheel = b.build_wheel(out); print('BUILT', sdist, wheel)", str(dist)],
         cwd=source, capture_output=True, text=True)
     assert built.returncode == 0, built.stderr[-3000:]
-    sdist, wheel = built.stdout.split()[-2:]
+    sdist, wheel = next(line for line in built.stdout.splitlines() if line.startswith("BUILT ")).split()[1:]
     return {"sdist": dist / sdist, "wheel": dist / wheel}
 
 
@@ -101,6 +101,13 @@ def installed(distributions, tmp_path_factory) -> dict:
     Path(purelib, "locked-environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
                     "--no-index", str(distributions["wheel"])], check=True)
+    # the locked environment's Jupyter data files (nbconvert's templates...), but not its kernels,
+    # whose "outcomes" runs the editable install
+    locked_data = Path(sysconfig.get_paths()["data"]) / "share" / "jupyter"
+    (venv / "share" / "jupyter").mkdir(parents=True)
+    for entry in locked_data.iterdir():
+        if entry.name != "kernels":
+            (venv / "share" / "jupyter" / entry.name).symlink_to(entry)
     subprocess.run([str(python), "-m", "ipykernel", "install", "--sys-prefix", "--name", "outcomes",
                     "--display-name", "Python (outcomes, wheel)"], check=True, capture_output=True)
     work = home / "work"  # the working directory: outside the repository
@@ -119,6 +126,10 @@ def run(installed: dict, *args: str, env: dict | None = None, cwd: Path | None =
 
 def test_installed_wheel_works_from_any_folder(installed):
     started = time.perf_counter()
+    steps = {}
+
+    def lap(name):
+        steps[name] = round(time.perf_counter() - started - sum(steps.values()), 1)
     outcomes = str(installed["venv"] / "bin" / "outcomes")
     work, cache = installed["work"], installed["home"] / "cache"
     where = run(installed, str(installed["python"]), "-c", "import outcomes, outcomes.workspace as w; "
@@ -126,6 +137,7 @@ def test_installed_wheel_works_from_any_folder(installed):
     package_file, checkout = where.stdout.split()
     assert package_file.startswith(str(installed["venv"])), f"not the wheel: {where.stdout}{where.stderr}"
     assert checkout == "None"
+    lap("import")
 
     # the small reference extract, written where the built-in one is looked for
     reference = cache / f"reference-{__version__}"
@@ -134,11 +146,13 @@ def test_installed_wheel_works_from_any_folder(installed):
     done = run(installed, outcomes, "validate", str(reference))
     assert done.returncode == 0, done.stderr
     assert "valid against the data dictionary" in done.stdout and "MHS502WardStay" in done.stdout
+    lap("reference+validate")
 
     done = run(installed, outcomes, "measure", "bed_days", "--extract", str(reference), "--start", "2017-01", "--end", "2017-12")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert lines[0].startswith("month,") and len(lines) == 13
+    lap("measure")
 
     done = run(installed, outcomes, "report", "--quarter", "2024Q1", "--extract", str(reference),
                "--reports", str(work / "published"), "--only", "01")
@@ -149,6 +163,7 @@ def test_installed_wheel_works_from_any_folder(installed):
     assert str(installed["venv"]) in manifest["execution"]["kernel"], manifest["execution"]["kernel"]
     assert manifest["package"]["commit"] is None  # an installed package has no git state
     assert manifest["versions"]["outcomes"] == __version__
+    lap("report")
 
     (work / "empty-contract").mkdir()
     done = run(installed, outcomes, "validate", str(reference), env={"OUTCOMES_DICTIONARY": str(work / "empty-contract")})
@@ -163,8 +178,9 @@ def test_installed_wheel_works_from_any_folder(installed):
     assert done.returncode == 0, done.stderr[-3000:]
     assert (work / "mine" / "reports" / "scratch" / "05_dbt_mirror_image" / "05_dbt_mirror_image.results.json").is_file()
     assert not list((work / "mine").glob("*.results.json"))
+    lap("notebooks+defaults")
     seconds = time.perf_counter() - started
-    print(f"installed-wheel commands took {seconds:.1f} s")
+    print(f"installed-wheel commands took {seconds:.1f} s: {steps}")
 
 
 def test_nothing_in_the_repository_reads_files_from_beside_it():
