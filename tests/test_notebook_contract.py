@@ -181,3 +181,14 @@ def test_report_defaults_to_reports_in_the_working_directory(installed, monkeypa
     index = (installed / "work" / "reports" / "2024Q1" / "index.html").read_text()
     assert "installed package (not a git checkout)" in index  # no git state of the working directory
     shutil.rmtree(installed / "work" / "reports")
+
+
+def test_notebooks_command_says_how_to_register_the_kernel_when_missing(tmp_path, monkeypatch, capsys):
+    import outcomes.commands.notebooks as command
+
+    monkeypatch.setattr(command, "_kernel_registered", lambda: False)
+    assert main(["notebooks", str(tmp_path / "mine")]) == 0
+    assert "-m ipykernel install --user --name outcomes" in capsys.readouterr().out
+    monkeypatch.setattr(command, "_kernel_registered", lambda: True)
+    assert main(["notebooks", str(tmp_path / "other")]) == 0
+    assert "ipykernel install" not in capsys.readouterr().out

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 from pathlib import Path
 
 from outcomes.errors import UserError
 
 HELP = "copy the report notebooks (with their .py pairs, README and jupytext.toml) into DIR to edit; never overwrites"
 
+#: the kernel the notebooks name (outcomes.report.runner.KERNEL_NAME, without importing the runner)
+KERNEL_NAME = "outcomes"
 #: what a copy of the collection holds, by file pattern
 PATTERNS = ("*.ipynb", "*.py", "README.md", "jupytext.toml")
 
@@ -55,4 +58,14 @@ def run(args: argparse.Namespace) -> int:
           f"jupytext.toml into {Path(args.folder).resolve()}")
     print(f"  open them with `jupyter lab {args.folder}`; run them as the report with "
           f"`outcomes report --quarter 2024Q1 --notebooks {args.folder}`")
+    if not _kernel_registered():
+        print(f"  they run on the Jupyter kernel named {KERNEL_NAME!r}; register this Python under that name with "
+              f"`{Path(sys.executable).name} -m ipykernel install --user --name {KERNEL_NAME} "
+              f"--display-name \"Python (outcomes)\"`")
     return 0
+
+
+def _kernel_registered() -> bool:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return KERNEL_NAME in KernelSpecManager().find_kernel_specs()
