@@ -20,6 +20,7 @@ COMMANDS = {
     "measure": "measure",
     "spc": "spc",
     "report": "report",
+    "notebooks": "notebooks",
     "load-warehouse": "load_warehouse",
 }
 

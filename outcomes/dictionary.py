@@ -16,14 +16,23 @@ tables against the contract and `outcomes.extract` opens extracts.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
 
 from outcomes import resources
+from outcomes.errors import UserError
+
+#: environment variable naming a data-dictionary folder to use instead of the packaged one
+ENV_DICTIONARY = "OUTCOMES_DICTIONARY"
+
+
+class ContractError(UserError, ValueError):
+    """A data-dictionary folder that is missing, empty, unreadable or inconsistent (CLI: exit 2)."""
 
 #: the contract's field types and the Ibis types they open as
 FIELD_TYPES = {"string": "string", "date": "date", "integer": "int64", "float": "float64"}
@@ -31,7 +40,7 @@ FIELD_TYPES = {"string": "string", "date": "date", "integer": "int64", "float": 
 
 def dictionary_dir() -> Path:
     """Folder holding the data dictionary (`$OUTCOMES_DICTIONARY`, else the one shipped in the package)."""
-    override = os.environ.get("OUTCOMES_DICTIONARY")
+    override = os.environ.get(ENV_DICTIONARY)
     return Path(override) if override else resources.dictionary_dir()
 
 
@@ -133,6 +142,12 @@ class DataDictionary:
     tables: dict[str, Table]
     codes: dict[str, CodeList]
 
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha256 of everything the contract says (tables, fields, keys, code lists): two contracts
+        with the same fingerprint check an extract identically, wherever they were read from."""
+        return hashlib.sha256(repr((self.tables, self.codes)).encode()).hexdigest()
+
     def code_list(self, table: str, field_name: str) -> CodeList | None:
         """The code list a field is checked against, or None."""
         name = self.tables[table].field(field_name).codes
@@ -145,8 +160,16 @@ class DataDictionary:
 
 
 def _read_yaml(path: Path) -> dict:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    try:
+        with path.open(encoding="utf-8") as handle:
+            raw = yaml.safe_load(handle)
+    except OSError as error:
+        raise ContractError(f"data dictionary: cannot read {path} ({error.strerror or error})") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ContractError(f"data dictionary: {path} is not valid YAML ({error})") from None
+    if not isinstance(raw, dict):
+        raise ContractError(f"data dictionary: {path} holds no mapping (expected `table:` or `name:` at the top)")
+    return raw
 
 
 def _code_list(raw: dict) -> CodeList:
@@ -221,14 +244,57 @@ def _check_consistent(contract: DataDictionary) -> None:
         raise ValueError("data dictionary is inconsistent:\n  " + "\n  ".join(problems))
 
 
-@lru_cache(maxsize=4)
+def _yaml_files(folder: Path, part: str, source: str, *, required: bool) -> list[Path]:
+    """The *.yaml files of `folder/part`; an unreadable part, or a missing or empty `required` one,
+    is a ContractError."""
+    where = folder / part
+    try:
+        files = sorted(where.glob("*.yaml")) if where.is_dir() else None
+    except OSError as error:
+        raise ContractError(f"data dictionary {folder}{source}: cannot read {where} ({error.strerror or error})") from None
+    if not files and required:
+        state = "holds no *.yaml files" if files == [] else "has no such folder"
+        raise ContractError(f"data dictionary {folder}{source}: {where} {state}; a contract folder holds "
+                            "tables/<TABLE>.yaml and optionally codes/<CODE_LIST>.yaml (see the packaged outcomes/data_dictionary)")
+    return files or []
+
+
+def _parse(path: Path, parse):
+    """`parse(raw YAML of path)`, with a missing key or a wrong shape named with the file."""
+    try:
+        return parse(_read_yaml(path))
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ContractError(f"data dictionary: {path}: missing or malformed entry ({type(error).__name__}: {error})") from None
+    except ContractError:
+        raise
+    except ValueError as error:
+        raise ContractError(f"data dictionary: {path}: {error}") from None
+
+
 def load_dictionary(folder: str | Path | None = None) -> DataDictionary:
-    """Read the data contract from `folder` (default: `dictionary_dir()`)."""
+    """Read the data contract from `folder` (default: `dictionary_dir()`: `$OUTCOMES_DICTIONARY`,
+    else the one shipped in the package).
+
+    A folder that does not exist, cannot be read, has no table or code-list YAML, or whose files
+    are malformed or refer to things it does not define raises `ContractError` naming it.
+    """
+    source = "" if folder else (f" (${ENV_DICTIONARY})" if os.environ.get(ENV_DICTIONARY) else "")
     folder = Path(folder) if folder else dictionary_dir()
-    codes = {c.name: c for c in (_code_list(_read_yaml(p)) for p in sorted((folder / "codes").glob("*.yaml")))}
-    tables = {t.name: t for t in (_table(_read_yaml(p)) for p in sorted((folder / "tables").glob("*.yaml")))}
+    if not folder.is_dir():
+        state = "is not a folder" if folder.exists() else "does not exist"
+        raise ContractError(f"data dictionary {folder}{source} {state}")
+    return _load(folder.resolve(), source)
+
+
+@lru_cache(maxsize=4)
+def _load(folder: Path, source: str) -> DataDictionary:
+    codes = {c.name: c for c in (_parse(p, _code_list) for p in _yaml_files(folder, "codes", source, required=False))}
+    tables = {t.name: t for t in (_parse(p, _table) for p in _yaml_files(folder, "tables", source, required=True))}
     contract = DataDictionary(tables=tables, codes=codes)
-    _check_consistent(contract)
+    try:
+        _check_consistent(contract)
+    except ValueError as error:
+        raise ContractError(f"data dictionary {folder}{source}: {error}") from None
     return contract
 
 

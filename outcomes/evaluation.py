@@ -171,9 +171,8 @@ def open_analysis_extract(path: str | Path, *, end_date: Any = None):
     """Open (and validate) the extract a notebook analyses: a folder, or a database URL whose last
     path part is the schema (`postgresql://analyst@host:5432/outcomes/mhsds`).
 
-    When `path` is the repository's default reference extract (`data/reference`) and it does not
-    exist yet, it is generated first (about 30 s), so every notebook runs on its defaults from a
-    fresh clone.
+    A notebook's `extract` parameter left at None is the built-in reference extract, generated on
+    first use by `outcomes.report.parameters.notebook_parameters` (see `outcomes.workspace`).
     """
     from outcomes.extract import open_extract
 
@@ -181,14 +180,7 @@ def open_analysis_extract(path: str | Path, *, end_date: Any = None):
         from outcomes.warehouse import open_source
 
         return open_source(url=path, end_date=end_date)
-    folder = Path(path)
-    default = Path(__file__).resolve().parents[1].parent / "data" / "reference"
-    if not folder.exists() and folder.resolve() == default.resolve():
-        from outcomes.reference import write_reference_extract
-
-        print(f"building the synthetic reference extract in {default} (first run only)")
-        write_reference_extract(default)
-    return open_extract(folder, end_date=end_date)
+    return open_extract(Path(path), end_date=end_date)
 
 
 def plottable_counts(counts: pd.Series, **thresholds) -> pd.Series:

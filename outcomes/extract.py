@@ -31,7 +31,7 @@ import ibis.expr.datatypes as idt
 import pandas as pd
 import yaml
 
-from outcomes.dictionary import TABLE_ORDER, DataDictionary, Field, dictionary_dir, load_dictionary
+from outcomes.dictionary import TABLE_ORDER, DataDictionary, Field, load_dictionary
 from outcomes.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
 from outcomes.errors import UserError
 
@@ -73,18 +73,18 @@ class Extract:
 
 
 def _cache_dir() -> Path:
-    """Where validation stamps are kept (`$OUTCOMES_CACHE`, else ~/.cache/outcomes)."""
-    root = os.environ.get("OUTCOMES_CACHE") or Path.home() / ".cache" / "outcomes"
-    return Path(root) / "validated"
+    """Where validation stamps are kept (`$OUTCOMES_CACHE/validated`, else ~/.cache/outcomes/validated)."""
+    from outcomes.workspace import cache_dir
+
+    return cache_dir() / "validated"
 
 
-def _stamp_path(files: dict[str, Path], end: dt.date, contract_folder: Path) -> Path:
-    """The stamp naming this exact content: sha256 of every file, the end date and the contract."""
+def _stamp_path(files: dict[str, Path], end: dt.date, contract: DataDictionary) -> Path:
+    """The stamp naming this exact content: sha256 of every file, the end date and the contract used."""
     digest = hashlib.sha256(end.isoformat().encode())
     for name in sorted(files):
         digest.update(f"{name}:{_sha256(files[name])}".encode())
-    for path in sorted(contract_folder.rglob("*.yaml")):
-        digest.update(path.read_bytes())
+    digest.update(contract.fingerprint.encode())
     return _cache_dir() / f"{digest.hexdigest()}.json"
 
 
@@ -372,11 +372,10 @@ def open_extract(
     `extract_end_date` in the folder's extract.yaml, or in a database's `extract_metadata` table,
     else today); dates after it are errors and open stays are censored there.
 
-    A folder whose files (by sha256), end date and data dictionary are exactly those of one that
-    passed before is not checked again: its warnings come from a stamp in `$OUTCOMES_CACHE`
+    A folder whose files (by sha256), end date and data dictionary (`contract`, by content) are
+    exactly those of one that passed before is not checked again: its warnings come from a stamp in `$OUTCOMES_CACHE`
     (default ~/.cache/outcomes). `use_cache=False` always checks.
     """
-    contract_folder = dictionary_dir()
     contract = contract or load_dictionary()
     findings = FindingList()
     metadata: dict = {}
@@ -401,7 +400,7 @@ def open_extract(
         findings.add(METADATA_FILE, "extract_end_date", "not given: dates are checked against today", 0, severity=WARNING)
     end = _end_date(end_date, label)
     typed = type_tables(raw, contract, findings)
-    stamp = _stamp_path(files, end, contract_folder) if files and use_cache and not findings.errors else None
+    stamp = _stamp_path(files, end, contract) if files and use_cache and not findings.errors else None
     cached = _read_stamp(stamp) if stamp and stamp.exists() else None
     if cached is not None:
         findings = cached

@@ -12,13 +12,17 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["package_folder", "dictionary_dir", "published_dir", "notebooks_dir", "validation_data_dir"]
+__all__ = ["package_root", "package_folder", "dictionary_dir", "published_dir", "notebooks_dir", "validation_data_dir"]
+
+
+def package_root() -> Path:
+    """The folder of the imported `outcomes` package (site-packages/outcomes, or a clone's outcomes/)."""
+    return Path(str(resources.files("outcomes")))
 
 
 def package_folder(name: str) -> Path:
     """A data folder shipped inside the `outcomes` package, as a filesystem path."""
-    root = resources.files("outcomes")
-    folder = Path(str(root.joinpath(name)))
+    folder = package_root() / name
     if not folder.is_dir():
         raise FileNotFoundError(f"the outcomes package has no data folder {name!r} at {folder}; "
                                 "was it installed from a wheel built without its package data?")

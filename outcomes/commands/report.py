@@ -11,12 +11,10 @@ EXIT_FAILED = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from outcomes.report.parameters import repo_root
-
-    root = repo_root()
     parser.add_argument("--quarter", required=True, help="calendar quarter to report, e.g. 2024Q1 (Q1 = January to March)")
-    parser.add_argument("--extract", default=str(root / "data" / "reference"),
-                        help="extract folder (default: data/reference, the synthetic reference extract)")
+    parser.add_argument("--extract", metavar="DIR",
+                        help="extract folder (default: the built-in synthetic reference extract: a clone's "
+                             "data/reference, else built once into ~/.cache/outcomes/reference-<version>)")
     parser.add_argument("--url", metavar="URL",
                         help="report on a warehouse instead of a folder: a database URL whose last path part is the "
                              "schema, e.g. postgresql://analyst@host:5432/outcomes/mhsds (see `outcomes load-warehouse`)")
@@ -28,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, help="notebooks run at once (default: the cores available, at most one per notebook)")
     parser.add_argument("--notebooks", help="folder of notebooks (default: the notebooks shipped in the package, "
                                              "outcomes/notebooks/; `outcomes notebooks DIR` copies them to edit)")
-    parser.add_argument("--reports", default=str(root / "reports"), help="folder of reports (default: reports/)")
+    parser.add_argument("--reports", metavar="DIR", help="folder of reports (default: ./reports of the working directory)")
     parser.add_argument("--wait", action="store_true", help="if the quarter is being built by another run, wait for it instead of refusing")
 
 

@@ -1,4 +1,5 @@
-"""`outcomes validate DIR`: check an extract against the data dictionary."""
+"""`outcomes validate DIR [--dictionary CONTRACT_DIR]`: check an extract against the data dictionary
+(the packaged one, `$OUTCOMES_DICTIONARY`, or `--dictionary`)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("extract", help="extract folder (one parquet/CSV file per table) or database URL")
     parser.add_argument("--end-date", help="last day the extract covers (default: extract.yaml, else today)")
     parser.add_argument("--schema", help="database schema holding the tables (database URLs only)")
+    parser.add_argument("--dictionary", metavar="DIR",
+                        help="data-dictionary folder to check against (tables/*.yaml, codes/*.yaml); "
+                             "default: $OUTCOMES_DICTIONARY, else the one shipped in the package")
 
 
 def run(args: argparse.Namespace) -> int:
+    from outcomes.dictionary import load_dictionary
     from outcomes.extract import open_extract
 
-    extract = open_extract(args.extract, end_date=args.end_date, schema=args.schema)
+    contract = load_dictionary(args.dictionary)  # a missing or empty contract folder stops here (exit 2)
+    extract = open_extract(args.extract, end_date=args.end_date, schema=args.schema, contract=contract)
     counts = {name: int(table.count().to_pandas()) for name, table in extract.tables.items()}
     print(f"{extract.source}: valid against the data dictionary (extract end {extract.end_date.isoformat()})")
     print()

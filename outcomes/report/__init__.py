@@ -3,7 +3,7 @@
 `outcomes report --quarter 2024Q1` (see `outcomes.commands.report`) calls `build_report`, which
 uses the modules here, one idea each:
 
-* `parameters`  the quarter and the parameters every notebook receives (the notebook contract)
+* `parameters`  the quarter and the notebook contract: the parameters the runner owns, their defaults
 * `runner`      papermill execution on the project's kernel, in parallel, with progress
 * `render`      executed notebooks as self-contained HTML (code hidden, nothing fetched remotely)
 * `index`       the front page: headline table, key figures, analyses, data quality, provenance
@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["REPORT_TITLE", "CONTRACT", "Quarter", "ReportOutcome", "build_report", "find_notebooks", "parse_quarter", "repo_root"]
+__all__ = ["REPORT_TITLE", "CONTRACT", "Quarter", "ReportOutcome", "build_report", "find_notebooks", "parse_quarter", "notebook_parameters"]
 
 _WHERE = {
     "REPORT_TITLE": "build", "ReportOutcome": "build", "build_report": "build", "find_notebooks": "build",
-    "CONTRACT": "parameters", "Quarter": "parameters", "parse_quarter": "parameters", "repo_root": "parameters",
+    "CONTRACT": "parameters", "Quarter": "parameters", "parse_quarter": "parameters",
+    "notebook_parameters": "parameters",
 }
 
 

@@ -20,18 +20,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from outcomes import resources
+from outcomes import resources, workspace
 from outcomes.errors import UserError
 from outcomes.report import index as index_page
 from outcomes.report.manifest import build_manifest, git_state, sha256_file
-from outcomes.report.parameters import Quarter, default_parameters, load_overrides, parse_quarter, repo_root
+from outcomes.report.parameters import Quarter, declared_parameters, default_parameters, load_overrides, parse_quarter
 from outcomes.report.publish import keep_failed, new_build_dir, quarter_lock, remove_stale, swap_in
 from outcomes.report.render import external_references, render_notebook
 from outcomes.report.runner import KERNEL_NAME, NotebookJob, NotebookRun, Progress, available_cores, run_notebooks
 from outcomes.disclosure_summary import SUMMARY_HTML, write_output_check
 from outcomes.results import SIDECAR_SUFFIX, read_sidecar
 
-__all__ = ["REPORT_TITLE", "ReportOutcome", "build_report", "find_notebooks", "repo_root"]
+__all__ = ["REPORT_TITLE", "ReportOutcome", "build_report", "find_notebooks"]
 
 REPORT_TITLE = "CAMHS Tier 4 provider collaborative: outcomes report"
 #: the report folder's layout
@@ -192,12 +192,15 @@ def _quality_rows(extract) -> list[dict]:
 
 
 def _provenance(extract, parameters: dict, kernel: str, jobs: int, seconds: float, generated: dt.datetime,
-                root: Path) -> list[tuple[str, str]]:
+                root: Path | None) -> list[tuple[str, str]]:
     from outcomes import __version__
 
     git = git_state(root)
-    commit = "not a git repository" if not git["commit"] else git["commit"][:12] + (" (with uncommitted changes)" if git["dirty"] else "")
-    lock = sha256_file(root / "requirements.lock")
+    if root is None:
+        commit = "installed package (not a git checkout)"
+    else:
+        commit = "not a git repository" if not git["commit"] else git["commit"][:12] + (" (with uncommitted changes)" if git["dirty"] else "")
+    lock = sha256_file(root / "requirements.lock") if root else None
     footprint = parameters["footprint"]
     return [
         ("Package", f"outcomes {__version__}"),
@@ -216,12 +219,17 @@ def _provenance(extract, parameters: dict, kernel: str, jobs: int, seconds: floa
     ]
 
 
+def _injected(notebook: Path, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The run's parameters that `notebook` declares in its parameters cell (no others are injected)."""
+    return {name: parameters[name] for name in declared_parameters(notebook)}
+
+
 # ----------------------------------------------------------------------------- the whole run
 def build_report(
     quarter: str,
     *,
-    extract: str | Path,
-    reports_dir: str | Path,
+    extract: str | Path | None = None,
+    reports_dir: str | Path | None = None,
     notebooks_dir: str | Path | None = None,
     params_file: str | Path | None = None,
     only: list[str] | None = None,
@@ -232,7 +240,10 @@ def build_report(
     tty: bool | None = None,
 ) -> ReportOutcome:
     """Run the quarter's notebooks (default: those shipped in the package) and publish
-    `reports/<quarter>/` if every check passes.
+    `<reports_dir>/<quarter>/` if every check passes.
+
+    `extract` is a folder or a warehouse URL (default: the built-in synthetic reference extract,
+    built on first use; see `outcomes.workspace`); `reports_dir` defaults to `./reports`.
 
     Raises UserError (CLI exit 2) before anything runs for bad arguments, an invalid extract or a
     run of the same quarter already in progress; returns a ReportOutcome otherwise.
@@ -244,15 +255,17 @@ def build_report(
     q: Quarter = parse_quarter(quarter)
     parameters = {**default_parameters(), **load_overrides(params_file)}
     notebooks_dir = Path(notebooks_dir).resolve() if notebooks_dir else resources.notebooks_dir()
-    reports_dir = Path(reports_dir).resolve()
+    reports_dir = Path(reports_dir).resolve() if reports_dir else workspace.reports_dir()
     sources = find_notebooks(notebooks_dir, only)
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs {jobs}: give 1 or more")
     jobs = min(jobs or available_cores(), len(sources))
+    if extract is None:
+        extract = workspace.default_reference_extract()
     extract_path = Path(extract).resolve() if "://" not in str(extract) else extract
     if isinstance(extract_path, Path) and not extract_path.is_dir():
-        raise UserError(f"--extract {extract}: no such extract folder (build the reference one with "
-                        "`outcomes reference --out data/reference`)")
+        raise UserError(f"--extract {extract}: no such extract folder (leave --extract out for the "
+                        "built-in synthetic reference extract, or write one with `outcomes reference --out DIR`)")
     partial = bool(only)
     label = f"{q.label}.partial" if partial else q.label
     target = reports_dir / label
@@ -276,10 +289,8 @@ def build_report(
         try:
             print(f"outcomes report {label}: {len(sources)} notebook(s), {jobs} at a time, extract {opened.source}",
                   file=stream, flush=True)
-            common = {
+            common = {  # the run's parameters (outcomes.report.parameters.CONTRACT but output_dir)
                 "extract": str(extract_path),
-                "quarter": q.label,
-                "period_start": q.start.isoformat(),
                 "period_end": q.end.isoformat(),
                 "go_live": parameters["go_live"],
                 "transition_months": parameters["transition_months"],
@@ -292,7 +303,7 @@ def build_report(
                     source=source,
                     output=build / NOTEBOOKS / f"{source.stem}.ipynb",
                     output_dir=build / OUTPUTS / source.stem,
-                    parameters={**common, "output_dir": str(build / OUTPUTS / source.stem)},
+                    parameters=_injected(source, {**common, "output_dir": str(build / OUTPUTS / source.stem)}),
                 )
                 for source in sources
             ]
@@ -341,13 +352,13 @@ def build_report(
                         for run in runs
                     ],
                     quality=_quality_rows(opened),
-                    provenance=_provenance(opened, parameters, kernel, jobs, seconds, generated, repo_root()),
+                    provenance=_provenance(opened, parameters, kernel, jobs, seconds, generated, workspace.source_checkout()),
                     files=sorted(opened.file_hashes().items()),
                     banner=banner,
                 )
                 index_page.render_index(page, build / "index.html")
                 manifest = build_manifest(
-                    root=repo_root(), quarter=q.label, period_start=q.start.isoformat(), period_end=q.end.isoformat(),
+                    root=workspace.source_checkout(), quarter=q.label, period_start=q.start.isoformat(), period_end=q.end.isoformat(),
                     status=status, extract=opened, parameters=common,
                     notebooks=[{"name": r.name, "title": titles.get(r.name, r.name), "status": r.status,
                                 "seconds": round(r.seconds, 2), "failure": r.failure.describe() if r.failure else None}

@@ -25,14 +25,17 @@ KEY_PACKAGES = (
 )
 
 
-def sha256_file(path: Path) -> str | None:
-    if not path.is_file():
+def sha256_file(path: Path | None) -> str | None:
+    if path is None or not path.is_file():
         return None
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def git_state(root: Path) -> dict[str, Any]:
-    """{'commit': sha or None, 'dirty': bool or None} of the repository at `root`."""
+def git_state(root: Path | None) -> dict[str, Any]:
+    """{'commit': sha or None, 'dirty': bool or None} of the repository at `root` (None: an
+    installed package, which has no repository)."""
+    if root is None:
+        return {"commit": None, "dirty": None}
 
     def git(*args: str) -> str | None:
         try:
@@ -60,7 +63,7 @@ def library_versions() -> dict[str, str | None]:
 
 def build_manifest(
     *,
-    root: Path,
+    root: Path | None,
     quarter: str,
     period_start: str,
     period_end: str,
@@ -77,7 +80,7 @@ def build_manifest(
     """The manifest as a dict (written as JSON by the caller)."""
     from outcomes import __version__
 
-    lock = root / "requirements.lock"
+    lock = root / "requirements.lock" if root else None
     return {
         "report": {
             "quarter": quarter,

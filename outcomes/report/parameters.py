@@ -1,26 +1,33 @@
-"""The notebook contract's parameters: the reporting quarter, defaults, and `--params FILE.yaml`.
+"""The notebook contract: the parameters the runner owns, their defaults, and `--params FILE.yaml`.
 
-Every notebook receives (papermill injects them after its cell tagged `parameters`; dates are ISO
-strings because papermill stores parameters as JSON):
+A notebook declares, in its one cell tagged `parameters`, the names below that it uses, each set
+to `None`; `outcomes report` injects (papermill, in a cell after it) only the names a notebook
+declares. The notebook's first code cell resolves them with `notebook_parameters`, which keeps
+injected values and fills every `None` with the same default the runner would use, so a
+notebook runs top to bottom on its defaults in JupyterLab, wherever it was copied to. Dates are
+ISO strings (papermill stores parameters as JSON).
 
 ===================  =======================================================================
-extract              path of the extract folder (absolute)
-quarter              the reporting quarter, e.g. "2024Q1" (calendar: Q1 = January to March)
-period_start         first day of the quarter, "2024-01-01"
-period_end           last day of the quarter, "2024-03-31"
-go_live              the programme's go-live date, "2017-10-01"
-transition_months    months after go-live treated as transition (excluded from "after")
-footprint            ONS codes of the local authorities of residence in the footprint
-providers            provider (trust) codes of the collaborative's network
-output_dir           folder for the notebook's results sidecar, figures and tables (absolute)
+extract              the extract: a folder (absolute path) or a warehouse URL; default: the
+                     built-in synthetic reference extract (`outcomes.workspace`)
+period_end           last day analysed, "2024-03-31": the reported quarter's end; default:
+                     the extract's end date
+go_live              the programme's go-live date; default "2017-10-01"
+transition_months    months after go-live treated as transition (excluded from "after"); default 6
+footprint            ONS codes of the local authorities of residence in the footprint; default:
+                     the collaborative in `data_dictionary/codes/collaborative.yaml`
+providers            provider (trust) codes of the collaborative's network; default: the same file
+output_dir           folder for the notebook's results sidecar, figures and tables (absolute);
+                     default: a scratch folder outside the package (`outcomes.workspace.scratch_dir`)
 ===================  =======================================================================
 
-`go_live`, `transition_months`, `footprint` and `providers` can be overridden with a YAML file;
-the footprint and providers default to the collaborative in `data_dictionary/codes/collaborative.yaml`.
+`go_live`, `transition_months`, `footprint` and `providers` can be overridden for a report with a
+YAML file (`--params`); the quarter is the report's, recorded in its manifest, not a notebook's.
 """
 
 from __future__ import annotations
 
+import ast
 import calendar
 import datetime as dt
 import re
@@ -32,7 +39,8 @@ import yaml
 
 from outcomes.errors import UserError
 
-__all__ = ["repo_root", "Quarter", "parse_quarter", "default_parameters", "load_overrides", "OVERRIDABLE", "CONTRACT"]
+__all__ = ["Quarter", "parse_quarter", "default_parameters", "load_overrides", "OVERRIDABLE", "CONTRACT",
+           "NotebookParameters", "notebook_parameters", "declared_parameters"]
 
 #: the programme go-live assumed when no --params file says otherwise: the South London
 #: Partnership's CAMHS Tier 4 programme, October 2017 (the reference extract plants its effects
@@ -44,17 +52,9 @@ DEFAULT_TRANSITION_MONTHS = 6
 
 #: parameters a --params file may set
 OVERRIDABLE = ("go_live", "transition_months", "footprint", "providers")
-#: every parameter each notebook receives, in the order they are injected
-CONTRACT = (
-    "extract", "quarter", "period_start", "period_end", "go_live", "transition_months",
-    "footprint", "providers", "output_dir",
-)
-
-
-def repo_root() -> Path:
-    """The repository holding the package (editable install), else the working directory."""
-    here = Path(__file__).resolve().parents[2]
-    return here if (here / "pyproject.toml").exists() else Path.cwd()
+#: every parameter the runner can give a notebook, in the order they are injected; each notebook
+#: receives only those its parameters cell declares
+CONTRACT = ("extract", "period_end", "go_live", "transition_months", "footprint", "providers", "output_dir")
 
 
 @dataclass(frozen=True)
@@ -94,17 +94,21 @@ def parse_quarter(text: str) -> Quarter:
 
 
 def _collaborative() -> dict[str, list[str]]:
-    try:
-        from outcomes.dictionary import load_dictionary
+    """The collaborative's footprint and providers from the data dictionary's `collaborative` code
+    list (a contract without it is a ContractError, never an empty footprint)."""
+    from outcomes.dictionary import ContractError, load_dictionary
 
-        codes = load_dictionary().codes["collaborative"]
+    contract = load_dictionary()
+    try:
+        codes = contract.codes["collaborative"]
         return {"footprint": list(codes.group("footprint")), "providers": list(codes.group("network_providers"))}
-    except Exception:  # noqa: BLE001 - the dictionary is validated elsewhere; fall back to nothing
-        return {"footprint": [], "providers": []}
+    except KeyError as missing:
+        raise ContractError(f"data dictionary: the `collaborative` code list with groups `footprint` and "
+                            f"`network_providers` is needed for the default footprint and providers ({missing})") from None
 
 
 def default_parameters() -> dict[str, Any]:
-    """The overridable parameters' defaults."""
+    """The overridable parameters' defaults (go-live, transition, the collaborative's footprint and providers)."""
     return {"go_live": DEFAULT_GO_LIVE, "transition_months": DEFAULT_TRANSITION_MONTHS, **_collaborative()}
 
 
@@ -116,7 +120,7 @@ def _iso_date(value: Any, where: str) -> str:
     try:
         return dt.date.fromisoformat(str(value)).isoformat()
     except ValueError:
-        raise UserError(f"{where}: go_live {value!r} is not a date (YYYY-MM-DD)") from None
+        raise UserError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _codes(value: Any, key: str, pattern: str, example: str, where: str) -> list[str]:
@@ -142,7 +146,7 @@ def validate_overrides(overrides: dict[str, Any], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in overrides.items():
         if key == "go_live":
-            out[key] = _iso_date(value, where)
+            out[key] = _iso_date(value, f"{where}: go_live")
         elif key == "transition_months":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise UserError(f"{where}: transition_months must be a whole number of months >= 0, got {value!r}")
@@ -170,3 +174,90 @@ def load_overrides(path: str | Path | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UserError(f"--params {path}: expected a mapping such as `go_live: 2021-10-01`")
     return validate_overrides(data, f"--params {path}")
+
+
+# ----------------------------------------------------------------------------- inside a notebook
+@dataclass(frozen=True)
+class NotebookParameters:
+    """A notebook's contract parameters, resolved: injected by the runner or filled with its defaults.
+
+    Only the names the notebook declares are resolved; the others stay None.
+    """
+
+    extract: str | None = None
+    period_end: str | None = None
+    go_live: str | None = None
+    transition_months: int | None = None
+    footprint: tuple[str, ...] | None = None
+    providers: tuple[str, ...] | None = None
+    output_dir: str | None = None
+
+
+def _extract_end(extract: str) -> str | None:
+    """The end date an extract folder's extract.yaml states (None for a URL or when it states none)."""
+    if "://" in extract:
+        return None
+    from outcomes.extract import read_metadata
+
+    end = read_metadata(Path(extract)).get("extract_end_date")
+    return _iso_date(end, f"{extract}/extract.yaml: extract_end_date") if end else None
+
+
+def notebook_parameters(notebook: str, namespace: dict[str, Any]) -> NotebookParameters:
+    """Resolve a notebook's contract parameters: call it in the first code cell as
+    `notebook_parameters("01_bed_days", globals())`.
+
+    Every contract name the notebook declared (present in `namespace`) keeps the value the runner
+    injected, or, if still None, gets the runner's default (see the module docstring): the
+    built-in reference extract (built on first use), its end date, go-live 2017-10-01, 6
+    transition months, the collaborative's footprint and providers, and a scratch output folder
+    named after `notebook`. Values are checked as a --params file is. The resolved values are
+    written back into `namespace` (so the notebook reads them by name; lists for code lists) and
+    returned.
+    """
+    from outcomes.workspace import default_reference_extract, scratch_dir
+
+    where = f"{notebook} parameters"
+    declared = {name: namespace[name] for name in CONTRACT if name in namespace}
+    given = validate_overrides({k: v for k, v in declared.items() if k in OVERRIDABLE and v is not None}, where)
+    defaults: dict[str, Any] = {}
+    if any(declared.get(name) is None for name in OVERRIDABLE if name in declared):
+        defaults = default_parameters()
+    resolved: dict[str, Any] = {}
+    for name, value in declared.items():
+        if name in OVERRIDABLE:
+            resolved[name] = given[name] if value is not None else defaults[name]
+        elif name == "extract":
+            resolved[name] = str(value) if value is not None else str(default_reference_extract())
+        elif name == "output_dir":
+            resolved[name] = str(value) if value is not None else str(scratch_dir(notebook))
+    if "period_end" in declared:
+        value = declared["period_end"]
+        if value is not None:
+            resolved["period_end"] = _iso_date(value, f"{where}: period_end")
+        else:
+            extract = resolved.get("extract") or str(default_reference_extract())
+            resolved["period_end"] = _extract_end(extract)
+    for name, value in resolved.items():
+        namespace[name] = list(value) if isinstance(value, list | tuple) else value
+    return NotebookParameters(**{k: tuple(v) if isinstance(v, list) else v for k, v in resolved.items()})
+
+
+def declared_parameters(notebook: str | Path) -> tuple[str, ...]:
+    """The contract names a notebook's cell tagged `parameters` assigns, in contract order (the
+    names `outcomes report` injects into it)."""
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        return ()
+    try:
+        body = ast.parse(cells[0].source).body
+    except SyntaxError as error:
+        raise UserError(f"{notebook}: the parameters cell is not valid Python ({error.msg}, line {error.lineno})") from None
+    assigned: set[str] = set()
+    for node in body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        assigned |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return tuple(name for name in CONTRACT if name in assigned)

@@ -1,0 +1,194 @@
+"""One notebook contract: the runner owns the defaults, `notebook_parameters` fills a notebook's
+None parameters with them, the runner injects only what a notebook declares; where a run keeps
+things (outcomes.workspace); `outcomes notebooks DIR` copies the collection without overwriting."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from extract_factory import write_extract
+
+import outcomes.workspace as workspace
+from outcomes import __version__
+from outcomes.cli import main
+from outcomes.commands.notebooks import collection_files
+from outcomes.dictionary import load_dictionary
+from outcomes.errors import UserError
+from outcomes.report import build_report
+from outcomes.report.parameters import (CONTRACT, DEFAULT_GO_LIVE, DEFAULT_TRANSITION_MONTHS, NotebookParameters,
+                                        declared_parameters, notebook_parameters)
+from outcomes.resources import notebooks_dir, package_root
+
+ROOT = Path(__file__).resolve().parents[1]
+COLLABORATIVE = load_dictionary().codes["collaborative"]
+
+
+@pytest.fixture
+def installed(tmp_path, monkeypatch):
+    """The package as a wheel install sees it: no clone, the cache in tmp_path, cwd elsewhere."""
+    monkeypatch.setattr(workspace, "source_checkout", lambda: None)
+    monkeypatch.setenv("OUTCOMES_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    return tmp_path
+
+
+def no_building(*args, **kwargs):
+    raise AssertionError("the reference extract was built although it exists or was not needed")
+
+
+def test_defaults_fill_every_none(installed, monkeypatch):
+    reference = write_extract(installed / "cache" / f"reference-{__version__}")  # the built-in one, already there
+    (reference / "truth.json").write_text("{}")
+    monkeypatch.setattr("outcomes.reference.write_reference_extract", no_building)
+    namespace = {name: None for name in CONTRACT}
+    resolved = notebook_parameters("01_bed_days", namespace)
+    assert resolved == NotebookParameters(
+        extract=str(reference), period_end="2024-03-31", go_live=DEFAULT_GO_LIVE,
+        transition_months=DEFAULT_TRANSITION_MONTHS, footprint=COLLABORATIVE.group("footprint"),
+        providers=COLLABORATIVE.group("network_providers"),
+        output_dir=str(installed / "work" / "reports" / "scratch" / "01_bed_days"))
+    assert namespace["footprint"] == list(COLLABORATIVE.group("footprint")) and len(namespace["footprint"]) == 12
+    assert namespace["extract"] == str(reference) and namespace["transition_months"] == 6
+
+
+def test_the_reference_extract_is_built_once_on_first_use(installed, monkeypatch):
+    built = []
+
+    def fake_build(folder, **kwargs):
+        built.append(kwargs)
+        write_extract(Path(folder))
+        (Path(folder) / "truth.json").write_text("{}")
+
+    monkeypatch.setattr("outcomes.reference.write_reference_extract", fake_build)
+    first = notebook_parameters("05_dbt_mirror_image", {"extract": None, "output_dir": None})
+    second = notebook_parameters("05_dbt_mirror_image", {"extract": None, "output_dir": None})
+    assert first.extract == second.extract == str(installed / "cache" / f"reference-{__version__}")
+    assert built == [{"scale": workspace.DEFAULT_REFERENCE_SCALE}]
+
+
+def test_injected_values_are_kept_and_undeclared_names_left_alone(installed, monkeypatch, tmp_path):
+    monkeypatch.setattr("outcomes.reference.write_reference_extract", no_building)
+    extract = write_extract(tmp_path / "mine")
+    namespace = {"extract": str(extract), "period_end": "2023-12-31", "go_live": "2021-10-01",
+                 "transition_months": 3, "footprint": ["E09000022"], "providers": ["RV5"],
+                 "output_dir": str(tmp_path / "out"), "other": 1}
+    resolved = notebook_parameters("01_bed_days", namespace)
+    assert resolved.go_live == "2021-10-01" and resolved.footprint == ("E09000022",)
+    assert namespace["period_end"] == "2023-12-31" and namespace["output_dir"] == str(tmp_path / "out")
+    only_output = {"output_dir": None, "validation_data": ""}
+    resolved = notebook_parameters("07_methods_validation", only_output)
+    assert only_output == {"output_dir": str(installed / "work" / "reports" / "scratch" / "07_methods_validation"),
+                           "validation_data": ""}
+    assert resolved.extract is None and resolved.footprint is None  # nothing built for a notebook without an extract
+
+
+@pytest.mark.parametrize("given, words", [
+    ({"go_live": "October 2017"}, "01_bed_days parameters: go_live: 'October 2017' is not a date"),
+    ({"transition_months": -1}, "transition_months must be a whole number"),
+    ({"footprint": ["Lambeth"]}, "'Lambeth' not codes like E09000022"),
+    ({"period_end": "end of March"}, "period_end: 'end of March' is not a date"),
+])
+def test_bad_values_are_user_errors_naming_the_notebook(installed, given, words):
+    with pytest.raises(UserError, match=words):
+        notebook_parameters("01_bed_days", {"extract": "/x", "output_dir": "/y", **given})
+
+
+def test_a_clone_uses_its_data_reference_and_reports_scratch(monkeypatch):
+    assert workspace.source_checkout() == ROOT  # these tests run from a clone (editable install)
+    assert workspace.default_reference_extract(build=False) == ROOT / "data" / "reference"
+    monkeypatch.chdir(notebooks_dir())  # JupyterLab on outcomes/notebooks/
+    assert workspace.scratch_dir("01_bed_days") == ROOT / "reports" / "scratch" / "01_bed_days"
+
+
+def test_scratch_never_goes_inside_the_installed_package(installed, monkeypatch):
+    monkeypatch.chdir(package_root())
+    assert workspace.scratch_dir("01_bed_days") == installed / "cache" / "scratch" / "01_bed_days"
+
+
+def test_declared_parameters_read_the_parameters_cell(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("output_dir = go_live = None\nquarter = '2024Q1'\nmine = 2",
+                                  metadata={"tags": ["parameters"]}),
+    ])
+    nbformat.write(nb, tmp_path / "n.ipynb")
+    assert declared_parameters(tmp_path / "n.ipynb") == ("go_live", "output_dir")  # contract order; quarter is not one
+
+
+def _notebook_declaring(folder: Path, source: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Declares two"),
+        nbformat.v4.new_code_cell(source, metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("from outcomes.results import record\nrecord('go_live_year', int(go_live[:4]))"),
+    ])
+    nbformat.write(nb, folder / "01_two.ipynb")
+    return folder
+
+
+def test_the_runner_injects_only_what_a_notebook_declares(tmp_path):
+    extract = write_extract(tmp_path / "extract")
+    notebooks = _notebook_declaring(tmp_path / "notebooks", "go_live = output_dir = None")
+    outcome = build_report("2024Q1", extract=extract, notebooks_dir=notebooks, reports_dir=tmp_path / "reports", jobs=1)
+    assert outcome.ok, [r.failure for r in outcome.runs]
+    executed = nbformat.read(outcome.folder / "notebooks" / "01_two.ipynb", as_version=4)
+    injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
+    names = {t.id for node in ast.parse(injected.source).body for t in node.targets}
+    assert names == {"go_live", "output_dir"}
+
+
+def test_packaged_notebooks_declare_only_contract_names_or_their_own():
+    for path in sorted(notebooks_dir().glob("*.ipynb")):
+        assert set(declared_parameters(path)) <= set(CONTRACT) and "output_dir" in declared_parameters(path), path.name
+
+
+def test_notebooks_command_copies_the_collection(tmp_path, capsys):
+    target = tmp_path / "mine"
+    assert main(["notebooks", str(target)]) == 0
+    names = sorted(p.name for p in target.iterdir())
+    assert names == sorted(p.name for p in collection_files())
+    assert {"README.md", "jupytext.toml", "01_bed_days.ipynb", "01_bed_days.py"} <= set(names)
+    for path in collection_files():
+        assert (target / path.name).read_bytes() == path.read_bytes()
+    notebooks = [n for n in names if n.endswith(".ipynb")]
+    assert f"copied {len(notebooks)} notebooks" in capsys.readouterr().out and len(notebooks) >= 8
+
+
+def test_notebooks_command_refuses_to_overwrite(tmp_path, capsys):
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "01_bed_days.py").write_text("# my edits\n")
+    (target / "notes.txt").write_text("kept")
+    assert main(["notebooks", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "1 file(s) already there, nothing copied" in err and "01_bed_days.py" in err
+    assert sorted(p.name for p in target.iterdir()) == ["01_bed_days.py", "notes.txt"]
+    assert (target / "01_bed_days.py").read_text() == "# my edits\n"
+    (tmp_path / "file").write_text("")
+    assert main(["notebooks", str(tmp_path / "file")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_report_defaults_to_reports_in_the_working_directory(installed, monkeypatch, tmp_path):
+    extract = write_extract(tmp_path / "extract")
+    notebooks = _notebook_declaring(tmp_path / "notebooks", "go_live = output_dir = None")
+    assert main(["report", "--quarter", "2024Q1", "--extract", str(extract), "--notebooks", str(notebooks)]) == 0
+    index = (installed / "work" / "reports" / "2024Q1" / "index.html").read_text()
+    assert "installed package (not a git checkout)" in index  # no git state of the working directory
+    shutil.rmtree(installed / "work" / "reports")
+
+
+def test_notebooks_command_says_how_to_register_the_kernel_when_missing(tmp_path, monkeypatch, capsys):
+    import outcomes.commands.notebooks as command
+
+    monkeypatch.setattr(command, "_kernel_registered", lambda: False)
+    assert main(["notebooks", str(tmp_path / "mine")]) == 0
+    assert "-m ipykernel install --user --name outcomes" in capsys.readouterr().out
+    monkeypatch.setattr(command, "_kernel_registered", lambda: True)
+    assert main(["notebooks", str(tmp_path / "other")]) == 0
+    assert "ipykernel install" not in capsys.readouterr().out
