@@ -10,22 +10,18 @@
 # marked *illustrative*, and so is every saving it feeds.
 
 # %% tags=["parameters"]
-# parameters (outcomes report injects the real values after this cell)
-extract = "../../data/reference"
-quarter = "2024Q1"
-period_start = "2024-01-01"
-period_end = "2024-03-31"
-go_live = "2017-10-01"
-transition_months = 6
-footprint = ["E09000004", "E09000006", "E09000008", "E09000011", "E09000021", "E09000022",
-             "E09000023", "E09000024", "E09000027", "E09000028", "E09000029", "E09000032"]
-providers = ["RPG", "RV5", "RQY"]
-output_dir = "../../reports/scratch/10_costs"
+# 10_costs: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# `outcomes report` injects the report's values after this cell
+extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
 # this notebook's own settings (papermill -p to change): price year, the table's figures to use, overrides
 price_year = "2023/24"
 in_network_cost = "camhs_general_in_network"
 out_of_area_cost = "camhs_general_out_of_area"
 unit_cost_overrides = {}  # {figure_id: {"cost_per_bed_day": 812, "low": 700, "high": 950, "source": "..."}}
+
+# %%
+from outcomes.report.parameters import notebook_parameters
+params = notebook_parameters("10_costs", globals())  # every None above becomes the runner's default
 
 # %%
 import matplotlib.pyplot as plt

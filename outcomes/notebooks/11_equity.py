@@ -11,17 +11,13 @@
 # fewer than 8 admissions or placements are withheld.
 
 # %% tags=["parameters"]
-# parameters (outcomes report injects the real values after this cell)
-extract = "../../data/reference"
-quarter = "2024Q1"
-period_start = "2024-01-01"
-period_end = "2024-03-31"
-go_live = "2017-10-01"
-transition_months = 6
-footprint = ["E09000004", "E09000006", "E09000008", "E09000011", "E09000021", "E09000022",
-             "E09000023", "E09000024", "E09000027", "E09000028", "E09000029", "E09000032"]
-providers = ["RPG", "RV5", "RQY"]
-output_dir = "../../reports/scratch/11_equity"
+# 11_equity: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# `outcomes report` injects the report's values after this cell
+extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
+
+# %%
+from outcomes.report.parameters import notebook_parameters
+params = notebook_parameters("11_equity", globals())  # every None above becomes the runner's default
 
 # %%
 import matplotlib.pyplot as plt
