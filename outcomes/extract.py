@@ -35,7 +35,7 @@ from outcomes.dictionary import TABLE_ORDER, DataDictionary, Field, dictionary_d
 from outcomes.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
 from outcomes.errors import UserError
 
-__all__ = ["Extract", "ExtractError", "open_extract", "METADATA_FILE"]
+__all__ = ["Extract", "ExtractError", "open_extract", "open_analysis_extract", "METADATA_FILE"]
 
 #: optional file in an extract folder: extract_end_date, mhsds_version, source
 METADATA_FILE = "extract.yaml"
@@ -408,3 +408,25 @@ def open_extract(
             _write_stamp(stamp, findings)
     ordered = {name: typed[name] for name in TABLE_ORDER if name in typed}
     return Extract(con=con, tables=ordered, end_date=end, source=label, files=files, metadata=metadata, findings=findings)
+
+
+def open_analysis_extract(path: str | Path, *, end_date: Any = None) -> Extract:
+    """Open (and validate) the extract a notebook analyses: a folder, or a database URL whose last
+    path part is the schema (`postgresql://analyst@host:5432/outcomes/mhsds`).
+
+    When `path` is the repository's default reference extract (`data/reference` beside the
+    `outcomes` package of a clone) and it does not exist yet, it is generated first (about 30 s),
+    so every notebook runs on its defaults from a fresh clone.
+    """
+    if isinstance(path, str) and "://" in path:  # a warehouse: postgresql://user@host:5432/db/schema
+        from outcomes.warehouse import open_source
+
+        return open_source(url=path, end_date=end_date)
+    folder = Path(path)
+    default = Path(__file__).resolve().parents[1] / "data" / "reference"
+    if not folder.exists() and folder.resolve() == default.resolve():
+        from outcomes.reference import write_reference_extract
+
+        print(f"building the synthetic reference extract in {default} (first run only)")
+        write_reference_extract(default)
+    return open_extract(folder, end_date=end_date)

@@ -13,29 +13,11 @@ from pandas.api import types as ptypes
 from . import _periods
 from ._errors import ITSInputError
 from ._estimation import COV_TYPES, FAMILIES, LOG_LINK, fit_design
+from ._result import ITSResult
+from ._terms import programme_terms
 
 _RESERVED = {"time", "post", "time_post", "treated", "month", "period", "date", "unit", "in_fit"}
 _GENERATED = re.compile(r"^(post_|time_post_|log_|sin\d$|cos\d$)")
-
-
-def programme_terms(time: np.ndarray, start: int, transition: int, method: str):
-    """Level and slope terms of the programme interruption at ``start`` (periods since series start).
-
-    Returns (post, time_post, in_fit). ``post`` is 0 before the interruption and 1 once the
-    transition window (``transition`` periods from ``start``) is over; with ``method='ramp'`` it
-    rises 1/(w+1), 2/(w+1), ... through the window. ``time_post`` counts periods since the end of
-    the window (0 in the first full period). ``in_fit`` is False in an excluded window.
-    """
-    full = start + transition
-    post = (time >= full).astype(float)
-    time_post = np.where(time >= full, time - full, 0).astype(float)
-    window = (time >= start) & (time < full)
-    in_fit = np.ones(len(time), dtype=bool)
-    if transition and method == "ramp":
-        post[window] = (time[window] - start + 1) / (transition + 1)
-    elif transition:
-        in_fit = ~window
-    return post, time_post, in_fit
 
 
 def _name(col: str) -> str:
@@ -290,8 +272,6 @@ class InterruptedTimeSeries:
     # ------------------------------------------------------------------ fit
     def fit(self) -> "ITSResult":
         """Fit the model; returns an :class:`ITSResult` (also kept as ``self.result``)."""
-        from ._result import ITSResult
-
         X_all = self.design()
         fit_rows = self.data["in_fit"].to_numpy()
         X = X_all[fit_rows]

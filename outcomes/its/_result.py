@@ -16,9 +16,9 @@ from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tsa.stattools import acf, pacf
 
 from . import _periods
-from ._design import programme_terms
 from ._errors import ITSInputError
 from ._estimation import LOG_LINK, fit_design
+from ._terms import programme_terms
 
 
 def _lincom_rows(its) -> dict[str, dict[str, float]]:

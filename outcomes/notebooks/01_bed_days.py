@@ -24,8 +24,11 @@ output_dir = "../../reports/scratch/01_bed_days"
 import matplotlib.pyplot as plt
 
 from outcomes import plots
-from outcomes.evaluation import (counterfactual_for_figure, its_headline, measure_its, open_analysis_extract,
-                                 plottable_counts, programme_windows, published_value, relative_change)
+from outcomes.disclosure import plottable_counts
+from outcomes.extract import open_analysis_extract
+from outcomes.programme import (counterfactual_for_figure, its_headline, measure_its, programme_windows,
+                                relative_change)
+from outcomes.published_figures import published_value
 from outcomes.measures import catalogue
 from outcomes.results import record, record_figure, record_table
 

@@ -24,8 +24,10 @@ output_dir = "../../reports/scratch/02_out_of_area"
 import matplotlib.pyplot as plt
 
 from outcomes import plots
-from outcomes.evaluation import (counterfactual_for_figure, its_headline, measure_its, open_analysis_extract,
-                                 programme_windows, published_value, relative_change, window_totals)
+from outcomes.extract import open_analysis_extract
+from outcomes.programme import (counterfactual_for_figure, its_headline, measure_its, programme_windows,
+                                relative_change, window_totals)
+from outcomes.published_figures import published_value
 from outcomes.measures import catalogue
 from outcomes.results import record, record_figure, record_table
 

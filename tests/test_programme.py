@@ -1,4 +1,4 @@
-"""Programme-evaluation glue: windows, before/after totals, the measure ITS, Table 1 and the
+"""The programme glue (windows, before/after totals, the measure ITS, the headline), Table 1 and the
 published-figure comparison, checked against planted values and the reference extract's truth."""
 
 from __future__ import annotations
@@ -11,17 +11,9 @@ import pandas as pd
 import pytest
 
 from outcomes import disclosure
-from outcomes.evaluation import (
-    counterfactual_for_figure,
-    its_headline,
-    measure_its,
-    plottable_counts,
-    programme_windows,
-    published_figures,
-    quarter_bounds,
-    relative_change,
-    reproduce_published,
-)
+from outcomes.disclosure import plottable_counts
+from outcomes.programme import counterfactual_for_figure, its_headline, measure_its, programme_windows, relative_change
+from outcomes.published_figures import published_figures, published_value, reproduce_published
 from outcomes.table_one import table_one
 
 
@@ -30,11 +22,6 @@ def test_windows_are_half_open_years_around_the_transition():
     assert windows["baseline"] == (dt.date(2016, 10, 1), dt.date(2017, 10, 1))
     assert windows["post"] == (dt.date(2018, 4, 1), dt.date(2019, 4, 1))
     assert programme_windows("2020-01-01", 0, months=3)["post"] == (dt.date(2020, 1, 1), dt.date(2020, 4, 1))
-
-
-def test_quarter_bounds():
-    assert quarter_bounds("2024Q1") == (dt.date(2024, 1, 1), dt.date(2024, 3, 31))
-    assert quarter_bounds("2023q4") == (dt.date(2023, 10, 1), dt.date(2023, 12, 31))
 
 
 def _monthly(values, start="2016-10-01"):
@@ -136,8 +123,6 @@ def test_methods_validation_reproduces_linden_and_the_deaths_finding(validation_
 
 
 def test_published_value_is_read_from_the_yaml():
-    from outcomes.evaluation import published_value
-
     assert published_value("bed_days_change") == {"value": -0.32, "source": "collaborative's published evaluation"}
     assert published_value("picu_median_los_change")["value"] == "shorter"
     with pytest.raises(KeyError, match="no published figure"):
