@@ -13,6 +13,13 @@ b1 is the pre-period slope, b2 the level change and b3 the slope change (Linden'
 ``_x``, ``_x_t``). A controlled design stacks a comparison series and interacts every term with
 ``treated``. The counterfactual removes only the programme terms.
 
+Components: a programme that came in pieces takes ``components=[Component("picu", "2016-06"),
+Component("covid", "2020-03", programme=False)]``: each its own start, transition window and
+level and slope terms; programme components are removed from the counterfactual (any chosen set:
+``effect(remove=...)``), context stays in it (and is shared by both series of a controlled
+design). ``component_effects(at=...)`` gives each component's level and slope change, relative
+effect at ``at`` and cumulative effect with CIs, and the combined programme effect.
+
 Variance: the default ``cov_type="ar1"`` models AR(1) errors with rho chosen by REML and fits
 statsmodels GLS (gaussian) or GEE with that AR(1) working correlation (count families). It is
 the default because it is the option that kept the 95% interval for the level change at 93-95%
@@ -47,5 +54,6 @@ Example (runs as is)::
 from ._design import InterruptedTimeSeries
 from ._errors import ITSInputError
 from ._result import Diagnostics, ITSResult, PlaceboResult
+from ._terms import Component
 
-__all__ = ["InterruptedTimeSeries", "ITSResult", "ITSInputError", "Diagnostics", "PlaceboResult"]
+__all__ = ["InterruptedTimeSeries", "ITSResult", "ITSInputError", "Component", "Diagnostics", "PlaceboResult"]
