@@ -14,6 +14,7 @@ is the glue between the two, kept here where it is tested so that notebooks stay
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -28,10 +29,15 @@ __all__ = [
     "relative_change",
     "measure_its",
     "its_headline",
+    "headline_month",
+    "change_sentence",
+    "HORIZON_MONTHS",
 ]
 
 #: first month of the COVID-19 disruption, modelled as its own interruption (level and slope)
 COVID_START = "2020-03-01"
+#: headline effects are evaluated this many months after the transition window (or at the last month)
+HORIZON_MONTHS = 12
 
 
 def _date(value: Any) -> dt.date:
@@ -63,6 +69,44 @@ def relative_change(frame: pd.DataFrame, windows: dict[str, tuple[dt.date, dt.da
     return {"baseline": baseline, "post": post, "change": post / baseline - 1 if baseline else float("nan")}
 
 
+def change_sentence(what: str, change: dict[str, float], windows: dict[str, tuple[dt.date, dt.date]]) -> str:
+    """A before/after change (`relative_change`) as one sentence naming both windows; simple
+    totals carry no interval, and the sentence says so."""
+    (b0, b1), (p0, p1) = windows["baseline"], windows["post"]
+    last = lambda day: _add_months(day, -1)  # noqa: E731  (windows are half-open)
+    span = lambda a, b: f"{a:%B %Y} to {last(b):%B %Y}"  # noqa: E731
+    value = change["change"]
+    if pd.isna(value):
+        return f"{what}: no baseline to compare {span(p0, p1)} with."
+    direction = "lower" if value < 0 else "higher"
+    what = what[:1].upper() + what[1:]
+    return (f"{what} in {span(p0, p1)} were {abs(value):.0%} {direction} than in {span(b0, b1)} "
+            "(simple totals, no confidence interval).")
+
+
+def _population_offset(data: pd.DataFrame, family: str, population: bool | None) -> bool:
+    """Whether the fit uses log(denominator) as offset; never drops it silently."""
+    from outcomes.its import ITSInputError  # statsmodels (~6 s) only when a model is fitted
+
+    has = "denominator" in data and data["denominator"].notna().any()
+    if population is False:
+        return False
+    if not has:
+        if population:
+            raise ITSInputError("population=True but the measure has no denominator (population) column")
+        return False
+    if family == "gaussian":
+        raise ITSInputError("the measure has a population denominator but family='gaussian' takes no offset: "
+                            "use a count family, or population=False to model counts without it")
+    missing = data.loc[data["denominator"].isna() | (data["denominator"] <= 0), "month"]
+    if len(missing):
+        months = ", ".join(pd.Timestamp(m).strftime("%Y-%m") for m in missing[:5])
+        raise ITSInputError(f"the population denominator is missing or zero in {len(missing)} month(s) ({months}); "
+                            "the ITS will not drop the offset for the whole series: add the population estimates "
+                            "for those years, cut the series with end=, or pass population=False")
+    return True
+
+
 def measure_its(
     frame: pd.DataFrame,
     go_live: Any,
@@ -72,67 +116,96 @@ def measure_its(
     seasonality: int | str | None = 2,
     family: str = "quasipoisson",
     outcome: str = "numerator",
+    population: bool | None = None,
+    components: Sequence[Any] = (),
     **options: Any,
 ):
     """Fit the interrupted time series of a monthly measure; returns the fitted `ITSResult`.
 
     The outcome is the monthly count (`numerator`) with the log of the CYP population
-    (`denominator`) as offset when the measure has one, so effects are rate ratios per resident.
-    Seasonality is `seasonality` Fourier harmonics of period 12; the transition window after
-    go-live is left out of the fit; COVID-19 (from `covid`, None to leave out) gets its own level
-    and slope terms, kept in the counterfactual. Other options go to `InterruptedTimeSeries`.
+    (`denominator`) as offset, so effects are rate ratios per resident. `population=None` uses the
+    offset whenever the measure has a denominator and raises `ITSInputError` when a month's
+    population is missing (the offset is never dropped silently); `population=False` fits counts
+    without it. Seasonality is `seasonality` Fourier harmonics of period 12; the transition window
+    after go-live is left out of the fit. COVID-19 (from `covid`, None to leave out) is context,
+    whatever the go-live: its own level and slope terms, kept in the counterfactual; a go-live
+    within `min_points` months of it raises `ITSInputError` naming both. `components` adds other
+    parts of the programme (`outcomes.its.Component`). Other options go to `InterruptedTimeSeries`.
     """
-    from outcomes.its import InterruptedTimeSeries
+    from outcomes.its import Component, InterruptedTimeSeries
 
     data = frame.copy()
     data["month"] = pd.to_datetime(data["month"])
-    has_population = "denominator" in data and data["denominator"].notna().all() and family != "gaussian"
-    if has_population:
+    offset = _population_offset(data, family, population)
+    if offset:
         data["denominator"] = data["denominator"].astype(float)
-    extra = {}
+    context = list(components)
     if covid is not None and data["month"].min() < pd.Timestamp(covid) <= data["month"].max():
-        extra["covid"] = pd.Timestamp(covid).strftime("%Y-%m")
+        context.append(Component("covid", pd.Timestamp(covid).strftime("%Y-%m"), programme=False))
     data[outcome] = data[outcome].astype(float)
     its = InterruptedTimeSeries(
-        data[["month", outcome] + (["denominator"] if has_population else [])],
+        data[["month", outcome] + (["denominator"] if offset else [])],
         outcome=outcome,
         date="month",
         interruption=pd.Timestamp(go_live).strftime("%Y-%m"),
         family=family,
-        offset="denominator" if has_population else None,
+        offset="denominator" if offset else None,
         seasonality=seasonality,
         transition=transition_months,
-        extra_interruptions=extra or None,
+        components=context,
         **options,
     )
     return its.fit()
 
 
-def its_headline(result, go_live: Any, *, transition_months: int = 6, until: Any = None) -> dict[str, float]:
+def headline_month(result, horizon_months: int = HORIZON_MONTHS) -> tuple[str, str]:
+    """The month a headline effect is evaluated at, and the rule that chose it, for any go-live:
+    the `horizon_months`-th month after the programme's transition window ends (with the default
+    12, the last month of the post year of `programme_windows`), or the series' last month when it
+    ends sooner."""
+    its = result.its
+    months = result.counterfactual().index
+    first_full = pd.Timestamp(months.min()) + pd.DateOffset(months=its.interruption + its.transition - its.start_period)
+    wanted = first_full + pd.DateOffset(months=horizon_months - 1)
+    last = pd.Timestamp(months.max())
+    if wanted <= last:
+        return wanted.strftime("%Y-%m"), f"month {horizon_months} after the transition window ({wanted:%B %Y})"
+    return last.strftime("%Y-%m"), (f"the last month of the series ({last:%B %Y}): it ends before month "
+                                    f"{horizon_months} after the transition window")
+
+
+def its_headline(result, go_live: Any = None, *, transition_months: int | None = None,
+                 horizon_months: int = HORIZON_MONTHS, what: str | None = None) -> dict[str, Any]:
     """The numbers a headline row needs from a fitted ITS, in outcome units per month.
 
     `level_change` is the rate ratio (log-link families) at go-live with its CI; `relative` the
-    modelled relative effect at `until` (default: the month before COVID-19, else the last month)
-    with its CI; `averted` the cumulative effect (fitted - counterfactual, summed) from the end of the
-    transition window to `until`, with its CI (negative: fewer than expected).
+    modelled relative effect at the horizon month `at` (`headline_month`: 12 months after the
+    transition window, or the last month; `horizon` says which rule applied) with its CI; `averted`
+    the cumulative effect (fitted - counterfactual, summed) from the end of the transition window
+    to `at`, with its CI (negative: fewer than expected); `sentence` the relative effect and
+    `level_sentence` the level change (log-link families) in words (`what` names the outcome). The go-live and transition are the fitted model's (`go_live` and
+    `transition_months`, when given, must agree with it).
     """
-    summary = result.summary
-    level = summary.loc["level_change"]
-    counterfactual = result.counterfactual()
-    last = counterfactual.index.max()
-    if until is None:
-        covid = pd.Timestamp(COVID_START)
-        until = covid - pd.DateOffset(months=1) if pd.Timestamp(last) >= covid else pd.Timestamp(last)
-    until = pd.Timestamp(until).strftime("%Y-%m")
-    start = (pd.Timestamp(go_live) + pd.DateOffset(months=transition_months)).strftime("%Y-%m")
-    effect = result.effect(at=until, cumulative_from=start)
+    from outcomes.its import ITSInputError, effect_sentence
+
+    its = result.its
+    fitted_go_live = result.counterfactual().index.min() + pd.DateOffset(months=its.interruption - its.start_period)
+    if go_live is not None and pd.Timestamp(go_live).strftime("%Y-%m") != fitted_go_live.strftime("%Y-%m"):
+        raise ITSInputError(f"go_live {go_live} is not the fitted model's interruption {fitted_go_live:%Y-%m}")
+    if transition_months is not None and int(transition_months) != its.transition:
+        raise ITSInputError(f"transition_months={transition_months} is not the fitted model's {its.transition}")
+    level = result.summary.loc["level_change"]
+    at, rule = headline_month(result, horizon_months)
+    start = min((fitted_go_live + pd.DateOffset(months=its.transition)).strftime("%Y-%m"), at)
+    effect = result.effect(at=at, cumulative_from=start)
     point, cumulative = effect.loc["point"], effect.loc["cumulative"]
     return {
         "level_change": float(level["estimate"]),
         "level_change_lower": float(level["ci_lower"]),
         "level_change_upper": float(level["ci_upper"]),
         "level_change_p": float(level["p_value"]),
-        "at": until,
+        "at": at,
+        "horizon": rule,
         "fitted": float(point["fitted"]),
         "counterfactual": float(point["counterfactual"]),
         "relative": float(point["relative"]),
@@ -142,19 +215,24 @@ def its_headline(result, go_live: Any, *, transition_months: int = 6, until: Any
         "averted": float(cumulative["absolute"]),
         "averted_lower": float(cumulative["absolute_lower"]),
         "averted_upper": float(cumulative["absolute_upper"]),
+        "sentence": result.effect_summary(what, at=at),
+        "level_sentence": effect_sentence(
+            what or its.outcome, level["estimate"] - 1, level["ci_lower"] - 1, level["ci_upper"] - 1, start,
+            comparison="the pre-programme trend (the step once the transition window was over)"),
     }
 
 
-def counterfactual_for_figure(result, *, until: Any = COVID_START) -> pd.DataFrame:
+def counterfactual_for_figure(result, *, through: Any = None, horizon_months: int = HORIZON_MONTHS) -> pd.DataFrame:
     """A fitted ITS's per-month frame ready to draw: `month`, observed counts made safe to plot
-    (`plottable_counts`), fitted, and the counterfactual with its interval up to the month before
-    `until` (None: all months). The counterfactual is drawn only where it is the headline's
-    comparison: after COVID-19 it extrapolates a pre-2017 trend through a disruption, and its
-    interval widens to the point of saying nothing."""
+    (`plottable_counts`), fitted, and the counterfactual with its interval up to and including the
+    month `through` (default the headline month, `headline_month`; the frame's `attrs["through"]`
+    says which). The counterfactual is drawn only as far as the headline's comparison: beyond it
+    the extrapolated pre-programme trend widens to the point of saying nothing."""
+    through = headline_month(result, horizon_months)[0] if through is None else pd.Timestamp(through).strftime("%Y-%m")
     line = result.counterfactual().reset_index().rename(columns={"date": "month"})
     line["month"] = pd.to_datetime(line["month"])
     line["observed"] = plottable_counts(line["observed"])
-    if until is not None:
-        late = line["month"] >= pd.Timestamp(until)
-        line.loc[late, ["counterfactual", "counterfactual_lower", "counterfactual_upper"]] = float("nan")
+    late = line["month"] > pd.Timestamp(through)
+    line.loc[late, ["counterfactual", "counterfactual_lower", "counterfactual_upper"]] = float("nan")
+    line.attrs["through"] = through
     return line

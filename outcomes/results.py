@@ -201,6 +201,7 @@ def record(
     headline: bool = False,
     counts: Mapping[str, float] | None = None,
     notebook: str | None = None,
+    sentence: str | None = None,
 ) -> None:
     """Record one result in the notebook's sidecar (replacing an earlier one of the same name).
 
@@ -209,7 +210,9 @@ def record(
     `published` the published figure it should agree with (a number or
     `{"value": ..., "source": ...}`), `label` the words shown in the table and `headline=True`.
     `counts` ({count name: count}) are the counts the result is built on: they are stored rounded,
-    and if any is small the result is redacted. Returns None (so a cell ending in `record(...)`
+    and if any is small the result is redacted (its `sentence` too). `sentence` says the result in
+    one plain sentence a board member reads, with its interval and the period it refers to
+    (`outcomes.its.effect_sentence`, `outcomes.programme.change_sentence`). Returns None (so a cell ending in `record(...)`
     shows nothing); read the stored entry back with `read_sidecar(sidecar_path())`.
     """
     _check_name(name)
@@ -234,6 +237,7 @@ def record(
         "published": to_json_value(published),
         "definition": definition,
         "headline": bool(headline),
+        "sentence": sentence,
     }
     disclosure = _disclosure()
     statistic_fields = ("value", "ci", "baseline", "latest")
@@ -251,6 +255,8 @@ def record(
             for key in statistic_fields:
                 if entry[key] is not None:
                     entry[key] = disclosure.REDACTED
+            if sentence is not None:
+                entry["sentence"] = disclosure.REDACTED
     _write_entry(name, entry, output_dir, notebook)
 
 

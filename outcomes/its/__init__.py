@@ -18,7 +18,8 @@ Component("covid", "2020-03", programme=False)]``: each its own start, transitio
 level and slope terms; programme components are removed from the counterfactual (any chosen set:
 ``effect(remove=...)``), context stays in it (and is shared by both series of a controlled
 design). ``component_effects(at=...)`` gives each component's level and slope change, relative
-effect at ``at`` and cumulative effect with CIs, and the combined programme effect.
+effect at ``at`` and cumulative effect with CIs, and the combined programme effect;
+``effect_summary("CYP bed days", at="2020-02")`` says the effect in one sentence with its CI.
 
 Variance: the default ``cov_type="ar1"`` models AR(1) errors with rho chosen by REML and fits
 statsmodels GLS (gaussian) or GEE with that AR(1) working correlation (count families). It is
@@ -54,6 +55,8 @@ Example (runs as is)::
 from ._design import InterruptedTimeSeries
 from ._errors import ITSInputError
 from ._result import Diagnostics, ITSResult, PlaceboResult
+from ._sentence import effect_sentence
 from ._terms import Component
 
-__all__ = ["InterruptedTimeSeries", "ITSResult", "ITSInputError", "Component", "Diagnostics", "PlaceboResult"]
+__all__ = ["InterruptedTimeSeries", "ITSResult", "ITSInputError", "Component", "Diagnostics", "PlaceboResult",
+           "effect_sentence"]

@@ -18,6 +18,7 @@ from statsmodels.tsa.stattools import acf, pacf
 from . import _periods
 from ._errors import ITSInputError
 from ._estimation import LOG_LINK, fit_design
+from ._sentence import PRE_TREND, effect_sentence
 from ._terms import programme_terms
 
 
@@ -227,6 +228,22 @@ class ITSResult:
         cols = ["from", "to", "observed", "fitted", "counterfactual", "absolute", "absolute_lower",
                 "absolute_upper", "relative", "relative_lower", "relative_upper"]
         return pd.DataFrame.from_dict(out, orient="index")[cols]
+
+    def effect_summary(self, what: str | None = None, at=None, *, remove=None, level: float = 0.95,
+                       basis: str | None = None) -> str:
+        """The relative effect at period ``at`` (default the last) as one sentence with its CI:
+        "In February 2020 bed days were 28% (95% CI 12% to 41%) below what the pre-programme trend
+        predicted." ``what`` names the outcome (default the outcome column); ``remove`` as in
+        :meth:`effect`. Context interruptions kept in the counterfactual are named in it."""
+        point = self.effect(at=at, basis=basis, level=level, remove=remove).loc["point"]
+        comparison = PRE_TREND
+        if self.its.group is not None and (basis or "comparison") == "comparison":
+            comparison = "what the pre-programme trend and the comparison series predicted"
+        context = [t.name for t in self.its.terms if not t.programme]
+        if context:
+            comparison += f" ({', '.join(context)} kept in the prediction)"
+        return effect_sentence(what or self.its.outcome, point["relative"], point["relative_lower"],
+                               point["relative_upper"], point["to"], comparison=comparison, level=level)
 
     def component_effects(self, at=None, *, level: float = 0.95, basis: str | None = None) -> pd.DataFrame:
         """One row per programme component, and ``combined`` (all of them removed together).
