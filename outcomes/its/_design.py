@@ -350,13 +350,34 @@ class InterruptedTimeSeries:
         if X.shape[0] - X.shape[1] < 2:
             raise ITSInputError(f"too few points ({X.shape[0]}) for {X.shape[1]} coefficients")
         d = self.data[fit_rows]
+        if self.family in LOG_LINK:
+            self._check_zero_segments(d)
         offset = d[f"log_{self.offset}"].to_numpy() if self.offset else None
         unit_codes = pd.factorize(d["unit"])[0]
         fitted = fit_design(d[self.outcome].astype(float), X, offset=offset, unit=unit_codes,
                             time=d["time"].to_numpy(), family=self.family, cov_type=self.cov_type,
                             maxlags=self.maxlags)
+        bad = [c for c in X.columns if not (np.isfinite(fitted.params[c]) and np.isfinite(fitted.cov.loc[c, c]))]
+        if bad:
+            raise ITSInputError(f"the fit gave no finite estimate for {bad}: the data cannot identify those terms "
+                                "(check for long runs of zero counts or a change the model does not describe)")
         self.result = ITSResult(self, fitted, X_all)
         return self.result
+
+    def _check_zero_segments(self, d: pd.DataFrame) -> None:
+        """A stretch between interruptions whose counts are all 0 has no finite level on the log
+        scale (the rate ratio's estimate is 0 and its interval undefined): say so before fitting."""
+        cuts = sorted({t.period for t in self.terms})
+        for unit, rows in d.groupby("unit", sort=False):
+            for lo, hi in zip([self.start_period, *cuts], [*cuts, self.end_period + 1]):
+                seg = rows[(rows["period"] >= lo) & (rows["period"] < hi)]
+                if len(seg) and (seg[self.outcome] == 0).all():
+                    a, b = (_periods.label(p, self.freq) for p in (int(seg["period"].min()), int(seg["period"].max())))
+                    who = "" if self.group is None else f" of {unit!r}"
+                    raise ITSInputError(
+                        f"every count of {self.outcome!r}{who} is 0 from {a} to {b}: a log-link model has no finite "
+                        "level there (rate ratio 0, interval undefined); choose interruptions that do not isolate "
+                        "an all-zero stretch, or report the counts instead")
 
     def __repr__(self) -> str:
         return (f"InterruptedTimeSeries({self.formula!r}, family={self.family!r}, "

@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt
 
 from outcomes import plots
 from outcomes.extract import open_analysis_extract
+from outcomes.its import ITSInputError
 from outcomes.programme import (change_sentence, counterfactual_for_figure, its_headline, measure_its,
                                 programme_windows, relative_change, window_totals)
 from outcomes.published_figures import published_value
@@ -61,32 +62,44 @@ change, share
 
 # %% [markdown]
 # ## Interrupted time series
+# Out-of-area bed days fell to almost nothing after 2017. For a go-live long after that, a stretch
+# between interruptions can hold only zero months, where a log-link model has no finite level: the
+# ITS then says why it was not estimated (recorded as `out_of_area_its_not_estimable`), and the
+# before/after comparison above stands alone.
 
 # %%
-result = measure_its(out_of_area, go_live, transition_months=transition_months)
-headline = its_headline(result, go_live, transition_months=transition_months, what="out-of-area CYP bed days")
-record_table("its_out_of_area", result.summary.round(4), keep=list(result.summary.columns),
-             caption="Out-of-area bed days: rate ratios with 95% CI")
-record("out_of_area_level_change", headline["level_change"], kind="ratio", unit="rate ratio",
-       ci=(headline["level_change_lower"], headline["level_change_upper"]), headline=True,
-       baseline=headline["counterfactual"], latest=headline["fitted"], sentence=headline["level_sentence"],
-       label="Out-of-area bed days, level change at go-live (rate ratio)",
-       definition=f"Segmented quasi-Poisson ITS with population offset, AR(1) errors; baseline and latest are "
-                  f"counterfactual and fitted in {headline['horizon']}")
-record("out_of_area_relative_effect", headline["relative"], kind="percent_change", unit="proportion",
-       ci=(headline["relative_lower"], headline["relative_upper"]), sentence=headline["sentence"],
-       definition=f"Fitted / counterfactual - 1 in {headline['horizon']}; delta-method CI")
-record("out_of_area_bed_days_averted", -headline["averted"], kind="estimate", unit="bed days",
-       ci=(-headline["averted_upper"], -headline["averted_lower"]),
-       definition=f"Counterfactual - fitted out-of-area bed days, {headline['averted_from']} to {headline['at']}")
-result.summary
+try:
+    result = measure_its(out_of_area, go_live, transition_months=transition_months)
+except ITSInputError as reason:
+    result = None
+    record("out_of_area_its_not_estimable", str(reason), kind="estimate",
+           definition="Why the out-of-area ITS could not be estimated for this go-live")
+    print(f"The out-of-area ITS was not estimated: {reason}")
+if result is not None:
+    headline = its_headline(result, go_live, transition_months=transition_months, what="out-of-area CYP bed days")
+    record_table("its_out_of_area", result.summary.round(4), keep=list(result.summary.columns),
+                 caption="Out-of-area bed days: rate ratios with 95% CI")
+    record("out_of_area_level_change", headline["level_change"], kind="ratio", unit="rate ratio",
+           ci=(headline["level_change_lower"], headline["level_change_upper"]), headline=True,
+           baseline=headline["counterfactual"], latest=headline["fitted"], sentence=headline["level_sentence"],
+           label="Out-of-area bed days, level change at go-live (rate ratio)",
+           definition=f"Segmented quasi-Poisson ITS with population offset, AR(1) errors; baseline and latest are "
+                      f"counterfactual and fitted in {headline['horizon']}")
+    record("out_of_area_relative_effect", headline["relative"], kind="percent_change", unit="proportion",
+           ci=(headline["relative_lower"], headline["relative_upper"]), sentence=headline["sentence"],
+           definition=f"Fitted / counterfactual - 1 in {headline['horizon']}; delta-method CI")
+    record("out_of_area_bed_days_averted", -headline["averted"], kind="estimate", unit="bed days",
+           ci=(-headline["averted_upper"], -headline["averted_lower"]),
+           definition=f"Counterfactual - fitted out-of-area bed days, {headline['averted_from']} to {headline['at']}")
+    display(result.summary)
 
 # %%
-line = counterfactual_for_figure(result)
-ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
-                          lower="counterfactual_lower", upper="counterfactual_upper", go_live=go_live,
-                          transition_months=transition_months, ylabel="bed days per month",
-                          title=f"Out-of-area CYP bed days (counterfactual to {headline['at']})")
-record_figure("out_of_area_counterfactual", ax.figure, key=True,
-              caption="Out-of-area CYP bed days per month with the modelled counterfactual (95% CI)")
-plt.show()
+if result is not None:
+    line = counterfactual_for_figure(result)
+    ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
+                              lower="counterfactual_lower", upper="counterfactual_upper", go_live=go_live,
+                              transition_months=transition_months, ylabel="bed days per month",
+                              title=f"Out-of-area CYP bed days (counterfactual to {headline['at']})")
+    record_figure("out_of_area_counterfactual", ax.figure, key=True,
+                  caption="Out-of-area CYP bed days per month with the modelled counterfactual (95% CI)")
+    plt.show()
