@@ -30,6 +30,8 @@ __all__ = [
     "measure_its",
     "its_headline",
     "headline_month",
+    "controlled_its",
+    "later_component_its",
     "change_sentence",
     "HORIZON_MONTHS",
 ]
@@ -156,6 +158,79 @@ def measure_its(
         **options,
     )
     return its.fit()
+
+
+def controlled_its(
+    frame: pd.DataFrame,
+    start: Any,
+    *,
+    name: str = "programme",
+    group: str = "area",
+    treated: str = "footprint",
+    transition_months: int = 0,
+    components: Sequence[Any] = (),
+    covid: Any = COVID_START,
+    seasonality: int | str | None = 2,
+    family: str = "quasipoisson",
+    outcome: str = "numerator",
+    **options: Any,
+):
+    """A controlled ITS of a measure split by `group` (e.g. `cyp_mental_health_ae_by_area`): the
+    `treated` series against the pooled others, the component called `name` starting at `start`
+    (its effect is treated minus control: summary rows `level_change`, `slope_change`), other
+    programme `components` interacted with treatment too, and COVID-19 as context shared by both
+    series. Counts without an offset (a comparison area has no population here); returns the
+    fitted `ITSResult`."""
+    from outcomes.its import Component, InterruptedTimeSeries
+
+    data = frame.copy()
+    data["month"] = pd.to_datetime(data["month"])
+    if treated not in set(data[group]):
+        from outcomes.its import ITSInputError
+
+        raise ITSInputError(f"no {group} {treated!r} in the measure; found {sorted(set(data[group]))}")
+    context = list(components)
+    if covid is not None and data["month"].min() < pd.Timestamp(covid) <= data["month"].max():
+        context.append(Component("covid", pd.Timestamp(covid).strftime("%Y-%m"), programme=False))
+    data[outcome] = data[outcome].astype(float)
+    its = InterruptedTimeSeries(
+        data[["month", group, outcome]], outcome=outcome, date="month",
+        interruption=pd.Timestamp(start).strftime("%Y-%m"), name=name, family=family, seasonality=seasonality,
+        transition=transition_months, group=group, treated=treated, components=context, **options,
+    )
+    return its.fit()
+
+
+def later_component_its(frame: pd.DataFrame, start: Any, *, name: str, go_live: Any, transition_months: int = 6,
+                        min_months_before: int = 24, **options: Any):
+    """A controlled ITS (`controlled_its`) of a programme component that came after the go-live,
+    such as the 2020 crisis-line extension, kept apart from the main programme.
+
+    When the main programme's transition window ends at least `min_months_before` months before
+    `start`, the series starts there, so the main programme's own change is not in the comparison
+    (`result.window_note` says which window was used); otherwise the whole series is used and the
+    main programme is a second programme component (`programme`, with its transition window)."""
+    from outcomes.its import Component, ITSInputError
+
+    data = frame.copy()
+    data["month"] = pd.to_datetime(data["month"])
+    component = pd.Timestamp(start)
+    main = pd.Timestamp(go_live)
+    if main.strftime("%Y-%m") == component.strftime("%Y-%m"):
+        raise ITSInputError(f"the go-live {main:%Y-%m} is the {name} start: the two cannot be told apart")
+    settled = main + pd.DateOffset(months=transition_months)
+    components = []
+    if settled + pd.DateOffset(months=min_months_before) <= component:
+        data = data[data["month"] >= settled]
+        note = f"series from {settled:%B %Y}, when the programme's transition window ended"
+    elif data["month"].min() < main < data["month"].max():
+        components = [Component("programme", main.strftime("%Y-%m"), transition=transition_months)]
+        note = f"whole series, with the programme from {main:%B %Y} as a second component"
+    else:
+        note = "whole series (the programme's go-live is outside it)"
+    result = controlled_its(data, component, name=name, components=components, **options)
+    result.window_note = note
+    return result
 
 
 def headline_month(result, horizon_months: int = HORIZON_MONTHS) -> tuple[str, str]:
