@@ -62,5 +62,5 @@ def test_results_hold_the_headline_measures_and_reproduce_the_published_figures(
     # the crisis-line extension: the planted rate ratio 0.75 (truth.json) inside the recorded CI
     extension = results["08_crisis_line_extension"]["crisis_line_extension_level_change"]
     assert extension["ci"][0] <= 0.75 <= extension["ci"][1] and extension["value"] < 1
-    assert extension["sentence"].startswith("From 2020-09, mental-health and self-harm A&E attendances")
+    assert extension["sentence"].startswith("From September 2020, mental-health and self-harm A&E attendances")
     assert results["07_methods_validation"]["linden_all_within_tolerance"]["value"] is True

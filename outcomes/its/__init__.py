@@ -55,8 +55,8 @@ Example (runs as is)::
 from ._design import InterruptedTimeSeries
 from ._errors import ITSInputError
 from ._result import Diagnostics, ITSResult, PlaceboResult
-from ._sentence import effect_sentence
+from ._sentence import effect_sentence, period_words
 from ._terms import Component
 
 __all__ = ["InterruptedTimeSeries", "ITSResult", "ITSInputError", "Component", "Diagnostics", "PlaceboResult",
-           "effect_sentence"]
+           "effect_sentence", "period_words"]

@@ -30,6 +30,7 @@ import matplotlib.pyplot as plt
 from outcomes import plots
 from outcomes.disclosure import plottable_counts
 from outcomes.extract import open_analysis_extract
+from outcomes.its import period_words
 from outcomes.measures import catalogue
 from outcomes.programme import headline_month, later_component_its
 from outcomes.published_figures import published_value
@@ -50,7 +51,7 @@ at, horizon = headline_month(result)
 effects = result.component_effects(at=at)
 extension = effects.loc["crisis_line_extension"]
 what = "mental-health and self-harm A&E attendances of CYP living in the footprint"
-level_words = (f"From {extension['start']}, {what} changed by a rate ratio of {extension['level_change']:.2f} "
+level_words = (f"From {period_words(extension['start'])}, {what} changed by a rate ratio of {extension['level_change']:.2f} "
                f"(95% CI {extension['level_change_lower']:.2f} to {extension['level_change_upper']:.2f}) beyond the "
                "change in CYP living elsewhere who use the same emergency departments.")
 record("crisis_line_extension_level_change", extension["level_change"], kind="ratio", unit="rate ratio",
