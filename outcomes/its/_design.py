@@ -51,6 +51,7 @@ class InterruptedTimeSeries:
         (default floor(4 (n/100)^(2/9))), n/(n-k) correction and t(n-k) inference: Stata
         ``newey``/``itsa``. "glsar": statsmodels GLSAR (iterated Yule-Walker AR(1); gaussian,
         single series). "naive": model-based (OLS; GLM with Pearson scale for quasipoisson).
+        When each is right, and what the intervals do not carry: the ``outcomes.its`` docstring.
     maxlags : Newey-West lag (cov_type="newey").
     transition : length in periods of a phase-in window starting at the interruption, either
         left out of the fit (``transition_method="exclude"``) or modelled as a linear ramp of
