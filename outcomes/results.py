@@ -237,8 +237,9 @@ def record(
         "published": to_json_value(published),
         "definition": definition,
         "headline": bool(headline),
-        "sentence": sentence,
     }
+    if sentence is not None:
+        entry["sentence"] = str(sentence)
     disclosure = _disclosure()
     statistic_fields = ("value", "ci", "baseline", "latest")
     if kind == "count" or disclosure.is_count_name(name):
@@ -255,7 +256,7 @@ def record(
             for key in statistic_fields:
                 if entry[key] is not None:
                     entry[key] = disclosure.REDACTED
-            if sentence is not None:
+            if "sentence" in entry:  # it says the same numbers in words
                 entry["sentence"] = disclosure.REDACTED
     _write_entry(name, entry, output_dir, notebook)
 
