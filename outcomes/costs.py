@@ -1,7 +1,7 @@
 """What the bed days averted and the out-of-area days brought home are worth, with uncertainty.
 
 Two money figures, each from plain numbers (never ITS internals; :func:`days_from_its_headline`
-is the thin adapter from ``outcomes.evaluation.its_headline``):
+is the thin adapter from ``outcomes.programme.its_headline``):
 
 * **bed days averted x unit cost** of an in-network CAMHS bed day;
 * **out-of-area days brought home x (out-of-area cost - in-network cost)**: a day brought home is

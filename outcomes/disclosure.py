@@ -113,6 +113,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "plottable_counts",
     "REDACT_AT_OR_BELOW",
     "ROUNDING_BASE",
     "REDACTED",
@@ -193,6 +194,18 @@ def round_count(
     if value <= redact_at_or_below or 0 < rounded <= redact_at_or_below:
         return marker
     return rounded
+
+
+def plottable_counts(counts: pd.Series, **thresholds) -> pd.Series:
+    """A pandas Series of counts made safe to draw: rounded to 5, with small (redacted) ones as
+    missing (a gap in the line).
+
+    Figures pass the same disclosure control as tables (design.md), and the checker cannot read
+    pixels, so a series of counts is controlled before it is plotted. `thresholds` go to
+    `round_count`.
+    """
+    safe = counts.map(lambda n: round_count(n, **thresholds) if pd.notna(n) else n)
+    return pd.to_numeric(safe, errors="coerce")
 
 
 def format_count(x: float, redact_at_or_below: int = REDACT_AT_OR_BELOW,

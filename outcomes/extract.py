@@ -35,7 +35,7 @@ from outcomes.dictionary import TABLE_ORDER, DataDictionary, Field, load_diction
 from outcomes.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
 from outcomes.errors import UserError
 
-__all__ = ["Extract", "ExtractError", "open_extract", "METADATA_FILE"]
+__all__ = ["Extract", "ExtractError", "open_extract", "open_analysis_extract", "METADATA_FILE"]
 
 #: optional file in an extract folder: extract_end_date, mhsds_version, source
 METADATA_FILE = "extract.yaml"
@@ -411,3 +411,17 @@ def open_extract(
             _write_stamp(stamp, findings)
     ordered = {name: typed[name] for name in TABLE_ORDER if name in typed}
     return Extract(con=con, tables=ordered, end_date=end, source=label, files=files, metadata=metadata, findings=findings)
+
+
+def open_analysis_extract(path: str | Path, *, end_date: Any = None) -> Extract:
+    """Open (and validate) the extract a notebook analyses: a folder, or a database URL whose last
+    path part is the schema (`postgresql://analyst@host:5432/outcomes/mhsds`).
+
+    A notebook's `extract` parameter left at None is the built-in reference extract, generated on
+    first use by `outcomes.report.parameters.notebook_parameters` (see `outcomes.workspace`).
+    """
+    if isinstance(path, str) and "://" in path:  # a warehouse: postgresql://user@host:5432/db/schema
+        from outcomes.warehouse import open_source
+
+        return open_source(url=path, end_date=end_date)
+    return open_extract(Path(path), end_date=end_date)

@@ -201,6 +201,7 @@ def record(
     headline: bool = False,
     counts: Mapping[str, float] | None = None,
     notebook: str | None = None,
+    sentence: str | None = None,
 ) -> None:
     """Record one result in the notebook's sidecar (replacing an earlier one of the same name).
 
@@ -209,7 +210,9 @@ def record(
     `published` the published figure it should agree with (a number or
     `{"value": ..., "source": ...}`), `label` the words shown in the table and `headline=True`.
     `counts` ({count name: count}) are the counts the result is built on: they are stored rounded,
-    and if any is small the result is redacted. Returns None (so a cell ending in `record(...)`
+    and if any is small the result is redacted (its `sentence` too). `sentence` says the result in
+    one plain sentence a board member reads, with its interval and the period it refers to
+    (`outcomes.its.effect_sentence`, `outcomes.programme.change_sentence`). Returns None (so a cell ending in `record(...)`
     shows nothing); read the stored entry back with `read_sidecar(sidecar_path())`.
     """
     _check_name(name)
@@ -235,6 +238,8 @@ def record(
         "definition": definition,
         "headline": bool(headline),
     }
+    if sentence is not None:
+        entry["sentence"] = str(sentence)
     disclosure = _disclosure()
     statistic_fields = ("value", "ci", "baseline", "latest")
     if kind == "count" or disclosure.is_count_name(name):
@@ -251,6 +256,8 @@ def record(
             for key in statistic_fields:
                 if entry[key] is not None:
                     entry[key] = disclosure.REDACTED
+            if "sentence" in entry:  # it says the same numbers in words
+                entry["sentence"] = disclosure.REDACTED
     _write_entry(name, entry, output_dir, notebook)
 
 

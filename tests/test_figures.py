@@ -17,7 +17,7 @@ import pytest
 
 from outcomes import plots
 from outcomes.disclosure import format_count
-from outcomes.evaluation import programme_windows, window_label
+from outcomes.programme import programme_windows, window_label
 
 
 @pytest.fixture(autouse=True)

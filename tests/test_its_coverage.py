@@ -57,3 +57,32 @@ def test_coverage_of_defaults_200_series():
     b = table.assign(rel=lambda t: t["bias"].abs() / (t["ci_width"] / 3.92))
     assert (b["rel"] < 0.3).all()
     assert cov[(0.5, "gaussian", "naive")] < lo and cov[(0.5, "poisson", "naive")] < lo
+
+
+def test_bed_day_scenario_truth_is_the_expected_ratio():
+    """The bed-day truth at the horizon comes from the expected-occupancy kernel: close to the
+    admissions ratio 0.7, a little above it (stays admitted before the go-live still count)."""
+    from outcomes.its.simulate import scenario
+
+    df, truth = scenario("bed_days", 0.0, np.random.default_rng(3))
+    assert len(df) == 120 and (df["y"] > 0).all()
+    assert -0.30 < truth < -0.28
+
+
+@pytest.mark.slow
+def test_coverage_of_the_relative_effect_in_programme_scenarios():
+    """100 series per scenario, rho 0.5: what the ITS docstring says about the default's intervals."""
+    from outcomes.its.simulate import scenario_coverage
+
+    table = scenario_coverage(100, rhos=(0.5,), n_jobs=2, seed=5)
+    print(table.round(4).to_string())
+    cov = table.set_index(["scenario", "cov_type"])["coverage"]
+    lo, hi = band(100)
+    # bed days: the default is short of nominal (88-90% in the benchmark; the docstring says why)
+    # but far better than Newey-West and naive
+    assert 0.8 <= cov[("bed_days", "ar1")] <= hi
+    assert cov[("bed_days", "newey")] < lo and cov[("bed_days", "naive")] < lo
+    assert cov[("bed_days", "ar1")] > cov[("bed_days", "newey")] + 0.1
+    assert cov[("two_components", "ar1")] >= lo  # conservative (too wide), never too narrow
+    # the documented limit: a go-live in the COVID-19 rebound is biased whatever the variance option
+    assert (table.loc[table["scenario"] == "after_covid", "coverage"] < 0.5).all()

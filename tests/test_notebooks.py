@@ -16,7 +16,7 @@ NOTEBOOKS = sorted(p.stem for p in (ROOT / "outcomes" / "notebooks").glob("*.ipy
 def test_the_collection_is_complete():
     assert NOTEBOOKS == ["00_cohort_profile", "01_bed_days", "02_out_of_area", "03_picu_length_of_stay",
                          "04_crisis_and_ae", "05_dbt_mirror_image", "06_published_figures", "07_methods_validation",
-                         "09_spc_dashboard", "10_costs", "11_equity"]
+                         "08_crisis_line_extension", "09_spc_dashboard", "10_costs", "11_equity"]
     for name in NOTEBOOKS:
         assert (ROOT / "outcomes" / "notebooks" / f"{name}.py").exists(), f"{name} has no jupytext py:percent pair"
 
@@ -62,7 +62,11 @@ def test_results_hold_the_headline_measures_and_reproduce_the_published_figures(
     assert results["01_bed_days"]["bed_days_change"]["value"] == pytest.approx(-0.32, abs=0.01)
     assert results["02_out_of_area"]["out_of_area_bed_days_change"]["value"] == pytest.approx(-0.93, abs=0.01)
     reproduced = {k: v["value"] for k, v in results["06_published_figures"].items() if k.startswith("reproduced_")}
-    assert len(reproduced) == 8 and all(reproduced.values()), reproduced
+    assert len(reproduced) == 9 and all(reproduced.values()), reproduced
+    # the crisis-line extension: the planted rate ratio 0.75 (truth.json) inside the recorded CI
+    extension = results["08_crisis_line_extension"]["crisis_line_extension_level_change"]
+    assert extension["ci"][0] <= 0.75 <= extension["ci"][1] and extension["value"] < 1
+    assert extension["sentence"].startswith("From September 2020, mental-health and self-harm A&E attendances")
     assert results["07_methods_validation"]["linden_all_within_tolerance"]["value"] is True
 
 

@@ -56,6 +56,15 @@ def test_recording_a_name_again_replaces_it_in_place(out):
     assert list(stored) == ["first", "second"] and stored["first"]["value"] == 3.0
 
 
+def test_a_sentence_is_stored_and_redacted_with_its_counts(out):
+    words = "In March 2019 CYP bed days were 28% (95% CI 12% to 41%) below what the pre-programme trend predicted."
+    record("effect", -0.28, ci=(-0.41, -0.12), sentence=words, output_dir=out)
+    record("small", -0.5, sentence="In March 2019 it halved.", counts={"baseline_n": 6}, output_dir=out)
+    stored = entries(out)
+    assert stored["effect"]["sentence"] == words
+    assert stored["small"]["sentence"] == stored["small"]["value"] == "[REDACTED]"
+
+
 def test_headline_fields_are_stored_for_the_index_table(out):
     record("oob_bed_days", np.float64(-118.4), kind="difference", unit="bed days per month", ci=(np.float64(-170.2), -66.5),
            baseline=412, latest=291.6, headline=True, label="Out-of-area bed days", definition="level change",

@@ -13,29 +13,11 @@ from pandas.api import types as ptypes
 from . import _periods
 from ._errors import ITSInputError
 from ._estimation import COV_TYPES, FAMILIES, LOG_LINK, fit_design
+from ._result import ITSResult
+from ._terms import Component, Term, programme_terms
 
 _RESERVED = {"time", "post", "time_post", "treated", "month", "period", "date", "unit", "in_fit"}
 _GENERATED = re.compile(r"^(post_|time_post_|log_|sin\d$|cos\d$)")
-
-
-def programme_terms(time: np.ndarray, start: int, transition: int, method: str):
-    """Level and slope terms of the programme interruption at ``start`` (periods since series start).
-
-    Returns (post, time_post, in_fit). ``post`` is 0 before the interruption and 1 once the
-    transition window (``transition`` periods from ``start``) is over; with ``method='ramp'`` it
-    rises 1/(w+1), 2/(w+1), ... through the window. ``time_post`` counts periods since the end of
-    the window (0 in the first full period). ``in_fit`` is False in an excluded window.
-    """
-    full = start + transition
-    post = (time >= full).astype(float)
-    time_post = np.where(time >= full, time - full, 0).astype(float)
-    window = (time >= start) & (time < full)
-    in_fit = np.ones(len(time), dtype=bool)
-    if transition and method == "ramp":
-        post[window] = (time[window] - start + 1) / (transition + 1)
-    elif transition:
-        in_fit = ~window
-    return post, time_post, in_fit
 
 
 def _name(col: str) -> str:
@@ -69,21 +51,31 @@ class InterruptedTimeSeries:
         (default floor(4 (n/100)^(2/9))), n/(n-k) correction and t(n-k) inference: Stata
         ``newey``/``itsa``. "glsar": statsmodels GLSAR (iterated Yule-Walker AR(1); gaussian,
         single series). "naive": model-based (OLS; GLM with Pearson scale for quasipoisson).
+        When each is right, and what the intervals do not carry: the ``outcomes.its`` docstring.
     maxlags : Newey-West lag (cov_type="newey").
     transition : length in periods of a phase-in window starting at the interruption, either
         left out of the fit (``transition_method="exclude"``) or modelled as a linear ramp of
         the level change ("ramp"). The level change is the full step after the window; the
         slope change counts from the end of the window.
-    extra_interruptions : {name: period} for other interruptions (e.g. {"covid": "2020-03"}),
+    extra_interruptions : {name: period} for context interruptions (e.g. {"covid": "2020-03"}),
         each with its own level (``post_<name>``) and slope (``time_post_<name>``) terms. They
-        stay in the counterfactual: it removes only the programme terms.
+        stay in the counterfactual: it removes only the programme terms. Shorthand for
+        ``components=[Component(name, period, programme=False)]``.
+    components : further :class:`Component` s: other parts of the programme (own start,
+        transition window, level and slope terms; removed from the counterfactual) or context
+        (kept in it). The ``interruption`` itself is the programme component named ``name``
+        (default "programme"), whose rows stay ``level_change`` and ``slope_change``.
+        ``effect``, ``counterfactual`` and ``component_effects`` remove any chosen set.
+    name : the name of the ``interruption`` component (labels only).
     group, treated, controls : a controlled ITS. ``group`` names the unit column, ``treated``
         the treated unit; every other unit is a control. ``controls="pooled"`` (default) makes one
         comparison series (the mean per period for gaussian, the sum of counts and offsets for
         count families); ``"stacked"`` keeps each control unit, as Stata ``itsa`` estimates it.
         The two are stacked with the treated series and interacted with ``treated``.
     covariates : extra columns adjusted for (kept in the counterfactual).
-    min_points : fewest periods allowed in each segment (before, between and after interruptions).
+    min_points : fewest fitted periods allowed in each segment (before, between and after
+        interruptions); two interruptions closer than that, or one with fewer periods after it,
+        raise :class:`ITSInputError` naming both dates.
     """
 
     def __init__(self, data: pd.DataFrame, outcome: str, date: str, interruption, *,
@@ -92,7 +84,8 @@ class InterruptedTimeSeries:
                  transition: int = 0, transition_method: str = "exclude",
                  extra_interruptions: Mapping[str, object] | None = None,
                  group: str | None = None, treated=None, controls: str = "pooled",
-                 covariates: Sequence[str] = (), min_points: int = 3):
+                 covariates: Sequence[str] = (), min_points: int = 3,
+                 components: Sequence[Component] = (), name: str = "programme"):
         if not isinstance(data, pd.DataFrame):
             raise ITSInputError("data must be a pandas DataFrame")
         if len(data) == 0:
@@ -114,12 +107,15 @@ class InterruptedTimeSeries:
         self.end_period = int(frame["period"].max())
         self.interruption = self._interruption(interruption, "interruption")
         extra = dict(extra_interruptions or {})
-        for name in extra:
-            if not (isinstance(name, str) and name.isidentifier()):
-                raise ITSInputError(f"extra interruption names must be identifiers, not {name!r}")
-        self.extra_interruptions = {k: self._interruption(v, f"extra interruption {k!r}") for k, v in extra.items()}
-        if self.interruption in self.extra_interruptions.values():
-            raise ITSInputError("an extra interruption falls on the programme interruption")
+        for key in extra:
+            if not (isinstance(key, str) and key.isidentifier()):
+                raise ITSInputError(f"extra interruption names must be identifiers, not {key!r}")
+        extras = [Component(k, v, programme=False) for k, v in extra.items()] + list(components)
+        self.terms = [Term(name, self.interruption, self.transition, self.transition_method, True,
+                           "post", "time_post", ("level_change", "slope_change"))]
+        self.terms += [self._term(c) for c in extras]
+        self._check_terms()
+        self.extra_interruptions = {t.name: t.period for t in self.terms[1:] if not t.programme}
         self.data = self._add_terms(frame)
         self._check_segments()
         self.formula = self._formula()
@@ -181,20 +177,57 @@ class InterruptedTimeSeries:
             raise ITSInputError(f"the {what} {_periods.label(p, self.freq)} is outside the data ({lo} to {hi})")
         return p
 
+    def _term(self, component) -> Term:
+        if not isinstance(component, Component):
+            raise ITSInputError(f"components must be outcomes.its.Component, not {type(component).__name__}")
+        c = component
+        if not (isinstance(c.name, str) and c.name.isidentifier()):
+            raise ITSInputError(f"component names must be identifiers, not {c.name!r}")
+        if int(c.transition) < 0 or c.transition_method not in ("exclude", "ramp"):
+            raise ITSInputError(f"component {c.name!r}: transition must be >= 0 and transition_method 'exclude' or 'ramp'")
+        what = f"{'programme component' if c.programme else 'extra interruption'} {c.name!r}"
+        return Term(c.name, self._interruption(c.start, what), int(c.transition), c.transition_method,
+                    bool(c.programme), f"post_{c.name}", f"time_post_{c.name}",
+                    (f"{c.name}_level_change", f"{c.name}_slope_change"))
+
+    def _check_terms(self) -> None:
+        names = [t.name for t in self.terms]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ITSInputError(f"two interruptions share the name {twice[0]!r}")
+        first = self.terms[0]
+        for t in self.terms[1:]:
+            if t.period == first.period:
+                kind = "an extra interruption" if not t.programme else "component"
+                raise ITSInputError(f"{kind} ({t.name!r}) falls on the programme interruption "
+                                    f"{_periods.label(first.period, self.freq)}")
+
+    def _label(self, t: Term) -> str:
+        return f"{t.name} ({_periods.label(t.period, self.freq)})"
+
     def _check_segments(self) -> None:
+        """Every stretch before, between and after interruptions keeps ``min_points`` fitted periods."""
         d = self.data[self.data["unit"] == self.data["unit"].iloc[0]]
-        time, fit = d["time"].to_numpy(), d["in_fit"].to_numpy()
-        start = self.interruption - self.start_period
-        cuts = sorted({start, *[p - self.start_period for p in self.extra_interruptions.values()]})
-        edges = [0, *cuts, int(time.max()) + 1]
-        for lo, hi in zip(edges[:-1], edges[1:]):  # rows of an excluded transition window do not count
-            n = int(np.sum(fit & (time >= lo) & (time < hi)))
-            if n < self.min_points:
-                a, b = (_periods.label(self.start_period + x, self.freq) for x in (lo, hi - 1))
-                raise ITSInputError(
-                    f"too few points in segment {a} to {b}: {n} < min_points={self.min_points}"
-                    " (before or after an interruption)"
-                )
+        period, fit = d["period"].to_numpy(), d["in_fit"].to_numpy()
+        terms = sorted(self.terms, key=lambda t: t.period)
+        first, last = (_periods.label(p, self.freq) for p in (self.start_period, self.end_period))
+        need = f"min_points={self.min_points}"
+        for lo, hi in zip([None, *terms], [*terms, None]):
+            a = self.start_period if lo is None else lo.period
+            b = self.end_period + 1 if hi is None else hi.period
+            n = int(np.sum(fit & (period >= a) & (period < b)))  # rows of an excluded window do not count
+            if n >= self.min_points:
+                continue
+            if lo is not None and hi is not None and lo.period == hi.period:
+                raise ITSInputError(f"interruptions {self._label(lo)} and {self._label(hi)} fall on the same period")
+            if lo is None:
+                where = f"before the first interruption {self._label(hi)}; the data start {first}"
+            elif hi is None:
+                where = f"after the interruption {self._label(lo)}; the data end {last}"
+            else:
+                where = f"between the interruptions {self._label(lo)} and {self._label(hi)}"
+            raise ITSInputError(f"too few points {where}: {n} fitted periods < {need} "
+                                "(an excluded transition window does not count)")
 
     # ------------------------------------------------------------------ design
     def _long_frame(self, data: pd.DataFrame) -> pd.DataFrame:
@@ -240,12 +273,12 @@ class InterruptedTimeSeries:
         f["date"] = _periods.labels(f["period"].to_numpy(), self.freq)
         f["time"] = (f["period"] - self.start_period).astype(float)
         time = f["time"].to_numpy()
-        f["post"], f["time_post"], f["in_fit"] = programme_terms(
-            time, self.interruption - self.start_period, self.transition, self.transition_method)
-        for name, p in self.extra_interruptions.items():
-            s = p - self.start_period
-            f[f"post_{name}"] = (time >= s).astype(float)
-            f[f"time_post_{name}"] = np.where(time >= s, time - s, 0).astype(float)
+        f["in_fit"] = True
+        for t in self.terms:
+            post, time_post, in_fit = programme_terms(time, t.period - self.start_period, t.transition,
+                                                      t.transition_method)
+            f[t.level], f[t.slope] = post, time_post
+            f["in_fit"] &= in_fit
         if self.seasonality is not None:
             f["month"] = f["period"] % 12 + 1
             if self.seasonality != "month":
@@ -271,15 +304,35 @@ class InterruptedTimeSeries:
         terms = ["time", "post", "time_post"]
         if self.group is not None:
             terms += ["treated", "treated:time", "treated:post", "treated:time_post"]
-        for name in self.extra_interruptions:
-            terms += [f"post_{name}", f"time_post_{name}"]
+        for t in self.terms[1:]:
+            terms += [t.level, t.slope]
+            if self.group is not None and t.programme:
+                terms += [f"treated:{t.level}", f"treated:{t.slope}"]
         terms += self._seasonal_terms() + [_name(c) for c in self.covariates]
         return f"{_name(self.outcome)} ~ " + " + ".join(terms)
 
     @property
     def programme_columns(self) -> list[str]:
-        """Design columns removed for the counterfactual."""
-        return ["treated:post", "treated:time_post"] if self.group is not None else ["post", "time_post"]
+        """Design columns of the ``interruption`` component (what a placebo moves)."""
+        return self.terms[0].columns(self.group is not None)
+
+    @property
+    def programme_names(self) -> list[str]:
+        """Names of the programme components (removed from the default counterfactual)."""
+        return [t.name for t in self.terms if t.programme]
+
+    def term(self, name: str) -> Term:
+        """The component called ``name`` as placed in the design."""
+        for t in self.terms:
+            if t.name == name:
+                return t
+        raise ITSInputError(f"no interruption named {name!r}; known: {', '.join(t.name for t in self.terms)}")
+
+    def removed_columns(self, remove=None) -> list[str]:
+        """Design columns zeroed for a counterfactual without the components ``remove`` (names;
+        default every programme component)."""
+        names = self.programme_names if remove is None else ([remove] if isinstance(remove, str) else list(remove))
+        return [c for n in names for c in self.term(n).columns(self.group is not None)]
 
     def design(self, frame: pd.DataFrame | None = None) -> pd.DataFrame:
         """The design matrix statsmodels builds from ``self.formula`` (all rows of ``frame``)."""
@@ -290,8 +343,6 @@ class InterruptedTimeSeries:
     # ------------------------------------------------------------------ fit
     def fit(self) -> "ITSResult":
         """Fit the model; returns an :class:`ITSResult` (also kept as ``self.result``)."""
-        from ._result import ITSResult
-
         X_all = self.design()
         fit_rows = self.data["in_fit"].to_numpy()
         X = X_all[fit_rows]
@@ -300,13 +351,34 @@ class InterruptedTimeSeries:
         if X.shape[0] - X.shape[1] < 2:
             raise ITSInputError(f"too few points ({X.shape[0]}) for {X.shape[1]} coefficients")
         d = self.data[fit_rows]
+        if self.family in LOG_LINK:
+            self._check_zero_segments(d)
         offset = d[f"log_{self.offset}"].to_numpy() if self.offset else None
         unit_codes = pd.factorize(d["unit"])[0]
         fitted = fit_design(d[self.outcome].astype(float), X, offset=offset, unit=unit_codes,
                             time=d["time"].to_numpy(), family=self.family, cov_type=self.cov_type,
                             maxlags=self.maxlags)
+        bad = [c for c in X.columns if not (np.isfinite(fitted.params[c]) and np.isfinite(fitted.cov.loc[c, c]))]
+        if bad:
+            raise ITSInputError(f"the fit gave no finite estimate for {bad}: the data cannot identify those terms "
+                                "(check for long runs of zero counts or a change the model does not describe)")
         self.result = ITSResult(self, fitted, X_all)
         return self.result
+
+    def _check_zero_segments(self, d: pd.DataFrame) -> None:
+        """A stretch between interruptions whose counts are all 0 has no finite level on the log
+        scale (the rate ratio's estimate is 0 and its interval undefined): say so before fitting."""
+        cuts = sorted({t.period for t in self.terms})
+        for unit, rows in d.groupby("unit", sort=False):
+            for lo, hi in zip([self.start_period, *cuts], [*cuts, self.end_period + 1]):
+                seg = rows[(rows["period"] >= lo) & (rows["period"] < hi)]
+                if len(seg) and (seg[self.outcome] == 0).all():
+                    a, b = (_periods.label(p, self.freq) for p in (int(seg["period"].min()), int(seg["period"].max())))
+                    who = "" if self.group is None else f" of {unit!r}"
+                    raise ITSInputError(
+                        f"every count of {self.outcome!r}{who} is 0 from {a} to {b}: a log-link model has no finite "
+                        "level there (rate ratio 0, interval undefined); choose interruptions that do not isolate "
+                        "an all-zero stretch, or report the counts instead")
 
     def __repr__(self) -> str:
         return (f"InterruptedTimeSeries({self.formula!r}, family={self.family!r}, "

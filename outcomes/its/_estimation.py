@@ -202,8 +202,12 @@ def fit_design(y: pd.Series, X: pd.DataFrame, *, offset: np.ndarray | None, unit
             rho = reml_rho(sw * working, sw[:, None] * Xa, unit, time)
             gee = sm.GEE(y, X, groups=unit, time=time, family=fam, cov_struct=_FixedAR1(rho),
                          offset=offset)
-            res = gee.fit(cov_type="naive", scale="X2" if family == "quasipoisson" else 1.0,
-                          start_params=np.asarray(glm.params), maxiter=100)
+            try:
+                res = gee.fit(cov_type="naive", scale="X2" if family == "quasipoisson" else 1.0,
+                              start_params=np.asarray(glm.params), maxiter=100)
+            except (ValueError, np.linalg.LinAlgError) as error:
+                raise ITSInputError(f"the AR(1) (GEE) fit failed ({error}): the fitted means reach 0 or overflow; "
+                                    "check for long runs of zero counts, or try cov_type='newey'") from None
     else:  # pragma: no cover - validated upstream
         raise ITSInputError(f"unknown cov_type {cov_type!r}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
@@ -14,12 +15,28 @@ FREQS = ("M", "Y")
 _YEAR_RE = re.compile(r"^\d{4}$")
 
 
+def _as_timestamps(values: pd.Series) -> pd.Series | None:
+    """The values as timestamps when they are datetimes, dates or Timestamps; else None."""
+    if ptypes.is_datetime64_any_dtype(values):
+        return values
+    if ptypes.is_object_dtype(values) and len(values.dropna()) and values.dropna().map(
+            lambda v: isinstance(v, (pd.Timestamp, np.datetime64, dt.date))).all():
+        return pd.to_datetime(values)
+    return None
+
+
 def infer_freq(values: pd.Series) -> str:
-    """'Y' for integer years (1989 or "1989"), otherwise 'M' (monthly)."""
+    """'Y' for integer years (1989 or "1989") or for timestamps that are all 1 January of distinct
+    years (how yearly data often arrives from a spreadsheet); otherwise 'M' (monthly)."""
     if isinstance(values.dtype, pd.PeriodDtype):
         return "Y" if values.dtype.freq.name.upper().startswith(("Y", "A")) else "M"
     if ptypes.is_bool_dtype(values):
         raise ITSInputError("the date column is boolean; expected months or years")
+    stamps = _as_timestamps(values)
+    if stamps is not None:
+        s = stamps.dropna()
+        yearly = len(s) > 1 and (s.dt.month == 1).all() and (s.dt.day == 1).all() and s.dt.year.is_unique
+        return "Y" if yearly else "M"
     if ptypes.is_integer_dtype(values):
         return "Y"
     if ptypes.is_float_dtype(values):
@@ -43,12 +60,16 @@ def to_periods(values, freq: str, what: str = "date column") -> np.ndarray:
     elif s.map(lambda v: isinstance(v, pd.Period)).all():
         s = pd.Series([v.to_timestamp() for v in s])
     if freq == "Y":
-        if ptypes.is_datetime64_any_dtype(s):
-            return s.dt.year.to_numpy(dtype=np.int64)
+        stamps = _as_timestamps(s)
+        if stamps is not None:
+            return stamps.dt.year.to_numpy(dtype=np.int64)
         try:
             years = pd.to_numeric(s.astype(str).str.strip(), errors="raise")
         except (ValueError, TypeError):
-            raise ITSInputError(f"the {what} is not a year (e.g. 1989): {s.iloc[0]!r}") from None
+            try:  # "1989-01-01"
+                return pd.to_datetime(s.astype(str), format="mixed").dt.year.to_numpy(dtype=np.int64)
+            except (ValueError, TypeError):
+                raise ITSInputError(f"the {what} is not a year (e.g. 1989): {s.iloc[0]!r}") from None
         if not np.all(np.mod(years, 1) == 0):
             raise ITSInputError(f"the {what} has non-integer years")
         return years.to_numpy(dtype=np.int64)

@@ -16,17 +16,19 @@ from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tsa.stattools import acf, pacf
 
 from . import _periods
-from ._design import programme_terms
 from ._errors import ITSInputError
 from ._estimation import LOG_LINK, fit_design
+from ._sentence import PRE_TREND, effect_sentence
+from ._terms import programme_terms
 
 
 def _lincom_rows(its) -> dict[str, dict[str, float]]:
     """Summary rows as linear combinations of design columns."""
     extra = {}
-    for name in its.extra_interruptions:
-        extra[f"{name}_level_change"] = {f"post_{name}": 1.0}
-        extra[f"{name}_slope_change"] = {f"time_post_{name}": 1.0}
+    for t in its.terms[1:]:
+        prefix = "treated:" if its.group is not None and t.programme else ""
+        extra[t.rows[0]] = {prefix + t.level: 1.0}
+        extra[t.rows[1]] = {prefix + t.slope: 1.0}
     if its.group is None:
         return {"pre_slope": {"time": 1.0}, "level_change": {"post": 1.0},
                 "slope_change": {"time_post": 1.0}, "post_slope": {"time": 1.0, "time_post": 1.0}, **extra}
@@ -117,14 +119,16 @@ class ITSResult:
     def _treated_rows(self) -> np.ndarray:
         return (self.data["treated"] == 1.0).to_numpy()
 
-    def _counterfactual_design(self, basis: str | None) -> pd.DataFrame:
+    def _counterfactual_design(self, basis: str | None, remove=None) -> pd.DataFrame:
         basis = basis or ("comparison" if self.its.group is not None else "pre_trend")
         if basis not in ("comparison", "pre_trend"):
             raise ITSInputError("basis must be 'comparison' or 'pre_trend'")
         if basis == "comparison" and self.its.group is None:
             raise ITSInputError("basis='comparison' needs a controlled design (group=...)")
         X0 = self.design.copy()
-        cols = self.its.programme_columns + (["post", "time_post"] if basis == "pre_trend" and self.its.group else [])
+        cols = self.its.removed_columns(remove)
+        if basis == "pre_trend" and self.its.group is not None:  # the control series' change goes too
+            cols += [c.removeprefix("treated:") for c in cols]
         X0[cols] = 0.0
         return X0
 
@@ -136,10 +140,10 @@ class ITSResult:
     def _mean(self, eta):
         return np.exp(eta) if self.log_link else eta
 
-    def _interval_sums(self, rows, basis, level, method="delta", n_sim=4000, seed=0):
+    def _interval_sums(self, rows, basis, level, method="delta", n_sim=4000, seed=0, remove=None):
         """Sums over ``rows`` of fitted and counterfactual means, and effect intervals."""
         X1 = self.design.to_numpy()[rows]
-        X0 = self._counterfactual_design(basis).to_numpy()[rows]
+        X0 = self._counterfactual_design(basis, remove).to_numpy()[rows]
         off = self._offset(rows)
         b, V = self.params.to_numpy(), self.cov.to_numpy()
         eta1, eta0 = X1 @ b + off, X0 @ b + off
@@ -181,7 +185,7 @@ class ITSResult:
         return p
 
     def effect(self, at=None, cumulative_from=None, *, basis: str | None = None, level: float = 0.95,
-               method: str = "delta", n_sim: int = 4000, seed: int = 0) -> pd.DataFrame:
+               method: str = "delta", n_sim: int = 4000, seed: int = 0, remove=None) -> pd.DataFrame:
         """Programme effect vs the counterfactual, at one period and summed over a span.
 
         Rows: "point" (period ``at``, default the last) and "cumulative" (``cumulative_from``,
@@ -200,36 +204,95 @@ class ITSResult:
         post terms, so the counterfactual follows the treated pre-trend plus the control series'
         change; "pre_trend" extrapolates the treated unit's own pre-period line (as ``itsa``
         figures do).
+
+        ``remove`` names the components the counterfactual takes away (a name or a list; default
+        every programme component, i.e. the combined programme effect). The default
+        ``cumulative_from`` is then the earliest start among them.
         """
         at_p = self.its.end_period if at is None else self._period(at, "at")
-        from_p = self.its.interruption if cumulative_from is None else self._period(cumulative_from, "cumulative_from")
+        names = self.its.programme_names if remove is None else ([remove] if isinstance(remove, str) else list(remove))
+        first = min(self.its.term(n).period for n in names) if names else self.its.interruption
+        from_p = first if cumulative_from is None else self._period(cumulative_from, "cumulative_from")
         if from_p > at_p:
-            raise ITSInputError("cumulative_from is after at")
+            raise ITSInputError(f"cumulative_from {_periods.label(from_p, self.its.freq)} is after at "
+                                f"{_periods.label(at_p, self.its.freq)}")
         period, treated = self.data["period"].to_numpy(), self._treated_rows()
         observed = self.data[self.its.outcome].to_numpy()
         rows = {"point": treated & (period == at_p), "cumulative": treated & (period >= from_p) & (period <= at_p)}
         spans = {"point": (at_p, at_p), "cumulative": (from_p, at_p)}
         out = {}
         for name, r in rows.items():
-            d = self._interval_sums(r, basis, level, method, n_sim, seed)
+            d = self._interval_sums(r, basis, level, method, n_sim, seed, remove)
             lo, hi = (_periods.label(p, self.its.freq) for p in spans[name])
             out[name] = {"from": lo, "to": hi, "observed": observed[r].sum(), **d}
         cols = ["from", "to", "observed", "fitted", "counterfactual", "absolute", "absolute_lower",
                 "absolute_upper", "relative", "relative_lower", "relative_upper"]
         return pd.DataFrame.from_dict(out, orient="index")[cols]
 
-    def counterfactual(self, *, basis: str | None = None, level: float = 0.95) -> pd.DataFrame:
+    def effect_summary(self, what: str | None = None, at=None, *, remove=None, level: float = 0.95,
+                       basis: str | None = None) -> str:
+        """The relative effect at period ``at`` (default the last) as one sentence with its CI:
+        "In February 2020 bed days were 28% (95% CI 12% to 41%) below what the pre-programme trend
+        predicted." ``what`` names the outcome (default the outcome column); ``remove`` as in
+        :meth:`effect`. Context interruptions kept in the counterfactual are named in it."""
+        point = self.effect(at=at, basis=basis, level=level, remove=remove).loc["point"]
+        comparison = PRE_TREND
+        if self.its.group is not None and (basis or "comparison") == "comparison":
+            comparison = "what the pre-programme trend and the comparison series predicted"
+        context = [t.name for t in self.its.terms if not t.programme]
+        if context:
+            comparison += f" ({', '.join(context)} kept in the prediction)"
+        return effect_sentence(what or self.its.outcome, point["relative"], point["relative_lower"],
+                               point["relative_upper"], point["to"], comparison=comparison, level=level)
+
+    def component_effects(self, at=None, *, level: float = 0.95, basis: str | None = None) -> pd.DataFrame:
+        """One row per programme component, and ``combined`` (all of them removed together).
+
+        Columns: ``start``; ``level_change`` and ``slope_change`` with CIs (summary scale: rate
+        ratios for count families, outcome units for gaussian); at period ``at`` (default the last)
+        the ``relative`` effect (fitted / counterfactual without that component - 1) with CI; and the
+        ``cumulative`` effect (fitted - counterfactual, outcome units summed from the component's
+        start to ``at``) with CI. A component that starts after ``at`` gets no effect (NaN).
+        """
+        at_p = self.its.end_period if at is None else self._period(at, "at")
+        rows = {}
+        for name in [*self.its.programme_names, "combined"]:
+            if name == "combined":
+                remove, start = None, min(self.its.term(n).period for n in self.its.programme_names)
+                change = {}
+            else:
+                t = self.its.term(name)
+                remove, start = [name], t.period
+                change = {}
+                for kind, row in zip(("level_change", "slope_change"), t.rows):
+                    s = self.summary.loc[row]
+                    change.update({kind: s["estimate"], f"{kind}_lower": s["ci_lower"], f"{kind}_upper": s["ci_upper"]})
+            row = {"start": _periods.label(start, self.its.freq), "at": _periods.label(at_p, self.its.freq), **change}
+            if start <= at_p:
+                lab = (_periods.label(p, self.its.freq) for p in (at_p, start))
+                e = self.effect(*lab, basis=basis, level=level, remove=remove)
+                p, c = e.loc["point"], e.loc["cumulative"]
+                row.update(relative=p["relative"], relative_lower=p["relative_lower"], relative_upper=p["relative_upper"],
+                           cumulative=c["absolute"], cumulative_lower=c["absolute_lower"], cumulative_upper=c["absolute_upper"])
+            rows[name] = row
+        table = pd.DataFrame.from_dict(rows, orient="index")
+        table.index.name = "component"
+        table.attrs["scale"] = self.summary.attrs["scale"]
+        return table
+
+    def counterfactual(self, *, basis: str | None = None, level: float = 0.95, remove=None) -> pd.DataFrame:
         """Per period (treated series): observed, fitted and counterfactual means in outcome units,
         with confidence intervals for both means, the effect (fitted - counterfactual) and whether
         the period was in the fit. The counterfactual removes only the programme terms (see
-        :meth:`effect` for ``basis``); before the interruption it equals the fitted line."""
+        :meth:`effect` for ``basis`` and ``remove``); before the first removed component starts it
+        equals the fitted line."""
         rows = self._treated_rows()
         V = self.cov.to_numpy()
         off = self._offset(rows)
         q = self._q(level)
         out = pd.DataFrame(index=pd.Index(self.data.loc[rows, "date"], name="date"))
         out["observed"] = self.data.loc[rows, self.its.outcome].to_numpy()
-        for name, X in (("fitted", self.design), ("counterfactual", self._counterfactual_design(basis))):
+        for name, X in (("fitted", self.design), ("counterfactual", self._counterfactual_design(basis, remove))):
             Xr = X.to_numpy()[rows]
             eta = Xr @ self.params.to_numpy() + off
             se = np.sqrt(np.einsum("ij,jk,ik->i", Xr, V, Xr))
@@ -263,7 +326,7 @@ class ITSResult:
         fit = self.data["in_fit"].to_numpy()
         rows = self._treated_rows() & fit
         if segment == "pre":
-            rows &= (self.data["period"] < self.its.interruption).to_numpy()
+            rows &= (self.data["period"] < min(t.period for t in self.its.terms)).to_numpy()
         elif segment != "all":
             raise ITSInputError("segment must be 'all' or 'pre'")
         r = self._pearson(rows)
@@ -313,7 +376,8 @@ class ITSResult:
         if window not in ("pre", "all"):
             raise ITSInputError("window must be 'pre' or 'all'")
         period = self.data["period"].to_numpy()
-        keep = period < its.interruption if window == "pre" else np.ones(len(period), bool)
+        first = min(t.period for t in its.terms)
+        keep = period < first if window == "pre" else np.ones(len(period), bool)
         lo_p, hi_p = int(period[keep].min()), int(period[keep].max())
         if dates is None:
             cands = list(range(lo_p + min_points, hi_p - min_points + 2))
@@ -323,7 +387,7 @@ class ITSResult:
             if bad:
                 raise ITSInputError(f"placebo dates outside the {window!r} window: "
                                     f"{[_periods.label(d, its.freq) for d in bad]}")
-        cands = [c for c in cands if c not in its.extra_interruptions.values() and c != its.interruption]
+        cands = [c for c in cands if c not in {t.period for t in its.terms}]
         if not cands:
             raise ITSInputError(f"no placebo dates leave {min_points} points each side in the {window!r} window")
         tasks = [self._placebo_task(c, keep) for c in cands]
@@ -345,8 +409,10 @@ class ITSResult:
         its = self.its
         d = self.data[keep]
         X = self.design[keep].copy()
-        post, time_post, in_fit = programme_terms(d["time"].to_numpy(), cand - its.start_period,
-                                                  its.transition, its.transition_method)
+        time = d["time"].to_numpy()
+        post, time_post, in_fit = programme_terms(time, cand - its.start_period, its.transition, its.transition_method)
+        for t in its.terms[1:]:  # the other components' excluded windows stay out
+            in_fit &= programme_terms(time, t.period - its.start_period, t.transition, t.transition_method)[2]
         if its.group is None:
             X["post"], X["time_post"] = post, time_post
         else:
@@ -362,39 +428,46 @@ class ITSResult:
                 "cols": its.programme_columns}
 
     # ------------------------------------------------------------------ plot
-    def plot(self, ax=None, *, basis: str | None = None, level: float = 0.95, show_controls: bool = True):
-        """Observed points, fitted line, counterfactual (dashed) with its confidence ribbon,
-        interruption lines (programme solid, extra dotted) and any transition window. Returns Axes."""
+    def plot(self, ax=None, *, basis: str | None = None, level: float = 0.95, show_controls: bool = True,
+             remove=None):
+        """Observed points, fitted line, counterfactual without ``remove`` (default every programme
+        component; dashed) with its confidence ribbon, interruption lines (programme solid, context
+        dotted) and any transition windows. Returns Axes."""
         import matplotlib.pyplot as plt
 
         its = self.its
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 4.5))
-        cf = self.counterfactual(basis=basis, level=level)
+        cf = self.counterfactual(basis=basis, level=level, remove=remove)
         x = cf.index
         period = self.data.loc[self._treated_rows(), "period"].to_numpy()
         half = pd.Timedelta(days=15) if its.freq == "M" else 0.5
         lab = "treated" if its.group is not None else "observed"
         ax.scatter(x, cf["observed"], s=14, color="black", zorder=3, label=lab)
-        cuts = sorted([its.interruption, *its.extra_interruptions.values()])
+        cuts = sorted({t.period for t in its.terms})
         edges = [its.start_period, *cuts, its.end_period + 1]
         for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
             seg = (period >= lo) & (period < hi)
             ax.plot(x[seg], cf["fitted"][seg], color="C0", lw=2, label="fitted" if i == 0 else None)
-        post = period >= its.interruption
+        names = its.programme_names if remove is None else ([remove] if isinstance(remove, str) else list(remove))
+        post = period >= min((its.term(n).period for n in names), default=its.interruption)
         ax.plot(x[post], cf["counterfactual"][post], color="C1", lw=2, ls="--", label="counterfactual")
         ax.fill_between(x[post], cf["counterfactual_lower"][post], cf["counterfactual_upper"][post],
                         color="C1", alpha=0.2, lw=0, label=f"{level:.0%} CI")
         if its.group is not None and show_controls:
             self._plot_controls(ax)
         to_x = lambda p: _periods.labels(np.array([p]), its.freq)[0] - half  # noqa: E731
-        ax.axvline(to_x(its.interruption), color="C3", lw=1.2, label="interruption")
-        for name, p in its.extra_interruptions.items():
-            ax.axvline(to_x(p), color="grey", lw=1, ls=":")
-            ax.annotate(name, (to_x(p), 1), xycoords=("data", "axes fraction"), va="top", ha="left", fontsize=8, color="grey")
-        if its.transition:
-            ax.axvspan(to_x(its.interruption), to_x(its.interruption + its.transition), color="grey", alpha=0.12,
-                       lw=0, label=f"transition ({its.transition_method})")
+        for i, t in enumerate(its.terms):
+            if t.programme:
+                ax.axvline(to_x(t.period), color="C3", lw=1.2, label="interruption" if i == 0 else None)
+            else:
+                ax.axvline(to_x(t.period), color="grey", lw=1, ls=":")
+            if i:
+                ax.annotate(t.name, (to_x(t.period), 1), xycoords=("data", "axes fraction"), va="top", ha="left",
+                            fontsize=8, color="grey")
+            if t.transition:
+                ax.axvspan(to_x(t.period), to_x(t.period + t.transition), color="grey", alpha=0.12, lw=0,
+                           label=f"transition ({t.transition_method})" if i == 0 else None)
         ax.set_xlabel("period")
         ax.set_ylabel(its.outcome)
         ax.legend(fontsize=8, frameon=False, ncols=2)

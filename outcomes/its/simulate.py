@@ -119,3 +119,149 @@ def coverage_study(n_series: int = 500, rhos=(0.0, 0.5), options=None, seed: int
                              "mc_se": float(np.sqrt(c * (1 - c) / len(g))),
                              "ci_width": float((g["upper"] - g["lower"]).mean()), "n": len(g)})
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# scenarios as the programme is evaluated: several components, a go-live after COVID-19, bed days
+#: months of the scenario series (2014-04 .. 2024-03) and where things happen in them
+N_MONTHS, COVID_MONTH = 120, 71  # 2020-03
+SCENARIO_START = "2014-04-01"
+#: COVID-19 as the reference extract has it: a dip March-August 2020, then a rebound that fades
+_COVID_DIP = (0.85, 0.55, 0.65, 0.80, 0.90, 0.97)
+
+
+def covid_multiplier(n: int = N_MONTHS) -> np.ndarray:
+    """Dip-and-rebound COVID-19 multiplier by month (not the step-and-slope the ITS fits)."""
+    k = np.arange(n) - COVID_MONTH
+    out = np.ones(n)
+    dip = (k >= 0) & (k < len(_COVID_DIP))
+    out[dip] = np.asarray(_COVID_DIP)[k[dip]]
+    after = k >= len(_COVID_DIP)
+    ka = k[after] - (len(_COVID_DIP) - 1.0)
+    out[after] = 1 + 0.3 * (1 - np.exp(-ka / 4.0)) * np.exp(-np.maximum(0, ka - 12) / 24.0)
+    return out
+
+
+def _ramp(n: int, start: int, transition: int) -> np.ndarray:
+    t = np.arange(n)
+    return np.clip((t - start + 1) / (transition + 1), 0, 1) if transition else (t >= start).astype(float)
+
+
+#: scenario name -> (programme start month, transition, other programme component (start, ratio) or None,
+#: programme rate ratio); COVID-19 (context) in every one
+SCENARIOS = {
+    "two_components": (42, 6, (30, 0.85), 0.80),   # a component 2016-10, go-live 2017-10
+    "after_covid": (81, 6, None, 0.80),             # go-live 2021-01
+    "bed_days": (42, 6, None, 0.70),                # admissions x0.7 from 2017-10; outcome: bed days
+}
+#: bed-day scenario: admissions a month and the log-normal length of stay (days)
+BED_ADMISSIONS, LOS_MEDIAN, LOS_SIGMA = 30.0, 40.0, 0.9
+
+
+def _bed_day_kernel(n: int = N_MONTHS) -> np.ndarray:
+    """K[m, a]: expected bed days in month m of one admission in month a (admission day uniform in
+    its month, log-normal stay; MHS24: the admission day counts, the discharge day does not)."""
+    days = np.arange(n * 30)
+    surv = stats.lognorm.sf(np.arange(n * 30 + 31), s=LOS_SIGMA, scale=LOS_MEDIAN)  # P(LOS > x)
+    cum = np.concatenate([[0.0], np.cumsum(surv)])
+    K = np.zeros((n, n))
+    for a in range(n):
+        for d in range(30):  # admission day within the month (30-day months for simplicity)
+            start = a * 30 + d
+            lo = np.maximum(np.arange(n) * 30 - start, 0)
+            hi = np.maximum((np.arange(n) + 1) * 30 - start, 0)
+            K[:, a] += (cum[hi] - cum[lo]) / 30
+    del days
+    return K
+
+
+def scenario(name: str, rho: float, rng: np.random.Generator) -> tuple[pd.DataFrame, float]:
+    """One simulated series of the scenario and the true relative effect of the programme at its
+    horizon (month 12 after the transition window), as ITSResult.effect reports it."""
+    start, transition, other, ratio = SCENARIOS[name]
+    n = N_MONTHS
+    t = np.arange(n)
+    month = pd.date_range(SCENARIO_START, periods=n, freq="MS")
+    season = np.exp(0.1 * np.sin(2 * np.pi * (t % 12) / 12))
+    programme = 1 + (ratio - 1) * _ramp(n, start, transition)
+    extra = 1 + (other[1] - 1) * (t >= other[0]) if other else np.ones(n)
+    noise = np.exp(ar1(rng, n, rho, 0.08))
+    base = np.exp(0.002 * t) * season * covid_multiplier(n) * extra * noise
+    if name == "bed_days":
+        admissions = rng.poisson(BED_ADMISSIONS * base * programme)
+        stays = np.repeat(np.arange(n), admissions)
+        when = stays * 30 + rng.integers(0, 30, len(stays))
+        los = np.maximum(1, np.rint(rng.lognormal(np.log(LOS_MEDIAN), LOS_SIGMA, len(stays)))).astype(int)
+        occupied = np.zeros(n * 30 + 1)
+        np.add.at(occupied, np.minimum(when, n * 30), 1)
+        np.add.at(occupied, np.minimum(when + los, n * 30), -1)
+        daily = np.cumsum(occupied)[: n * 30]
+        y = daily.reshape(n, 30).sum(axis=1)
+        horizon = start + transition + 11
+        K = _kernel()
+        expected = BED_ADMISSIONS * np.exp(0.002 * t) * season * covid_multiplier(n)  # no noise: its mean is ~1
+        truth = float((K[horizon] @ (expected * programme)) / (K[horizon] @ expected) - 1)
+    else:
+        y = rng.poisson(1000 * base * programme).astype(float)
+        truth = ratio - 1
+    return pd.DataFrame({"month": month, "y": y.astype(float)}), truth
+
+
+_KERNEL: list = []
+
+
+def _kernel() -> np.ndarray:
+    if not _KERNEL:
+        _KERNEL.append(_bed_day_kernel())
+    return _KERNEL[0]
+
+
+def _fit_scenario(args):
+    from ._terms import Component
+
+    name, rho, seed, cov_types, level = args
+    df, truth = scenario(name, rho, np.random.default_rng(seed))
+    start, transition, other, _ = SCENARIOS[name]
+    month = df["month"].dt.strftime("%Y-%m")
+    components = [Component("covid", month[COVID_MONTH], programme=False)]
+    if other:
+        components.append(Component("component", month[other[0]]))
+    horizon = month[start + transition + 11]
+    out = []
+    for cov_type in cov_types:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            its = InterruptedTimeSeries(df, "y", "month", month[start], family="quasipoisson", seasonality=1,
+                                        transition=transition, cov_type=cov_type, components=components)
+            point = its.fit().effect(at=horizon, remove="programme", level=level).loc["point"]
+        out.append((cov_type, truth, point["relative"], point["relative_lower"], point["relative_upper"]))
+    return out
+
+
+def scenario_coverage(n_series: int = 200, scenarios=tuple(SCENARIOS), rhos=(0.5,), cov_types=("ar1", "newey", "naive"),
+                      seed: int = 20261130, level: float = 0.95, n_jobs: int = 1) -> pd.DataFrame:
+    """Coverage of the programme's relative effect at the horizon (fitted / counterfactual - 1,
+    month 12 after the transition, COVID-19 as context, a second component where the scenario has
+    one) for each scenario, AR(1) rho of the noise and variance option. One row each: truth (mean),
+    bias of the relative effect, coverage, Monte Carlo SE and mean CI width."""
+    rows = []
+    for name in scenarios:
+        for rho in rhos:
+            ss = np.random.SeedSequence([seed, int(rho * 1000), len(name)]).spawn(n_series)
+            tasks = [(name, rho, s, cov_types, level) for s in ss]
+            if n_jobs > 1:
+                if name == "bed_days":
+                    _kernel()  # computed once, before the workers fork
+                with get_context("fork").Pool(n_jobs) as pool:
+                    res = pool.map(_fit_scenario, tasks, chunksize=max(1, n_series // (8 * n_jobs)))
+            else:
+                res = [_fit_scenario(t) for t in tasks]
+            fits = pd.DataFrame([r for series in res for r in series],
+                                columns=["cov_type", "truth", "estimate", "lower", "upper"])
+            for cov_type, g in fits.groupby("cov_type", sort=False):
+                c = float(np.mean((g["lower"] <= g["truth"]) & (g["truth"] <= g["upper"])))
+                rows.append({"scenario": name, "rho": rho, "cov_type": cov_type, "truth": float(g["truth"].mean()),
+                             "bias": float((g["estimate"] - g["truth"]).mean()), "coverage": c,
+                             "mc_se": float(np.sqrt(c * (1 - c) / len(g))),
+                             "ci_width": float((g["upper"] - g["lower"]).mean()), "n": len(g)})
+    return pd.DataFrame(rows)

@@ -22,12 +22,15 @@ import ibis
 import yaml
 
 from outcomes.cohort import OUT_OF_AREA, crisis_escalations, cyp_inpatients, of_known_service_users, picu_episodes
-from outcomes.cohort.core import ExtractLike
+from outcomes.cohort.codes import footprint_las
+from outcomes.cohort.core import ExtractLike, attach
+from outcomes.cohort.crisis import ae_attendances
 from outcomes.errors import UserError
 from outcomes.measures.define import Measure, count_events, define_measure, median_of, sum_bed_days
 from outcomes.measures.population import cyp_population
 
-__all__ = ["MEASURES", "measure_named", "catalogue", "monitoring", "known_users_ae_attendances", "first_stays_of_spells"]
+__all__ = ["MEASURES", "measure_named", "catalogue", "monitoring", "known_users_ae_attendances", "first_stays_of_spells",
+           "resident_mental_health_ae", "FOOTPRINT_AREA", "REST_AREA"]
 
 PER_POP = "per 100,000 CYP residents of the footprint"
 #: improvement direction, optional target and disclosure pairing of each measure (for SPC charts)
@@ -59,6 +62,28 @@ def _monitored(measures: dict[str, Measure]) -> dict[str, Measure]:
 def known_users_ae_attendances(extract: ExtractLike) -> ibis.Table:
     """ECDS attendances (any reason) of people who were known service users on the arrival date."""
     return of_known_service_users(extract.tables["ECDS"], "Arrival_Date", extract)
+
+
+#: values of `area` in `cyp_mental_health_ae_by_area`
+FOOTPRINT_AREA, REST_AREA = "footprint", "rest"
+
+
+def resident_mental_health_ae(footprint: Sequence[str] | None = None):
+    """A source for `count_events`: ECDS attendances with a mental-health or self-harm presentation
+    (as crisis escalations define them) of people aged 0-17 on arrival (`Age_At_Arrival`), known to
+    services or not, with `area` = "footprint" for residents of `footprint` (LA codes, MHS001MPI)
+    and "rest" for everyone else attending the same emergency departments."""
+    las = tuple(footprint or footprint_las())
+
+    def source(extract: ExtractLike) -> ibis.Table:
+        events = ae_attendances(extract).filter(lambda t: t.mental_health | t.self_harm)
+        ages = extract.tables["ECDS"].select(event_id="Generated_Record_ID", age="Age_At_Arrival")
+        events = events.join(ages, "event_id").filter(lambda t: t.age.between(0, 17))
+        people = attach(events, extract.tables["MHS001MPI"].select("Person_ID", "LADistrictAuth"), "Person_ID")
+        resident = people.LADistrictAuth.isin(las).fill_null(False)
+        return people.mutate(area=resident.ifelse(FOOTPRINT_AREA, REST_AREA))
+
+    return source
 
 
 def first_stays_of_spells(table: ibis.Table) -> ibis.Value:
@@ -139,6 +164,14 @@ def catalogue(footprint: Sequence[str] | None = None, providers: Sequence[str] |
             description=f"A&E attendances (ECDS, any reason) of known service users (open CYPMHS referral), {PER_POP}",
         ),
         crisis,
+        define_measure(
+            "cyp_mental_health_ae_by_area",
+            count_events(resident_mental_health_ae(footprint), "event_date"),
+            None,
+            group_by=["area"],
+            description="A&E attendances (ECDS) with a mental-health or self-harm presentation of everyone aged 0-17 on "
+            "arrival, known to services or not, by residence: footprint or rest (counts; no population for the rest)",
+        ),
         define_measure(
             "crisis_escalations_by_kind",
             crisis.numerator,

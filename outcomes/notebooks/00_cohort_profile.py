@@ -20,7 +20,8 @@ import pandas as pd
 
 from outcomes.cohort import cyp_inpatients, dbt_cohort, picu_episodes
 from outcomes.dictionary import load_dictionary
-from outcomes.evaluation import open_analysis_extract, programme_windows
+from outcomes.extract import open_analysis_extract
+from outcomes.programme import programme_windows
 from outcomes.results import record, record_table
 from outcomes.table_one import table_one
 

@@ -20,8 +20,11 @@ params = notebook_parameters("01_bed_days", globals())  # every None above becom
 import matplotlib.pyplot as plt
 
 from outcomes import plots
-from outcomes.evaluation import (counterfactual_for_figure, its_headline, measure_its, open_analysis_extract,
-                                 plottable_counts, programme_windows, published_value, relative_change, window_label)
+from outcomes.disclosure import plottable_counts
+from outcomes.extract import open_analysis_extract
+from outcomes.programme import (change_sentence, counterfactual_for_figure, its_headline, measure_its,
+                                programme_windows, relative_change, window_label)
+from outcomes.published_figures import published_value
 from outcomes.measures import catalogue
 from outcomes.results import record, record_figure, record_table
 
@@ -42,6 +45,7 @@ record("bed_days_change", change["change"], kind="percent_change", unit="proport
        label="CYP occupied bed days per month (baseline year vs year after transition)",
        definition=f"Sum of monthly bed days {window_label(windows['post'])} against {window_label(windows['baseline'])}",
        published=published_value("bed_days_change"),
+       sentence=change_sentence("CYP occupied bed days", change, windows),
        counts={"baseline_n": change["baseline"], "post_n": change["post"]})
 change
 
@@ -53,15 +57,15 @@ result = measure_its(monthly, go_live, transition_months=transition_months)
 summary = result.summary
 record_table("its_bed_days", summary.round(4), keep=list(summary.columns),
              caption="Rate ratios per month (pre-slope, slope changes) and at go-live (level change), 95% CI")
-headline = its_headline(result, go_live, transition_months=transition_months)
+headline = its_headline(result, go_live, transition_months=transition_months, what="CYP occupied bed days")
 record("bed_days_level_change", headline["level_change"], kind="ratio", unit="rate ratio",
-       ci=(headline["level_change_lower"], headline["level_change_upper"]),
+       ci=(headline["level_change_lower"], headline["level_change_upper"]), sentence=headline["level_sentence"],
        definition="Level change at go-live, segmented quasi-Poisson ITS, AR(1) errors")
 record("bed_days_relative_effect", headline["relative"], kind="percent_change", unit="proportion",
        ci=(headline["relative_lower"], headline["relative_upper"]), headline=True,
-       baseline=headline["counterfactual"], latest=headline["fitted"],
+       baseline=headline["counterfactual"], latest=headline["fitted"], sentence=headline["sentence"],
        label=f"CYP bed days, modelled effect in {headline['at']} (vs counterfactual)",
-       definition="Fitted / counterfactual - 1 in the month before COVID-19; delta-method CI")
+       definition=f"Fitted / counterfactual - 1 in {headline['horizon']}; delta-method CI")
 record("bed_days_averted", -headline["averted"], kind="estimate", unit="bed days",
        ci=(-headline["averted_upper"], -headline["averted_lower"]),
        definition=f"Counterfactual - fitted bed days summed {headline['averted_from']} to {headline['at']}")
@@ -72,7 +76,7 @@ line = counterfactual_for_figure(result)
 ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
                           lower="counterfactual_lower", upper="counterfactual_upper", go_live=go_live,
                           transition_months=transition_months, ylabel="bed days per month",
-                          title="CYP occupied bed days: observed, fitted and counterfactual (to February 2020)")
+                          title=f"CYP occupied bed days: observed, fitted and counterfactual (to {headline['at']})")
 record_figure("bed_days_counterfactual", ax.figure, key=True,
               caption="CYP occupied bed days per month with the modelled counterfactual (95% CI) had the programme not started")
 plt.show()

@@ -21,8 +21,10 @@ params = notebook_parameters("04_crisis_and_ae", globals())  # every None above 
 import matplotlib.pyplot as plt
 
 from outcomes import plots
-from outcomes.evaluation import (counterfactual_for_figure, its_headline, measure_its, open_analysis_extract,
-                                 programme_windows, published_value, relative_change)
+from outcomes.extract import open_analysis_extract
+from outcomes.programme import (change_sentence, counterfactual_for_figure, its_headline, measure_its,
+                                programme_windows, relative_change)
+from outcomes.published_figures import published_value
 from outcomes.measures import catalogue
 from outcomes.results import record, record_figure, record_table
 
@@ -33,12 +35,14 @@ windows = programme_windows(go_live, transition_months)
 series = {name: measures[name].to_pandas(data, end=period_end) for name in ("crisis_escalations", "ae_attendances")}
 labels = {"crisis_escalations": "Crisis escalations of known service users",
           "ae_attendances": "A&E attendances of known service users"}
+in_words = {"crisis_escalations": "crisis escalations of known service users",
+            "ae_attendances": "A&E attendances of known service users"}
 
 # %%
 results = {}
 for name, monthly in series.items():
     result = measure_its(monthly, go_live, transition_months=transition_months)
-    headline = its_headline(result, go_live, transition_months=transition_months)
+    headline = its_headline(result, go_live, transition_months=transition_months, what=in_words[name])
     change = relative_change(monthly, windows)
     results[name] = result
     record(f"{name}_level_change", headline["level_change"], kind="ratio", unit="rate ratio",
@@ -47,10 +51,14 @@ for name, monthly in series.items():
            label=f"{labels[name]} per month: level change at go-live (rate ratio)",
            definition="Segmented quasi-Poisson ITS with CYP population offset, AR(1) errors; baseline and "
                       "latest are monthly means of the baseline and post years",
-           published=published_value(f"{name}_change"),
+           published=published_value(f"{name}_change"), sentence=headline["level_sentence"],
            counts={"baseline_n": change["baseline"], "post_n": change["post"]})
+    record(f"{name}_relative_effect", headline["relative"], kind="percent_change", unit="proportion",
+           ci=(headline["relative_lower"], headline["relative_upper"]), sentence=headline["sentence"],
+           definition=f"Fitted / counterfactual - 1 in {headline['horizon']}; delta-method CI")
     record(f"{name}_change", change["change"], kind="percent_change", unit="proportion",
            definition="Post year against baseline year, simple totals",
+           sentence=change_sentence(labels[name], change, windows),
            counts={"baseline_n": change["baseline"], "post_n": change["post"]})
     record_table(f"its_{name}", result.summary.round(4), keep=list(result.summary.columns),
                  caption=f"{labels[name]}: rate ratios with 95% CI")

@@ -11,6 +11,7 @@ import pyarrow as pa
 import yaml
 
 from outcomes.reference import _codes as C
+from outcomes.reference import _crisis_line as CL
 from outcomes.reference._community import (
     CRISIS,
     DBT,
@@ -285,8 +286,24 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
     who = spells.person[via_ae]
     kind = np.where(rng.random(len(who)) < 0.4, C.ECDS_SELF_HARM, C.ECDS_MENTAL_HEALTH)
     ecds_parts.append(ecds_rows(rng, who, spells.start[via_ae], person_la[who], kind))
+    ecds = {k: np.concatenate([p[k] for p in ecds_parts]) for k in ecds_parts[0]}
+    # the 2020 crisis-line extension: thin the exposed attendances, add those of CYP not known to services
+    n_mh = len(C.MH_COMPLAINTS)
+    kind = np.where((ecds["complaint"] >= 0) & (ecds["complaint"] <= n_mh), C.ECDS_MENTAL_HEALTH, C.ECDS_OTHER)
+    thinned_without = CL.exposed_window_count(ecds["person"], ecds["date"], kind, person_la, person_birth)
+    keep = CL.thin(streams("crisis_line", "thin"), ecds["person"], ecds["date"], kind, person_la, person_birth)
+    ecds_parts = [{k: v[keep] for k, v in ecds.items()}]
+    unknown, crisis_line_expected = CL.population_attendances(streams, scale, cyp_index, cyp_w, n_elsewhere)
+    for area, att in unknown.items():
+        rng = streams("crisis_line_people", area)
+        offset = people.add_new(rng, CL.births(rng, att), att["la"], C.CYP_GENDER_WEIGHTS)
+        complaint, intent, diag = C.ecds_codes(rng, att["kind"])
+        ecds_parts.append({"person": offset + np.arange(len(att["day"])), "date": att["day"], "provider": att["provider"],
+                           "complaint": complaint, "intent": intent, "diag": diag})
     ecds_parts.append({**dbt.ecds, "person": dbt.ecds["person"] + dbt_offset})
     ecds = {k: np.concatenate([p[k] for p in ecds_parts]) for k in ecds_parts[0]}
+    crisis_line = CL.truth(crisis_line_expected, thinned_without)
+    crisis_line["realised"] = CL.realised(ecds["person"], ecds["date"], ecds["complaint"], people.column("la"), people.column("birth"), n_mh)
 
     # -- RiskEvents ----------------------------------------------------------------------------------
     risk_parts = [
@@ -486,6 +503,7 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
     footprint_cyp = Spells.concat([dbt.spells, fp])  # every spell of footprint CYP, as the cohort counts them
     truth["equity"] = equity_truth(people.column("ethnic")[footprint_cyp.person], footprint_cyp.ooa, footprint_cyp.start,
                                    equity_windows, iso)
+    truth["crisis_line_extension"] = crisis_line
     (folder / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     meta = {
         "extract_end_date": "2024-03-31",

@@ -79,6 +79,7 @@ class HeadlineRow:
     published: str
     published_source: str | None
     definition: str | None
+    sentence: str | None = None  #: the result in one plain sentence, with its CI and period
 
 
 @dataclass
@@ -158,6 +159,7 @@ def headline_rows(results: dict[str, dict[str, dict]]) -> list[HeadlineRow]:
                 published=_format_value(published.get("value"), kind, unit, signed=kind in PROPORTION_KINDS) if published else "\u2013",
                 published_source=published.get("source") if published else None,
                 definition=entry.get("definition"),
+                sentence=entry.get("sentence"),
             ))
     return rows
 
@@ -278,7 +280,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <thead><tr><th scope="col">Measure</th><th scope="col" class="num">Baseline</th><th scope="col" class="num">Latest</th><th scope="col" class="num">Change (95% CI)</th><th scope="col" class="num">Published</th></tr></thead>
 <tbody>
 {% for row in page.headline %}<tr>
-<td>{{ row.measure }}{% if row.unit %}<br><span class="unit">{{ row.unit }}</span>{% endif %}{% if row.definition %}<br><span class="muted">{{ row.definition }}</span>{% endif %}</td>
+<td>{{ row.measure }}{% if row.unit %}<br><span class="unit">{{ row.unit }}</span>{% endif %}{% if row.sentence %}<br><span class="sentence">{{ row.sentence }}</span>{% endif %}{% if row.definition %}<br><span class="muted">{{ row.definition }}</span>{% endif %}</td>
 <td class="num">{{ row.baseline }}</td><td class="num">{{ row.latest }}</td><td class="num">{{ row.change }}</td>
 <td class="num">{{ row.published }}{% if row.published_source %}<br><span class="source">{{ row.published_source }}</span>{% endif %}</td>
 </tr>

@@ -1,4 +1,4 @@
-"""Programme-evaluation glue: windows, before/after totals, the measure ITS, Table 1 and the
+"""The programme glue (windows, before/after totals, the measure ITS, the headline), Table 1 and the
 published-figure comparison, checked against planted values and the reference extract's truth."""
 
 from __future__ import annotations
@@ -11,17 +11,9 @@ import pandas as pd
 import pytest
 
 from outcomes import disclosure
-from outcomes.evaluation import (
-    counterfactual_for_figure,
-    its_headline,
-    measure_its,
-    plottable_counts,
-    programme_windows,
-    published_figures,
-    quarter_bounds,
-    relative_change,
-    reproduce_published,
-)
+from outcomes.disclosure import plottable_counts
+from outcomes.programme import counterfactual_for_figure, its_headline, measure_its, programme_windows, relative_change
+from outcomes.published_figures import published_figures, published_value, reproduce_published
 from outcomes.table_one import table_one
 
 
@@ -30,11 +22,6 @@ def test_windows_are_half_open_years_around_the_transition():
     assert windows["baseline"] == (dt.date(2016, 10, 1), dt.date(2017, 10, 1))
     assert windows["post"] == (dt.date(2018, 4, 1), dt.date(2019, 4, 1))
     assert programme_windows("2020-01-01", 0, months=3)["post"] == (dt.date(2020, 1, 1), dt.date(2020, 4, 1))
-
-
-def test_quarter_bounds():
-    assert quarter_bounds("2024Q1") == (dt.date(2024, 1, 1), dt.date(2024, 3, 31))
-    assert quarter_bounds("2023q4") == (dt.date(2023, 10, 1), dt.date(2023, 12, 31))
 
 
 def _monthly(values, start="2016-10-01"):
@@ -70,13 +57,64 @@ def test_measure_its_recovers_a_planted_level_change():
     assert headline["averted"] < 0 and headline["averted_lower"] < headline["averted"] < headline["averted_upper"]
 
 
-def test_covid_is_its_own_interruption_and_the_figure_stops_before_it():
+def test_covid_is_its_own_interruption_and_the_figure_stops_at_the_horizon():
     result = measure_its(_planted_series(0.8), "2017-10-01", transition_months=6)
     assert "covid_level_change" in result.summary.index
     line = counterfactual_for_figure(result)
-    after_covid = line["month"] >= pd.Timestamp("2020-03-01")
-    assert line.loc[after_covid, "counterfactual"].isna().all()
-    assert line.loc[~after_covid, "counterfactual"].notna().all()
+    # the headline month: 12 months after the transition window (April 2018 to March 2019)
+    assert line.attrs["through"] == "2019-03"
+    late = line["month"] > pd.Timestamp("2019-03-01")
+    assert line.loc[late, "counterfactual"].isna().all()
+    assert line.loc[~late, "counterfactual"].notna().all()
+
+
+@pytest.mark.parametrize("go_live, at", [("2016-04-01", "2017-09"), ("2017-10-01", "2019-03"), ("2019-06-01", "2020-11"),
+                                         ("2020-09-01", "2022-02"), ("2021-01-01", "2022-06"), ("2023-01-01", "2024-03")])
+def test_the_headline_is_evaluated_at_a_horizon_every_go_live_has(go_live, at):
+    from outcomes.programme import headline_month
+
+    frame = _planted_series(0.8)
+    result = measure_its(frame, go_live, transition_months=6)
+    headline = its_headline(result, go_live, transition_months=6, what="bed days")
+    assert headline["at"] == at == headline_month(result)[0]
+    assert ("last month of the series" in headline["horizon"]) == (go_live == "2023-01-01")
+    assert headline["averted_from"] <= headline["at"]
+    assert headline["relative_lower"] < headline["relative"] < headline["relative_upper"]
+    assert headline["sentence"].startswith(f"In {pd.Timestamp(at):%B %Y} bed days were ")
+    assert "95% CI" in headline["sentence"] and "covid kept" in headline["sentence"]
+    assert counterfactual_for_figure(result).attrs["through"] == at
+    # COVID-19 stays context whatever the go-live
+    assert result.summary.loc["covid_level_change", "estimate"] > 0
+    assert result.its.term("covid").programme is False
+
+
+def test_a_go_live_too_close_to_covid_names_both_dates():
+    from outcomes.its import ITSInputError
+
+    with pytest.raises(ITSInputError, match=r"covid \(2020-03\) and programme \(2020-04\)"):
+        measure_its(_planted_series(0.8), "2020-04-01", transition_months=0)
+
+
+def test_measure_its_never_drops_the_population_offset_silently():
+    from outcomes.its import ITSInputError
+
+    frame = _planted_series(0.8).astype({"denominator": float})
+    assert measure_its(frame, "2017-10-01").its.offset == "denominator"
+    frame.loc[frame.index[-14:], "denominator"] = np.nan  # two population years not yet published
+    with pytest.raises(ITSInputError, match=r"missing or zero in 14 month\(s\) \(2023-02, .*population=False"):
+        measure_its(frame, "2017-10-01")
+    assert measure_its(frame, "2017-10-01", population=False).its.offset is None
+    with pytest.raises(ITSInputError, match="family='gaussian' takes no offset"):
+        measure_its(_planted_series(0.8), "2017-10-01", family="gaussian")
+
+
+def test_change_sentence_names_both_windows():
+    from outcomes.programme import change_sentence
+
+    windows = programme_windows("2017-10-01", 6)
+    sentence = change_sentence("CYP bed days", {"baseline": 100.0, "post": 68.0, "change": -0.32}, windows)
+    assert sentence == ("CYP bed days in April 2018 to March 2019 were 32% lower than in October 2016 to "
+                        "September 2017 (simple totals, no confidence interval).")
 
 
 def test_plottable_counts_round_and_hide_small_counts():
@@ -136,8 +174,6 @@ def test_methods_validation_reproduces_linden_and_the_deaths_finding(validation_
 
 
 def test_published_value_is_read_from_the_yaml():
-    from outcomes.evaluation import published_value
-
     assert published_value("bed_days_change") == {"value": -0.32, "source": "collaborative's published evaluation"}
     assert published_value("picu_median_los_change")["value"] == "shorter"
     with pytest.raises(KeyError, match="no published figure"):
