@@ -24,7 +24,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,24 @@ class Extract:
     def quality(self) -> pd.DataFrame:
         """Data-quality warnings (table, field, check, rows, severity): quirks that do not stop a run."""
         return self.findings.as_frame()
+
+    def until(self, date: str | dt.date | None) -> "Extract":
+        """The extract as it stood at the end of `date` (a report's `period_end`): rows dated after it
+        dropped, end dates after it emptied (stays, spells and referrals open then), and `end_date`
+        moved back to it, so cohorts and measures see nothing later (`outcomes.cutoff`). The same
+        extract when `date` is None or not before its end; a `UserError` when before its start."""
+        if date is None:
+            return self
+        cut = _end_date(date, self.source, "period end")
+        if cut >= self.end_date:
+            return self
+        if self.start_date is not None and cut < self.start_date:
+            raise UserError(f"{self.source}: period end {cut} is before the extract starts ({self.start_date})")
+        from outcomes.cutoff import cut_tables
+
+        tables = cut_tables(self.tables, load_dictionary(), cut)
+        metadata = {**self.metadata, "extract_end_date": cut.isoformat()}
+        return replace(self, tables=tables, end_date=cut, metadata=metadata)
 
     def file_hashes(self) -> dict[str, str]:
         """sha256 of every file the extract was read from (for a report's provenance)."""

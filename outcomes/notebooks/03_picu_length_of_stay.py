@@ -32,7 +32,7 @@ from outcomes.results import record, record_figure, record_table
 from outcomes.survival import LengthOfStay
 
 plots.use_house_style()
-data = open_analysis_extract(extract)
+data = open_analysis_extract(extract).until(period_end)  # nothing after the period is seen
 episodes = picu_episodes(footprint, providers).build(data).table
 people = data["MHS001MPI"].select("Person_ID", "Gender")
 stays = episodes.join(people, "Person_ID").select(

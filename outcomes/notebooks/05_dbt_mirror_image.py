@@ -32,7 +32,7 @@ from outcomes.mirror import MirrorImage
 from outcomes.results import record, record_figure, record_table
 
 plots.use_house_style()
-data = open_analysis_extract(extract)
+data = open_analysis_extract(extract).until(period_end)  # nothing after the period is seen
 cohort = dbt_cohort().build(data)
 people = cohort.table.to_pandas()
 record_table("attrition_dbt", cohort.attrition,

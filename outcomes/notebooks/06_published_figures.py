@@ -28,7 +28,7 @@ from outcomes.evaluation import open_analysis_extract, programme_windows, publis
 from outcomes.measures import catalogue
 from outcomes.results import record, record_table
 
-data = open_analysis_extract(extract)
+data = open_analysis_extract(extract).until(period_end)  # nothing after the period is seen
 published = published_figures()
 print(published.attrs["source"])
 comparison = reproduce_published(data, published, go_live=go_live, transition_months=transition_months,
