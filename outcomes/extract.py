@@ -195,8 +195,7 @@ def _read_folder(folder: Path, contract: DataDictionary, con, findings: FindingL
 
 def apply_names(raw: dict[str, ibis.Table], contract: DataDictionary, mapping: ExtractMap, findings: FindingList) -> dict[str, ibis.Table]:
     """Raw tables with their columns under contract names: `rename` from extract.yaml first, then
-    any other column matching a contract field ignoring case. A renamed column that is not in
-    the file is an error naming both names."""
+    any other column matching a contract field ignoring case."""
     named = {}
     for name, table in raw.items():
         fields = contract.tables[name].field_names
@@ -204,8 +203,6 @@ def apply_names(raw: dict[str, ibis.Table], contract: DataDictionary, mapping: E
         for local, field_name in mapping.rename.get(name, {}).items():
             if local in table.columns:
                 renames[field_name] = local
-            elif field_name not in table.columns:
-                findings.add(name, field_name, f"missing column: {METADATA_FILE} renames {local!r} to it, but the file has no {local!r}", 0)
         taken = set(renames) | set(renames.values())
         for column in table.columns:
             match = next((f for f in fields if f.lower() == column.lower()), None)
@@ -292,7 +289,9 @@ def type_tables(
         missing = [f for f in spec.field_names if f not in table.columns]
         if missing:
             for field_name in missing:
-                findings.add(name, field_name, "missing column: not in the file", 0)
+                local = mapping.local_column(name, field_name)
+                said = f"{METADATA_FILE} renames {local!r} to it, but the file has no {local!r}" if local else "not in the file"
+                findings.add(name, field_name, f"missing column: {said}", 0)
             continue
         extra = [c for c in table.columns if c not in spec.field_names]
         if extra:
