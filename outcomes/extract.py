@@ -206,7 +206,7 @@ def apply_names(raw: dict[str, ibis.Table], contract: DataDictionary, mapping: E
         taken = set(renames) | set(renames.values())
         for column in table.columns:
             match = next((f for f in fields if f.lower() == column.lower()), None)
-            if match and match != column and match not in taken and match not in table.columns:
+            if match and match != column and match not in taken and column not in taken and match not in table.columns:
                 renames[match] = column
         named[name] = table.rename(renames) if renames else table
     return named

@@ -215,13 +215,13 @@ def template(contract: DataDictionary | None = None) -> str:
         "# files:                            # contract table: your file name without .parquet/.csv/.csv.gz",
     ]
     for name in TABLE_ORDER:
-        lines.append(f"#   {name}: {name}".ljust(40) + f"# {_comment(contract.tables[name].description, 70)}")
+        lines.append(f"#   {name}: {name}".ljust(46) + f"  # {_comment(contract.tables[name].description, 70)}")
     lines += ["", "# rename:                           # contract table: {your column name: contract column}"]
     for name in TABLE_ORDER:
         lines.append(f"#   {name}:")
         for spec in contract.tables[name].fields:
             required = "required" if not spec.nullable else "optional"
-            lines.append(f"#     {spec.name}: {spec.name}".ljust(50) + f"# {spec.type}, {required}: {_comment(spec.description, 60)}")
+            lines.append(f"#     {spec.name}: {spec.name}".ljust(56) + f"  # {spec.type}, {required}: {_comment(spec.description, 60)}")
     return "\n".join(lines) + "\n"
 
 

@@ -1,8 +1,9 @@
 """Checking typed Ibis tables against the data contract, as queries pushed down to the engine.
 
-Each table is checked in one aggregate query (nulls, code lists, patterns, ranges, dates after
-the extract end, end-before-start), plus one query per key (duplicate primary keys, orphan foreign
-keys) and per data-quality rule. Only counts and at most `EXAMPLES` example rows per failing check
+Each table is checked in one aggregate query (nulls, code lists, patterns, ranges, age bands, dates
+after the extract end, end-before-start), plus one query per key (duplicate primary keys, orphan
+foreign keys, overlapping age bands of one LA and year) and per data-quality rule (including
+`outcomes.coverage`: population estimates carried forward, stays missing at the extract start). Only counts and at most `EXAMPLES` example rows per failing check
 come back to Python, so the same checks run on DuckDB, PostgreSQL and Spark without pulling the
 data into pandas.
 

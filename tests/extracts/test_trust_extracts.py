@@ -71,9 +71,13 @@ def _its_of_bed_days(frame: pd.DataFrame):
 
 @pytest.mark.parametrize("name", SAME_CONTENT)
 def test_same_content_written_otherwise_gives_identical_measures(name, written, canonical_measures):
+    """Every measure for the variant with every difference at once; for each single difference, the
+    measures reading the tables it touches (bed days: stays, spells, people, population; A&E
+    attendances of known service users: ECDS, referrals, people)."""
     extract = written(name)
-    for measure, expected in canonical_measures.items():
-        pd.testing.assert_frame_equal(MEASURES[measure].to_pandas(extract), expected, obj=f"{name}: {measure}")
+    chosen = canonical_measures if name == "names_dates_bands_codes" else ("bed_days", "ae_attendances")
+    for measure in chosen:
+        pd.testing.assert_frame_equal(MEASURES[measure].to_pandas(extract), canonical_measures[measure], obj=f"{name}: {measure}")
 
 
 def test_identical_bed_day_its_when_names_dates_bands_and_codes_differ(written, canonical_measures):
