@@ -31,7 +31,6 @@ from typing import Any
 import ibis
 import ibis.expr.datatypes as idt
 import pandas as pd
-import yaml
 
 from outcomes.dictionary import TABLE_ORDER, DataDictionary, Field, dictionary_dir, load_dictionary
 from outcomes.errors import UserError
