@@ -82,6 +82,7 @@ class Field:
     identifier: bool = False
     not_after_extract_end: bool = False
     quality_warning_codes: tuple[str, ...] = ()
+    age_bands: bool = False  # age bands (`outcomes.age_bands`): checked for form, overlap and the 17/18 split
 
     @property
     def ibis_type(self) -> str:
@@ -204,6 +205,7 @@ def _table(raw: dict) -> Table:
             identifier=bool(f.get("identifier", False)),
             not_after_extract_end=bool(f.get("not_after_extract_end", False)),
             quality_warning_codes=tuple(str(c) for c in f.get("quality_warning_codes", ())),
+            age_bands=bool(f.get("age_bands", False)),
         )
         for f in raw["fields"]
     )

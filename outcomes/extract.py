@@ -1,8 +1,10 @@
 """Opening an extract as validated Ibis tables.
 
 An extract is a folder with one file per table of the contract, named after the table
-(`MHS502WardStay.parquet` or `MHS502WardStay.csv`), and optionally `extract.yaml` giving its
-`extract_end_date`. It is opened on an embedded DuckDB; a database connection (an Ibis backend or a
+(`MHS502WardStay.parquet` or `MHS502WardStay.csv`), and optionally `extract.yaml`, the user's map of
+the extract (`outcomes.extract_map`): its end and start dates, the strftime pattern of CSV dates,
+local file names and local column names. The map is applied before validation, so messages name
+both the contract's and the local names. It is opened on an embedded DuckDB; a database connection (an Ibis backend or a
 URL such as `postgresql://user@host/db`) or a Spark session holding the same tables works too.
 Every table is typed and checked against the data dictionary before anything is computed:
 
@@ -22,23 +24,21 @@ import datetime as dt
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.datatypes as idt
 import pandas as pd
-import yaml
 
 from outcomes.dictionary import TABLE_ORDER, DataDictionary, Field, load_dictionary
-from outcomes.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
 from outcomes.errors import UserError
+from outcomes.extract_map import METADATA_FILE, ExtractMap, parse_extract_map, read_extract_map
+from outcomes.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
 
 __all__ = ["Extract", "ExtractError", "open_extract", "open_analysis_extract", "METADATA_FILE"]
 
-#: optional file in an extract folder: extract_end_date, mhsds_version, source
-METADATA_FILE = "extract.yaml"
 #: file endings read, in order of preference
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
 
@@ -59,9 +59,33 @@ class Extract:
         return self.tables[name]
 
     @property
+    def start_date(self) -> dt.date | None:
+        """First day of the extract's activity (`extract_start_date`), if the extract says."""
+        value = self.metadata.get("extract_start_date")
+        return _end_date(value, self.source, "extract_start_date") if value else None
+
+    @property
     def quality(self) -> pd.DataFrame:
         """Data-quality warnings (table, field, check, rows, severity): quirks that do not stop a run."""
         return self.findings.as_frame()
+
+    def until(self, date: str | dt.date | None) -> "Extract":
+        """The extract as it stood at the end of `date` (a report's `period_end`): rows dated after it
+        dropped, end dates after it emptied (stays, spells and referrals open then), and `end_date`
+        moved back to it, so cohorts and measures see nothing later (`outcomes.cutoff`). The same
+        extract when `date` is None or not before its end; a `UserError` when before its start."""
+        if date is None:
+            return self
+        cut = _end_date(date, self.source, "period end")
+        if cut >= self.end_date:
+            return self
+        if self.start_date is not None and cut < self.start_date:
+            raise UserError(f"{self.source}: period end {cut} is before the extract starts ({self.start_date})")
+        from outcomes.cutoff import cut_tables
+
+        tables = cut_tables(self.tables, load_dictionary(), cut)
+        metadata = {**self.metadata, "extract_end_date": cut.isoformat()}
+        return replace(self, tables=tables, end_date=cut, metadata=metadata)
 
     def file_hashes(self) -> dict[str, str]:
         """sha256 of every file the extract was read from (for a report's provenance)."""
@@ -79,9 +103,11 @@ def _cache_dir() -> Path:
     return cache_dir() / "validated"
 
 
-def _stamp_path(files: dict[str, Path], end: dt.date, contract: DataDictionary) -> Path:
-    """The stamp naming this exact content: sha256 of every file, the end date and the contract used."""
+def _stamp_path(files: dict[str, Path], end: dt.date, contract: DataDictionary, mapping: ExtractMap) -> Path:
+    """The stamp naming this exact content: sha256 of every file, the end date, the extract's map
+    and the contract used (by content)."""
     digest = hashlib.sha256(end.isoformat().encode())
+    digest.update(repr(mapping).encode())
     for name in sorted(files):
         digest.update(f"{name}:{_sha256(files[name])}".encode())
     digest.update(contract.fingerprint.encode())
@@ -95,7 +121,7 @@ def _read_stamp(path: Path) -> FindingList | None:
         return None
     findings = FindingList()
     for row in rows:
-        findings.add(row["table"], row["field"], row["check"], row["n_rows"], row["examples"], row["severity"])
+        findings.add(row["table"], row["field"], row["check"], row["n_rows"], row["examples"], row["severity"], row.get("local", ""))
     return findings
 
 
@@ -118,21 +144,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_metadata(folder: Path) -> dict:
-    """The folder's extract.yaml as a dict ({} if absent)."""
-    path = folder / METADATA_FILE
-    if not path.exists():
-        return {}
-    try:
-        metadata = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise UserError(f"{path}: not valid YAML ({error})") from None
-    if not isinstance(metadata, dict):
-        raise UserError(f"{path}: expected a mapping of settings")
-    return metadata
-
-
-def _end_date(value: Any, where: str) -> dt.date:
+def _end_date(value: Any, where: str, key: str = "extract_end_date") -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -140,36 +152,41 @@ def _end_date(value: Any, where: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise UserError(f"{where}: extract_end_date {value!r} is not a date (YYYY-MM-DD)") from None
+        raise UserError(f"{where}: {key} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _table_file(folder: Path, table: str) -> Path | None:
+def _table_file(folder: Path, stem: str) -> Path | None:
     for suffix in SUFFIXES:
-        candidate = folder / f"{table}{suffix}"
+        candidate = folder / f"{stem}{suffix}"
         if candidate.exists():
             return candidate
     return None
 
 
-def _read_folder(folder: Path, contract: DataDictionary, con, findings: FindingList):
-    """Register each table's file on DuckDB as a raw (untyped) Ibis table."""
+def _read_folder(folder: Path, contract: DataDictionary, con, findings: FindingList, mapping: ExtractMap):
+    """Register each table's file (named as `mapping` says) on DuckDB as a raw (untyped) Ibis table."""
     raw, files = {}, {}
     for name in contract.tables:
-        path = _table_file(folder, name)
+        stem = mapping.file_stem(name)
+        path = _table_file(folder, stem)
         if path is None and contract.tables[name].optional:
             continue
         if path is None:
-            findings.add(name, None, f"is missing: no {name}.parquet or {name}.csv in {folder}", 0)
+            said = f" (files: {name}: {stem} in {METADATA_FILE})" if stem != name else ""
+            findings.add(name, None, f"is missing: no {stem}.parquet or {stem}.csv in {folder}{said}", 0)
             continue
         files[name] = path
         if path.stat().st_size == 0:
             findings.add(name, None, f"is an empty file ({path.name})", 0)
             continue
         try:
-            if path.suffix == ".parquet":
+            if path.name.endswith(".parquet"):
                 table = con.read_parquet(path, table_name=f"raw_{name}")
             else:
-                table = con.read_csv(path, table_name=f"raw_{name}", all_varchar=True, header=True)
+                # parsed once into a DuckDB table: a view over the file would parse it again for every
+                # query (each column's type check, each validation, each measure), 2-3x slower in all
+                text = con.read_csv(path, table_name=f"csv_{name}", all_varchar=True, header=True)
+                table = con.create_table(f"raw_{name}", text, temp=True)
         except Exception as error:  # noqa: BLE001 - any reader failure is the file's fault
             findings.add(name, None, f"cannot be read ({path.name}: {str(error).splitlines()[0]})", 0)
             continue
@@ -180,8 +197,41 @@ def _read_folder(folder: Path, contract: DataDictionary, con, findings: FindingL
     return raw, files
 
 
-def _typed_column(table: ibis.Table, spec: Field, table_name: str, findings: FindingList):
-    """The column cast to its contract type, or None (with a finding) when it cannot be."""
+def apply_names(raw: dict[str, ibis.Table], contract: DataDictionary, mapping: ExtractMap, findings: FindingList) -> dict[str, ibis.Table]:
+    """Raw tables with their columns under contract names: `rename` from extract.yaml first, then
+    any other column matching a contract field ignoring case."""
+    named = {}
+    for name, table in raw.items():
+        fields = contract.tables[name].field_names
+        renames = {}
+        for local, field_name in mapping.rename.get(name, {}).items():
+            if local in table.columns:
+                renames[field_name] = local
+        taken = set(renames) | set(renames.values())
+        for column in table.columns:
+            match = next((f for f in fields if f.lower() == column.lower()), None)
+            if match and match != column and match not in taken and column not in taken and match not in table.columns:
+                renames[match] = column
+        named[name] = table.rename(renames) if renames else table
+    return named
+
+
+@ibis.udf.scalar.builtin
+def try_strptime(text: str, pattern: str) -> dt.datetime:  # DuckDB's TRY_STRPTIME: NULL when unreadable
+    ...
+
+
+def _parsed(text: ibis.Value, want, date_format: str | None, backend: str) -> ibis.Value:
+    if want.is_date() and date_format:
+        if backend != "duckdb":
+            raise UserError(f"date_format applies to files read on DuckDB, not to tables on {backend}")
+        return try_strptime(text, date_format).cast("date")
+    return text.try_cast(want)
+
+
+def _typed_column(table: ibis.Table, spec: Field, table_name: str, findings: FindingList, date_format: str | None = None, backend: str = "duckdb"):
+    """The column cast to its contract type, or None (with a finding) when it cannot be. Text
+    dates are read with `date_format` (strftime) when given, else as YYYY-MM-DD."""
     column = table[spec.name]
     have = column.type()
     want = idt.dtype(spec.ibis_type)
@@ -189,11 +239,12 @@ def _typed_column(table: ibis.Table, spec: Field, table_name: str, findings: Fin
         return column.cast(want)
     if have.is_string():
         text = column.strip()
-        parsed = text.nullif("").try_cast(want)
+        parsed = _parsed(text.nullif(""), want, date_format, backend)
         bad = text.notnull() & (text != "") & parsed.isnull()
         n_bad = table.filter(bad).count().to_pandas()
         if n_bad:
-            what = {"date": "unparseable date (expected YYYY-MM-DD)", "int64": "not a whole number"}
+            expected = f"{date_format} ({dt.date(2024, 3, 31).strftime(date_format)})" if date_format else "YYYY-MM-DD"
+            what = {"date": f"unparseable date (expected {expected})", "int64": "not a whole number"}
             check = what.get(spec.ibis_type, f"not a {spec.type}")
             findings.add(table_name, spec.name, check, n_bad, examples_of(table, bad, [spec.name]))
             return None
@@ -218,32 +269,49 @@ def _recode_v5(column, codes):
     return column.substitute({c: codes.v5_to_v6[c] for c in old}) if old else column, old
 
 
-def type_tables(raw: dict[str, ibis.Table], contract: DataDictionary, findings: FindingList) -> dict[str, ibis.Table]:
-    """Cast raw tables to the contract's types and field order, recoding v5 codes to v6."""
+def _count_v5(table: ibis.Table, column: str, old: list[str]) -> dict[str, int]:
+    """How many rows carry each of the v5 codes `old` (only those present)."""
+    text = table[column].cast("string").strip()
+    counts = table.filter(text.isin(old)).group_by(code=text).aggregate(rows=ibis._.count()).to_pandas()
+    return {str(r["code"]): int(r["rows"]) for r in counts.sort_values("code").to_dict("records")}
+
+
+def type_tables(
+    raw: dict[str, ibis.Table],
+    contract: DataDictionary,
+    findings: FindingList,
+    mapping: ExtractMap | None = None,
+    backend: str = "duckdb",
+) -> dict[str, ibis.Table]:
+    """Cast raw tables (columns under contract names) to the contract's types and field order,
+    reading text dates with the map's `date_format` and recoding MHSDS v5 codes to v6 (a warning
+    per code, counting its rows)."""
+    mapping = mapping or ExtractMap()
     typed = {}
     for name, table in raw.items():
         spec = contract.tables[name]
         missing = [f for f in spec.field_names if f not in table.columns]
         if missing:
             for field_name in missing:
-                findings.add(name, field_name, "missing column: not in the file", 0)
+                local = mapping.local_column(name, field_name)
+                said = f"{METADATA_FILE} renames {local!r} to it, but the file has no {local!r}" if local else "not in the file"
+                findings.add(name, field_name, f"missing column: {said}", 0)
             continue
         extra = [c for c in table.columns if c not in spec.field_names]
         if extra:
             findings.add(name, ",".join(extra), "columns not in the data dictionary (ignored)", 0, severity=WARNING)
         columns, ok = {}, True
         for field_spec in spec.fields:
-            column = _typed_column(table, field_spec, name, findings)
+            column = _typed_column(table, field_spec, name, findings, mapping.date_format(name), backend)
             if column is None:
                 ok = False
                 continue
             codes = contract.codes.get(field_spec.codes) if field_spec.codes else None
             if codes is not None and codes.v5_to_v6:
                 column, old = _recode_v5(column, codes)
-                if old:
-                    n_old = table.filter(table[field_spec.name].cast("string").strip().isin(old)).count().to_pandas()
-                    if n_old:
-                        findings.add(name, field_spec.name, "MHSDS v5 codes recoded to v6", n_old, severity=WARNING)
+                for code, n_rows in (_count_v5(table, field_spec.name, old) if old else {}).items():
+                    # one warning per code, its count in `rows` (disclosure-controlled in a report), not in the text
+                    findings.add(name, field_spec.name, f"MHSDS v5 code {code} recoded to v6 {codes.v5_to_v6[code]}", n_rows, severity=WARNING)
             columns[field_spec.name] = column
         if ok:
             typed[name] = table.select(**columns)
@@ -378,39 +446,55 @@ def open_extract(
     """
     contract = contract or load_dictionary()
     findings = FindingList()
-    metadata: dict = {}
     files: dict[str, Path] = {}
     if isinstance(source, Path) or (isinstance(source, str) and "://" not in source):
         folder = Path(source)
         if not folder.is_dir():
             raise UserError(f"{folder}: no such extract folder")
-        metadata = read_metadata(folder)
+        mapping = read_extract_map(folder, contract)
         con = ibis.duckdb.connect()
-        raw, files = _read_folder(folder, contract, con, findings)
+        raw, files = _read_folder(folder, contract, con, findings, mapping)
         label = str(folder)
     else:
         con = _connect(source)
         raw, metadata = _read_backend(con, schema, contract, findings)
         engine = _where(source) if isinstance(source, str) else ("spark" if is_spark_session(source) else con.name)
         label = f"{engine} schema {schema}" if schema else engine
-    if end_date is None and "extract_end_date" in metadata:
-        end_date = metadata["extract_end_date"]
+        mapping = parse_extract_map(metadata, f"{label} {METADATA_TABLE}", contract)
+    if end_date is None:
+        end_date = mapping.end_date
     if end_date is None:
         end_date = dt.date.today()
         findings.add(METADATA_FILE, "extract_end_date", "not given: dates are checked against today", 0, severity=WARNING)
     end = _end_date(end_date, label)
-    typed = type_tables(raw, contract, findings)
-    stamp = _stamp_path(files, end, contract) if files and use_cache and not findings.errors else None
+    raw = apply_names(raw, contract, mapping, findings)
+    typed = type_tables(raw, contract, findings, mapping, backend=con.name)
+    stamp = _stamp_path(files, end, contract, mapping) if files and use_cache and not findings.errors else None
     cached = _read_stamp(stamp) if stamp and stamp.exists() else None
     if cached is not None:
         findings = cached
     else:
-        validate_tables(typed, contract, end, findings)
+        validate_tables(typed, contract, end, findings, start_date=mapping.start_date)
+        findings.name_locally(_local_names(contract, mapping, files))
         findings.raise_if_errors()
         if stamp:
             _write_stamp(stamp, findings)
     ordered = {name: typed[name] for name in TABLE_ORDER if name in typed}
+    metadata = {**mapping.metadata(), "extract_end_date": end.isoformat()}
     return Extract(con=con, tables=ordered, end_date=end, source=label, files=files, metadata=metadata, findings=findings)
+
+
+def _local_names(contract: DataDictionary, mapping: ExtractMap, files: dict[str, Path]) -> dict[tuple[str, str | None], str]:
+    """(table, field or None) -> how the extract calls it, where that differs from the contract."""
+    names: dict[tuple[str, str | None], str] = {}
+    for table in contract.tables:
+        file = files.get(table)
+        in_file = f" in {file.name}" if file is not None and mapping.file_stem(table) != table else ""
+        if in_file:
+            names[(table, None)] = file.name
+        for local, field_name in mapping.rename.get(table, {}).items():
+            names[(table, field_name)] = f"{local}{in_file}"
+    return names
 
 
 def open_analysis_extract(path: str | Path, *, end_date: Any = None) -> Extract:

@@ -1,8 +1,9 @@
 """Checking typed Ibis tables against the data contract, as queries pushed down to the engine.
 
-Each table is checked in one aggregate query (nulls, code lists, patterns, ranges, dates after
-the extract end, end-before-start), plus one query per key (duplicate primary keys, orphan foreign
-keys) and per data-quality rule. Only counts and at most `EXAMPLES` example rows per failing check
+Each table is checked in one aggregate query (nulls, code lists, patterns, ranges, age bands, dates
+after the extract end, end-before-start), plus one query per key (duplicate primary keys, orphan
+foreign keys, overlapping age bands of one LA and year) and per data-quality rule (including
+`outcomes.coverage`: population estimates carried forward, stays missing at the extract start). Only counts and at most `EXAMPLES` example rows per failing check
 come back to Python, so the same checks run on DuckDB, PostgreSQL and Spark without pulling the
 data into pandas.
 
@@ -14,11 +15,12 @@ per table and counts.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import ibis
 import pandas as pd
 
+from outcomes.age_bands import AGE_BAND_PATTERN, CYP_AGES, band_bounds, overlapping_bands, straddles, uncovered_ages
 from outcomes.dictionary import DataDictionary, Table
 from outcomes.errors import UserError
 
@@ -38,10 +40,14 @@ class Finding:
     n_rows: int
     examples: tuple[str, ...] = ()
     severity: str = ERROR
+    local: str = ""  # how the extract itself names the table or field, when extract.yaml maps it
 
     def message(self) -> str:
-        """One line for people: `MHS502WardStay.EndDateWardStay: 3 rows end before ... (e.g. ...)`."""
+        """One line for people: `MHS502WardStay.EndDateWardStay: 3 rows end before ... (e.g. ...)`;
+        a field the extract calls otherwise is named both ways: `... (EndDate in wards.csv): ...`."""
         where = f"{self.table}.{self.field}" if self.field else self.table
+        if self.local:
+            where += f" ({self.local})"
         text = f"{where}: {self.check}"
         if self.n_rows:
             text += f" in {self.n_rows:,} row{'s' if self.n_rows != 1 else ''}"
@@ -67,8 +73,23 @@ class FindingList:
 
     items: list[Finding] = field(default_factory=list)
 
-    def add(self, table, field_name, check, n_rows, examples=(), severity=ERROR) -> None:
-        self.items.append(Finding(table, field_name, check, int(n_rows), tuple(examples), severity))
+    def add(self, table, field_name, check, n_rows, examples=(), severity=ERROR, local="") -> None:
+        self.items.append(Finding(table, field_name, check, int(n_rows), tuple(examples), severity, local))
+
+    def name_locally(self, names: dict[tuple[str, str | None], str]) -> None:
+        """Give each finding the extract's own name of its field (or file): `names` maps
+        (table, field) and (table, None) to local names; fields joined by commas are looked up one by one."""
+        named = []
+        for finding in self.items:
+            fields = finding.field.split(",") if finding.field else []
+            local = [names[(finding.table, f)] for f in fields if (finding.table, f) in names]
+            if local:
+                text = ", ".join(local)
+            else:
+                text = names.get((finding.table, None), "")
+                text = f"in {text}" if text and fields else text
+            named.append(replace(finding, local=text or finding.local))
+        self.items = named
 
     @property
     def errors(self) -> list[Finding]:
@@ -127,6 +148,8 @@ def _row_checks(spec: Table, table: ibis.Table, contract: DataDictionary, end_da
             checks.append((f.name, f"below the minimum {f.min:g}", col.notnull() & (col < f.min), ERROR))
         if f.max is not None:
             checks.append((f.name, f"above the maximum {f.max:g}", col.notnull() & (col > f.max), ERROR))
+        if f.age_bands:
+            checks += _age_band_checks(f.name, col)
         if f.not_after_extract_end:
             checks.append(
                 (f.name, f"date after the extract's end date {end_date.isoformat()}", col.notnull() & (col > end_date), ERROR)
@@ -135,6 +158,43 @@ def _row_checks(spec: Table, table: ibis.Table, contract: DataDictionary, end_da
         start, end = table[order.start], table[order.end]
         checks.append((order.end, f"end date before {order.start}", end.notnull() & start.notnull() & (end < start), ERROR))
     return checks
+
+
+def _age_band_checks(name: str, column: ibis.Value) -> list:
+    """Row checks of a column of age bands: the form, the order of its ends, the 17/18 split."""
+    well_formed = column.re_search(AGE_BAND_PATTERN)
+    first, last = band_bounds(column)
+    low, high = CYP_AGES
+    return [
+        (name, "not an age band (a-b, a+ or a single year such as 7)", column.notnull() & ~well_formed, ERROR),
+        (name, "age band ends before it starts", column.notnull() & well_formed & (last < first), ERROR),
+        (name, f"age band straddles {high}/{high + 1}: the CYP ({low}-{high}) denominator cannot be split from it",
+         column.notnull() & well_formed & (last >= first) & straddles(column), ERROR),
+    ]
+
+
+def check_age_bands(spec: Table, table: ibis.Table, findings: FindingList) -> None:
+    """Bands of one group (the primary key without the band: LA and year) must not overlap; bands
+    inside 0-17 that leave ages out are a warning (the CYP denominator would be short)."""
+    for f in spec.fields:
+        if not f.age_bands:
+            continue
+        group = [k for k in spec.primary_key if k != f.name]
+        pairs = overlapping_bands(table, f.name, group)
+        n_pairs = pairs.count().to_pandas()
+        if n_pairs:
+            sample = pairs.order_by([*group, "band"]).limit(EXAMPLES).to_pandas()
+            examples = tuple(f"{_describe(r, group)}: {r['band']} and {r['other_band']}" for r in sample.to_dict("records"))
+            findings.add(spec.name, f.name, "overlapping age bands for one " + " and ".join(group), n_pairs, examples)
+            continue
+        short = uncovered_ages(table, f.name, group)
+        n_short = short.count().to_pandas()
+        if n_short:
+            low, high = CYP_AGES
+            sample = short.order_by(group).limit(EXAMPLES).to_pandas()
+            examples = tuple(f"{_describe(r, group)}: {r['years_covered']} of {high - low + 1} years" for r in sample.to_dict("records"))
+            findings.add(spec.name, f.name, f"age bands inside {low}-{high} leave ages uncovered (the CYP denominator is short)",
+                         n_short, examples, WARNING)
 
 
 def check_rows(spec: Table, table: ibis.Table, contract: DataDictionary, end_date: dt.date, findings: FindingList) -> None:
@@ -206,21 +266,41 @@ def check_quality(tables: dict[str, ibis.Table], end_date: dt.date, findings: Fi
             findings.add("MHS501HospProvSpell", "DestOfDischHospProvSpell", "closed spell with no discharge destination", n_rows, severity=WARNING)
 
 
+def check_coverage(tables: dict[str, ibis.Table], start_date: dt.date | None, end_date: dt.date, findings: FindingList) -> None:
+    """Warnings on the months the extract covers (`outcomes.coverage`): population estimates carried
+    forward, and bed days rising steeply from the start (stays open at the start missing)."""
+    from outcomes.coverage import first_month, population_years, stays_open_at_start
+
+    start = first_month(tables, start_date)
+    for table, check in (("population", population_years), ("MHS502WardStay", stays_open_at_start)):
+        if table in tables:
+            found = check(tables, start, end_date)
+            if found:
+                findings.add(table, found[0], found[1], found[2], severity=WARNING)
+
+
 def validate_tables(
     tables: dict[str, ibis.Table],
     contract: DataDictionary,
     end_date: dt.date,
     findings: FindingList,
+    *,
+    start_date: dt.date | None = None,
 ) -> None:
-    """Run every contract check on typed tables, adding to `findings` (tables already in error are skipped)."""
+    """Run every contract check on typed tables, adding to `findings` (tables already in error are
+    skipped). `start_date` is the extract's first day, if known (else its first care contact)."""
     broken = findings.tables_with_errors()
     for name, spec in contract.tables.items():
         if name in broken or name not in tables:
             continue
         check_rows(spec, tables[name], contract, end_date, findings)
         check_primary_key(spec, tables[name], findings)
+        if any(f.age_bands for f in spec.fields) and name not in findings.tables_with_errors():
+            check_age_bands(spec, tables[name], findings)
     usable = {n: t for n, t in tables.items() if n not in broken}
     for name, spec in contract.tables.items():
         if name in usable:
             check_foreign_keys(spec, usable, findings)
     check_quality(usable, end_date, findings)
+    if not findings.errors:
+        check_coverage(usable, start_date, end_date, findings)

@@ -123,9 +123,14 @@ def test_ae_and_crisis_escalations_of_known_service_users(extract):
     assert set(by_kind.kind) == {"ae_attendance", "emergency_admission"}
 
 
-def test_missing_population_year_gives_null_rate(extract):
+def test_a_year_without_an_estimate_carries_the_latest_forward(extract):
     result = frame("bed_days", extract, start="2023-12", end="2024-01")
-    assert result.denominator.isna().tolist() == [False, True] and result.value.isna().tolist() == [False, True]
+    assert result.denominator.tolist() == [result.denominator[0]] * 2 and result.value.notna().all()
+
+
+def test_months_before_the_first_estimate_are_refused_not_left_empty(extract):
+    with pytest.raises(UserError, match=r"no population denominator for 1 month \(2021-12\)"):
+        frame("bed_days", extract, start="2021-12", end="2022-01")
 
 
 def test_define_measure_with_groups_and_median(extract):

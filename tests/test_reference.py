@@ -139,9 +139,9 @@ def test_extract_yaml(small):
         "seed": 20171001,
         "scale": SMALL,
         "generated_by": f"outcomes {__version__}",
-        "deprivation": meta["deprivation"],
+        "notes": {"deprivation": meta["notes"]["deprivation"]},
     }
-    assert meta["deprivation"].startswith("synthetic")  # the deprivation table is marked synthetic
+    assert meta["notes"]["deprivation"].startswith("synthetic")  # the deprivation table is marked synthetic
 
 
 def test_opens_with_the_project_validator_without_errors(small):

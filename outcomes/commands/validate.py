@@ -9,7 +9,9 @@ HELP = "check an extract against the data dictionary; print a data-quality table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("extract", help="extract folder (one parquet/CSV file per table) or database URL")
+    parser.add_argument("extract", nargs="?", help="extract folder (one parquet/CSV file per table) or database URL")
+    parser.add_argument("--write-template", metavar="DIR",
+                        help="write a commented extract.yaml listing every table and field to DIR, then stop")
     parser.add_argument("--end-date", help="last day the extract covers (default: extract.yaml, else today)")
     parser.add_argument("--schema", help="database schema holding the tables (database URLs only)")
     parser.add_argument("--dictionary", metavar="DIR",
@@ -19,8 +21,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from outcomes.dictionary import load_dictionary
+    from outcomes.errors import UserError
     from outcomes.extract import open_extract
 
+    if args.write_template:
+        from outcomes.extract_map import write_template
+
+        path = write_template(args.write_template)
+        print(f"wrote {path}: uncomment and edit what differs from the data contract, then run `outcomes validate {args.write_template}`")
+        return 0
+    if not args.extract:
+        raise UserError("give an extract folder or URL to validate (or --write-template DIR)")
     contract = load_dictionary(args.dictionary)  # a missing or empty contract folder stops here (exit 2)
     extract = open_extract(args.extract, end_date=args.end_date, schema=args.schema, contract=contract)
     counts = {name: int(table.count().to_pandas()) for name, table in extract.tables.items()}

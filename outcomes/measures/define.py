@@ -37,6 +37,7 @@ import pandas as pd
 
 from outcomes.cohort.core import Cohort, ExtractLike
 from outcomes.cohort.dates import as_date
+from outcomes.errors import UserError
 from outcomes.measures.bed_days import bed_days_by_month, grouping_columns
 from outcomes.measures.intervals import Period, month_key, parse_month
 
@@ -253,7 +254,24 @@ class Measure:
         frame = self.build(extract, start, end).to_pandas()
         frame["month"] = pd.to_datetime(frame["month"]).dt.date
         frame["denominator"] = frame["denominator"].astype("Int64")
+        if self.denominator is not None:
+            _refuse_empty_rates(self.name, frame)
         return frame
+
+
+def _refuse_empty_rates(name: str, frame: pd.DataFrame) -> None:
+    """A rate is never left empty silently: months without a denominator (before the first
+    population estimate, or a population of 0) are an error naming them."""
+    empty = frame.loc[frame["denominator"].isna() | (frame["denominator"] == 0), "month"].drop_duplicates()
+    if empty.empty:
+        return
+    months = sorted(empty)
+    shown = ", ".join(f"{m:%Y-%m}" for m in months[:6]) + (f" and {len(months) - 6} more" if len(months) > 6 else "")
+    raise UserError(
+        f"measure {name}: no population denominator for {len(months)} month{'s' if len(months) != 1 else ''} ({shown}); "
+        "the population table has no estimate for those years or an earlier one (later years carry the latest "
+        "estimate forward), or the footprint's population is 0. Add the estimates or start the measure later."
+    )
 
 
 def define_measure(

@@ -1,18 +1,20 @@
 """The denominator: CYP resident population of the footprint, from ONS mid-year estimates.
 
 For each month, the persons in the `population` table whose LA is in the footprint and whose age
-band is in the age-band group (default `cyp`: 0-4, 5-9, 10-14, 15-17), in the mid-year estimate
-of the month's calendar year. A month whose year has no estimate gets a null denominator (and a
-null rate), never a guess.
+band lies inside 0-17 (`outcomes.age_bands`: `0-4`, `15-17`, `7`, `0-17`... in any mix), in the
+mid-year estimate of the month's calendar year. Estimates lag about a year behind activity, so a
+month whose year has no estimate takes the latest earlier one (carried forward; validation warns
+naming the years, see `carried_years`). A month before the first estimate has no denominator, and
+a measure refuses to return such a rate (`outcomes.measures.define`).
 
 >>> import ibis, pandas as pd
 >>> from types import SimpleNamespace
->>> pop = ibis.memtable(pd.DataFrame({"LADistrictAuth": ["E09000022"] * 3, "year": [2023, 2023, 2024],
-...                                   "age_band": ["10-14", "18-64", "10-14"], "persons": [100, 900, 110]}))
+>>> pop = ibis.memtable(pd.DataFrame({"LADistrictAuth": ["E09000022"] * 4, "year": [2023, 2023, 2023, 2024],
+...                                   "age_band": ["10", "11-14", "18-64", "10-14"], "persons": [20, 80, 900, 110]}))
 >>> extract = SimpleNamespace(tables={"population": pop})
->>> monthly = CYPPopulation().monthly(extract, Period.of("2023-12", "2024-01"))
->>> monthly.to_pandas().denominator.tolist()
-[100, 110]
+>>> monthly = CYPPopulation().monthly(extract, Period.of("2023-12", "2025-01"))
+>>> monthly.to_pandas().denominator.tolist()[:2], monthly.to_pandas().denominator.tolist()[-1]
+([100, 110], 110)
 """
 
 from __future__ import annotations
@@ -22,37 +24,60 @@ from typing import Sequence
 
 import ibis
 
-from outcomes.cohort.codes import code_group, footprint_las
+from outcomes.age_bands import CYP_AGES, inside
+from outcomes.cohort.codes import footprint_las
 from outcomes.measures.intervals import Period
 
-__all__ = ["CYPPopulation", "cyp_population"]
+__all__ = ["CYPPopulation", "cyp_population", "carried_years"]
+
+
+def carried_years(population_years: Sequence[int], needed_years: Sequence[int]) -> dict[int, int]:
+    """Year needed -> the estimate year used for it, for every needed year without its own estimate
+    but with an earlier one (the latest earlier year is carried forward).
+
+    >>> carried_years([2019, 2020, 2022], range(2019, 2025))
+    {2021: 2020, 2023: 2022, 2024: 2022}
+    """
+    have = sorted(set(int(y) for y in population_years))
+    carried = {}
+    for year in needed_years:
+        earlier = [y for y in have if y <= year]
+        if earlier and earlier[-1] != year:
+            carried[int(year)] = earlier[-1]
+    return carried
 
 
 @dataclass(frozen=True)
 class CYPPopulation:
-    """Denominator: residents of `footprint` LAs (default the collaborative's) in the age bands of
-    group `age_group` of the age_band code list, mid-year estimate of each month's year. Units:
-    persons."""
+    """Denominator: residents of `footprint` LAs (default the collaborative's) in the age bands
+    wholly inside `ages` (default 0-17), mid-year estimate of each month's year, else the latest
+    earlier estimate. Units: persons."""
 
     footprint: tuple[str, ...] | None = None
-    age_group: str = "cyp"
+    ages: tuple[int, int] = CYP_AGES
 
     @property
     def description(self) -> str:
-        return f"{self.age_group.upper()} population of the footprint (ONS mid-year estimate of the month's year)"
+        return (f"population aged {self.ages[0]}-{self.ages[1]} of the footprint (ONS mid-year estimate of the month's "
+                "year; the latest estimate carried forward where a year has none)")
 
     def monthly(self, extract, period: Period) -> ibis.Table:
-        """Ibis table `month`, `denominator` (persons), one row per month of `period`."""
+        """Ibis table `month`, `denominator` (persons), `estimate_year` (the mid-year used), one row
+        per month of `period`; both null for months before the first estimate."""
         footprint = tuple(self.footprint or footprint_las())
-        bands = code_group("age_band", self.age_group)
         population = extract.tables["population"]
-        chosen = population.filter(population.LADistrictAuth.isin(footprint), population.age_band.isin(bands))
+        chosen = population.filter(population.LADistrictAuth.isin(footprint), inside(population.age_band, self.ages))
         by_year = chosen.group_by("year").aggregate(persons=chosen.persons.sum())
         months = period.months()
-        joined = months.left_join(by_year, months.year == by_year.year)
-        return joined.select(months.month, denominator=joined.persons.cast("int64"))
+        month_years = months.select("month", month_year=months.year)
+        estimates = by_year.select(estimate_year=by_year.year, persons=by_year.persons)
+        candidates = month_years.join(estimates, month_years.month_year >= estimates.estimate_year)
+        latest = candidates.group_by("month").aggregate(estimate_year=candidates.estimate_year.max())
+        used = latest.join(estimates, "estimate_year").select("month", "estimate_year", "persons")
+        joined = months.left_join(used, "month")
+        return joined.select(months.month, denominator=joined.persons.cast("int64"), estimate_year=joined.estimate_year.cast("int64"))
 
 
-def cyp_population(footprint: Sequence[str] | None = None, age_group: str = "cyp") -> CYPPopulation:
+def cyp_population(footprint: Sequence[str] | None = None, ages: tuple[int, int] = CYP_AGES) -> CYPPopulation:
     """The CYP population denominator (see `CYPPopulation`)."""
-    return CYPPopulation(tuple(footprint) if footprint else None, age_group)
+    return CYPPopulation(tuple(footprint) if footprint else None, tuple(ages))

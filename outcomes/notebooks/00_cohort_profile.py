@@ -25,7 +25,7 @@ from outcomes.programme import programme_windows
 from outcomes.results import record, record_table
 from outcomes.table_one import table_one
 
-data = open_analysis_extract(extract)
+data = open_analysis_extract(extract).until(period_end)  # nothing after the period is seen
 cohorts = {
     "cyp_inpatients": cyp_inpatients(footprint, providers),
     "picu_episodes": picu_episodes(footprint, providers),

@@ -3,7 +3,7 @@
 #
 # Lengths of CYP psychiatric intensive care (PICU, bed type 309) ward stays admitted in the year
 # before go-live against those admitted in the year after the transition window. Stays still open
-# at the extract's end are censored, never dropped: Kaplan-Meier medians, restricted mean length of
+# at the period's end are censored, never dropped: Kaplan-Meier medians, restricted mean length of
 # stay (RMST) to 90 days and its difference, the log-rank test, and a Cox model of the hazard of
 # discharge (a hazard ratio above 1 means shorter stays) adjusted for age band, sex and provider.
 
@@ -31,7 +31,7 @@ from outcomes.results import record, record_figure, record_table
 from outcomes.survival import LengthOfStay
 
 plots.use_house_style()
-data = open_analysis_extract(extract)
+data = open_analysis_extract(extract).until(period_end)  # nothing after the period is seen
 episodes = picu_episodes(footprint, providers).build(data).table
 people = data["MHS001MPI"].select("Person_ID", "Gender")
 stays = episodes.join(people, "Person_ID").select(

@@ -3,7 +3,7 @@
 #
 # A mirror-image comparison: the same young people, counted in the 12 months before and the 12 months
 # after their first dialectical behaviour therapy session (SNOMED CT 405780009). People without 12
-# months of follow-up before the extract's end are excluded (see the attrition). For each outcome:
+# months of follow-up by the period's end are excluded (see the attrition). For each outcome:
 # totals, the rate ratio after/before with an exact (conditional binomial) 95% CI and P value, the
 # Wilcoxon signed-rank test on per-person differences, an exact McNemar test on whether each person
 # had any event, and a bootstrap CI of the relative reduction (people resampled).
@@ -28,7 +28,7 @@ from outcomes.mirror import MirrorImage
 from outcomes.results import record, record_figure, record_table
 
 plots.use_house_style()
-data = open_analysis_extract(extract)
+data = open_analysis_extract(extract).until(period_end)  # nothing after the period is seen
 cohort = dbt_cohort().build(data)
 people = cohort.table.to_pandas()
 record_table("attrition_dbt", cohort.attrition,

@@ -26,7 +26,7 @@ from outcomes.published_figures import published_figures, reproduce_published
 from outcomes.measures import catalogue
 from outcomes.results import record, record_table
 
-data = open_analysis_extract(extract)
+data = open_analysis_extract(extract).until(period_end)  # nothing after the period is seen
 published = published_figures()
 print(published.attrs["source"])
 comparison = reproduce_published(data, published, go_live=go_live, transition_months=transition_months,

@@ -512,7 +512,7 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
         "seed": int(seed),
         "scale": float(scale),
         "generated_by": f"outcomes {version}",
-        "deprivation": SYNTHETIC_NOTE,
+        "notes": {"deprivation": SYNTHETIC_NOTE},
     }
     (folder / "extract.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
     return truth["row_counts"]
