@@ -171,9 +171,9 @@ def open_analysis_extract(path: str | Path, *, end_date: Any = None):
     from outcomes.extract import open_extract
 
     if isinstance(path, str) and "://" in path:  # a warehouse: postgresql://user@host:5432/db/schema
-        from outcomes.warehouse import open_source
+        from outcomes.sources import open_source  # also a report run's masked reference
 
-        return open_source(url=path, end_date=end_date)
+        return open_source(path, end_date=end_date)
     folder = Path(path)
     default = Path(__file__).resolve().parents[1].parent / "data" / "reference"
     if not folder.exists() and folder.resolve() == default.resolve():

@@ -1,22 +1,34 @@
-"""`outcomes validate DIR`: check an extract against the data dictionary."""
+"""`outcomes validate DIR`: check an extract against the data dictionary (a folder, or any source
+the shared options name: `--url`, `--engine spark`...)."""
 
 from __future__ import annotations
 
 import argparse
 
+from outcomes.commands.options import SOURCE_EXAMPLES, add_source_arguments, open_from_args
+from outcomes.errors import UserError
+
 HELP = "check an extract against the data dictionary; print a data-quality table (exit 2 on errors)"
+EXAMPLES = """\
+examples:
+  outcomes validate data/reference
+  outcomes validate --url postgresql://analyst@host:5432/outcomes --schema mhsds
+  outcomes validate --extract data/reference --end-date 2024-03-31
+
+""" + SOURCE_EXAMPLES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("extract", help="extract folder (one parquet/CSV file per table) or database URL")
-    parser.add_argument("--end-date", help="last day the extract covers (default: extract.yaml, else today)")
-    parser.add_argument("--schema", help="database schema holding the tables (database URLs only)")
+    parser.add_argument("folder", nargs="?", metavar="DIR", help="extract folder (the same as --extract DIR)")
+    add_source_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from outcomes.extract import open_extract
-
-    extract = open_extract(args.extract, end_date=args.end_date, schema=args.schema)
+    if args.folder:
+        if args.extract and args.extract != args.folder:
+            raise UserError(f"give the extract once: {args.folder} or --extract {args.extract}")
+        args.extract = args.folder
+    extract = open_from_args(args)
     counts = {name: int(table.count().to_pandas()) for name, table in extract.tables.items()}
     print(f"{extract.source}: valid against the data dictionary (extract end {extract.end_date.isoformat()})")
     print()

@@ -16,6 +16,7 @@ import json
 import shutil
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -215,7 +216,11 @@ def _provenance(extract, parameters: dict, kernel: str, jobs: int, seconds: floa
 def build_report(
     quarter: str,
     *,
-    extract: str | Path,
+    extract: str | Path | None = None,
+    url: str | None = None,
+    schema: str | None = None,
+    engine: str | None = None,
+    end_date: str | None = None,
     reports_dir: str | Path,
     notebooks_dir: str | Path | None = None,
     params_file: str | Path | None = None,
@@ -229,10 +234,13 @@ def build_report(
     """Run the quarter's notebooks (default: those shipped in the package) and publish
     `reports/<quarter>/` if every check passes.
 
+    The source is a folder (`extract`, which may also be a URL) or a warehouse (`url`, `schema`,
+    `engine`: as `outcomes.sources.open_source` takes them). It is validated once, here; the
+    notebooks get it by a reference with no secret in it (`outcomes.sources.share_with_notebooks`).
     Raises UserError (CLI exit 2) before anything runs for bad arguments, an invalid extract or a
     run of the same quarter already in progress; returns a ReportOutcome otherwise.
     """
-    from outcomes.extract import open_extract
+    from outcomes.sources import open_source, share_with_notebooks
 
     started = time.perf_counter()
     stream = stream or sys.stderr
@@ -244,8 +252,15 @@ def build_report(
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs {jobs}: give 1 or more")
     jobs = min(jobs or available_cores(), len(sources))
-    extract_path = Path(extract).resolve() if "://" not in str(extract) else extract
-    if isinstance(extract_path, Path) and not extract_path.is_dir():
+    source = url or extract
+    if source is None:
+        raise UserError("give the extract folder with --extract DIR, or a warehouse with --url")
+    if extract is not None and url is not None:
+        raise UserError("give either --extract DIR or --url, not both")
+    if engine == "spark" and "://" not in str(source):
+        raise UserError("each notebook runs in its own kernel, which cannot reach this process's Spark session: "
+                        "report on Spark through Spark Connect (--url sc://host:15002 --schema NAME)")
+    if "://" not in str(source) and not Path(source).is_dir():
         raise UserError(f"--extract {extract}: no such extract folder (build the reference one with "
                         "`outcomes reference --out data/reference`)")
     partial = bool(only)
@@ -256,23 +271,22 @@ def build_report(
     names = [p.stem for p in sources]
 
     with quarter_lock(reports_dir, q.label, wait=wait, stream=stream):  # a second run refuses here, at once
-        if isinstance(extract_path, Path):
-            opened = open_extract(extract_path)  # ExtractError (a UserError) stops here, before any notebook
-        else:  # a warehouse URL (schema as its last path part), validated there by pushed-down queries
-            from outcomes.warehouse import open_source
-
-            opened = open_source(url=extract_path)
+        # ExtractError (a UserError) stops here, before any notebook; a warehouse is validated
+        # there by pushed-down queries, once for the whole run
+        opened = open_source(source, schema=schema, engine=engine, end_date=end_date)
         if q.end > opened.end_date:
             raise UserError(f"the extract ends on {opened.end_date.isoformat()}, before the end of {q.label} "
                             f"({q.end.isoformat()}): report an earlier quarter or use a later extract")
         person_ids = opened.person_ids()
         remove_stale(reports_dir, q.label)
         build = new_build_dir(reports_dir, q.label)
+        sharing = ExitStack()  # the run's private source reference lives until the run ends
+        reference, kernel_env = sharing.enter_context(share_with_notebooks(opened, source, schema))
         try:
             print(f"outcomes report {label}: {len(sources)} notebook(s), {jobs} at a time, extract {opened.source}",
                   file=stream, flush=True)
             common = {
-                "extract": str(extract_path),
+                "extract": reference,
                 "quarter": q.label,
                 "period_start": q.start.isoformat(),
                 "period_end": q.end.isoformat(),
@@ -304,7 +318,7 @@ def build_report(
 
             with Progress(names, stream=stream, tty=tty) as progress:
                 runs, kernel = run_notebooks(job_list, jobs=jobs, cwd=notebooks_dir, kernel_name=kernel_name,
-                                             progress=progress, after=render)
+                                             progress=progress, after=render, env=kernel_env)
             results = gather_results(build, names)
             write_json(build / "results.json", results)
             ok = all(run.ok for run in runs)
@@ -372,3 +386,5 @@ def build_report(
             if build.exists():
                 shutil.rmtree(build, ignore_errors=True)
             raise
+        finally:
+            sharing.close()
