@@ -33,6 +33,7 @@ import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import ibis
 
@@ -108,8 +109,11 @@ def connect(source: Any):
     if is_spark_connect_url(source):
         source = spark_connect_session(source)
     if isinstance(source, str):
+        options = {}
+        if engine_of(source) == "postgres" and urlsplit(source).port is None:
+            options["port"] = None  # libpq's default: PGPORT, the service's port, else 5432 (Ibis forces 5432)
         try:
-            return ibis.connect(source)
+            return ibis.connect(source, **options)
         except Exception as error:  # noqa: BLE001 - connection failures are the user's to fix
             raise UserError(f"cannot connect to {mask_url(source)}: {_first_line(error)}") from None
     if is_spark_session(source):
