@@ -82,9 +82,6 @@ def secured(postgres_password_server, small_reference_dir):
     return url, password, with_password
 
 
-pytestmark_engines = pytest.mark.engines
-
-
 @pytest.mark.engines
 def test_the_server_wants_the_password(secured, monkeypatch, tmp_path):
     from outcomes.sources import open_source

@@ -53,12 +53,10 @@ def _backend(engine: str, request):
     return connect(request.getfixturevalue("spark")), None
 
 
-@pytest.fixture(params=ENGINES)
+@pytest.fixture(params=[pytest.param(e, marks=[pytest.mark.engines] if e != "duckdb" else []) for e in ENGINES])
 def spec_extract(request):
     """`make(end_date=..., **rows)`: the rows as typed tables on this engine, as an Extract-like."""
     engine = request.param
-    if engine != "duckdb":
-        request.applymarker(pytest.mark.engines)
 
     def make(end_date: dt.date, **rows: list[dict]) -> SimpleNamespace:
         con, database = _backend(engine, request)
