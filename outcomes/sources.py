@@ -100,22 +100,22 @@ def share_with_notebooks(extract: Extract, source: str | Path, schema: str | Non
 
     `reference` is what the notebooks receive as their `extract` parameter: a folder's absolute
     path, or the URL (with `schema` as its last path part) with its secrets masked. `env` goes into
-    the kernels' environment: for a URL, `$OUTCOMES_RUN_SOURCES` names a private file (mode 0600,
-    in a folder of its own, removed when the block ends) mapping the reference to the real URL, the
-    end date and the run's validation findings, so `open_source(reference)` in a notebook
-    connects without a secret in sight and does not check the tables again.
+    the kernels' environment: `$OUTCOMES_RUN_SOURCES` names a private file (mode 0600, in a folder
+    of its own, removed when the block ends) mapping the reference to the real URL, the end date
+    and the run's validation findings, so `open_source(reference)` in a notebook connects without
+    a secret in sight, with the run's end date, and does not check the tables again.
     """
     text = str(source)
-    if "://" not in text:
-        yield str(Path(text).resolve()), {}  # a folder's content stamp already spares re-checks
-        return
-    url = url_with_schema(text, schema)
-    reference = mask_url(url)
+    if "://" in text:
+        url = url_with_schema(text, schema)
+        reference, entry = mask_url(url), {"url": url}
+    else:  # a folder: shared too, so that an --end-date given to the run holds in every notebook
+        reference = str(Path(text).resolve())
+        entry = {"folder": reference}
+    entry.update(end_date=extract.end_date.isoformat(), findings=[asdict(f) for f in extract.findings.items])
     folder = Path(tempfile.mkdtemp(prefix="outcomes-run-sources-"))
     try:
         path = folder / "sources.json"
-        entry = {"url": url, "end_date": extract.end_date.isoformat(),
-                 "findings": [asdict(f) for f in extract.findings.items]}
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             json.dump({reference: entry}, handle)
@@ -195,12 +195,12 @@ def open_source(
     if backend is not None:
         return open_extract(backend, schema=schema, end_date=end_date)
     validated = None
-    if url:
-        entry = _registered(url)
-        if entry is not None:  # shared by the report run this notebook belongs to
-            url, end_date, validated = entry["url"], end_date or entry["end_date"], _findings(entry["findings"])
-        elif MASK in url:  # a run's reference opened outside its run: libpq completes the secret
-            url = without_secrets(url)
+    entry = _registered(str(url or folder)) if (url or folder) else None
+    if entry is not None:  # shared by the report run this notebook belongs to: checked there
+        end_date, validated = end_date or entry["end_date"], _findings(entry["findings"])
+        url = entry.get("url", url)
+    elif url and MASK in url:  # a run's reference opened outside its run: libpq completes the secret
+        url = without_secrets(url)
     if not (folder or url or session is not None or schema or engine == "spark"):
         raise UserError("give the extract folder with --extract DIR, or a database with --url (or --engine spark)")
     engine = _check_engine(engine, folder, url, schema, session)
@@ -220,4 +220,4 @@ def open_source(
         return open_extract(con, schema=schema, end_date=end_date, label=label, validated=validated)
     if url:
         return open_extract(warehouse.connect(url), schema=schema, end_date=end_date, label=mask_url(url), validated=validated)
-    return open_extract(folder, end_date=end_date, use_cache=use_cache)
+    return open_extract(folder, end_date=end_date, use_cache=use_cache, validated=validated)

@@ -70,6 +70,23 @@ def test_connection_errors_never_show_the_password(capsys):
     assert "cannot connect to postgresql://nobody:***@127.0.0.1:1/postgres" in err and "hunter2" not in err
 
 
+def test_a_run_shares_a_folder_with_its_end_date_and_checks(tiny_extract_dir, monkeypatch):
+    """A report's --end-date holds in its notebooks, which do not check the folder again."""
+    import datetime as dt
+    import os
+
+    import outcomes.extract
+    from outcomes.sources import RUN_SOURCES, open_source, share_with_notebooks
+
+    opened = open_source(tiny_extract_dir, end_date="2024-06-30", use_cache=False)
+    with share_with_notebooks(opened, tiny_extract_dir) as (reference, env):
+        assert reference == str(tiny_extract_dir.resolve())
+        assert oct(os.stat(env[RUN_SOURCES]).st_mode & 0o777) == "0o600"
+        monkeypatch.setenv(RUN_SOURCES, env[RUN_SOURCES])
+        monkeypatch.setattr(outcomes.extract, "validate_tables", lambda *a, **k: pytest.fail("checked twice in one run"))
+        assert open_source(reference).end_date == dt.date(2024, 6, 30)
+
+
 # --------------------------------------------------------------------------- a password-protected server
 @pytest.fixture(scope="module")
 def secured(postgres_password_server, small_reference_dir):
