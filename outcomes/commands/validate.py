@@ -19,15 +19,18 @@ examples:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("folder", nargs="?", metavar="DIR", help="extract folder (the same as --extract DIR)")
+    parser.add_argument("folder", nargs="?", metavar="DIR|URL",
+                        help="extract folder (the same as --extract DIR), or a database URL (the same as --url URL)")
     add_source_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.folder:
-        if args.extract and args.extract != args.folder:
-            raise UserError(f"give the extract once: {args.folder} or --extract {args.extract}")
-        args.extract = args.folder
+        option = "url" if "://" in args.folder else "extract"
+        given = getattr(args, option)
+        if (args.extract or args.url) and given != args.folder:
+            raise UserError(f"give the extract once: {args.folder} or the --extract/--url option")
+        setattr(args, option, args.folder)
     extract = open_from_args(args)
     counts = {name: int(table.count().to_pandas()) for name, table in extract.tables.items()}
     print(f"{extract.source}: valid against the data dictionary (extract end {extract.end_date.isoformat()})")
