@@ -168,11 +168,9 @@ def open_analysis_extract(path: str | Path, *, end_date: Any = None):
     exist yet, it is generated first (about 30 s), so every notebook runs on its defaults from a
     fresh clone.
     """
-    from outcomes.extract import open_extract
+    from outcomes.sources import open_source  # the one way in; a report run's reference too
 
     if isinstance(path, str) and "://" in path:  # a warehouse: postgresql://user@host:5432/db/schema
-        from outcomes.sources import open_source  # also a report run's masked reference
-
         return open_source(path, end_date=end_date)
     folder = Path(path)
     default = Path(__file__).resolve().parents[1].parent / "data" / "reference"
@@ -181,7 +179,7 @@ def open_analysis_extract(path: str | Path, *, end_date: Any = None):
 
         print(f"building the synthetic reference extract in {default} (first run only)")
         write_reference_extract(default)
-    return open_extract(folder, end_date=end_date)
+    return open_source(folder, end_date=end_date)
 
 
 def plottable_counts(counts: pd.Series, **thresholds) -> pd.Series:
