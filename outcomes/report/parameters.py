@@ -4,7 +4,8 @@ Every notebook receives (papermill injects them after its cell tagged `parameter
 strings because papermill stores parameters as JSON):
 
 ===================  =======================================================================
-extract              path of the extract folder (absolute)
+extract              the extract folder (absolute), or a warehouse URL with secrets masked
+                     (a reference the run owns: `outcomes.sources.share_with_notebooks`)
 quarter              the reporting quarter, e.g. "2024Q1" (calendar: Q1 = January to March)
 period_start         first day of the quarter, "2024-01-01"
 period_end           last day of the quarter, "2024-03-31"
