@@ -172,7 +172,7 @@ def main() -> int:
                 continue
             base = results.get("duckdb")
             reference = pd.read_json(io.StringIO(base["frame"]), orient="split") if base else None
-            print(f"  {'engine':<10} {'start':>7} {'load':>8} {'open':>8} {'compute':>8} {'1st run':>8}"
+            print(f"  {'engine':<13} {'start':>7} {'load':>8} {'open':>8} {'compute':>8} {'1st run':>8}"
                   f" {'load x':>8} {'open x':>8} {'compute x':>9}  same answer")
             for engine, result in results.items():
                 best = min(result["compute"])
@@ -187,7 +187,7 @@ def main() -> int:
                     return f"{value / denominator:.1f}x"
 
                 load_ratio = "-" if engine == "duckdb" else f"{(result['load'] + result['open']) / base['open']:.1f}x" if base else "-"
-                print(f"  {engine:<10} {result['start']:7.1f} {result['load']:8.1f} {result['open']:8.1f} {best:8.2f}"
+                print(f"  {engine:<13} {result['start']:7.1f} {result['load']:8.1f} {result['open']:8.1f} {best:8.2f}"
                       f" {result['compute'][0]:8.2f} {load_ratio:>8} {ratio('open', result['open']):>8}"
                       f" {ratio('compute', best):>9}  {same}")
             print("  (load x = (load + open) / DuckDB's open: getting a folder ready to query, validation included)")
