@@ -201,9 +201,9 @@ def open_source(
         url = entry.get("url", url)
     elif url and MASK in url:  # a run's reference opened outside its run: libpq completes the secret
         url = without_secrets(url)
+    engine = _check_engine(engine, folder, url, schema, session)
     if not (folder or url or session is not None or schema or engine == "spark"):
         raise UserError("give the extract folder with --extract DIR, or a database with --url (or --engine spark)")
-    engine = _check_engine(engine, folder, url, schema, session)
     if engine == "spark":
         if session is None and url:
             url, in_url = _split_spark_connect(url)

@@ -124,18 +124,29 @@ def connect(source: Any):
     raise UserError(f"cannot open an extract from {type(source).__name__}: give a folder, a URL or a connection")
 
 
+#: Spark Connect sessions opened by this process, by URL (one gRPC session per server and token)
+_CONNECT_SESSIONS: dict[str, Any] = {}
+
+
 def spark_connect_session(url: str):
-    """A Spark Connect session on `url` (`sc://host:port/;token=...`): needs pyspark with its
-    `connect` extra (grpcio), which the engines extra installs."""
+    """A Spark Connect session on `url` (`sc://host:port/;token=...`), reused for the same URL:
+    needs pyspark with its `connect` extra (grpcio), which the engines extra installs. Made with
+    the Connect builder itself, so a classic session running in the same process (a local one,
+    say) does not stand in its way."""
+    session = _CONNECT_SESSIONS.get(url)
+    if session is not None and not getattr(session, "is_stopped", False):
+        return session
     try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise UserError("Spark Connect needs pyspark: install the engines extra (pip install 'outcomes[engines]')") from None
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+    except ImportError as missing:
+        raise UserError(f"Spark Connect needs pyspark with grpcio: install the engines extra "
+                        f"(pip install 'outcomes[engines]'); {missing}") from None
     try:
-        session = SparkSession.builder.remote(url).getOrCreate()
+        session = ConnectSession.builder.remote(url).create()
         session.sql("SELECT 1").collect()  # the first call reaches the server: fail here, clearly
-    except Exception as error:  # noqa: BLE001 - unreachable server, refused token, missing grpcio
+    except Exception as error:  # noqa: BLE001 - unreachable server, refused token
         raise UserError(f"cannot connect to Spark Connect at {mask_url(url)}: {_first_line(error)}") from None
+    _CONNECT_SESSIONS[url] = session
     return session
 
 
