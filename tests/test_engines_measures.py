@@ -198,7 +198,7 @@ def test_open_source_rejects_contradictory_options(reference, capsys):
         open_source(url="postgresql://postgres@127.0.0.1:1/postgres", engine="spark")
     assert main(["measure", "bed_days", "--url", "postgresql://nobody:secret@127.0.0.1:1/postgres"]) == 2
     err = capsys.readouterr().err
-    assert "cannot connect to postgresql://127.0.0.1:1/postgres" in err and "secret" not in err
+    assert "cannot connect to postgresql://nobody:***@127.0.0.1:1/postgres" in err and "secret" not in err
 
 
 def test_schema_may_be_the_last_part_of_the_url(postgres_extract, postgres_url):
