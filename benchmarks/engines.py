@@ -1,23 +1,25 @@
-"""Benchmark: monthly bed days (the `bed_days` measure, materialised) on DuckDB, PostgreSQL and
-Spark local, on the reference extract at scale 1 and 15, as ratios to DuckDB.
+"""Benchmark: monthly bed days (the `bed_days` measure, materialised) on DuckDB, PostgreSQL, Spark
+local and Spark Connect, on the reference extract at scale 1 and 15, as ratios to DuckDB.
 
 For each scale the reference extract is generated once into a temporary folder (removed at the
 end). Each engine then runs in its own fresh subprocess, timing separately:
 
   * start  - starting the engine: nothing for DuckDB (embedded); a throwaway PostgreSQL server
-             (tests/engines.py: fsync off, `--pg-setting` values); a local Spark session;
+             (tests/engines.py: fsync off, `--pg-setting` values); a local Spark session; a local
+             Spark Connect server (tests/engines.py, its own JVM) and a client session on sc://;
   * load   - getting the extract into the engine: nothing for DuckDB (it reads the folder's parquet
              in place); for PostgreSQL and Spark `load_extract` = validate the folder on DuckDB, then
-             COPY into PostgreSQL (and ANALYZE) / stage typed parquet and write Spark tables;
-  * open   - `open_extract` on the engine: every contract check as pushed-down queries
+             COPY into PostgreSQL (and ANALYZE) / stage typed parquet and write Spark tables /
+             send Arrow batches over gRPC to the Spark Connect server, which writes its tables;
+  * open   - `open_source` on the engine: every contract check as pushed-down queries
              (DuckDB without its validation stamp, so it checks too);
   * compute- `MEASURES["bed_days"].to_pandas(extract)`: cohort, MHS24 bed days, population
              denominator, default period; best of 3 (the first run is shown too).
 
 All answers are checked to be identical to DuckDB's. Threads: DuckDB 2 (`--threads`), Spark
-local[threads], PostgreSQL its defaults (up to 2 parallel workers per query).
+local[threads] (the Connect server too), PostgreSQL its defaults (up to 2 parallel workers per query).
 
-    python benchmarks/engines.py [--scales 1 15] [--engines duckdb postgres spark] [--threads 2]
+    python benchmarks/engines.py [--scales 1 15] [--engines duckdb postgres spark spark_connect] [--threads 2]
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ENGINES = ("duckdb", "postgres", "spark")
+ENGINES = ("duckdb", "postgres", "spark", "spark_connect")
 MEASURE = "bed_days"
 REPEAT = 3
 #: PostgreSQL settings for the benchmark server (a laptop-sized analytic configuration)
@@ -66,11 +68,11 @@ def child(engine: str, folder: str, threads: int, memory: str) -> dict:
     cache = tempfile.mkdtemp(prefix="outcomes-bench-cache-")  # no validation stamps from earlier runs
     atexit.register(shutil.rmtree, cache, True)
     os.environ["OUTCOMES_CACHE"] = cache
-    from outcomes.extract import open_extract
+    from outcomes.sources import open_source
 
     out = {"start": 0.0, "load": 0.0}
     if engine == "duckdb":
-        out["open"], extract = _timed(lambda: open_extract(folder, use_cache=False))
+        out["open"], extract = _timed(lambda: open_source(folder, use_cache=False))
         extract.con.raw_sql(f"SET threads = {threads}")
         times, frame = _compute(extract)
         return {**out, "compute": times, "frame": frame.to_json(orient="split", date_format="iso", double_precision=15)}
@@ -83,15 +85,28 @@ def child(engine: str, folder: str, threads: int, memory: str) -> dict:
         with postgres_server(PG_SETTINGS) as url:
             out["start"] = time.perf_counter() - started
             out["load"], _ = _timed(lambda: load_extract(folder, url, schema="mhsds"))
-            out["open"], extract = _timed(lambda: open_extract(url, schema="mhsds"))
+            out["open"], extract = _timed(lambda: open_source(url, schema="mhsds"))
             times, frame = _compute(extract)
             extract.con.disconnect()
+        return {**out, "compute": times, "frame": frame.to_json(orient="split", date_format="iso", double_precision=15)}
+    if engine == "spark_connect":
+        from engines import spark_connect_server
+
+        from outcomes.warehouse import spark_connect_session
+
+        started = time.perf_counter()
+        with spark_connect_server(memory=memory, threads=threads) as url:
+            spark_connect_session(url)
+            out["start"] = time.perf_counter() - started
+            out["load"], _ = _timed(lambda: load_extract(folder, url, schema="mhsds"))
+            out["open"], extract = _timed(lambda: open_source(url, schema="mhsds"))
+            times, frame = _compute(extract)
         return {**out, "compute": times, "frame": frame.to_json(orient="split", date_format="iso", double_precision=15)}
     from outcomes.warehouse import local_spark_session
 
     out["start"], spark = _timed(lambda: local_spark_session(threads=threads, memory=memory))
     out["load"], _ = _timed(lambda: load_extract(folder, spark, schema="mhsds"))
-    out["open"], extract = _timed(lambda: open_extract(spark, schema="mhsds"))
+    out["open"], extract = _timed(lambda: open_source(spark, schema="mhsds"))
     times, frame = _compute(extract)
     spark.stop()
     return {**out, "compute": times, "frame": frame.to_json(orient="split", date_format="iso", double_precision=15)}
@@ -157,7 +172,7 @@ def main() -> int:
                 continue
             base = results.get("duckdb")
             reference = pd.read_json(io.StringIO(base["frame"]), orient="split") if base else None
-            print(f"  {'engine':<10} {'start':>7} {'load':>8} {'open':>8} {'compute':>8} {'1st run':>8}"
+            print(f"  {'engine':<13} {'start':>7} {'load':>8} {'open':>8} {'compute':>8} {'1st run':>8}"
                   f" {'load x':>8} {'open x':>8} {'compute x':>9}  same answer")
             for engine, result in results.items():
                 best = min(result["compute"])
@@ -172,7 +187,7 @@ def main() -> int:
                     return f"{value / denominator:.1f}x"
 
                 load_ratio = "-" if engine == "duckdb" else f"{(result['load'] + result['open']) / base['open']:.1f}x" if base else "-"
-                print(f"  {engine:<10} {result['start']:7.1f} {result['load']:8.1f} {result['open']:8.1f} {best:8.2f}"
+                print(f"  {engine:<13} {result['start']:7.1f} {result['load']:8.1f} {result['open']:8.1f} {best:8.2f}"
                       f" {result['compute'][0]:8.2f} {load_ratio:>8} {ratio('open', result['open']):>8}"
                       f" {ratio('compute', best):>9}  {same}")
             print("  (load x = (load + open) / DuckDB's open: getting a folder ready to query, validation included)")

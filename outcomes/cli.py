@@ -1,14 +1,17 @@
 """The `outcomes` command line: one subcommand per module in `outcomes.commands`.
 
-Each command module defines `HELP` (one line), `add_arguments(parser)` and `run(args) -> int`.
-Errors a user can fix (bad extract, bad parameters) are raised as `UserError` (or a subclass,
-such as `ExtractError`) and printed without a traceback, with exit code 2.
+Each command module defines `HELP` (one line), `EXAMPLES` (shown at the end of its --help),
+`add_arguments(parser)` and `run(args) -> int`. Errors a user can fix (bad extract, bad
+parameters) are raised as `UserError` (or a subclass, such as `ExtractError`) and printed without
+a traceback, with exit code 2 and any secret in a URL masked. Output piped into a reader that
+stops early (`outcomes measure ... | head`) ends quietly, as Unix tools do (exit 141, SIGPIPE's).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from outcomes.errors import UserError
@@ -26,6 +29,8 @@ COMMANDS = {
 
 #: exit code for input the user must fix (invalid extract, bad parameters)
 EXIT_USER_ERROR = 2
+#: exit code when the reader of our output went away (128 + SIGPIPE, as a shell reports `yes | head`)
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
             if missing.name == f"outcomes.commands.{module_name}":
                 continue  # command not built yet
             raise
-        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
+        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP,
+                                    epilog=getattr(module, "EXAMPLES", None),
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     return parser
@@ -56,13 +63,28 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except UserError as error:
-        print(f"outcomes {args.command}: {error}", file=sys.stderr)
+        from outcomes.credentials import redact_secrets
+
+        print(f"outcomes {args.command}: {redact_secrets(str(error))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so Python's final flush does not raise on the closed pipe again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout replaced by an object without a descriptor (tests)
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -67,6 +67,9 @@ The checker: what it can and cannot see
 * ``person_id``: any identifier from ``person_ids`` anywhere in the text of HTML, CSV, TSV, JSON,
   ipynb, TXT, MD, SVG, TEX files and in file names, as a whole token (not inside a longer
   alphanumeric string); embedded base64 images are skipped so their bytes cannot match by chance.
+* ``credential``: a URL carrying a password or a secret parameter (``postgresql://user:PW@...``,
+  ``?password=``, ``;token=``) in the same files (``outcomes.credentials.find_secrets``); the
+  finding shows the URL masked, never the secret.
 
 It cannot see: numbers drawn inside images (PNG/JPG pixels; SVG text is searched for identifiers
 only), so KM curves and their at-risk tables must be made from disclosure-controlled counts
@@ -111,6 +114,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from outcomes.credentials import find_secrets
 
 __all__ = [
     "plottable_counts",
@@ -362,7 +367,7 @@ class Finding:
     """One possible disclosure in an output file."""
 
     path: str  #: file, relative to the folder checked
-    kind: str  #: "small_count", "unrounded_count" or "person_id"
+    kind: str  #: "small_count", "unrounded_count", "person_id" or "credential"
     where: str  #: table/row/column, JSON path or line
     value: str
 
@@ -666,6 +671,8 @@ def check_output_folder(
         report.scanned.append(rel)
         findings, searchable = _check_file_counts(text, rel, suffix, rules)
         report.findings += findings
+        for secret in dict.fromkeys(find_secrets(searchable)):  # shown masked: never echo a secret
+            report.findings.append(Finding(rel, "credential", "a URL with a password or token", secret))
         seen = set()
         for line, token in ids.find(searchable):
             if token not in seen:  # one finding per identifier per file

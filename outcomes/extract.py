@@ -1,15 +1,16 @@
-"""Opening an extract as validated Ibis tables.
+"""Reading an extract as validated Ibis tables: the contract step of opening a source.
 
 An extract is a folder with one file per table of the contract, named after the table
 (`MHS502WardStay.parquet` or `MHS502WardStay.csv`), and optionally `extract.yaml`, the user's map of
 the extract (`outcomes.extract_map`): its end and start dates, the strftime pattern of CSV dates,
 local file names and local column names. The map is applied before validation, so messages name
-both the contract's and the local names. It is opened on an embedded DuckDB; a database connection (an Ibis backend or a
-URL such as `postgresql://user@host/db`) or a Spark session holding the same tables works too.
-Every table is typed and checked against the data dictionary before anything is computed:
+both the contract's and the local names. It is read on an embedded DuckDB; a database connection
+(an Ibis backend) holding the same tables works too. Every table is typed and checked against the
+data dictionary before anything is computed. Open sources with `outcomes.sources.open_source`,
+which also takes URLs (PostgreSQL, Spark Connect) and Spark sessions, and comes here for the checks:
 
->>> from outcomes.extract import open_extract
->>> extract = open_extract("data/reference")            # doctest: +SKIP
+>>> from outcomes.sources import open_source
+>>> extract = open_source("data/reference")             # doctest: +SKIP
 >>> extract["MHS502WardStay"].count().to_pandas()        # doctest: +SKIP
 >>> extract.quality                                      # data-quality warnings, with counts  # doctest: +SKIP
 
@@ -37,7 +38,8 @@ from outcomes.errors import UserError
 from outcomes.extract_map import METADATA_FILE, ExtractMap, parse_extract_map, read_extract_map
 from outcomes.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
 
-__all__ = ["Extract", "ExtractError", "open_extract", "open_analysis_extract", "METADATA_FILE"]
+__all__ = ["Extract", "ExtractError", "open_extract", "open_analysis_extract", "type_tables", "METADATA_FILE",
+           "METADATA_TABLE"]
 
 #: file endings read, in order of preference
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
@@ -318,55 +320,6 @@ def type_tables(
     return typed
 
 
-def is_spark_session(source: Any) -> bool:
-    """True for a PySpark `SparkSession`, classic or Spark Connect (databricks-connect's)."""
-    return any(cls.__name__ == "SparkSession" and cls.__module__.startswith("pyspark.") for cls in type(source).__mro__)
-
-
-def is_spark_connect(session: Any) -> bool:
-    """True for a Spark Connect session (databricks-connect): the cluster cannot see local files."""
-    return type(session).__module__.startswith("pyspark.sql.connect")
-
-
-#: Spark settings `open_extract` turns on in a session it is given (best effort: a cluster may refuse)
-SPARK_SETTINGS = {
-    # pandas <-> Spark through Arrow: Ibis's in-memory tables (the months of a measure) then become
-    # JVM data instead of Python-backed RDDs, which start Python workers on every scan
-    "spark.sql.execution.arrow.pyspark.enabled": "true",
-}
-
-
-def _prepare_spark(session: Any) -> None:
-    if is_spark_connect(session):
-        return  # Spark Connect always moves data as Arrow; the cluster owns its settings
-    for key, value in SPARK_SETTINGS.items():
-        try:
-            session.conf.set(key, value)
-        except Exception:  # noqa: BLE001 - a managed cluster may refuse a setting: it is only speed
-            pass
-
-
-def _connect(source: Any):
-    """An Ibis backend for a URL, an Ibis backend, or a Spark session."""
-    if isinstance(source, str):
-        try:
-            return ibis.connect(source)
-        except Exception as error:  # noqa: BLE001 - connection failures are the user's to fix
-            raise UserError(f"cannot connect to {_where(source)}: {str(error).splitlines()[0]}") from None
-    if is_spark_session(source):
-        _prepare_spark(source)
-        return ibis.pyspark.connect(source)
-    if hasattr(source, "list_tables"):
-        return source
-    raise UserError(f"cannot open an extract from {type(source).__name__}: give a folder, a URL or a connection")
-
-
-def _where(url: str) -> str:
-    """A URL without its credentials, for messages and labels."""
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('@')[-1]}" if rest else url
-
-
 #: optional table beside the contract's tables in a database or Spark schema: `key`, `value`
 #: (JSON) rows holding what a folder's extract.yaml holds (extract_end_date, ...); written by
 #: `outcomes.warehouse.load_extract`
@@ -423,6 +376,10 @@ def _read_backend(con, schema: str | None, contract: DataDictionary, findings: F
     return raw, _read_backend_metadata(con, schema, present)
 
 
+def _is_session(source: Any) -> bool:
+    return type(source).__name__ == "SparkSession"
+
+
 def open_extract(
     source: str | Path | Any,
     *,
@@ -430,37 +387,52 @@ def open_extract(
     schema: str | None = None,
     contract: DataDictionary | None = None,
     use_cache: bool = True,
+    label: str | None = None,
+    validated: FindingList | None = None,
 ) -> Extract:
-    """Open and validate an extract; raise `ExtractError` naming every problem found.
+    """Read and validate an extract: a folder, or the tables of a connected Ibis backend; raise
+    `ExtractError` naming every problem found.
 
-    `source` is a folder (parquet/CSV per table, opened on DuckDB), a database URL
-    (`postgresql://...`; tables in `schema`), an Ibis backend or a Spark session (classic or
-    Spark Connect, e.g. databricks-connect; tables in `schema` of its catalog, else its temporary
-    views and current database). `end_date` is the last day the extract covers (default:
-    `extract_end_date` in the folder's extract.yaml, or in a database's `extract_metadata` table,
-    else today); dates after it are errors and open stays are censored there.
+    This is the contract step of `outcomes.sources.open_source`, the one way in, which takes
+    URLs, Spark sessions and engine choices too and connects them first: call that (a URL or a
+    Spark session given here goes there).
+
+    `source` is a folder (parquet/CSV per table, opened on DuckDB) or an Ibis backend (the
+    contract's tables in `schema`, names matched ignoring case). `end_date` is the last day the
+    extract covers (default: `extract_end_date` in the folder's extract.yaml, or in a database's
+    `extract_metadata` table, else today); dates after it are errors and open stays are censored
+    there. `label` names the source in messages (default: the folder, or the backend's name).
 
     A folder whose files (by sha256), end date and data dictionary (`contract`, by content) are
-    exactly those of one that passed before is not checked again: its warnings come from a stamp in `$OUTCOMES_CACHE`
-    (default ~/.cache/outcomes). `use_cache=False` always checks.
+    exactly those of one that passed before is not checked again: its warnings come from a stamp in
+    `$OUTCOMES_CACHE` (default ~/.cache/outcomes). `use_cache=False` always checks. `validated` is
+    the findings of a validation of these very tables earlier in the same run (a report's notebooks
+    get them from the run, see `outcomes.sources`): the tables are typed but not checked again.
     """
     contract = contract or load_dictionary()
     findings = FindingList()
     files: dict[str, Path] = {}
-    if isinstance(source, Path) or (isinstance(source, str) and "://" not in source):
+    if (isinstance(source, str) and "://" in source) or _is_session(source):
+        from outcomes.sources import open_source  # URLs and Spark sessions are connected there first
+
+        return open_source(source, schema=schema, end_date=end_date, use_cache=use_cache)
+    if isinstance(source, Path) or isinstance(source, str):
         folder = Path(source)
         if not folder.is_dir():
             raise UserError(f"{folder}: no such extract folder")
         mapping = read_extract_map(folder, contract)
         con = ibis.duckdb.connect()
         raw, files = _read_folder(folder, contract, con, findings, mapping)
-        label = str(folder)
-    else:
-        con = _connect(source)
+        label = label or str(folder)
+    elif hasattr(source, "list_tables"):
+        con = source
         raw, metadata = _read_backend(con, schema, contract, findings)
-        engine = _where(source) if isinstance(source, str) else ("spark" if is_spark_session(source) else con.name)
+        engine = label or con.name
         label = f"{engine} schema {schema}" if schema else engine
         mapping = parse_extract_map(metadata, f"{label} {METADATA_TABLE}", contract)
+    else:
+        raise UserError(f"cannot open an extract from {type(source).__name__}: give a folder or an Ibis backend "
+                        "(outcomes.sources.open_source also takes URLs and Spark sessions)")
     if end_date is None:
         end_date = mapping.end_date
     if end_date is None:
@@ -471,7 +443,9 @@ def open_extract(
     typed = type_tables(raw, contract, findings, mapping, backend=con.name)
     stamp = _stamp_path(files, end, contract, mapping) if files and use_cache and not findings.errors else None
     cached = _read_stamp(stamp) if stamp and stamp.exists() else None
-    if cached is not None:
+    if validated is not None and not findings.errors:
+        findings = validated
+    elif cached is not None:
         findings = cached
     else:
         validate_tables(typed, contract, end, findings, start_date=mapping.start_date)
@@ -504,8 +478,6 @@ def open_analysis_extract(path: str | Path, *, end_date: Any = None) -> Extract:
     A notebook's `extract` parameter left at None is the built-in reference extract, generated on
     first use by `outcomes.report.parameters.notebook_parameters` (see `outcomes.workspace`).
     """
-    if isinstance(path, str) and "://" in path:  # a warehouse: postgresql://user@host:5432/db/schema
-        from outcomes.warehouse import open_source
+    from outcomes.sources import open_source  # the one way in; a report run's reference too
 
-        return open_source(url=path, end_date=end_date)
-    return open_extract(Path(path), end_date=end_date)
+    return open_source(str(path), end_date=end_date)

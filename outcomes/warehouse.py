@@ -1,22 +1,24 @@
-"""Running the same cohorts and measures on a SQL warehouse or Spark.
+"""Engines beyond the embedded DuckDB: connecting to a SQL warehouse or Spark, and loading extracts.
 
-Two things live here:
+Open sources with `outcomes.sources.open_source` (the one way in); this module owns what differs
+between engines, through public names:
 
-* `open_source(extract=, url=, engine=, schema=)`: open an extract wherever it lives (a folder on
-  DuckDB, a PostgreSQL schema, a Spark catalog, or a folder loaded into a local Spark session)
-  as the validated `Extract` every cohort and measure takes. The CLI commands (`outcomes measure`,
-  `outcomes report`) and notebooks call it with their `--extract/--url/--engine/--schema` options.
+* `connect(source)`: an Ibis backend for a database URL (`postgresql://user@host/db`, any Ibis
+  URL), a Spark Connect URL (`sc://host:15002`: Databricks, the national data platforms), a Spark
+  session (classic or Connect) or an Ibis backend. Error messages show URLs masked.
+* `local_spark_session()`, `spark_connect_session(url)`, `active_spark_session()`.
+* `spark_extract_from_folder(folder, session)`: a folder validated on DuckDB, its typed tables
+  handed to Spark (staged parquet locally; Arrow over Spark Connect).
 * `load_extract(folder, target, schema=)`: validate a folder extract (on DuckDB), then write each
-  typed table, named as in the contract, into `target`: a database URL
-  (`postgresql://user@host/db`), an Ibis backend, or a Spark session. PostgreSQL is loaded with
-  `COPY` in Arrow-sized batches (memory bounded by the batch); Spark reads the typed tables from
-  staged parquet. The folder's extract.yaml goes along as a small `extract_metadata` table, so
-  the warehouse copy opens with the same end date.
+  typed table, named as in the contract, into `target`: a database URL, an Ibis backend, a Spark
+  session or a Spark Connect URL. PostgreSQL is loaded with `COPY` in Arrow-sized batches (memory
+  bounded by the batch); Spark reads the typed tables from staged parquet (or Arrow over Spark
+  Connect). The folder's extract.yaml goes along as a small `extract_metadata` table, so the
+  warehouse copy opens with the same end date.
 
->>> from outcomes.warehouse import load_extract, open_source
+>>> from outcomes.warehouse import load_extract
 >>> load_extract("data/reference", "postgresql://postgres@127.0.0.1:5432/postgres", schema="mhsds")  # doctest: +SKIP
->>> extract = open_source(url="postgresql://postgres@127.0.0.1:5432/postgres", schema="mhsds")  # doctest: +SKIP
->>> extract = open_source(extract="data/reference", engine="spark")  # local Spark  # doctest: +SKIP
+>>> load_extract("data/reference", "sc://127.0.0.1:15002", schema="mhsds")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -31,98 +33,125 @@ import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import ibis
+
+from outcomes.credentials import mask_url, redact_secrets
 from outcomes.dictionary import TABLE_ORDER
 from outcomes.errors import UserError
-from outcomes.extract import (
-    METADATA_TABLE,
-    Extract,
-    _connect,
-    _where,
-    is_spark_connect,
-    is_spark_session,
-    open_extract,
-)
+from outcomes.extract import METADATA_TABLE, Extract, open_extract
 
-__all__ = ["ENGINES", "open_source", "load_extract", "copy_extract", "local_spark_session", "BATCH_ROWS"]
+__all__ = [
+    "ENGINES", "BATCH_ROWS", "SPARK_SETTINGS", "connect", "engine_of", "is_spark_session", "is_spark_connect",
+    "is_spark_connect_url", "active_spark_session", "local_spark_session", "spark_connect_session",
+    "spark_extract_from_folder", "load_extract", "copy_extract",
+]
 
 #: rows sent per batch when loading a table into another engine
 BATCH_ROWS = 500_000
-#: engines `open_source` knows by name (any other Ibis URL works through `url=` too)
+#: engines known by name (any other Ibis URL works too)
 ENGINES = ("duckdb", "postgres", "spark")
-#: URL schemes of PostgreSQL
+#: URL schemes of PostgreSQL, and of Spark Connect
 POSTGRES_SCHEMES = ("postgres", "postgresql")
+SPARK_CONNECT_SCHEME = "sc"
+#: Spark settings turned on in a classic session we are given (best effort: a cluster may refuse)
+SPARK_SETTINGS = {
+    # pandas <-> Spark through Arrow: Ibis's in-memory tables (the months of a measure) then become
+    # JVM data instead of Python-backed RDDs, which start Python workers on every scan
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
 
 
-# --------------------------------------------------------------------------- opening
-def _engine_of(url: str | None) -> str | None:
-    if not url:
+# --------------------------------------------------------------------------- connecting
+def engine_of(url: str | None) -> str | None:
+    """The engine a URL names: "postgres", "spark" (Spark Connect, sc://), another scheme, or None."""
+    if not url or "://" not in url:
         return None
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    scheme = url.split("://", 1)[0].lower()
     if scheme in POSTGRES_SCHEMES:
         return "postgres"
-    return scheme or None
+    return "spark" if scheme == SPARK_CONNECT_SCHEME else scheme
 
 
-def open_source(
-    extract: str | Path | None = None,
-    url: str | None = None,
-    engine: str | None = None,
-    schema: str | None = None,
-    *,
-    end_date: str | dt.date | None = None,
-    spark: Any = None,
-) -> Extract:
-    """Open a validated extract from a folder, a database or Spark (the CLI's source options).
-
-    * `extract=DIR` alone: the folder on an embedded DuckDB (`open_extract(DIR)`).
-    * `url=...` (`postgresql://user@host:5432/db`, or any Ibis URL) with `schema=`: the contract's
-      tables in that schema, validated there by pushed-down queries. Load a folder into it first
-      with `load_extract` / `outcomes load-warehouse`.
-    * `engine="spark"`: the SparkSession `spark`, else the active one (Databricks,
-      databricks-connect), else a new local one (`local_spark_session`). With `extract=DIR` the
-      folder is validated on DuckDB and its typed tables copied into the session; with
-      `schema=` the tables are read from the session's catalog (`catalog.schema` works) and
-      validated on Spark.
-
-    `engine` defaults to what `url` names, else duckdb. `end_date` overrides the extract's own
-    (extract.yaml, or the `extract_metadata` table a load writes). Raises `UserError` for
-    contradictory options and `ExtractError` for an extract that breaks the contract.
-    """
-    named = _engine_of(url)
-    engine = (engine or named or "duckdb").lower()
-    if engine == "postgresql":
-        engine = "postgres"
-    if engine not in ENGINES:
-        raise UserError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)} (or give a database URL)")
-    if engine == "spark" and url:
-        raise UserError("--url names a database; with --engine spark give --extract DIR or --schema NAME")
-    if url and named and named in ENGINES and named != engine:
-        raise UserError(f"--engine {engine} does not match the URL {_where(url)}")
-    if engine == "spark":
-        if extract and schema:
-            raise UserError("with --engine spark give either --extract DIR (loaded into the session) or --schema (tables already in Spark), not both")
-        session = spark if spark is not None else _active_spark_session()
-        if extract:
-            return _spark_from_folder(extract, session or local_spark_session(), end_date)
-        if session is None and not schema:
-            raise UserError("with --engine spark give --extract DIR (a folder to load into local Spark) or --schema NAME (tables in the catalog)")
-        return open_extract(session or local_spark_session(), schema=schema, end_date=end_date)
-    if url:
-        if extract:
-            raise UserError(
-                "give either --extract DIR or --url, not both (to put a folder into a database: "
-                "outcomes load-warehouse --extract DIR --url URL)"
-            )
-        return open_extract(url, schema=schema, end_date=end_date)
-    if engine == "postgres":
-        raise UserError("--engine postgres needs --url postgresql://user@host:port/database (and --schema)")
-    if not extract:
-        raise UserError("give the extract folder with --extract DIR, or a database with --url (or --engine spark)")
-    return open_extract(extract, end_date=end_date)
+def is_spark_session(source: Any) -> bool:
+    """True for a PySpark `SparkSession`, classic or Spark Connect (databricks-connect's)."""
+    return any(cls.__name__ == "SparkSession" and cls.__module__.startswith("pyspark.") for cls in type(source).__mro__)
 
 
-def _active_spark_session():
+def is_spark_connect(session: Any) -> bool:
+    """True for a Spark Connect session (databricks-connect): the cluster cannot see local files."""
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
+def is_spark_connect_url(source: Any) -> bool:
+    """True for a Spark Connect URL, `sc://host:port/;param=value`."""
+    return isinstance(source, str) and engine_of(source) == "spark"
+
+
+def _prepare_spark(session: Any) -> None:
+    if is_spark_connect(session):
+        return  # Spark Connect always moves data as Arrow; the cluster owns its settings
+    for key, value in SPARK_SETTINGS.items():
+        try:
+            session.conf.set(key, value)
+        except Exception:  # noqa: BLE001 - a managed cluster may refuse a setting: it is only speed
+            pass
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    return redact_secrets(lines[0] if lines else type(error).__name__)
+
+
+def connect(source: Any):
+    """An Ibis backend for a URL (database or Spark Connect), a Spark session or an Ibis backend."""
+    if is_spark_connect_url(source):
+        source = spark_connect_session(source)
+    if isinstance(source, str):
+        options = {}
+        if engine_of(source) == "postgres" and urlsplit(source).port is None:
+            options["port"] = None  # libpq's default: PGPORT, the service's port, else 5432 (Ibis forces 5432)
+        try:
+            return ibis.connect(source, **options)
+        except Exception as error:  # noqa: BLE001 - connection failures are the user's to fix
+            raise UserError(f"cannot connect to {mask_url(source)}: {_first_line(error)}") from None
+    if is_spark_session(source):
+        _prepare_spark(source)
+        return ibis.pyspark.connect(source)
+    if hasattr(source, "list_tables"):
+        return source
+    raise UserError(f"cannot open an extract from {type(source).__name__}: give a folder, a URL or a connection")
+
+
+#: Spark Connect sessions opened by this process, by URL (one gRPC session per server and token)
+_CONNECT_SESSIONS: dict[str, Any] = {}
+
+
+def spark_connect_session(url: str):
+    """A Spark Connect session on `url` (`sc://host:port/;token=...`), reused for the same URL:
+    needs pyspark with its `connect` extra (grpcio), which the engines extra installs. Made with
+    the Connect builder itself, so a classic session running in the same process (a local one,
+    say) does not stand in its way."""
+    session = _CONNECT_SESSIONS.get(url)
+    if session is not None and not getattr(session, "is_stopped", False):
+        return session
+    try:
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+    except ImportError as missing:
+        raise UserError(f"Spark Connect needs pyspark with grpcio: install the engines extra "
+                        f"(pip install 'outcomes[engines]'); {missing}") from None
+    try:
+        session = ConnectSession.builder.remote(url).create()
+        session.sql("SELECT 1").collect()  # the first call reaches the server: fail here, clearly
+    except Exception as error:  # noqa: BLE001 - unreachable server, refused token
+        raise UserError(f"cannot connect to Spark Connect at {mask_url(url)}: {_first_line(error)}") from None
+    _CONNECT_SESSIONS[url] = session
+    return session
+
+
+def active_spark_session():
+    """The running classic Spark session (Databricks notebooks, a local one), or None."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -161,13 +190,13 @@ def local_spark_session(threads: int | None = None, memory: str | None = None):
     return session
 
 
-def _spark_from_folder(folder: str | Path, session: Any, end_date: str | dt.date | None) -> Extract:
+def spark_extract_from_folder(folder: str | Path, session: Any, end_date: str | dt.date | None = None) -> Extract:
     """A folder validated on DuckDB, its typed tables copied into Spark under fresh names.
 
     Not validated again on Spark: these are the very rows DuckDB checked, already typed and
     recoded. Fresh view names keep two extracts in one session apart."""
     local = open_extract(folder, end_date=end_date)
-    con = _connect(session)
+    con = connect(session)
     tag = uuid.uuid4().hex[:8]
     tables = {}
     for name, table in local.tables.items():
@@ -199,9 +228,11 @@ def load_extract(folder: str | Path, target: Any, *, schema: str | None = None, 
 
 def copy_extract(extract: Extract, target: Any, *, schema: str | None = None, overwrite: bool = True) -> dict[str, int]:
     """Copy the tables of an opened (DuckDB) extract into `target` (see `load_extract`)."""
+    if is_spark_connect_url(target):
+        target = spark_connect_session(target)
     if is_spark_session(target):
         return _load_spark(extract, target, schema, overwrite)
-    con = _connect(target)
+    con = connect(target)
     if schema and schema not in con.list_databases():
         con.create_database(schema)
     if con.name == "postgres":

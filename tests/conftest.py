@@ -71,6 +71,32 @@ def postgres_url():
 
 
 @pytest.fixture(scope="module")
+def postgres_password_server():
+    """(URL without a password, password) of a throwaway PostgreSQL server whose TCP connections
+    need the password (scram-sha-256), for one test module."""
+    from engines import postgres_server
+
+    password = "s3cret-Pa55"
+    try:
+        with postgres_server(password=password) as url:
+            yield url, password
+    except RuntimeError as reason:
+        pytest.skip(str(reason))
+
+
+@pytest.fixture(scope="module")
+def spark_connect_url():
+    """`sc://127.0.0.1:PORT` of a local Spark Connect server, started once for one test module."""
+    from engines import spark_connect_server
+
+    try:
+        with spark_connect_server() as url:
+            yield url
+    except RuntimeError as reason:
+        pytest.skip(str(reason))
+
+
+@pytest.fixture(scope="module")
 def spark():
     """A local-mode Spark session for one test module (skips without Java or pyspark)."""
     from engines import spark_session

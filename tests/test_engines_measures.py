@@ -1,12 +1,15 @@
-"""Every measure in MEASURES and every cohort's attrition table, on PostgreSQL and on Spark (local
-mode), must give exactly the frame DuckDB gives, as ehrQL's cross-engine tests demand of its query
-engines. Also the CLI: `outcomes load-warehouse`, and `outcomes measure` with --url/--schema/--engine.
+"""Every measure in MEASURES and every cohort's attrition table, on PostgreSQL, on Spark (local
+mode) and on Spark Connect, must give exactly the frame DuckDB gives, as ehrQL's cross-engine
+tests demand of its query engines. Also the CLI: `outcomes load-warehouse`, and `outcomes measure`
+with --url/--schema/--engine.
 
-One small reference extract (scale SCALE) is generated per module, one PostgreSQL server and one
-Spark session serve all tests. The folder goes into PostgreSQL with `load_extract` (COPY) and into
-Spark as tables of a schema in its catalog (the Databricks case: `open_extract(spark,
-schema=...)`); each engine then validates the tables itself, and the end date comes from the
-`extract_metadata` table the load writes.
+One small reference extract (scale SCALE) is generated per module; one PostgreSQL server, one
+Spark session and one Spark Connect server serve all tests. The folder goes into PostgreSQL with
+`load_extract` (COPY), into Spark as tables of a schema in its catalog (the Databricks case:
+`open_source(spark, schema=...)`) and into the Spark Connect server the same way, as Arrow over
+gRPC (the way analysts reach Databricks and the national data platforms:
+`open_source("sc://host:port", schema=...)`); each engine then validates the tables itself, and
+the end date comes from the `extract_metadata` table the load writes.
 
 How frames are compared: same columns, same dtypes, same number of rows; sorted by month and
 the measure's groups (attrition by step); integer, date and string columns equal value for value
@@ -28,10 +31,10 @@ import pandas as pd
 import pytest
 
 from outcomes.cohort import COHORTS
-from outcomes.extract import open_extract
 from outcomes.measures import MEASURES
 from outcomes.reference import write_reference_extract
-from outcomes.warehouse import load_extract, open_source
+from outcomes.sources import open_source
+from outcomes.warehouse import load_extract
 
 pytestmark = pytest.mark.engines
 
@@ -52,21 +55,25 @@ def reference(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def duckdb_extract(reference):
-    return open_extract(reference)
-
-
+    return open_source(reference)
 
 
 @pytest.fixture(scope="module")
 def postgres_extract(reference, postgres_url):
     load_extract(reference, postgres_url, schema=SCHEMA)
-    return open_extract(postgres_url, schema=SCHEMA)
+    return open_source(postgres_url, schema=SCHEMA)
 
 
 @pytest.fixture(scope="module")
 def spark_extract(reference, spark):
     load_extract(reference, spark, schema=SCHEMA)
-    return open_extract(spark, schema=SCHEMA)
+    return open_source(spark, schema=SCHEMA)
+
+
+@pytest.fixture(scope="module")
+def spark_connect_extract(reference, spark_connect_url):
+    load_extract(reference, spark_connect_url, schema=SCHEMA)
+    return open_source(spark_connect_url, schema=SCHEMA)
 
 
 @pytest.fixture
@@ -120,7 +127,7 @@ def test_reference_is_rich_enough(duckdb_measures):
     assert (medians % 1 == 0.5).any(), "no month with an even number of PICU discharges"
 
 
-@pytest.mark.parametrize("engine", ["postgres", "spark"])
+@pytest.mark.parametrize("engine", ["postgres", "spark", "spark_connect"])
 def test_extract_opens_with_its_end_date(engine, engine_extracts, duckdb_extract):
     extract = engine_extracts(engine)
     assert extract.end_date == duckdb_extract.end_date
@@ -131,7 +138,7 @@ def test_extract_opens_with_its_end_date(engine, engine_extracts, duckdb_extract
 
 
 @pytest.mark.parametrize("name", sorted(MEASURES))
-@pytest.mark.parametrize("engine", ["postgres", "spark"])
+@pytest.mark.parametrize("engine", ["postgres", "spark", "spark_connect"])
 def test_measure_matches_duckdb(engine, name, engine_extracts, duckdb_measures):
     measure = MEASURES[name]
     theirs = measure.to_pandas(engine_extracts(engine))
@@ -191,14 +198,23 @@ def test_open_source_rejects_contradictory_options(reference, capsys):
         open_source(url="postgresql://postgres@127.0.0.1:1/postgres", engine="spark")
     assert main(["measure", "bed_days", "--url", "postgresql://nobody:secret@127.0.0.1:1/postgres"]) == 2
     err = capsys.readouterr().err
-    assert "cannot connect to postgresql://127.0.0.1:1/postgres" in err and "secret" not in err
+    assert "cannot connect to postgresql://nobody:***@127.0.0.1:1/postgres" in err and "secret" not in err
 
 
 def test_schema_may_be_the_last_part_of_the_url(postgres_extract, postgres_url):
     """`postgresql://user@host/db/schema`: one string, as a notebook's `extract` parameter."""
-    extract = open_extract(f"{postgres_url}/{SCHEMA}")
+    extract = open_source(f"{postgres_url}/{SCHEMA}")
     assert extract.end_date == postgres_extract.end_date
     assert sorted(extract.tables) == sorted(postgres_extract.tables)
+
+
+def test_spark_connect_schema_may_be_the_last_part_of_the_url(spark_connect_extract, spark_connect_url):
+    """`sc://host:port/SCHEMA` is one string too (a notebook's `extract` parameter)."""
+    host_port = spark_connect_url.removeprefix("sc://")
+    extract = open_source(f"sc://{host_port}/{SCHEMA}")
+    assert extract.end_date == spark_connect_extract.end_date
+    assert sorted(extract.tables) == sorted(spark_connect_extract.tables)
+    assert open_source(f"sc://{host_port}", engine="spark", schema=SCHEMA).source == extract.source
 
 
 def test_report_runs_on_the_warehouse(postgres_extract, postgres_url, tmp_path):

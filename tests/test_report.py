@@ -268,6 +268,17 @@ def test_report_with_a_person_id_is_refused(good_report, reports_copy, tmp_path,
     assert (reports_copy / f"{QUARTER}.failed" / "notebooks" / "03_prints_person_id.html").is_file()
 
 
+def test_report_with_a_credential_is_refused(good_report, reports_copy, tmp_path, capsys):
+    """A notebook that prints a URL with a password: refused, and the password is never echoed."""
+    good_before = snapshot(reports_copy / QUARTER)
+    notebooks = fixture_notebooks(tmp_path / "notebooks", "05_prints_credential")
+    code, out, err = cli(capsys, *report_args(Path(good_report["extract"]), notebooks, reports_copy))
+    assert code == 1
+    assert "REFUSED to publish" in err and "credential 'postgresql://analyst:***@db.trust.nhs.uk:5432/outcomes'" in err
+    assert "hunter2" not in err + out
+    assert snapshot(reports_copy / QUARTER) == good_before
+
+
 def test_invalid_extract_stops_before_any_notebook_runs(tmp_path, capsys):
     tables = tiny_tables()
     tables["MHS502WardStay"].loc[0, "MHAdmittedPatientClass"] = "999"

@@ -12,7 +12,7 @@ attrition table runs one query of counts when first asked for.
 >>> long_stays = Cohort(
 ...     name="long stays",
 ...     entry=Entry("ward stays", lambda x: x.tables["stays"]),
-...     rules=(Rule("at least one day", lambda t, x: t.days >= 1),),
+...     rules=(Rule("at least one day", lambda t, x: t.days >= 1),),  # or a helper: Rule.isin(...)
 ... )
 >>> built = long_stays.build(extract)
 >>> built.attrition[["criterion", "people_remaining", "rows_remaining"]].values.tolist()
@@ -21,14 +21,17 @@ attrition table runs one query of counts when first asked for.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import operator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
 import ibis
 import pandas as pd
 
-__all__ = ["Cohort", "Entry", "Rule", "Exit", "BuiltCohort", "ExtractLike", "ATTRITION_COLUMNS", "attach"]
+__all__ = ["Cohort", "Entry", "Rule", "Exit", "BuiltCohort", "ExtractLike", "ATTRITION_COLUMNS", "EXTRACT_END", "attach"]
 
 
 class ExtractLike(Protocol):
@@ -67,12 +70,46 @@ class Entry:
     events: Callable[[ExtractLike], ibis.Table]
 
 
+#: a rule's date that is the extract's last day (`extract.end_date`), whatever extract it runs on
+EXTRACT_END = "the extract end"
+
+
+def _listed(codes: Sequence[str], limit: int = 8) -> str:
+    return ", ".join(codes) if len(codes) <= limit else f"{len(codes)} codes"
+
+
+def _date_of(date: dt.date | str, extract: ExtractLike) -> ibis.Value:
+    """An Ibis date literal: `date`, or the extract's end date for `EXTRACT_END`."""
+    value = extract.end_date if date == EXTRACT_END else date
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return ibis.literal(value)
+
+
+def _date_label(date: dt.date | str) -> str:
+    return date if date == EXTRACT_END else (date.isoformat() if isinstance(date, dt.date) else str(date))
+
+
 @dataclass(frozen=True)
 class Rule:
     """An inclusion rule. Rows are kept where `keep(table, extract)` is true (null counts as false).
 
     A rule that needs another table (a semi-join, say) gives `restrict(table, extract) -> table`
     instead of `keep`; it must return a subset of the rows with the same columns.
+
+    Build rules from the helpers below (`Rule.isin`, `Rule.age_between`, `Rule.on_or_before`,
+    `Rule.not_ended_by`, `Rule.is_true`, `Rule.any_of`, `Rule.all_of`, `Rule.only_for`): each
+    makes the predicate and its description from the same values, so the attrition table says
+    what the code does.
+
+    >>> Rule.isin("WardAge", ("10", "11", "12"), "on a ward for children or adolescents").description
+    'on a ward for children or adolescents (WardAge 10, 11, 12)'
+    >>> Rule.age_between("age_at_admission", 0, 17, "on admission").description
+    'aged 0-17 on admission'
+    >>> Rule.any_of(Rule.is_true("self_harm", "self-harm"), Rule.is_true("mental_health", "mental health")).description
+    'self-harm or mental health'
     """
 
     description: str
@@ -88,6 +125,73 @@ class Rule:
         if self.restrict is not None:
             return self.restrict(table, extract)
         return table.filter(self.keep(table, extract).fill_null(False))
+
+    def _predicate(self) -> Callable[[ibis.Table, ExtractLike], ibis.Value]:
+        if self.keep is None:
+            raise ValueError(f"rule {self.description!r} restricts by another table: it cannot be combined")
+        return self.keep
+
+    # ------------------------------------------------------------------ rules as data
+    @classmethod
+    def isin(cls, column: str, codes: Sequence[str], what: str, *, field: str | None = None) -> "Rule":
+        """`column` holds one of `codes`: "`what` (`field` code, code...)" (`field` defaults to the column)."""
+        codes = tuple(codes)
+        if not codes:
+            raise ValueError(f"rule {what!r}: no codes for {column}")
+        return cls(f"{what} ({field or column} {_listed(codes)})", lambda t, x: t[column].isin(codes))
+
+    @classmethod
+    def age_between(cls, column: str, low: int, high: int, when: str) -> "Rule":
+        """Whole-year age in `column` from `low` to `high` inclusive: "aged low-high `when`"."""
+        if low > high:
+            raise ValueError(f"age rule {column}: {low} is above {high}")
+        return cls(f"aged {low}-{high} {when}", lambda t, x: t[column].between(low, high))
+
+    @classmethod
+    def on_or_before(cls, column: str, date: dt.date | str, what: str) -> "Rule":
+        """The date in `column` is on or before `date` (a date, or `EXTRACT_END`): "`what` on or before ..."."""
+        return cls(f"{what} on or before {_date_label(date)}", lambda t, x: t[column] <= _date_of(date, x))
+
+    @classmethod
+    def not_ended_by(cls, column: str, date: dt.date | str, what: str) -> "Rule":
+        """The end date in `column` is empty (still open) or after `date`: "not `what` on or before ..."."""
+        return cls(f"not {what} on or before {_date_label(date)}",
+                   lambda t, x: t[column].isnull() | (t[column] > _date_of(date, x)))
+
+    @classmethod
+    def ends_by(cls, column: str, date: dt.date | str, what: str) -> "Rule":
+        """A half-open window whose exclusive end is `column` is over by the end of `date`:
+        "`what` complete by ..." (`column` <= `date` + 1 day)."""
+        def keep(t: ibis.Table, x: ExtractLike) -> ibis.Value:
+            return t[column] <= _date_of(date, x) + ibis.interval(days=1)
+
+        return cls(f"{what} complete by {_date_label(date)}", keep)
+
+    @classmethod
+    def is_true(cls, column: str, what: str) -> "Rule":
+        """The boolean `column` is true: "`what`"."""
+        return cls(what, lambda t, x: t[column])
+
+    @classmethod
+    def any_of(cls, *rules: "Rule") -> "Rule":
+        """At least one of `rules` holds: their descriptions joined by "or"."""
+        predicates = [rule._predicate() for rule in rules]
+        return cls(" or ".join(rule.description for rule in rules),
+                   lambda t, x: functools.reduce(operator.or_, (p(t, x).fill_null(False) for p in predicates)))
+
+    @classmethod
+    def all_of(cls, *rules: "Rule") -> "Rule":
+        """Every one of `rules` holds: their descriptions joined by commas."""
+        predicates = [rule._predicate() for rule in rules]
+        return cls(", ".join(rule.description for rule in rules),
+                   lambda t, x: functools.reduce(operator.and_, (p(t, x).fill_null(False) for p in predicates)))
+
+    @classmethod
+    def only_for(cls, column: str, value: str, label: str, rule: "Rule") -> "Rule":
+        """`rule` applies to the rows whose `column` is `value` (`label`); other rows pass:
+        "`label`: `rule`"."""
+        predicate = rule._predicate()
+        return cls(f"{label}: {rule.description}", lambda t, x: (t[column] != value) | predicate(t, x).fill_null(False))
 
 
 @dataclass(frozen=True)

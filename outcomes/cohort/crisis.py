@@ -14,9 +14,10 @@ Columns: `event_id`, `Person_ID`, `event_date`, `kind` ("ae_attendance", "crisis
 "emergency_admission"), `provider`, `mental_health`, `self_harm`.
 
 >>> [rule.description for rule in crisis_escalations().rules]  # doctest: +NORMALIZE_WHITESPACE
-['A&E attendances: mental-health or self-harm presentation',
- 'crisis-team contacts: attended, on a referral to a crisis team (A02, A03, A04, A18, A19)',
- 'admissions: emergency admission method', 'known service user (open CYPMHS referral) on the event date']
+['A&E attendances: mental-health presentation or self-harm presentation',
+ 'crisis-team contacts: attended (AttendOrDNACode 5, 6), on a referral to a crisis team (team type A02, A03, A04, A18, A19)',
+ 'admissions: emergency admission method (MethAdmMHHospProvSpell 10 codes)',
+ 'known service user (open CYPMHS referral) on the event date']
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ AE, CONTACT, ADMISSION = "ae_attendance", "crisis_contact", "emergency_admission
 KINDS = (AE, CONTACT, ADMISSION)
 
 _NO_FLAG = ibis.literal(None, "boolean")
+_NO_CODE = ibis.literal(None, "string")
+#: columns the rules read, dropped at the exit: attendance code, team type, admission method
+RULE_COLUMNS = ("attendance", "team_type", "admission_method")
 
 
 def ae_attendances(extract: ExtractLike) -> ibis.Table:
@@ -51,18 +55,17 @@ def ae_attendances(extract: ExtractLike) -> ibis.Table:
         provider=ecds.Der_Provider_Code,
         mental_health=complaint.isin(codes_of("ecds_mental_health_complaint")).fill_null(False),
         self_harm=self_harm,
-        qualifies=ibis.literal(True),
+        attendance=_NO_CODE,
+        team_type=_NO_CODE,
+        admission_method=_NO_CODE,
     )
 
 
 def crisis_contacts(extract: ExtractLike) -> ibis.Table:
-    """Every care contact as an event; `qualifies` when attended on a crisis-team referral."""
+    """Every care contact as an event, with its `attendance` code and its referral's `team_type`."""
     contacts = extract.tables["MHS201CareContact"]
     referrals = extract.tables["MHS101Referral"].select("UniqServReqID", "OrgIDProv", "ServTeamTypeRefToMH")
     joined = attach(contacts, referrals, "UniqServReqID")
-    qualifies = joined.AttendOrDNACode.isin(code_group("attendance", "attended")) & joined.ServTeamTypeRefToMH.isin(
-        code_group("service_team_type", "crisis")
-    )
     return joined.select(
         event_id=joined.UniqCareContID,
         Person_ID=joined.Person_ID,
@@ -71,12 +74,14 @@ def crisis_contacts(extract: ExtractLike) -> ibis.Table:
         provider=joined.OrgIDProv,
         mental_health=_NO_FLAG,
         self_harm=_NO_FLAG,
-        qualifies=qualifies.fill_null(False),
+        attendance=joined.AttendOrDNACode,
+        team_type=joined.ServTeamTypeRefToMH,
+        admission_method=_NO_CODE,
     )
 
 
 def emergency_admissions(extract: ExtractLike) -> ibis.Table:
-    """Every hospital provider spell as an event; `qualifies` when the admission was an emergency."""
+    """Every hospital provider spell as an event, with its `admission_method`."""
     spells = extract.tables["MHS501HospProvSpell"]
     return spells.select(
         event_id=spells.UniqHospProvSpellID,
@@ -86,7 +91,9 @@ def emergency_admissions(extract: ExtractLike) -> ibis.Table:
         provider=spells.OrgIDProv,
         mental_health=_NO_FLAG,
         self_harm=_NO_FLAG,
-        qualifies=spells.MethAdmMHHospProvSpell.isin(code_group("admission_method", "emergency")).fill_null(False),
+        attendance=_NO_CODE,
+        team_type=_NO_CODE,
+        admission_method=spells.MethAdmMHHospProvSpell,
     )
 
 
@@ -97,23 +104,28 @@ def crisis_events(extract: ExtractLike) -> ibis.Table:
 
 def crisis_escalations() -> Cohort:
     """Crisis escalations of known service users (one row per event; see the module docstring)."""
-    crisis_teams = ", ".join(code_group("service_team_type", "crisis"))
     return Cohort(
         name="crisis_escalations",
         description="A&E mental-health attendances, crisis-team contacts and emergency admissions of known service users",
         entry=Entry("A&E attendances, care contacts and hospital spells", crisis_events),
         rules=(
-            Rule("A&E attendances: mental-health or self-harm presentation", lambda t, x: (t.kind != AE) | t.mental_health | t.self_harm),
-            Rule(
-                f"crisis-team contacts: attended, on a referral to a crisis team ({crisis_teams})",
-                lambda t, x: (t.kind != CONTACT) | t.qualifies,
-            ),
-            Rule("admissions: emergency admission method", lambda t, x: (t.kind != ADMISSION) | t.qualifies),
+            Rule.only_for("kind", AE, "A&E attendances", Rule.any_of(
+                Rule.is_true("mental_health", "mental-health presentation"),
+                Rule.is_true("self_harm", "self-harm presentation"),
+            )),
+            Rule.only_for("kind", CONTACT, "crisis-team contacts", Rule.all_of(
+                Rule.isin("attendance", code_group("attendance", "attended"), "attended", field="AttendOrDNACode"),
+                Rule.isin("team_type", code_group("service_team_type", "crisis"), "on a referral to a crisis team",
+                          field="team type"),
+            )),
+            Rule.only_for("kind", ADMISSION, "admissions", Rule.isin(
+                "admission_method", code_group("admission_method", "emergency"), "emergency admission method",
+                field="MethAdmMHHospProvSpell")),
             Rule(
                 "known service user (open CYPMHS referral) on the event date",
                 restrict=lambda t, x: of_known_service_users(t, "event_date", x),
             ),
         ),
-        exit=Exit("one row per event (the event date is the exit)", lambda t, x: t.drop("qualifies")),
+        exit=Exit("one row per event (the event date is the exit)", lambda t, x: t.drop(*RULE_COLUMNS)),
         unit="events",
     )

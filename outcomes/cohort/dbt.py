@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import ibis
 
 from outcomes.cohort.codes import DBT_PROCEDURE, SUICIDE_ATTEMPT, code_group
-from outcomes.cohort.core import Cohort, Entry, Exit, ExtractLike, Rule, attach
+from outcomes.cohort.core import EXTRACT_END, Cohort, Entry, Exit, ExtractLike, Rule, attach
 from outcomes.cohort.dates import as_date
 
 __all__ = ["MirrorWindows", "first_dbt_contacts", "dbt_cohort", "window_counts", "COUNTS"]
@@ -130,14 +130,11 @@ def dbt_cohort(windows: MirrorWindows | None = None, attended_only: bool = True)
         first = first_dbt_contacts(extract, attended_only)
         return first.mutate(**windows.bounds(first.index_date))
 
-    def full_follow_up(table: ibis.Table, extract: ExtractLike) -> ibis.Value:
-        return table.after_end <= ibis.literal(as_date(extract.end_date) + dt.timedelta(days=1))
-
     return Cohort(
         name="dbt",
         description=f"People starting DBT: {windows.months} months before vs {windows.months} months after the first DBT contact",
         entry=Entry("people with a DBT care activity (index = first DBT contact)", entry),
-        rules=(Rule(f"full {windows.months}-month follow-up before the extract end", full_follow_up),),
+        rules=(Rule.ends_by("after_end", EXTRACT_END, f"full {windows.months}-month follow-up"),),
         exit=Exit("counts of suicide attempts, A&E attendances and bed days in each window", window_counts),
         unit="people",
         parameters={"windows": windows, "attended_only": attended_only},

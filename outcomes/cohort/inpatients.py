@@ -13,7 +13,7 @@ hospital spell instead (NHS England's "age at admission" for spells).
 ['aged 0-17 on the first day of the ward stay', 'on a child and adolescent ward (WardType 01)',
  'ward for children or adolescents (WardAge 10, 11, 12)',
  'on a CYP bed (bed type 300, 301, 302, 303, 304, 309, 310, 311)',
- 'resident in the footprint (12 LAs) or treated by a network provider (RPG, RV5, RQY)']
+ 'resident in the footprint (LA 12 codes) or treated by a network provider (provider RPG, RV5, RQY)']
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ __all__ = ["ward_stays", "cyp_inpatients", "picu_episodes", "AGE_AT", "IN_AREA",
 
 #: where age is measured: first day of the ward stay, or of the hospital provider spell
 AGE_AT = {"ward_stay": "StartDateWardStay", "spell": "StartDateHospProvSpell"}
+#: WardType of a child and adolescent mental health ward
+CYP_WARD_TYPES = ("01",)
 #: values of the `area` column: treated by a network provider or not
 IN_AREA, OUT_OF_AREA = "in_area", "out_of_area"
 
@@ -50,22 +52,16 @@ def ward_stays(extract: ExtractLike, age_at: str = "ward_stay") -> ibis.Table:
     return joined.mutate(age_at_admission=age_on(joined.PersonBirthDate, admitted))
 
 
-def _listed(codes: Sequence[str], limit: int = 8) -> str:
-    return ", ".join(codes) if len(codes) <= limit else f"{len(codes)} LAs"
-
-
 def _cyp_rules(footprint: tuple[str, ...], providers: tuple[str, ...], age_at: str) -> tuple[Rule, ...]:
-    ward_ages = code_group("ward_age", "cyp")
-    bed_types = code_group("bed_type", "cyp")
     where = "first day of the ward stay" if age_at == "ward_stay" else "first day of the hospital spell"
     return (
-        Rule(f"aged 0-17 on the {where}", lambda t, x: t.age_at_admission.between(0, 17)),
-        Rule("on a child and adolescent ward (WardType 01)", lambda t, x: t.WardType == "01"),
-        Rule(f"ward for children or adolescents (WardAge {', '.join(ward_ages)})", lambda t, x: t.WardAge.isin(ward_ages)),
-        Rule(f"on a CYP bed (bed type {', '.join(bed_types)})", lambda t, x: t.MHAdmittedPatientClass.isin(bed_types)),
-        Rule(
-            f"resident in the footprint ({_listed(footprint)}) or treated by a network provider ({_listed(providers)})",
-            lambda t, x: t.LADistrictAuth.isin(footprint) | t.OrgIDProv.isin(providers),
+        Rule.age_between("age_at_admission", 0, 17, f"on the {where}"),
+        Rule.isin("WardType", CYP_WARD_TYPES, "on a child and adolescent ward"),
+        Rule.isin("WardAge", code_group("ward_age", "cyp"), "ward for children or adolescents"),
+        Rule.isin("MHAdmittedPatientClass", code_group("bed_type", "cyp"), "on a CYP bed", field="bed type"),
+        Rule.any_of(
+            Rule.isin("LADistrictAuth", footprint, "resident in the footprint", field="LA"),
+            Rule.isin("OrgIDProv", providers, "treated by a network provider", field="provider"),
         ),
     )
 
@@ -131,7 +127,7 @@ def picu_episodes(
         name="picu_episodes",
         description="CYP psychiatric intensive care (PICU) ward stays, with length of stay",
         entry=base.entry,
-        rules=base.rules + (Rule(f"on a CYP PICU bed (bed type {', '.join(picu)})", lambda t, x: t.MHAdmittedPatientClass.isin(picu)),),
+        rules=base.rules + (Rule.isin("MHAdmittedPatientClass", picu, "on a CYP PICU bed", field="bed type"),),
         exit=_stay_exit(footprint, providers, with_los=True),
         unit="ward stays",
         parameters=dict(base.parameters),

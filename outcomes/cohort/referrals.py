@@ -10,7 +10,7 @@ contacts, admissions) of people who were known service users *on the event's own
 
 >>> cohort = known_service_users(on="2024-03-31")
 >>> [rule.description for rule in cohort.rules]
-['received while aged 0-17', 'received on or before 2024-03-31', 'not discharged on or before 2024-03-31']
+['aged 0-17 when the referral was received', 'received on or before 2024-03-31', 'not discharged on or before 2024-03-31']
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import datetime as dt
 
 import ibis
 
-from outcomes.cohort.core import Cohort, Entry, Exit, ExtractLike, Rule, attach
+from outcomes.cohort.core import EXTRACT_END, Cohort, Entry, Exit, ExtractLike, Rule, attach
 from outcomes.cohort.dates import age_on, as_date
 
 __all__ = ["referrals_with_age", "cyp_referrals", "known_service_users", "of_known_service_users"]
@@ -33,7 +33,7 @@ def referrals_with_age(extract: ExtractLike) -> ibis.Table:
     return joined.mutate(age_at_referral=age_on(joined.PersonBirthDate, joined.ReferralRequestReceivedDate))
 
 
-_CYP_RULE = Rule("received while aged 0-17", lambda t, x: t.age_at_referral.between(0, 17))
+_CYP_RULE = Rule.age_between("age_at_referral", 0, 17, "when the referral was received")
 
 
 def cyp_referrals() -> Cohort:
@@ -61,20 +61,16 @@ def known_service_users(on: dt.date | str | None = None) -> Cohort:
     Rows are referrals through the rules; the exit collapses them to one row per person with
     `open_referrals`, `first_received` and `teams` (distinct team types referred to).
     """
-    fixed = as_date(on) if on is not None else None
-    label = fixed.isoformat() if fixed else "the extract end"
-
-    def date_of(extract: ExtractLike) -> ibis.Value:
-        return ibis.literal(fixed if fixed is not None else as_date(extract.end_date))
-
+    date = as_date(on) if on is not None else EXTRACT_END
+    label = date.isoformat() if on is not None else EXTRACT_END
     return Cohort(
         name="known_service_users",
         description=f"People with an open CYPMHS referral on {label}",
         entry=Entry("referrals (MHS101Referral)", referrals_with_age),
         rules=(
             _CYP_RULE,
-            Rule(f"received on or before {label}", lambda t, x: t.ReferralRequestReceivedDate <= date_of(x)),
-            Rule(f"not discharged on or before {label}", lambda t, x: t.ServDischDate.isnull() | (t.ServDischDate > date_of(x))),
+            Rule.on_or_before("ReferralRequestReceivedDate", date, "received"),
+            Rule.not_ended_by("ServDischDate", date, "discharged"),
         ),
         exit=Exit("one row per person", _one_row_per_person),
         unit="referrals",

@@ -3,7 +3,7 @@
 Writes the tidy monthly frame of a named measure (month, <groups>, numerator, denominator, value)
 as CSV, to FILE or stdout. `outcomes measure --list` lists the names with one-line definitions.
 
-The same measure runs where the extract lives (see `outcomes.warehouse.open_source`):
+The same measure runs where the extract lives (see `outcomes.sources.open_source`):
 
     outcomes measure bed_days --url postgresql://user@host/db --schema mhsds   # PostgreSQL
     outcomes measure bed_days --engine spark --extract DIR                     # folder on local Spark
@@ -13,34 +13,20 @@ The same measure runs where the extract lives (see `outcomes.warehouse.open_sour
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from outcomes.commands.options import SOURCE_EXAMPLES, add_source_arguments, open_from_args
 from outcomes.errors import UserError
 
 HELP = "Write a monthly measure (bed days, admissions, PICU, A&E, crisis escalations) of an extract as CSV."
+EXAMPLES = """\
+examples:
+  outcomes measure --list
+  outcomes measure bed_days --extract data/reference --start 2016-10 --end 2019-03 | head
+  outcomes measure bed_days --url postgresql://analyst@host:5432/outcomes/mhsds --out bed_days.csv
 
-
-def add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    """--extract, --url, --schema, --engine, --end-date: where the extract lives (any command)."""
-    parser.add_argument("--extract", metavar="DIR", help="extract folder (parquet/CSV per table)")
-    parser.add_argument("--url", metavar="URL", help="database holding the extract's tables, e.g. postgresql://user@host:5432/db")
-    parser.add_argument("--schema", metavar="NAME", help="schema (database) of the tables, with --url or --engine spark")
-    parser.add_argument(
-        "--engine",
-        choices=["duckdb", "postgres", "spark"],
-        help="where to compute (default: duckdb for --extract, the URL's database for --url); "
-        "spark uses the active Spark session or starts a local one",
-    )
-    parser.add_argument("--end-date", metavar="YYYY-MM-DD", help="last day the extract covers (default: from the extract's metadata)")
-
-
-def open_from_args(args: argparse.Namespace):
-    """The validated extract the source options name (`outcomes.warehouse.open_source`)."""
-    from outcomes.warehouse import open_source
-
-    return open_source(extract=args.extract, url=args.url, engine=args.engine, schema=args.schema, end_date=args.end_date)
+""" + SOURCE_EXAMPLES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,8 +55,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.name:
         raise UserError("give a measure name (outcomes measure --list shows them)")
     measure = measure_named(args.name)
-    if not (args.extract or args.url or args.engine == "spark"):
-        raise UserError("give the extract folder with --extract DIR (or a database with --url, or --engine spark)")
     extract = open_from_args(args)
     frame = measure.to_pandas(extract, start=args.start, end=args.end)
     if args.out:
@@ -78,9 +62,5 @@ def run(args: argparse.Namespace) -> int:
         frame.to_csv(args.out, index=False)
         print(f"{args.name}: {len(frame)} rows -> {args.out}", file=sys.stderr)
     else:
-        try:
-            frame.to_csv(sys.stdout, index=False)
-            sys.stdout.flush()
-        except BrokenPipeError:  # e.g. piped into `head`
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        frame.to_csv(sys.stdout, index=False)  # a reader that stops early (`| head`): see outcomes.cli
     return 0

@@ -17,6 +17,12 @@ from pathlib import Path
 from outcomes.errors import UserError
 
 HELP = "copy the report notebooks (with their .py pairs, README and jupytext.toml) into DIR to edit; never overwrites"
+EXAMPLES = """\
+examples:
+  outcomes notebooks my-notebooks        # then open them: jupyter lab my-notebooks
+
+Run the edited collection as the quarterly report with `outcomes report --notebooks my-notebooks`.
+"""
 
 #: the kernel the notebooks name (outcomes.report.runner.KERNEL_NAME, without importing the runner)
 KERNEL_NAME = "outcomes"

@@ -13,6 +13,11 @@ import time
 from outcomes.reference import DEFAULT_GO_LIVE, DEFAULT_SEED, TABLES
 
 HELP = "write the synthetic reference extract (deterministic; planted programme effects and their truth.json)"
+EXAMPLES = """\
+examples:
+  outcomes reference --out data/reference
+  outcomes reference --out /tmp/small --scale 0.1 --seed 7
+  outcomes reference --out /tmp/england --scale 15 --go-live 2019-04-01"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

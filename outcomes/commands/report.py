@@ -5,19 +5,29 @@ from __future__ import annotations
 import argparse
 import sys
 
+from outcomes.commands.options import SOURCE_EXAMPLES, add_source_arguments, source_options
+
 HELP = "run the report notebooks for a quarter and publish reports/<quarter>/ (exit 1 if a notebook or a check fails)"
+EXAMPLES = """\
+examples:
+  outcomes report --quarter 2024Q1                     # the built-in synthetic reference extract
+  outcomes report --quarter 2024Q1 --extract data/reference
+  outcomes report --quarter 2024Q1 --extract data/reference --only 01 03 --params params.yaml
+  PGPASSFILE=~/.pgpass outcomes report --quarter 2024Q1 --url postgresql://analyst@host:5432/outcomes/mhsds
+
+Passwords never reach the report: notebooks get the source by a masked reference, and the report
+is refused if anything in it looks like a credential.
+
+""" + SOURCE_EXAMPLES
 
 EXIT_FAILED = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quarter", required=True, help="calendar quarter to report, e.g. 2024Q1 (Q1 = January to March)")
-    parser.add_argument("--extract", metavar="DIR",
-                        help="extract folder (default: the built-in synthetic reference extract: a clone's "
-                             "data/reference, else built once into ~/.cache/outcomes/reference-<version>)")
-    parser.add_argument("--url", metavar="URL",
-                        help="report on a warehouse instead of a folder: a database URL whose last path part is the "
-                             "schema, e.g. postgresql://analyst@host:5432/outcomes/mhsds (see `outcomes load-warehouse`)")
+    add_source_arguments(parser, extract_help="extract folder (default: the built-in synthetic reference extract: a "
+                                              "clone's data/reference, else built once into ~/.cache/outcomes/"
+                                              "reference-<version>); or report on a warehouse with --url")
     parser.add_argument("--params", metavar="FILE.yaml",
                         help="parameter overrides: go_live, transition_months, footprint, providers")
     parser.add_argument("--only", nargs="+", metavar="NAME",
@@ -33,9 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from outcomes.report import build_report
 
+    source = source_options(args)  # neither --extract nor --url: the built-in reference extract
     outcome = build_report(
         args.quarter,
-        extract=args.url or args.extract,
+        **source,
         notebooks_dir=args.notebooks,
         reports_dir=args.reports,
         params_file=args.params,

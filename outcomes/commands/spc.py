@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from outcomes.commands.measure import add_source_arguments, open_from_args
+from outcomes.commands.options import SOURCE_EXAMPLES, add_source_arguments, open_from_args
 from outcomes.errors import UserError
 
 HELP = "Making Data Count SPC (XmR) charts of measures: limits, special causes, variation and assurance icons."
@@ -30,7 +30,9 @@ EXAMPLES = """examples:
 
 Improvement directions and targets come from outcomes/measures/monitoring.yaml unless given here.
 Counts of 1-7 are suppressed and others rounded to 5 before the limits are computed.
-With --all, measures that cannot be charted are named on stderr (exit 2); the others are written."""
+With --all, measures that cannot be charted are named on stderr (exit 2); the others are written.
+
+""" + SOURCE_EXAMPLES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,8 +50,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="FILE.csv", type=Path, help="write the chart table here instead of stdout")
     parser.add_argument("--json", action="store_true", help="print a JSON summary to stdout")
     parser.add_argument("--figure", metavar="FILE.png", type=Path, help="draw the chart (one ungrouped measure)")
-    parser.epilog = EXAMPLES
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def _to_stdout(write) -> None:

@@ -1,28 +1,37 @@
-"""`outcomes validate DIR [--dictionary CONTRACT_DIR]`: check an extract against the data dictionary
-(the packaged one, `$OUTCOMES_DICTIONARY`, or `--dictionary`)."""
+"""`outcomes validate DIR`: check an extract against the data dictionary (the packaged one,
+`$OUTCOMES_DICTIONARY`, or `--dictionary`); DIR may be a folder or any source the shared options
+name (`--url`, `--engine spark`...)."""
 
 from __future__ import annotations
 
 import argparse
 
+from outcomes.commands.options import SOURCE_EXAMPLES, add_source_arguments, open_from_args
+from outcomes.errors import UserError
+
 HELP = "check an extract against the data dictionary; print a data-quality table (exit 2 on errors)"
+EXAMPLES = """\
+examples:
+  outcomes validate data/reference
+  outcomes validate --url postgresql://analyst@host:5432/outcomes --schema mhsds
+  outcomes validate --extract data/reference --end-date 2024-03-31
+
+""" + SOURCE_EXAMPLES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("extract", nargs="?", help="extract folder (one parquet/CSV file per table) or database URL")
+    parser.add_argument("folder", nargs="?", metavar="DIR|URL",
+                        help="extract folder (the same as --extract DIR), or a database URL (the same as --url URL)")
     parser.add_argument("--write-template", metavar="DIR",
                         help="write a commented extract.yaml listing every table and field to DIR, then stop")
-    parser.add_argument("--end-date", help="last day the extract covers (default: extract.yaml, else today)")
-    parser.add_argument("--schema", help="database schema holding the tables (database URLs only)")
     parser.add_argument("--dictionary", metavar="DIR",
                         help="data-dictionary folder to check against (tables/*.yaml, codes/*.yaml); "
                              "default: $OUTCOMES_DICTIONARY, else the one shipped in the package")
+    add_source_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from outcomes.dictionary import load_dictionary
-    from outcomes.errors import UserError
-    from outcomes.extract import open_extract
 
     if args.write_template:
         from outcomes.extract_map import write_template
@@ -30,10 +39,16 @@ def run(args: argparse.Namespace) -> int:
         path = write_template(args.write_template)
         print(f"wrote {path}: uncomment and edit what differs from the data contract, then run `outcomes validate {args.write_template}`")
         return 0
-    if not args.extract:
+    if args.folder:
+        option = "url" if "://" in args.folder else "extract"
+        given = getattr(args, option)
+        if (args.extract or args.url) and given != args.folder:
+            raise UserError(f"give the extract once: {args.folder} or the --extract/--url option")
+        setattr(args, option, args.folder)
+    if not (args.extract or args.url or args.engine == "spark"):
         raise UserError("give an extract folder or URL to validate (or --write-template DIR)")
     contract = load_dictionary(args.dictionary)  # a missing or empty contract folder stops here (exit 2)
-    extract = open_extract(args.extract, end_date=args.end_date, schema=args.schema, contract=contract)
+    extract = open_from_args(args, contract=contract)
     counts = {name: int(table.count().to_pandas()) for name, table in extract.tables.items()}
     print(f"{extract.source}: valid against the data dictionary (extract end {extract.end_date.isoformat()})")
     print()

@@ -9,7 +9,7 @@
 # %% tags=["parameters"]
 # 00_cohort_profile: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
 # `outcomes report` injects the report's values after this cell
-extract = go_live = transition_months = footprint = providers = output_dir = None
+extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
 
 # %%
 from outcomes.report.parameters import notebook_parameters

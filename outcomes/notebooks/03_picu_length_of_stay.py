@@ -10,7 +10,7 @@
 # %% tags=["parameters"]
 # 03_picu_length_of_stay: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
 # `outcomes report` injects the report's values after this cell
-extract = go_live = transition_months = footprint = providers = output_dir = None
+extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
 
 # %%
 from outcomes.report.parameters import notebook_parameters

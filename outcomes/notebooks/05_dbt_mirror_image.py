@@ -11,7 +11,7 @@
 # %% tags=["parameters"]
 # 05_dbt_mirror_image: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
 # `outcomes report` injects the report's values after this cell
-extract = output_dir = None
+extract = period_end = output_dir = None
 
 # %%
 from outcomes.report.parameters import notebook_parameters

@@ -16,6 +16,7 @@ import json
 import shutil
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -229,6 +230,10 @@ def build_report(
     quarter: str,
     *,
     extract: str | Path | None = None,
+    url: str | None = None,
+    schema: str | None = None,
+    engine: str | None = None,
+    end_date: str | None = None,
     reports_dir: str | Path | None = None,
     notebooks_dir: str | Path | None = None,
     params_file: str | Path | None = None,
@@ -245,10 +250,13 @@ def build_report(
     `extract` is a folder or a warehouse URL (default: the built-in synthetic reference extract,
     built on first use; see `outcomes.workspace`); `reports_dir` defaults to `./reports`.
 
+    The source is a folder (`extract`, which may also be a URL) or a warehouse (`url`, `schema`,
+    `engine`: as `outcomes.sources.open_source` takes them). It is validated once, here; the
+    notebooks get it by a reference with no secret in it (`outcomes.sources.share_with_notebooks`).
     Raises UserError (CLI exit 2) before anything runs for bad arguments, an invalid extract or a
     run of the same quarter already in progress; returns a ReportOutcome otherwise.
     """
-    from outcomes.extract import open_extract
+    from outcomes.sources import open_source, share_with_notebooks
 
     started = time.perf_counter()
     stream = stream or sys.stderr
@@ -260,12 +268,19 @@ def build_report(
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs {jobs}: give 1 or more")
     jobs = min(jobs or available_cores(), len(sources))
-    if extract is None:
-        extract = workspace.default_reference_extract()
-    extract_path = Path(extract).resolve() if "://" not in str(extract) else extract
-    if isinstance(extract_path, Path) and not extract_path.is_dir():
-        raise UserError(f"--extract {extract}: no such extract folder (leave --extract out for the "
-                        "built-in synthetic reference extract, or write one with `outcomes reference --out DIR`)")
+    if extract is not None and url is not None:
+        raise UserError("give either --extract DIR or --url, not both")
+    source = url or extract
+    if source is None:
+        source = workspace.default_reference_extract()  # the built-in synthetic reference extract
+    if engine == "spark" and "://" not in str(source):
+        raise UserError("each notebook runs in its own kernel, which cannot reach this process's Spark session: "
+                        "report on Spark through Spark Connect (--url sc://host:15002 --schema NAME)")
+    if "://" not in str(source):
+        source = Path(source).resolve()
+        if not source.is_dir():
+            raise UserError(f"--extract {extract}: no such extract folder (leave --extract out for the "
+                            "built-in synthetic reference extract, or write one with `outcomes reference --out DIR`)")
     partial = bool(only)
     label = f"{q.label}.partial" if partial else q.label
     target = reports_dir / label
@@ -274,23 +289,22 @@ def build_report(
     names = [p.stem for p in sources]
 
     with quarter_lock(reports_dir, q.label, wait=wait, stream=stream):  # a second run refuses here, at once
-        if isinstance(extract_path, Path):
-            opened = open_extract(extract_path)  # ExtractError (a UserError) stops here, before any notebook
-        else:  # a warehouse URL (schema as its last path part), validated there by pushed-down queries
-            from outcomes.warehouse import open_source
-
-            opened = open_source(url=extract_path)
+        # ExtractError (a UserError) stops here, before any notebook; a warehouse is validated
+        # there by pushed-down queries, once for the whole run
+        opened = open_source(source, schema=schema, engine=engine, end_date=end_date)
         if q.end > opened.end_date:
             raise UserError(f"the extract ends on {opened.end_date.isoformat()}, before the end of {q.label} "
                             f"({q.end.isoformat()}): report an earlier quarter or use a later extract")
         person_ids = opened.person_ids()
         remove_stale(reports_dir, q.label)
         build = new_build_dir(reports_dir, q.label)
+        sharing = ExitStack()  # the run's private source reference lives until the run ends
+        reference, kernel_env = sharing.enter_context(share_with_notebooks(opened, source, schema))
         try:
             print(f"outcomes report {label}: {len(sources)} notebook(s), {jobs} at a time, extract {opened.source}",
                   file=stream, flush=True)
             common = {  # the run's parameters (outcomes.report.parameters.CONTRACT but output_dir)
-                "extract": str(extract_path),
+                "extract": reference,
                 "period_end": q.end.isoformat(),
                 "go_live": parameters["go_live"],
                 "transition_months": parameters["transition_months"],
@@ -320,7 +334,7 @@ def build_report(
 
             with Progress(names, stream=stream, tty=tty) as progress:
                 runs, kernel = run_notebooks(job_list, jobs=jobs, cwd=notebooks_dir, kernel_name=kernel_name,
-                                             progress=progress, after=render)
+                                             progress=progress, after=render, env=kernel_env)
             results = gather_results(build, names)
             write_json(build / "results.json", results)
             ok = all(run.ok for run in runs)
@@ -390,3 +404,5 @@ def build_report(
             if build.exists():
                 shutil.rmtree(build, ignore_errors=True)
             raise
+        finally:
+            sharing.close()

@@ -8,8 +8,9 @@ notebook runs top to bottom on its defaults in JupyterLab, wherever it was copie
 ISO strings (papermill stores parameters as JSON).
 
 ===================  =======================================================================
-extract              the extract: a folder (absolute path) or a warehouse URL; default: the
-                     built-in synthetic reference extract (`outcomes.workspace`)
+extract              the extract: a folder (absolute path) or a warehouse URL with secrets masked
+                     (a reference the run owns: `outcomes.sources.share_with_notebooks`);
+                     default: the built-in synthetic reference extract (`outcomes.workspace`)
 period_end           last day analysed, "2024-03-31": the reported quarter's end; default:
                      the extract's end date
 go_live              the programme's go-live date; default "2017-10-01"
@@ -197,10 +198,10 @@ def _extract_end(extract: str) -> str | None:
     """The end date an extract folder's extract.yaml states (None for a URL or when it states none)."""
     if "://" in extract:
         return None
-    from outcomes.extract import read_metadata
+    from outcomes.extract_map import read_extract_map
 
-    end = read_metadata(Path(extract)).get("extract_end_date")
-    return _iso_date(end, f"{extract}/extract.yaml: extract_end_date") if end else None
+    end = read_extract_map(Path(extract)).end_date
+    return end.isoformat() if end else None
 
 
 def notebook_parameters(notebook: str, namespace: dict[str, Any]) -> NotebookParameters:

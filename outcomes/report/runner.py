@@ -368,8 +368,11 @@ def run_notebooks(
     kernel_name: str = KERNEL_NAME,
     progress: Progress | None = None,
     after: Callable[[NotebookJob, NotebookRun], None] | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[list[NotebookRun], str]:
     """Run every notebook, `jobs` at a time; return (runs in the given order, kernel description).
+
+    `env` is added to every kernel's environment (the report's private source reference).
 
     `after(job, run)` is called in the worker thread once a notebook has finished (the report
     renders its HTML there, overlapping with other notebooks still running).
@@ -379,7 +382,7 @@ def run_notebooks(
 
     progress = progress or Progress([j.name for j in jobs_list])
     registry = _Kernels()
-    env = kernel_environment(jobs)
+    env = {**kernel_environment(jobs), **(env or {})}
     with tempfile.TemporaryDirectory(prefix="outcomes-report-") as scratch_name, _quiet_papermill():
         scratch = Path(scratch_name)
         spec_dirs, kernel_description = _kernel_spec_dirs(kernel_name, scratch)

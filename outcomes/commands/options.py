@@ -1,0 +1,56 @@
+"""Options every command shares: where the extract lives (`--extract/--url/--schema/--engine/--end-date`).
+
+One helper, so that `outcomes validate`, `measure`, `report` and `load-warehouse` name a source the
+same way, and one function that opens it (`outcomes.sources.open_source`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from outcomes.errors import UserError
+
+__all__ = ["add_source_arguments", "source_options", "open_from_args", "SOURCE_EXAMPLES"]
+
+#: how to name a source, for the epilog of a command's --help
+SOURCE_EXAMPLES = """\
+sources (any command):
+  --extract DIR                                   a folder, on an embedded DuckDB
+  --url postgresql://analyst@host:5432/db/mhsds   a PostgreSQL schema (password from PGPASSWORD or ~/.pgpass)
+  --url 'postgresql:///?service=mhsds' --schema mhsds   a libpq service (~/.pg_service.conf, or PGSERVICE)
+  --url sc://host:15002 --schema mhsds            Spark Connect (Databricks, national data platforms)
+  --engine spark --extract DIR                    a folder loaded into local Spark"""
+
+
+def add_source_arguments(parser: argparse.ArgumentParser, *,
+                         extract_help: str = "extract folder (one parquet/CSV file per table)") -> None:
+    """Add --extract, --url, --schema, --engine and --end-date to a command's parser."""
+    group = parser.add_argument_group("where the extract lives")
+    group.add_argument("--extract", metavar="DIR", help=extract_help)
+    group.add_argument("--url", metavar="URL",
+                       help="database or Spark Connect URL holding the extract's tables, e.g. "
+                            "postgresql://user@host:5432/db/schema or sc://host:15002 (keep passwords in "
+                            "PGPASSWORD, ~/.pgpass or a service file, not in the URL)")
+    group.add_argument("--schema", metavar="NAME", help="schema (database) of the tables, with --url or --engine spark")
+    group.add_argument("--engine", choices=["duckdb", "postgres", "spark"],
+                       help="where to compute (default: duckdb for --extract, what the URL names for --url); "
+                            "spark uses the active Spark session, Spark Connect with an sc:// URL, or a new local session")
+    group.add_argument("--end-date", metavar="YYYY-MM-DD",
+                       help="last day the extract covers (default: from the extract's metadata, else today)")
+
+
+def source_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The source options as `open_source` keywords."""
+    return {"extract": args.extract, "url": args.url, "engine": args.engine, "schema": args.schema, "end_date": args.end_date}
+
+
+def open_from_args(args: argparse.Namespace, **options: Any):
+    """The validated extract the source options name (`outcomes.sources.open_source`; `options`
+    such as `contract=` go to it as they are)."""
+    from outcomes.sources import open_source
+
+    options = {**source_options(args), **options}
+    if not (options["extract"] or options["url"] or options["engine"] == "spark"):
+        raise UserError("give the extract folder with --extract DIR (or a database with --url, or --engine spark)")
+    return open_source(**options)
