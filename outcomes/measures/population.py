@@ -2,8 +2,8 @@
 
 For each month, the persons in the `population` table whose LA is in the footprint and whose age
 band lies inside 0-17 (`outcomes.age_bands`: `0-4`, `15-17`, `7`, `0-17`... in any mix), in the
-mid-year estimate of the month's calendar year. Estimates lag about a year behind activity, so a
-month whose year has no estimate takes the latest earlier one (carried forward; validation warns
+mid-year estimate of the month's calendar year. Estimates lag about a year behind activity, so an LA whose estimate
+for the month's year is missing takes its latest earlier one (carried forward; validation warns
 naming the years, see `carried_years`). A month before the first estimate has no denominator, and
 a measure refuses to return such a rate (`outcomes.measures.define`).
 
@@ -62,19 +62,22 @@ class CYPPopulation:
                 "year; the latest estimate carried forward where a year has none)")
 
     def monthly(self, extract, period: Period) -> ibis.Table:
-        """Ibis table `month`, `denominator` (persons), `estimate_year` (the mid-year used), one row
-        per month of `period`; both null for months before the first estimate."""
+        """Ibis table `month`, `denominator` (persons), `estimate_year` (the oldest mid-year used), one
+        row per month of `period`. Each LA takes its own latest estimate up to the month's year, so an
+        LA missing a year is carried forward rather than dropped from the sum; both columns are null
+        for months before every LA's first estimate."""
         footprint = tuple(self.footprint or footprint_las())
         population = extract.tables["population"]
         chosen = population.filter(population.LADistrictAuth.isin(footprint), inside(population.age_band, self.ages))
-        by_year = chosen.group_by("year").aggregate(persons=chosen.persons.sum())
+        by_la = chosen.group_by(["LADistrictAuth", "year"]).aggregate(persons=chosen.persons.sum())
+        estimates = by_la.select("LADistrictAuth", "persons", estimate_year=by_la.year)
         months = period.months()
         month_years = months.select("month", month_year=months.year)
-        estimates = by_year.select(estimate_year=by_year.year, persons=by_year.persons)
         candidates = month_years.join(estimates, month_years.month_year >= estimates.estimate_year)
-        latest = candidates.group_by("month").aggregate(estimate_year=candidates.estimate_year.max())
-        used = latest.join(estimates, "estimate_year").select("month", "estimate_year", "persons")
-        joined = months.left_join(used, "month")
+        latest = candidates.group_by(["month", "LADistrictAuth"]).aggregate(estimate_year=candidates.estimate_year.max())
+        used = latest.join(estimates, ["LADistrictAuth", "estimate_year"])
+        per_month = used.group_by("month").aggregate(persons=used.persons.sum(), estimate_year=used.estimate_year.min())
+        joined = months.left_join(per_month, "month")
         return joined.select(months.month, denominator=joined.persons.cast("int64"), estimate_year=joined.estimate_year.cast("int64"))
 
 

@@ -253,3 +253,27 @@ def test_until_cuts_every_table_at_the_date(canonical, canonical_measures):
     starting = dataclasses.replace(canonical, metadata={**canonical.metadata, "extract_start_date": "2014-04-01"})
     with pytest.raises(UserError, match=r"period end 2010-01-01 is before the extract starts \(2014-04-01\)"):
         starting.until("2010-01-01")
+
+
+def test_each_la_carries_its_own_latest_estimate_forward():
+    import ibis
+
+    from outcomes.coverage import population_years
+    from outcomes.measures import cyp_population
+    from outcomes.measures.intervals import Period
+
+    years = {"E09000022": range(2019, 2023), "E09000028": range(2019, 2024)}
+    rows = [{"LADistrictAuth": la, "year": year, "age_band": "0-17", "persons": 1000 * (year - 2018) + (la == "E09000028")}
+            for la, span in years.items() for year in span]
+    tables = {"population": ibis.memtable(pd.DataFrame(rows))}
+    field, check, n_rows = population_years(tables, dt.date(2019, 4, 1), dt.date(2024, 3, 31))
+    assert field == "year" and n_rows == 3  # 2023 for one LA, 2024 for both
+    assert check == ("no population estimate for 2023, 2024: the latest earlier estimate is carried forward "
+                     "(2023 uses 2022 for 1 of 2 LAs; 2024 uses 2022, 2023)")
+    extract = type("Tables", (), {"tables": tables})
+    monthly = cyp_population(list(years)).monthly(extract, Period.of("2022-12", "2024-01")).to_pandas().set_index("month")
+    first = {str(m)[:7]: v for m, v in monthly.denominator.items()}
+    # December 2022: both LAs' 2022 estimates; 2023: the first LA's 2022 carried, the second's 2023;
+    # January 2024: both carried (2022 and 2023)
+    assert (first["2022-12"], first["2023-06"], first["2024-01"]) == (4000 + 4001, 4000 + 5001, 4000 + 5001)
+    assert monthly.estimate_year.iloc[0] == 2022 and monthly.estimate_year.iloc[-1] == 2022
