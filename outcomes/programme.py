@@ -1,6 +1,7 @@
 """The programme as the notebooks evaluate it: windows around go-live, before/after totals of a
-monthly measure, a measure's interrupted time series with COVID-19 as context, the headline
-numbers at a stated horizon and the counterfactual frame a figure draws.
+monthly measure, a measure's interrupted time series with COVID-19 as context (or in programme
+components, `components_its`, set beside planted truth by `against_planted`), the headline numbers
+at a stated horizon and the counterfactual frame a figure draws.
 
 Pandas in, pandas out (the monthly frames of `outcomes.measures`: month, numerator, denominator,
 value). The ITS itself (`outcomes.its`) knows nothing of MHSDS or of this programme; this module
@@ -255,6 +256,10 @@ def components_its(frame: pd.DataFrame, go_live: Any, components: Sequence[Any],
     data = frame.copy()
     data["month"] = pd.to_datetime(data["month"])
     if before is not None:
+        if pd.Timestamp(go_live) >= pd.Timestamp(before):
+            raise ITSInputError(f"the go-live {pd.Timestamp(go_live):%Y-%m} is not before {pd.Timestamp(before):%Y-%m}, where "
+                                "this series stops (the start of COVID-19 by default): pass before=None to fit the whole "
+                                "series with COVID-19 as context")
         data = data[data["month"] < pd.Timestamp(before)]
         if data.empty:
             raise ITSInputError(f"the measure has no month before {pd.Timestamp(before):%Y-%m}")

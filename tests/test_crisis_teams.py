@@ -12,7 +12,7 @@ import pytest
 
 from conftest import shared_reference_dir
 from outcomes.extract import open_extract
-from outcomes.its import Component
+from outcomes.its import Component, ITSInputError
 from outcomes.measures import catalogue
 from outcomes.programme import against_planted, components_its
 
@@ -88,3 +88,10 @@ def test_against_planted_names_a_missing_component(small):
     _, result, _ = small
     with pytest.raises(KeyError, match="no component picu"):
         against_planted(result.component_effects(), {"picu": 0.8})
+
+
+def test_a_go_live_after_the_series_stops_is_a_clear_error(small_reference_dir):
+    by_area = catalogue()["cyp_mental_health_ae_by_area"].to_pandas(open_extract(small_reference_dir))
+    footprint = by_area[by_area["area"] == "footprint"].drop(columns="area")
+    with pytest.raises(ITSInputError, match="go-live 2021-01 is not before 2020-03"):
+        components_its(footprint, "2021-01-01", [Component(TEAMS, "2016-04", slope=False)])

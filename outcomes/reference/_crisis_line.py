@@ -13,6 +13,9 @@ Planted as a rate ratio `THETA_CRISIS_LINE` on the mental-health and self-harm A
   are fixed;
 * CYP resident outside the footprint (`REST_SHARE` as many as in it) attend the same emergency
   departments, share COVID-19 and are not exposed: the control series.
+
+In the footprint these attendances of CYP not known to services also carry the enhanced crisis
+teams' rate ratio from April 2016 (`_crisis_teams`), before both windows of the extension's truth.
 """
 
 from __future__ import annotations
