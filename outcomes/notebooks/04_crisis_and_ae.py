@@ -6,7 +6,9 @@
 # attended crisis-team contacts and their emergency admissions; A&E attendances are all their ECDS
 # attendances. Both per month per 100,000 CYP residents, each with an interrupted time series
 # (segmented quasi-Poisson, population offset, seasonal harmonics, AR(1) errors, transition window
-# left out, COVID-19 as its own interruption).
+# left out, COVID-19 as its own interruption). The last section takes the programme in components:
+# the enhanced crisis teams (April 2016) and the go-live, each with its own date, on the mental-health
+# and self-harm A&E attendances of every CYP living in the footprint.
 
 # %% tags=["parameters"]
 # 04_crisis_and_ae: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
