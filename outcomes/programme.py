@@ -1,6 +1,7 @@
 """The programme as the notebooks evaluate it: windows around go-live, before/after totals of a
-monthly measure, a measure's interrupted time series with COVID-19 as context, the headline
-numbers at a stated horizon and the counterfactual frame a figure draws.
+monthly measure, a measure's interrupted time series with COVID-19 as context (or in programme
+components, `components_its`, set beside planted truth by `against_planted`), the headline numbers
+at a stated horizon and the counterfactual frame a figure draws.
 
 Pandas in, pandas out (the monthly frames of `outcomes.measures`: month, numerator, denominator,
 value). The ITS itself (`outcomes.its`) knows nothing of MHSDS or of this programme; this module
@@ -33,6 +34,8 @@ __all__ = [
     "headline_month",
     "controlled_its",
     "later_component_its",
+    "components_its",
+    "against_planted",
     "change_sentence",
     "HORIZON_MONTHS",
 ]
@@ -239,6 +242,61 @@ def later_component_its(frame: pd.DataFrame, start: Any, *, name: str, go_live: 
     result = controlled_its(data, component, name=name, components=components, **options)
     result.window_note = note
     return result
+
+
+def components_its(frame: pd.DataFrame, go_live: Any, components: Sequence[Any], *, transition_months: int = 6,
+                   before: Any = COVID_START, **options: Any):
+    """The ITS of a measure's single series with the main go-live and other programme `components`
+    (`outcomes.its.Component`, e.g. one that came before the go-live), each with its own level and
+    slope terms, fitted on the months before `before` (default the start of COVID-19, so neither
+    COVID-19 nor later components are in the comparison; None for the whole series, COVID-19 then
+    as context). `result.window_note` says which months were used. Other options go to `measure_its`."""
+    from outcomes.its import ITSInputError
+
+    data = frame.copy()
+    data["month"] = pd.to_datetime(data["month"])
+    if before is not None:
+        if pd.Timestamp(go_live) >= pd.Timestamp(before):
+            raise ITSInputError(f"the go-live {pd.Timestamp(go_live):%Y-%m} is not before {pd.Timestamp(before):%Y-%m}, where "
+                                "this series stops (the start of COVID-19 by default): pass before=None to fit the whole "
+                                "series with COVID-19 as context")
+        data = data[data["month"] < pd.Timestamp(before)]
+        if data.empty:
+            raise ITSInputError(f"the measure has no month before {pd.Timestamp(before):%Y-%m}")
+        note = f"series {data['month'].min():%B %Y} to {data['month'].max():%B %Y}, before COVID-19"
+    else:
+        note = f"whole series {data['month'].min():%B %Y} to {data['month'].max():%B %Y}, COVID-19 as context"
+    result = measure_its(data, go_live, transition_months=transition_months, components=components, **options)
+    result.window_note = note
+    return result
+
+
+def against_planted(effects: pd.DataFrame, planted: dict[str, float]) -> pd.DataFrame:
+    """Each component's level change (rate ratio, `ITSResult.component_effects`) beside its planted
+    truth: columns `planted`, `estimate`, `ci_lower`, `ci_upper`, `covered` (planted inside the
+    CI), `detected` (the CI leaves out 1, no change), `nearest_planted` (the component whose
+    planted value the estimate is closest to, on the log scale) and `excludes_others` (the CI leaves
+    out every other component's planted value).
+    `planted` maps component names (as in `effects`) to their true rate ratios on the series."""
+    import numpy as np
+
+    missing = sorted(set(planted) - set(effects.index))
+    if missing:
+        raise KeyError(f"no component {', '.join(missing)} in the fitted ITS; it has {', '.join(effects.index)}")
+    rows = {}
+    for name, truth in planted.items():
+        e = effects.loc[name]
+        lo, hi, est = float(e["level_change_lower"]), float(e["level_change_upper"]), float(e["level_change"])
+        others = [v for k, v in planted.items() if k != name]
+        rows[name] = {
+            "planted": float(truth), "estimate": est, "ci_lower": lo, "ci_upper": hi, "covered": lo <= truth <= hi,
+            "detected": not lo <= 1 <= hi,
+            "nearest_planted": min(planted, key=lambda k: abs(np.log(est) - np.log(planted[k]))),
+            "excludes_others": all(not lo <= v <= hi for v in others),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "component"
+    return table
 
 
 def headline_month(result, horizon_months: int = HORIZON_MONTHS) -> tuple[str, str]:

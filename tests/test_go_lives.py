@@ -44,5 +44,15 @@ def test_the_its_notebooks_run_for_any_go_live(go_live, small_reference_dir, tmp
         assert "is 0 from" in out_of_area["out_of_area_its_not_estimable"]["value"]
     for name in ("crisis_escalations", "ae_attendances"):
         assert results["04_crisis_and_ae"][f"{name}_relative_effect"]["ci"] is not None
+    # the two-component ITS (enhanced crisis teams 2016-04, the go-live) runs on the series before
+    # COVID-19, so a go-live on the crisis teams' month or from March 2020 says why it is not fitted
+    components = results["04_crisis_and_ae"]
+    if go_live == "2016-04-01":
+        assert "falls on the programme interruption 2016-04" in components["two_component_its"]["value"]
+    elif go_live >= "2020-03":
+        assert "is not before 2020-03" in components["two_component_its"]["value"]
+    else:
+        for name in ("enhanced_crisis_teams", "programme"):
+            assert components[f"two_component_{name}_level_change"]["ci"] is not None
     index = (outcome.folder / "index.html").read_text()
     assert f"In {pd.Timestamp(at):%B %Y} CYP occupied bed days were" in index

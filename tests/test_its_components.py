@@ -50,6 +50,26 @@ def test_two_components_are_separated_and_cover_their_planted_ratios():
     assert table.loc["picu", "start"] == "2016-06" and table.loc["combined", "start"] == "2016-06"
 
 
+def test_a_level_only_component_has_no_slope_term_and_keeps_the_trend_through_it():
+    df = _series()
+    its = InterruptedTimeSeries(df, "y", "month", "2017-10", family="quasipoisson", offset="population",
+                                seasonality=1, transition=6, cov_type="naive",
+                                components=[Component("picu", "2016-06", slope=False),
+                                            Component("covid", "2020-03", programme=False)])
+    assert "post_picu" in its.formula and "time_post_picu" not in its.formula
+    result = its.fit()
+    assert "picu_level_change" in result.summary.index and "picu_slope_change" not in result.summary.index
+    assert result.summary.loc["picu_level_change", "ci_lower"] <= 0.8 <= result.summary.loc["picu_level_change", "ci_upper"]
+    table = result.component_effects(at="2019-03")
+    assert np.isnan(table.loc["picu", "slope_change"]) and table.loc["picu", "level_change"] == pytest.approx(0.8, abs=0.05)
+    # removing the level-only component alone: the counterfactual is the fitted line over the picu
+    # segment divided by its level change (the slope is shared)
+    line = result.counterfactual(remove="picu")
+    between = (line.index >= "2016-06-01") & (line.index < "2017-10-01")
+    ratio = line.loc[between, "fitted"] / line.loc[between, "counterfactual"]
+    assert np.allclose(ratio, result.summary.loc["picu_level_change", "estimate"])
+
+
 def test_the_counterfactual_removes_the_chosen_components_and_keeps_context():
     result = _fit(_series())
     both, main_only = result.counterfactual(), result.counterfactual(remove="programme")

@@ -17,7 +17,9 @@ Components: a programme that came in pieces takes ``components=[Component("picu"
 Component("covid", "2020-03", programme=False)]``: each its own start, transition window and
 level and slope terms; programme components are removed from the counterfactual (any chosen set:
 ``effect(remove=...)``), context stays in it (and is shared by both series of a controlled
-design). ``component_effects(at=...)`` gives each component's level and slope change, relative
+design). ``Component(..., slope=False)`` is a level change only, the trend running on through it
+(for a step response and a stretch too short to estimate a trend of its own).
+``component_effects(at=...)`` gives each component's level and slope change, relative
 effect at ``at`` and cumulative effect with CIs, and the combined programme effect;
 ``effect_summary("CYP bed days", at="2020-02")`` says the effect in one sentence with its CI.
 

@@ -188,7 +188,7 @@ class InterruptedTimeSeries:
         what = f"{'programme component' if c.programme else 'extra interruption'} {c.name!r}"
         return Term(c.name, self._interruption(c.start, what), int(c.transition), c.transition_method,
                     bool(c.programme), f"post_{c.name}", f"time_post_{c.name}",
-                    (f"{c.name}_level_change", f"{c.name}_slope_change"))
+                    (f"{c.name}_level_change", f"{c.name}_slope_change"), bool(c.slope))
 
     def _check_terms(self) -> None:
         names = [t.name for t in self.terms]
@@ -305,9 +305,9 @@ class InterruptedTimeSeries:
         if self.group is not None:
             terms += ["treated", "treated:time", "treated:post", "treated:time_post"]
         for t in self.terms[1:]:
-            terms += [t.level, t.slope]
+            terms += t.design_columns()
             if self.group is not None and t.programme:
-                terms += [f"treated:{t.level}", f"treated:{t.slope}"]
+                terms += [f"treated:{c}" for c in t.design_columns()]
         terms += self._seasonal_terms() + [_name(c) for c in self.covariates]
         return f"{_name(self.outcome)} ~ " + " + ".join(terms)
 

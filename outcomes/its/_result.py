@@ -28,7 +28,8 @@ def _lincom_rows(its) -> dict[str, dict[str, float]]:
     for t in its.terms[1:]:
         prefix = "treated:" if its.group is not None and t.programme else ""
         extra[t.rows[0]] = {prefix + t.level: 1.0}
-        extra[t.rows[1]] = {prefix + t.slope: 1.0}
+        if t.has_slope:
+            extra[t.rows[1]] = {prefix + t.slope: 1.0}
     if its.group is None:
         return {"pre_slope": {"time": 1.0}, "level_change": {"post": 1.0},
                 "slope_change": {"time_post": 1.0}, "post_slope": {"time": 1.0, "time_post": 1.0}, **extra}
@@ -265,6 +266,8 @@ class ITSResult:
                 remove, start = [name], t.period
                 change = {}
                 for kind, row in zip(("level_change", "slope_change"), t.rows):
+                    if row not in self.summary.index:  # a level-only component (slope=False)
+                        continue
                     s = self.summary.loc[row]
                     change.update({kind: s["estimate"], f"{kind}_lower": s["ci_lower"], f"{kind}_upper": s["ci_upper"]})
             row = {"start": _periods.label(start, self.its.freq), "at": _periods.label(at_p, self.its.freq), **change}

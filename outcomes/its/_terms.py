@@ -42,7 +42,11 @@ class Component:
     as a linear ramp of the level change (``"ramp"``). ``programme=True`` marks a part of the
     programme: the counterfactual removes it. ``programme=False`` marks context (COVID-19, a
     policy change elsewhere): it stays in the counterfactual, and in a controlled design it is
-    shared by the treated and control series.
+    shared by the treated and control series. ``slope=False`` gives it a level change only (no
+    slope term and no ``<name>_slope_change`` row): the trend runs on unchanged through it. Use it
+    when a step is the expected response and the stretch to the next interruption is too short to
+    estimate a trend of its own (a free slope there chases the noise and pulls the neighbouring
+    level changes with it).
     """
 
     name: str
@@ -50,6 +54,7 @@ class Component:
     transition: int = 0
     transition_method: str = "exclude"
     programme: bool = True
+    slope: bool = True
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,14 @@ class Term:
     level: str  # design column of the level change ("post" or "post_<name>")
     slope: str  # design column of the slope change
     rows: tuple[str, str]  # summary rows (level, slope)
+    has_slope: bool = True  # False: a level change only (no slope column in the formula, no slope row)
+
+    def design_columns(self) -> list[str]:
+        """The design columns the formula carries for this component (before interaction with treatment)."""
+        return [self.level, self.slope] if self.has_slope else [self.level]
 
     def columns(self, controlled: bool) -> list[str]:
         """The design columns the counterfactual zeroes to remove this component."""
         if controlled and self.programme:
-            return [f"treated:{self.level}", f"treated:{self.slope}"]
-        return [self.level, self.slope]
+            return [f"treated:{c}" for c in self.design_columns()]
+        return self.design_columns()

@@ -25,7 +25,12 @@ COVID-19 dip then rebound from March 2020. The programme (go-live a parameter, d
 phased in linearly over `phase_in_months`) cuts CYP occupied bed days by 32% and out-of-area bed
 days by 93% (post-programme year against the baseline year, calibrated so that simple counts
 give these figures to the day), shortens PICU stays and lowers A&E attendances and crisis
-episodes of known service users. A fixed DBT cohort of 30 eligible young people (plus 5 starters
+episodes of known service users. A second component has its own date (`_crisis_teams.py`): the
+enhanced crisis teams from April 2016 cut mental-health and self-harm A&E attendances of CYP
+footprint residents not known to services by a rate ratio of 0.70 (truth.json `enhanced_crisis_teams`
+gives it, and the main go-live's, rate ratio on the footprint series of all CYP residents); the
+September 2020 crisis-line extension (`_crisis_line.py`) cuts those of every CYP footprint resident
+by 0.75. A fixed DBT cohort of 30 eligible young people (plus 5 starters
 without full follow-up) gives exactly 24 -> 1 suicide attempts, 23 -> 2 A&E attendances and
 605 -> 0 occupied bed days in the 12 months before and after their first DBT contact. An
 inequality is planted too (`_equity.py`): Black footprint CYP are placed out of area at 2.5 times the

@@ -12,6 +12,7 @@ import yaml
 
 from outcomes.reference import _codes as C
 from outcomes.reference import _crisis_line as CL
+from outcomes.reference import _crisis_teams as CT
 from outcomes.reference._community import (
     CRISIS,
     DBT,
@@ -268,6 +269,7 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
     ecds_parts = []
     ae = events["ae"]
     ecds_parts.append(ecds_rows(rng, ae["person"], ae["day"], person_la[ae["person"]], known_user_ecds_kind(rng, len(ae["day"]))))
+    ecds_parts[-1]["source"] = np.full(len(ae["day"]), CT.KNOWN_USER)
     # CYP in the year before their first referral (not yet known service users)
     cyp_people = np.unique(np.concatenate([comm["person"], inpatient_refs[0]["person"], inpatient_refs[1]["person"]]))
     first_ref = np.full(people.n, np.iinfo(np.int64).max)
@@ -276,16 +278,22 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
     lo = np.maximum.reduce([first_ref[cyp_people] - 365, person_birth[cyp_people], np.full(len(cyp_people), START)])
     who, day, kind = background_ecds(rng, cyp_people, lo, first_ref[cyp_people] - 1, 0.4, (0.10, 0.15, 0.75))
     ecds_parts.append(ecds_rows(rng, who, day, person_la[who], kind))
+    # the enhanced crisis teams (2016): thin such attendances of CYP not yet known to services
+    teams_exposed = CT.exposed_window_count(who, day, kind, person_la, person_birth)
+    keep = CT.thin(streams("crisis_teams", "thin"), who, day, kind, person_la, person_birth)
+    ecds_parts[-1] = {**{k: v[keep] for k, v in ecds_parts[-1].items()}, "source": np.full(int(keep.sum()), CT.BACKGROUND)}
     adults = inpatient_refs[2]["person"]
     lo = np.maximum(START, shift_years(person_birth[adults], 18))
     who, day, kind = background_ecds(rng, adults, lo, np.full(len(adults), END), 1.0, (0.05, 0.15, 0.80))
     ecds_parts.append(ecds_rows(rng, who, day, person_la[who], kind))
+    ecds_parts[-1]["source"] = np.full(len(day), CT.BACKGROUND)
     # the emergency department visit of admissions via A&E (not the planted DBT spells)
     spells = Spells.concat([fp, nf, ad])
     via_ae = (spells.method == ADMISSION_METHODS.index("21")) & (spells.start >= START)
     who = spells.person[via_ae]
     kind = np.where(rng.random(len(who)) < 0.4, C.ECDS_SELF_HARM, C.ECDS_MENTAL_HEALTH)
     ecds_parts.append(ecds_rows(rng, who, spells.start[via_ae], person_la[who], kind))
+    ecds_parts[-1]["source"] = np.full(len(who), CT.ADMISSION)
     ecds = {k: np.concatenate([p[k] for p in ecds_parts]) for k in ecds_parts[0]}
     # the 2020 crisis-line extension: thin the exposed attendances, add those of CYP not known to services
     n_mh = len(C.MH_COMPLAINTS)
@@ -299,11 +307,17 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
         offset = people.add_new(rng, CL.births(rng, att), att["la"], C.CYP_GENDER_WEIGHTS)
         complaint, intent, diag = C.ecds_codes(rng, att["kind"])
         ecds_parts.append({"person": offset + np.arange(len(att["day"])), "date": att["day"], "provider": att["provider"],
-                           "complaint": complaint, "intent": intent, "diag": diag})
-    ecds_parts.append({**dbt.ecds, "person": dbt.ecds["person"] + dbt_offset})
+                           "complaint": complaint, "intent": intent, "diag": diag, "source": np.full(len(att["day"]), CT.POPULATION)})
+    ecds_parts.append({**dbt.ecds, "person": dbt.ecds["person"] + dbt_offset, "source": np.full(len(dbt.ecds["person"]), CT.DBT_COHORT)})
     ecds = {k: np.concatenate([p[k] for p in ecds_parts]) for k in ecds_parts[0]}
     crisis_line = CL.truth(crisis_line_expected, thinned_without)
     crisis_line["realised"] = CL.realised(ecds["person"], ecds["date"], ecds["complaint"], people.column("la"), people.column("birth"), n_mh)
+    by_source = lambda lo_, hi_: CT.series_counts(ecds["source"], ecds["person"], ecds["date"], ecds["complaint"],  # noqa: E731
+                                                   people.column("la"), people.column("birth"), n_mh, lo_, hi_)
+    crisis_teams = CT.truth(
+        {"population_with": crisis_line_expected["crisis_teams"]["with"], "population_without": crisis_line_expected["crisis_teams"]["without"],
+         "background_exposed": teams_exposed, "realised": by_source(*CT.window())},
+        by_source(*prog.post), theta_ae_known=THETA_AE_KNOWN, theta_admissions=effects.admissions, post=prog.post)
 
     # -- RiskEvents ----------------------------------------------------------------------------------
     risk_parts = [
@@ -504,6 +518,7 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
     truth["equity"] = equity_truth(people.column("ethnic")[footprint_cyp.person], footprint_cyp.ooa, footprint_cyp.start,
                                    equity_windows, iso)
     truth["crisis_line_extension"] = crisis_line
+    truth["enhanced_crisis_teams"] = crisis_teams
     (folder / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     meta = {
         "extract_end_date": "2024-03-31",

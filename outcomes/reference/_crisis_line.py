@@ -13,6 +13,9 @@ Planted as a rate ratio `THETA_CRISIS_LINE` on the mental-health and self-harm A
   are fixed;
 * CYP resident outside the footprint (`REST_SHARE` as many as in it) attend the same emergency
   departments, share COVID-19 and are not exposed: the control series.
+
+In the footprint these attendances of CYP not known to services also carry the enhanced crisis
+teams' rate ratio from April 2016 (`_crisis_teams`), before both windows of the extension's truth.
 """
 
 from __future__ import annotations
@@ -59,16 +62,26 @@ def extension_day() -> int:
 def population_attendances(rng_of, scale: float, cyp_index: np.ndarray, cyp_w: np.ndarray, n_elsewhere: int) -> tuple[dict, dict]:
     """Attendances of CYP not otherwise in the extract, footprint and rest.
 
-    Returns ({area: {la, day, age, kind, provider}}, expected counts by area of the 12 months from
-    the extension, without and with the extension)."""
+    In the footprint they carry the enhanced crisis teams' rate ratio too (`_crisis_teams`, from
+    2016). Returns ({area: {la, day, age, kind, provider}}, expected counts by area of the 12 months
+    from the extension, without and with the extension, and in the footprint `crisis_teams`: of the
+    12 months from the crisis teams' start, without and with them)."""
+    from outcomes.reference import _crisis_teams as CT
+
     ext = extension_day()
     window = (DAYS >= ext) & (DAYS < add_months(ext, 12))
+    lo, hi = CT.window()
+    teams_window = (DAYS >= lo) & (DAYS < hi)
     out, expected = {}, {}
     for area, share, exposed in (("footprint", 1.0, True), ("rest", REST_SHARE, False)):
         rng = rng_of("crisis_line", area)
         ar, fr = monthly_noise(rng)
         base = (POPULATION_MH_AE_PER_YEAR / 365.25 * 3_600_000 * 0.22 * scale * share * cyp_index
                 * np.exp(deterministic_log_rate(POPULATION_MH_AE)) * ar[DAY_MONTH] * fr[DAY_MONTH])
+        teams = CT.multiplier(DAYS) if exposed else np.ones(len(DAYS))
+        if exposed:
+            expected["crisis_teams"] = {"without": float(base[teams_window].sum()), "with": float((base * teams)[teams_window].sum())}
+        base = base * teams
         effect = np.where(exposed & (DAYS >= ext), THETA_CRISIS_LINE, 1.0)
         k = rng.poisson(base * effect)
         day = np.repeat(DAYS, k)
