@@ -131,7 +131,7 @@ __all__ = [
     "format_count",
     "redact_table",
     "redact_results",
-    "Finding",
+    "OutputFinding",
     "OutputCheck",
     "DisclosureError",
     "check_output_folder",
@@ -363,7 +363,7 @@ def redact_results(
 
 # ----------------------------------------------------------------------------- the checker
 @dataclass(frozen=True)
-class Finding:
+class OutputFinding:
     """One possible disclosure in an output file."""
 
     path: str  #: file, relative to the folder checked
@@ -380,7 +380,7 @@ class OutputCheck:
     """What :func:`check_output_folder` found, read and could not read."""
 
     folder: Path
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[OutputFinding] = field(default_factory=list)
     scanned: list[str] = field(default_factory=list)
     not_scanned: list[str] = field(default_factory=list)
 
@@ -526,7 +526,7 @@ def _grid(rows: list[list[tuple]]) -> list[list[tuple]]:
     return grid
 
 
-def _check_html_tables(text: str, rel: str, rules: _Rules, where_prefix: str = "") -> list[Finding]:
+def _check_html_tables(text: str, rel: str, rules: _Rules, where_prefix: str = "") -> list[OutputFinding]:
     parser = _TableParser()
     parser.feed(text)
     parser.close()
@@ -552,12 +552,12 @@ def _check_html_tables(text: str, rel: str, rules: _Rules, where_prefix: str = "
                 kind = None if value is None else rules.judge(value)
                 if kind:
                     column = "/".join(labels.get(j, [])) or str(j)
-                    findings.append(Finding(rel, kind, f"{where_prefix}table {t}, body row {i}, column {column!r}",
+                    findings.append(OutputFinding(rel, kind, f"{where_prefix}table {t}, body row {i}, column {column!r}",
                                             cell[0]))
     return findings
 
 
-def _check_delimited(text: str, rel: str, rules: _Rules, delimiter: str) -> list[Finding]:
+def _check_delimited(text: str, rel: str, rules: _Rules, delimiter: str) -> list[OutputFinding]:
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     if not rows:
         return []
@@ -571,7 +571,7 @@ def _check_delimited(text: str, rel: str, rules: _Rules, delimiter: str) -> list
                 kind = None if value is None else rules.judge(value)
                 if kind:
                     column = header[j] if j < len(header) else str(j)
-                    findings.append(Finding(rel, kind, f"line {i}, column {column!r}", cell))
+                    findings.append(OutputFinding(rel, kind, f"line {i}, column {column!r}", cell))
     return findings
 
 
@@ -579,7 +579,7 @@ def _check_delimited(text: str, rel: str, rules: _Rules, delimiter: str) -> list
 NOTEBOOK_STRUCTURE_KEYS = frozenset({"execution_count"})
 
 
-def _check_json(node, rel: str, rules: _Rules, path: str = "$", under_count: bool = False) -> list[Finding]:
+def _check_json(node, rel: str, rules: _Rules, path: str = "$", under_count: bool = False) -> list[OutputFinding]:
     findings = []
     if isinstance(node, Mapping):
         for key, value in node.items():
@@ -599,7 +599,7 @@ def _check_json(node, rel: str, rules: _Rules, path: str = "$", under_count: boo
     elif under_count and _is_number(node):
         kind = rules.judge(float(node))
         if kind:
-            findings.append(Finding(rel, kind, path, str(node)))
+            findings.append(OutputFinding(rel, kind, path, str(node)))
     elif isinstance(node, str) and "<table" in node:
         findings += _check_html_tables(node, rel, rules, where_prefix=f"{path}: ")
     return findings
@@ -614,7 +614,7 @@ def _json_text(node) -> str:
     return "" if node is None else str(node)
 
 
-def _check_file_counts(text: str, rel: str, suffix: str, rules: _Rules) -> tuple[list[Finding], str]:
+def _check_file_counts(text: str, rel: str, suffix: str, rules: _Rules) -> tuple[list[OutputFinding], str]:
     """Count findings in one file's text, and the text to search for identifiers."""
     if suffix in HTML_SUFFIXES:
         return _check_html_tables(text, rel, rules), text + "\n" + html.unescape(text)
@@ -633,7 +633,7 @@ def counts_in_file(
     path: str | Path,
     redact_at_or_below: int = REDACT_AT_OR_BELOW,
     rounding_base: int = ROUNDING_BASE,
-) -> tuple[list[float], list[Finding]]:
+) -> tuple[list[float], list[OutputFinding]]:
     """Every number the checker reads as a count in one file (HTML/CSV/TSV/JSON/ipynb), and its
     count findings; ([], []) for other file types. Used by the output-checking summary."""
     file = Path(path)
@@ -662,7 +662,7 @@ def check_output_folder(
         rel = file.relative_to(folder).as_posix()
         suffix = file.suffix.lower()
         for _, token in ids.find(rel):
-            report.findings.append(Finding(rel, "person_id", "file name", token))
+            report.findings.append(OutputFinding(rel, "person_id", "file name", token))
         known = HTML_SUFFIXES | JSON_SUFFIXES | TEXT_SUFFIXES | set(TABLE_SUFFIXES)
         if suffix not in known:
             report.not_scanned.append(rel)
@@ -672,12 +672,12 @@ def check_output_folder(
         findings, searchable = _check_file_counts(text, rel, suffix, rules)
         report.findings += findings
         for secret in dict.fromkeys(find_secrets(searchable)):  # shown masked: never echo a secret
-            report.findings.append(Finding(rel, "credential", "a URL with a password or token", secret))
+            report.findings.append(OutputFinding(rel, "credential", "a URL with a password or token", secret))
         seen = set()
         for line, token in ids.find(searchable):
             if token not in seen:  # one finding per identifier per file
                 seen.add(token)
-                report.findings.append(Finding(rel, "person_id", f"line {line}", token))
+                report.findings.append(OutputFinding(rel, "person_id", f"line {line}", token))
     return report
 
 
