@@ -144,7 +144,8 @@ def write_reference_extract(
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)
-        generate(tmp, seed, scale, go_live, phase_in_months, float(bed_day_reduction), float(ooa_reduction), __version__)
+        generate(tmp, seed=seed, scale=scale, go_live=go_live, phase_in_months=phase_in_months,
+                 bed_day_reduction=float(bed_day_reduction), ooa_reduction=float(ooa_reduction), version=__version__)
         _prepare(out)
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}-{time.monotonic_ns()}")

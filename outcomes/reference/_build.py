@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,7 @@ from outcomes.reference._community import (
     inpatient_referrals,
     known_user_ecds_kind,
 )
-from outcomes.reference._dbt import ACTIVITY_CODES, N_ELIGIBLE, N_LATE, TARGETS, plant_dbt
+from outcomes.reference._dbt import ACTIVITY_CODES, N_ELIGIBLE, N_LATE, TARGETS, DBTRecords, plant_dbt
 from outcomes.reference._inpatient import (
     ADMISSION_METHODS,
     DESTINATIONS,
@@ -175,63 +175,199 @@ def _as_str(values: np.ndarray) -> pa.Array:
     return pa.array(values.astype(object), type=pa.string())
 
 
-def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_months: int, bed_day_reduction: float, ooa_reduction: float, version: str) -> dict:
-    streams = Streams(seed)
-    prog = Programme(to_day(go_live), phase_in_months)
-    bed_target, ooa_target = 1 - bed_day_reduction, 1 - ooa_reduction
-    pop_rows = population_rows(scale)
+@dataclass
+class Setting:
+    """What every step reads: the seeded streams, the programme and its targets, the scale, the
+    population's shape (daily indices and LA shares at scale 1) and the person registry."""
+
+    streams: Streams
+    prog: Programme
+    scale: float
+    bed_target: float
+    ooa_target: float
+    cyp_index: np.ndarray
+    adult_index: np.ndarray
+    cyp_w: np.ndarray
+    adult_w: np.ndarray
+    people: People
+    n_elsewhere: int = len(ELSEWHERE)
+
+
+@dataclass
+class DbtCohort:
+    """The planted DBT cohort's records; `offset` is its first person in the registry."""
+
+    records: DBTRecords
+    offset: int
+
+
+@dataclass
+class Admissions:
+    """The three admission processes (footprint CYP, CYP from elsewhere, adults) and how they were drawn."""
+
+    fp: Spells
+    nf: Spells
+    ad: Spells
+    effects: object  #: the planted effects sized by size_effects
+    expected: dict
+    fp_info: dict
+    nf_info: dict
+    fp_noise: dict
+    nf_noise: dict
+
+
+@dataclass
+class KnownUsers:
+    """Referrals that make people known service users, and the events planted on their open days."""
+
+    community: dict
+    inpatient: list[dict]  #: referrals of footprint CYP, CYP from elsewhere and adult inpatients
+    events: dict
+    hazard_noise: dict
+    crisis: dict
+
+    @property
+    def cyp(self) -> list[dict]:
+        return [self.community, self.inpatient[0], self.inpatient[1]]
+
+
+@dataclass
+class Attendances:
+    """ECDS rows (index columns) with the truth of the two components that thin them."""
+
+    ecds: dict
+    crisis_line: dict
+    crisis_teams: dict
+
+
+@dataclass
+class Referrals:
+    """Every referral, sorted as written, with each input row's position in that order."""
+
+    refs: dict
+    position: np.ndarray
+
+
+@dataclass
+class Ids:
+    """Identifiers shared by the tables written."""
+
+    person: pa.Array
+    org_codes: pa.Array
+    salt: int
+
+
+def generate(folder: Path, *, seed: int, scale: float, go_live: str, phase_in_months: int, bed_day_reduction: float,
+             ooa_reduction: float, version: str) -> dict:
+    """Write every table, truth.json and extract.yaml into `folder`; return the row counts."""
+    s = _setting(seed=seed, scale=scale, go_live=go_live, phase_in_months=phase_in_months,
+                 bed_day_reduction=bed_day_reduction, ooa_reduction=ooa_reduction)
+    dbt = _dbt_cohort(s)
+    adm = _admissions(s, dbt_spells=dbt.records.spells)
+    inpatient_refs = _inpatient_people(s, adm=adm)
+    known = _known_users(s, community=_community(s), inpatient_refs=inpatient_refs)
+    att = _attendances(s, adm=adm, known=known, dbt=dbt)
+    all_spells = Spells.concat([dbt.records.spells, adm.fp, adm.nf, adm.ad])
+    is_adult = np.concatenate([np.zeros(len(dbt.records.spells) + len(adm.fp) + len(adm.nf), dtype=bool), np.ones(len(adm.ad), dtype=bool)])
+    risk = _risk_events(s, known=known, all_spells=all_spells, is_adult=is_adult, dbt=dbt)
+    referrals = _referrals(known=known, dbt=dbt)
+
+    folder = Path(folder)
+    ids = _ids(seed=seed, people=s.people)
+    _write_people(folder, s=s, ids=ids)
+    ref_ids = _write_referrals(folder, ids=ids, refs=referrals.refs)
+    _write_spells(folder, ids=ids, all_spells=all_spells)
+    _write_ecds(folder, ids=ids, ecds=att.ecds, birth=s.people.column("birth"))
+    _write_risk_events(folder, ids=ids, risk=risk)
+    _write_contacts(folder, s=s, ids=ids, referrals=referrals, ref_ids=ref_ids, dbt=dbt.records)
+
+    real = realised(folder, s.prog.baseline, s.prog.post)
+    truth = _truth(seed=seed, scale=scale, prog=s.prog, targets=(bed_day_reduction, ooa_reduction), adm=adm,
+                   hazard_noise=known.hazard_noise, real=real, version=version)
+    equity_windows = {"before": (START, s.prog.go_live), "after": (s.prog.phase_end, END + 1)}
+    footprint_cyp = Spells.concat([dbt.records.spells, adm.fp])  # every spell of footprint CYP, as the cohort counts them
+    truth["equity"] = equity_truth(s.people.column("ethnic")[footprint_cyp.person], footprint_cyp.ooa, footprint_cyp.start,
+                                   equity_windows, iso)
+    truth["crisis_line_extension"] = att.crisis_line
+    truth["enhanced_crisis_teams"] = att.crisis_teams
+    (folder / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+    _write_extract_yaml(folder, seed=seed, scale=scale, version=version)
+    return truth["row_counts"]
+
+
+def _setting(*, seed: int, scale: float, go_live: str, phase_in_months: int, bed_day_reduction: float, ooa_reduction: float) -> Setting:
     pop1 = population_rows(1.0)
-    cyp_index, adult_index = daily_index(pop1, AGE_BANDS[:4]), daily_index(pop1, AGE_BANDS[4:])
-    cyp_w, adult_w = cyp_share_by_la(pop1), adult_share_by_la(pop1)
-    people = People()
-    n_elsewhere = len(ELSEWHERE)
+    return Setting(
+        streams=Streams(seed),
+        prog=Programme(to_day(go_live), phase_in_months),
+        scale=scale,
+        bed_target=1 - bed_day_reduction,
+        ooa_target=1 - ooa_reduction,
+        cyp_index=daily_index(pop1, AGE_BANDS[:4]),
+        adult_index=daily_index(pop1, AGE_BANDS[4:]),
+        cyp_w=cyp_share_by_la(pop1),
+        adult_w=adult_share_by_la(pop1),
+        people=People(),
+    )
 
-    # -- the DBT cohort (fixed size; every record of these people is planted) -------------------
-    dbt = plant_dbt(streams("dbt"), cyp_w)
-    dbt_offset = people.add(dbt.people["birth"], dbt.people["gender"], dbt.people["ethnic"], dbt.people["la"], dbt.people["lsoa"])
-    dbt.spells.person = dbt.spells.person + dbt_offset
 
-    # -- CYP admissions of footprint residents: sized, drawn, calibrated -----------------------------
-    lam0 = with_burn_in(CYP_ADMISSIONS_PER_MONTH * 12 / 365.25 * scale * cyp_index * np.exp(deterministic_log_rate(ADMISSIONS)), ADMISSIONS.trend)
-    effects, expected = size_effects(prog, lam0, THETA_LOS, THETA_PICU_LOS, bed_target, ooa_target)
+def _dbt_cohort(s: Setting) -> DbtCohort:
+    """The DBT cohort (fixed size; every record of these people is planted), first in the registry."""
+    dbt = plant_dbt(s.streams("dbt"), s.cyp_w)
+    offset = s.people.add(dbt.people["birth"], dbt.people["gender"], dbt.people["ethnic"], dbt.people["la"], dbt.people["lsoa"])
+    dbt.spells.person = dbt.spells.person + offset
+    return DbtCohort(records=dbt, offset=offset)
 
-    def noise(rng):
-        ar, fr = monthly_noise(rng)
-        return ar, fr, with_burn_in(ar[DAY_MONTH] * fr[DAY_MONTH], 0.0)
+
+def _noise(rng):
+    ar, fr = monthly_noise(rng)
+    return ar, fr, with_burn_in(ar[DAY_MONTH] * fr[DAY_MONTH], 0.0)
+
+
+def _admissions(s: Setting, *, dbt_spells: Spells) -> Admissions:
+    """CYP admissions of footprint residents and from elsewhere (sized, drawn, calibrated), and adult admissions."""
+    prog = s.prog
+    lam0 = with_burn_in(CYP_ADMISSIONS_PER_MONTH * 12 / 365.25 * s.scale * s.cyp_index * np.exp(deterministic_log_rate(ADMISSIONS)), ADMISSIONS.trend)
+    effects, expected = size_effects(prog, lam0, THETA_LOS, THETA_PICU_LOS, s.bed_target, s.ooa_target)
 
     def make_fp(rng):
-        ar, fr, mult = noise(rng)
+        ar, fr, mult = _noise(rng)
         lam = lam0 * mult * prog.multiplier(effects.admissions, EXT_DAYS)
-        return cyp_spells(rng, lam, prog, effects, cyp_w, 0, footprint=True), {"ar1": ar, "frailty": fr}
+        return cyp_spells(rng, lam, prog, effects, s.cyp_w, 0, footprint=True), {"ar1": ar, "frailty": fr}
 
     def make_nf(rng):
-        ar, fr, mult = noise(rng)
+        ar, fr, mult = _noise(rng)
         lam = NONFOOTPRINT_CYP_SHARE * lam0 * mult * prog.multiplier(effects.nonfootprint_admissions, EXT_DAYS)
-        return cyp_spells(rng, lam, prog, effects, np.ones(n_elsewhere), N_FOOTPRINT, footprint=False), {"ar1": ar, "frailty": fr}
+        return cyp_spells(rng, lam, prog, effects, np.ones(s.n_elsewhere), N_FOOTPRINT, footprint=False), {"ar1": ar, "frailty": fr}
 
-    fp, fp_noise, fp_info = _draw_calibrated(streams, "cyp_admissions", make_fp, dbt.spells, prog, bed_target, ooa_target)
-    nf, nf_noise, nf_info = _draw_calibrated(streams, "cyp_admissions_elsewhere", make_nf, dbt.spells.take(np.zeros(0, dtype=np.int64)), prog, bed_target, None)
-    rng = streams("adult_admissions")
-    lam_ad = ADULT_ADMISSIONS_PER_MONTH * 12 / 365.25 * scale * adult_index * np.exp(deterministic_log_rate(ADULTS))
-    ad = adult_spells(rng, with_burn_in(lam_ad, ADULTS.trend) * noise(rng)[2], adult_w, 0.15, n_elsewhere)
+    fp, fp_noise, fp_info = _draw_calibrated(s.streams, "cyp_admissions", make_fp, dbt_spells, prog, s.bed_target, s.ooa_target)
+    no_spells = dbt_spells.take(np.zeros(0, dtype=np.int64))
+    nf, nf_noise, nf_info = _draw_calibrated(s.streams, "cyp_admissions_elsewhere", make_nf, no_spells, prog, s.bed_target, None)
+    rng = s.streams("adult_admissions")
+    lam_ad = ADULT_ADMISSIONS_PER_MONTH * 12 / 365.25 * s.scale * s.adult_index * np.exp(deterministic_log_rate(ADULTS))
+    ad = adult_spells(rng, with_burn_in(lam_ad, ADULTS.trend) * _noise(rng)[2], s.adult_w, 0.15, s.n_elsewhere)
+    return Admissions(fp=fp, nf=nf, ad=ad, effects=effects, expected=expected, fp_info=fp_info, nf_info=nf_info,
+                      fp_noise=fp_noise, nf_noise=nf_noise)
 
-    # -- inpatients as people, with their referrals ----------------------------------------------
+
+def _inpatient_people(s: Setting, *, adm: Admissions) -> list[dict]:
+    """Inpatients as people (readmissions linked), with their referrals; plants the ethnic inequality."""
     inpatient_refs = []
     for name, sp, p_readmit, gw in (
-        ("fp", fp, 0.15, C.CYP_INPATIENT_GENDER_WEIGHTS),
-        ("nf", nf, 0.10, C.CYP_INPATIENT_GENDER_WEIGHTS),
-        ("adult", ad, 0.20, C.ADULT_GENDER_WEIGHTS),
+        ("fp", adm.fp, 0.15, C.CYP_INPATIENT_GENDER_WEIGHTS),
+        ("nf", adm.nf, 0.10, C.CYP_INPATIENT_GENDER_WEIGHTS),
+        ("adult", adm.ad, 0.20, C.ADULT_GENDER_WEIGHTS),
     ):
-        rng = streams("inpatient_people", name)
+        rng = s.streams("inpatient_people", name)
         local, births = link_people(rng, sp, p_readmit)
         n_p = len(births)
         firsts = _person_firsts(local, sp.start, n_p)
         la = sp.la[firsts]
         sp.la = la[local]
-        offset = people.add_new(rng, births, la, gw)
+        offset = s.people.add_new(rng, births, la, gw)
         if name == "fp":  # the planted inequality: ethnic group given the first spell (no spell changes)
             first_start = sp.start[firsts]
-            plant_ethnic_inequality(streams("equity"), people.parts[-1]["ethnic"], sp.ooa[firsts], first_start, prog.ramp(first_start))
+            plant_ethnic_inequality(s.streams("equity"), s.people.parts[-1]["ethnic"], sp.ooa[firsts], first_start, s.prog.ramp(first_start))
         sp.person = offset + local
         ends = sp.end()
         last_end = np.full(n_p, np.iinfo(np.int64).min)
@@ -240,19 +376,23 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
         refs = inpatient_referrals(rng, first_start, ends[firsts] - first_start, last_end, births, la, sp.bed[firsts, 0], sp.adult, sp.org[firsts])
         refs["person"] = offset + np.arange(n_p)
         inpatient_refs.append(refs)
+    return inpatient_refs
 
-    # -- community CYPMHS referrals --------------------------------------------------------------
-    lam_ref = CYP_REFERRALS_PER_MONTH * 12 / 365.25 * scale * cyp_index * np.exp(deterministic_log_rate(REFERRALS))
-    rng = streams("community_referrals")
-    comm, comm_people = community_referrals(rng, with_burn_in(lam_ref, REFERRALS.trend) * noise(rng)[2], cyp_w, n_elsewhere)
-    offset = people.add_new(rng, comm_people["birth"], comm_people["la"], C.CYP_GENDER_WEIGHTS)
+
+def _community(s: Setting) -> dict:
+    """Community CYPMHS referrals, their people added to the registry."""
+    lam_ref = CYP_REFERRALS_PER_MONTH * 12 / 365.25 * s.scale * s.cyp_index * np.exp(deterministic_log_rate(REFERRALS))
+    rng = s.streams("community_referrals")
+    comm, comm_people = community_referrals(rng, with_burn_in(lam_ref, REFERRALS.trend) * _noise(rng)[2], s.cyp_w, s.n_elsewhere)
+    offset = s.people.add_new(rng, comm_people["birth"], comm_people["la"], C.CYP_GENDER_WEIGHTS)
     comm["person"] = comm["person"] + offset
+    return comm
 
-    # -- events of known service users (open CYPMHS referrals; not the DBT people) -----------------
-    person_la = people.column("la")
-    person_birth = people.column("birth")
-    known_refs = [comm, inpatient_refs[0], inpatient_refs[1]]
-    iv = {k: np.concatenate([r[k] for r in known_refs]) for k in ("person", "received", "disch", "org")}
+
+def _known_users(s: Setting, *, community: dict, inpatient_refs: list[dict]) -> KnownUsers:
+    """Events of known service users (open CYPMHS referrals; not the DBT people) and their crisis referrals."""
+    person_la = s.people.column("la")
+    iv = {k: np.concatenate([r[k] for r in (community, inpatient_refs[0], inpatient_refs[1])]) for k in ("person", "received", "disch", "org")}
     intervals = {
         "person": iv["person"],
         "start": iv["received"],
@@ -261,218 +401,223 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
         "footprint": (person_la[iv["person"]] >= 0) & (person_la[iv["person"]] < N_FOOTPRINT),
     }
     thetas = {"ae_known_users": THETA_AE_KNOWN, "crisis_contacts_known_users": THETA_CRISIS_KNOWN}
-    events, hazard_noise = hazard_events(streams, intervals, prog, thetas)
-    crisis = crisis_referrals(streams("crisis_referrals"), events["crisis"], intervals)
+    events, hazard_noise = hazard_events(s.streams, intervals, s.prog, thetas)
+    crisis = crisis_referrals(s.streams("crisis_referrals"), events["crisis"], intervals)
+    return KnownUsers(community=community, inpatient=inpatient_refs, events=events, hazard_noise=hazard_noise, crisis=crisis)
 
-    # -- ECDS ----------------------------------------------------------------------------------------
-    rng = streams("ecds")
-    ecds_parts = []
-    ae = events["ae"]
-    ecds_parts.append(ecds_rows(rng, ae["person"], ae["day"], person_la[ae["person"]], known_user_ecds_kind(rng, len(ae["day"]))))
-    ecds_parts[-1]["source"] = np.full(len(ae["day"]), CT.KNOWN_USER)
+
+def _ecds_parts(s: Setting, *, adm: Admissions, known: KnownUsers) -> tuple[list[dict], int]:
+    """ECDS attendances before the crisis line: known users', the background ones (thinned by the
+    enhanced crisis teams) and those of admissions via A&E; with the count the teams thinned."""
+    people, rng = s.people, s.streams("ecds")
+    person_la, person_birth = people.column("la"), people.column("birth")
+    ae = known.events["ae"]
+    parts = [{**ecds_rows(rng, ae["person"], ae["day"], person_la[ae["person"]], known_user_ecds_kind(rng, len(ae["day"]))),
+              "source": np.full(len(ae["day"]), CT.KNOWN_USER)}]
     # CYP in the year before their first referral (not yet known service users)
-    cyp_people = np.unique(np.concatenate([comm["person"], inpatient_refs[0]["person"], inpatient_refs[1]["person"]]))
+    cyp_people = np.unique(np.concatenate([r["person"] for r in known.cyp]))
     first_ref = np.full(people.n, np.iinfo(np.int64).max)
-    for r in known_refs:
+    for r in known.cyp:
         np.minimum.at(first_ref, r["person"], r["received"])
     lo = np.maximum.reduce([first_ref[cyp_people] - 365, person_birth[cyp_people], np.full(len(cyp_people), START)])
     who, day, kind = background_ecds(rng, cyp_people, lo, first_ref[cyp_people] - 1, 0.4, (0.10, 0.15, 0.75))
-    ecds_parts.append(ecds_rows(rng, who, day, person_la[who], kind))
+    rows = ecds_rows(rng, who, day, person_la[who], kind)
     # the enhanced crisis teams (2016): thin such attendances of CYP not yet known to services
     teams_exposed = CT.exposed_window_count(who, day, kind, person_la, person_birth)
-    keep = CT.thin(streams("crisis_teams", "thin"), who, day, kind, person_la, person_birth)
-    ecds_parts[-1] = {**{k: v[keep] for k, v in ecds_parts[-1].items()}, "source": np.full(int(keep.sum()), CT.BACKGROUND)}
-    adults = inpatient_refs[2]["person"]
+    keep = CT.thin(s.streams("crisis_teams", "thin"), who, day, kind, person_la, person_birth)
+    parts.append({**{k: v[keep] for k, v in rows.items()}, "source": np.full(int(keep.sum()), CT.BACKGROUND)})
+    adults = known.inpatient[2]["person"]
     lo = np.maximum(START, shift_years(person_birth[adults], 18))
     who, day, kind = background_ecds(rng, adults, lo, np.full(len(adults), END), 1.0, (0.05, 0.15, 0.80))
-    ecds_parts.append(ecds_rows(rng, who, day, person_la[who], kind))
-    ecds_parts[-1]["source"] = np.full(len(day), CT.BACKGROUND)
+    parts.append({**ecds_rows(rng, who, day, person_la[who], kind), "source": np.full(len(day), CT.BACKGROUND)})
     # the emergency department visit of admissions via A&E (not the planted DBT spells)
-    spells = Spells.concat([fp, nf, ad])
+    spells = Spells.concat([adm.fp, adm.nf, adm.ad])
     via_ae = (spells.method == ADMISSION_METHODS.index("21")) & (spells.start >= START)
     who = spells.person[via_ae]
     kind = np.where(rng.random(len(who)) < 0.4, C.ECDS_SELF_HARM, C.ECDS_MENTAL_HEALTH)
-    ecds_parts.append(ecds_rows(rng, who, spells.start[via_ae], person_la[who], kind))
-    ecds_parts[-1]["source"] = np.full(len(who), CT.ADMISSION)
-    ecds = {k: np.concatenate([p[k] for p in ecds_parts]) for k in ecds_parts[0]}
-    # the 2020 crisis-line extension: thin the exposed attendances, add those of CYP not known to services
+    parts.append({**ecds_rows(rng, who, spells.start[via_ae], person_la[who], kind), "source": np.full(len(who), CT.ADMISSION)})
+    return parts, teams_exposed
+
+
+def _attendances(s: Setting, *, adm: Admissions, known: KnownUsers, dbt: DbtCohort) -> Attendances:
+    """Every ECDS attendance: the 2020 crisis-line extension thins the exposed ones and adds those of
+    CYP not known to services; the DBT cohort's are added last. With both components' truth."""
+    parts, teams_exposed = _ecds_parts(s, adm=adm, known=known)
+    ecds = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    people = s.people
+    person_la, person_birth = people.column("la"), people.column("birth")
     n_mh = len(C.MH_COMPLAINTS)
     kind = np.where((ecds["complaint"] >= 0) & (ecds["complaint"] <= n_mh), C.ECDS_MENTAL_HEALTH, C.ECDS_OTHER)
     thinned_without = CL.exposed_window_count(ecds["person"], ecds["date"], kind, person_la, person_birth)
-    keep = CL.thin(streams("crisis_line", "thin"), ecds["person"], ecds["date"], kind, person_la, person_birth)
-    ecds_parts = [{k: v[keep] for k, v in ecds.items()}]
-    unknown, crisis_line_expected = CL.population_attendances(streams, scale, cyp_index, cyp_w, n_elsewhere)
+    keep = CL.thin(s.streams("crisis_line", "thin"), ecds["person"], ecds["date"], kind, person_la, person_birth)
+    parts = [{k: v[keep] for k, v in ecds.items()}]
+    unknown, crisis_line_expected = CL.population_attendances(s.streams, s.scale, s.cyp_index, s.cyp_w, s.n_elsewhere)
     for area, att in unknown.items():
-        rng = streams("crisis_line_people", area)
+        rng = s.streams("crisis_line_people", area)
         offset = people.add_new(rng, CL.births(rng, att), att["la"], C.CYP_GENDER_WEIGHTS)
         complaint, intent, diag = C.ecds_codes(rng, att["kind"])
-        ecds_parts.append({"person": offset + np.arange(len(att["day"])), "date": att["day"], "provider": att["provider"],
-                           "complaint": complaint, "intent": intent, "diag": diag, "source": np.full(len(att["day"]), CT.POPULATION)})
-    ecds_parts.append({**dbt.ecds, "person": dbt.ecds["person"] + dbt_offset, "source": np.full(len(dbt.ecds["person"]), CT.DBT_COHORT)})
-    ecds = {k: np.concatenate([p[k] for p in ecds_parts]) for k in ecds_parts[0]}
+        parts.append({"person": offset + np.arange(len(att["day"])), "date": att["day"], "provider": att["provider"],
+                      "complaint": complaint, "intent": intent, "diag": diag, "source": np.full(len(att["day"]), CT.POPULATION)})
+    planted = dbt.records.ecds
+    parts.append({**planted, "person": planted["person"] + dbt.offset, "source": np.full(len(planted["person"]), CT.DBT_COHORT)})
+    ecds = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    person_la, person_birth = people.column("la"), people.column("birth")
     crisis_line = CL.truth(crisis_line_expected, thinned_without)
-    crisis_line["realised"] = CL.realised(ecds["person"], ecds["date"], ecds["complaint"], people.column("la"), people.column("birth"), n_mh)
-    by_source = lambda lo_, hi_: CT.series_counts(ecds["source"], ecds["person"], ecds["date"], ecds["complaint"],  # noqa: E731
-                                                   people.column("la"), people.column("birth"), n_mh, lo_, hi_)
-    crisis_teams = CT.truth(
-        {"population_with": crisis_line_expected["crisis_teams"]["with"], "population_without": crisis_line_expected["crisis_teams"]["without"],
-         "background_exposed": teams_exposed, "realised": by_source(*CT.window())},
-        by_source(*prog.post), theta_ae_known=THETA_AE_KNOWN, theta_admissions=effects.admissions, post=prog.post)
+    crisis_line["realised"] = CL.realised(ecds["person"], ecds["date"], ecds["complaint"], person_la, person_birth, n_mh)
 
-    # -- RiskEvents ----------------------------------------------------------------------------------
+    def by_source(lo_, hi_):
+        return CT.series_counts(ecds["source"], ecds["person"], ecds["date"], ecds["complaint"], person_la, person_birth, n_mh, lo_, hi_)
+
+    teams = crisis_line_expected["crisis_teams"]
+    crisis_teams = CT.truth(
+        {"population_with": teams["with"], "population_without": teams["without"], "background_exposed": teams_exposed,
+         "realised": by_source(*CT.window())},
+        by_source(*s.prog.post), theta_ae_known=THETA_AE_KNOWN, theta_admissions=adm.effects.admissions, post=s.prog.post)
+    return Attendances(ecds=ecds, crisis_line=crisis_line, crisis_teams=crisis_teams)
+
+
+def _risk_events(s: Setting, *, known: KnownUsers, all_spells: Spells, is_adult: np.ndarray, dbt: DbtCohort) -> dict:
+    """RiskEvents: known users' self-harm, suicide attempts and violence, inpatient incidents, the DBT cohort's."""
+    events = known.events
     risk_parts = [
         {"person": events[h]["person"], "date": events[h]["day"], "type": np.full(len(events[h]["day"]), C.RISK[h])}
         for h in ("self_harm", "suicide_attempt", "violence")
     ]
-    all_spells = Spells.concat([dbt.spells, fp, nf, ad])
-    is_adult = np.concatenate([np.zeros(len(dbt.spells) + len(fp) + len(nf), dtype=bool), np.ones(len(ad), dtype=bool)])
     starts, ends, present = all_spells.bounds()
     rows, cols = np.nonzero(present)
-    risk_parts.append(inpatient_incidents(streams("incidents"), all_spells.person[rows], starts[rows, cols], ends[rows, cols], is_adult[rows]))
-    risk_parts.append({**dbt.risk, "person": dbt.risk["person"] + dbt_offset})
-    risk = {k: np.concatenate([p[k] for p in risk_parts]) for k in ("person", "date", "type")}
+    risk_parts.append(inpatient_incidents(s.streams("incidents"), all_spells.person[rows], starts[rows, cols], ends[rows, cols], is_adult[rows]))
+    risk_parts.append({**dbt.records.risk, "person": dbt.records.risk["person"] + dbt.offset})
+    return {k: np.concatenate([p[k] for p in risk_parts]) for k in ("person", "date", "type")}
 
-    # -- referrals (all) ---------------------------------------------------------------------------
-    dbt_refs = {**dbt.referrals, "person": dbt.referrals["person"] + dbt_offset, "kind": np.full(len(dbt.referrals["person"]), DBT)}
-    ref_parts = [dbt_refs, *inpatient_refs, comm, crisis]
+
+def _referrals(*, known: KnownUsers, dbt: DbtCohort) -> Referrals:
+    """Every referral (DBT, inpatients', community, crisis), sorted by received date, kind and person."""
+    planted = dbt.records.referrals
+    dbt_refs = {**planted, "person": planted["person"] + dbt.offset, "kind": np.full(len(planted["person"]), DBT)}
+    ref_parts = [dbt_refs, *known.inpatient, known.community, known.crisis]
     refs = {k: np.concatenate([np.asarray(p[k], dtype=np.int64) for p in ref_parts]) for k in ("person", "org", "received", "disch", "team", "reason", "kind")}
     ref_order = np.lexsort((refs["person"], refs["kind"], refs["received"]))
-    refs = {k: v[ref_order] for k, v in refs.items()}
-    ref_position = np.empty(len(ref_order), dtype=np.int64)
-    ref_position[ref_order] = np.arange(len(ref_order))
+    position = np.empty(len(ref_order), dtype=np.int64)
+    position[ref_order] = np.arange(len(ref_order))
+    return Referrals(refs={k: v[ref_order] for k, v in refs.items()}, position=position)
 
-    # -- write ---------------------------------------------------------------------------------------
-    folder = Path(folder)
+
+def _ids(*, seed: int, people: People) -> Ids:
     salt = int(np.random.SeedSequence([seed, 7]).generate_state(1, np.uint64)[0])
-    person_ids = numbered("P", permuted(np.arange(people.n), 36, salt), 11)
-    org_codes = pa.array(list(ORG_CODES), type=pa.string())
+    return Ids(person=numbered("P", permuted(np.arange(people.n), 36, salt), 11), org_codes=pa.array(list(ORG_CODES), type=pa.string()), salt=salt)
 
+
+def _write_people(folder: Path, *, s: Setting, ids: Ids) -> None:
+    """population, MHS001MPI (sorted by Person_ID) and deprivation."""
+    pop_rows = population_rows(s.scale)
     write(build("population", {k: pa.array(list(v)) if v.dtype.kind == "U" else pa.array(v) for k, v in pop_rows.items()}), folder / "population.parquet")
-
-    birth = people.column("birth")
-    la = people.column("la")
-    lsoa = people.column("lsoa")
+    people = s.people
     mpi = build(
         "MHS001MPI",
         {
-            "Person_ID": person_ids,
-            "PersonBirthDate": dates(birth),
+            "Person_ID": ids.person,
+            "PersonBirthDate": dates(people.column("birth")),
             "Gender": coded(C.GENDERS, people.column("gender")),
             "EthnicCategory": coded(C.ETHNICITIES, people.column("ethnic")),
-            "LADistrictAuth": coded(LA_CODES, la),
-            "LSOA2011": _lsoa(lsoa),
+            "LADistrictAuth": coded(LA_CODES, people.column("la")),
+            "LSOA2011": _lsoa(people.column("lsoa")),
         },
     )
-    mpi = mpi.take(pa.compute.sort_indices(mpi, [("Person_ID", "ascending")]))
-    write(mpi, folder / "MHS001MPI.parquet")
+    write(mpi.take(pa.compute.sort_indices(mpi, [("Person_ID", "ascending")])), folder / "MHS001MPI.parquet")
     del mpi
-    imd = deprivation_rows(streams("deprivation"), len(LA_CODES), LSOAS_PER_LA)
+    imd = deprivation_rows(s.streams("deprivation"), len(LA_CODES), LSOAS_PER_LA)
     write(build("deprivation", {"LSOA2011": _lsoa(imd["lsoa"]), "IMDDecile": pa.array(imd["decile"]),
                                 "IMDYear": pa.array(imd["year"])}), folder / "deprivation.parquet")
 
-    ref_org = org_codes.take(pa.array(refs["org"]))
-    ref_ids = numbered(org_prefix(refs["org"], "S"), np.arange(1, len(ref_order) + 1), 9)
-    write(
-        build(
-            "MHS101Referral",
-            {
-                "UniqServReqID": ref_ids,
-                "Person_ID": person_ids.take(pa.array(refs["person"])),
-                "OrgIDProv": ref_org,
-                "ReferralRequestReceivedDate": dates(refs["received"]),
-                "ServDischDate": dates(refs["disch"]),
-                "ServTeamTypeRefToMH": coded(C.TEAM_TYPES, refs["team"]),
-                "PrimReasonReferralMH": coded(C.REASONS, refs["reason"]),
-            },
-        ),
-        folder / "MHS101Referral.parquet",
-    )
 
-    # spells and ward stays
-    sp_order = np.lexsort((all_spells.person, all_spells.start))
-    sp = all_spells.take(sp_order)
-    sp_adult = is_adult[sp_order]
+def _write_referrals(folder: Path, *, ids: Ids, refs: dict) -> pa.Array:
+    """MHS101Referral; returns the referral identifiers (UniqServReqID) in written order."""
+    ref_ids = numbered(org_prefix(refs["org"], "S"), np.arange(1, len(refs["org"]) + 1), 9)
+    columns = {
+        "UniqServReqID": ref_ids,
+        "Person_ID": ids.person.take(pa.array(refs["person"])),
+        "OrgIDProv": ids.org_codes.take(pa.array(refs["org"])),
+        "ReferralRequestReceivedDate": dates(refs["received"]),
+        "ServDischDate": dates(refs["disch"]),
+        "ServTeamTypeRefToMH": coded(C.TEAM_TYPES, refs["team"]),
+        "PrimReasonReferralMH": coded(C.REASONS, refs["reason"]),
+    }
+    write(build("MHS101Referral", columns), folder / "MHS101Referral.parquet")
+    return ref_ids
+
+
+def _write_spells(folder: Path, *, ids: Ids, all_spells: Spells) -> None:
+    """MHS501HospProvSpell and MHS502WardStay, spells sorted by start then person."""
+    sp = all_spells.take(np.lexsort((all_spells.person, all_spells.start)))
     starts, ends, present = sp.bounds()
     spell_end = sp.end()
     open_spell = spell_end > END
-    sp_org = org_codes.take(pa.array(sp.org))
+    sp_org = ids.org_codes.take(pa.array(sp.org))
     spell_ids = numbered(org_prefix(sp.org, "H"), np.arange(1, len(sp) + 1), 8)
-    write(
-        build(
-            "MHS501HospProvSpell",
-            {
-                "UniqHospProvSpellID": spell_ids,
-                "Person_ID": person_ids.take(pa.array(sp.person)),
-                "OrgIDProv": sp_org,
-                "StartDateHospProvSpell": dates(sp.start),
-                "DischDateHospProvSpell": dates(np.where(open_spell, NULL_DAY, spell_end)),
-                "MethAdmMHHospProvSpell": coded(ADMISSION_METHODS, sp.method),
-                "DestOfDischHospProvSpell": coded(DESTINATIONS, np.where(open_spell, -1, sp.dest)),
-            },
-        ),
-        folder / "MHS501HospProvSpell.parquet",
-    )
+    spells = {
+        "UniqHospProvSpellID": spell_ids,
+        "Person_ID": ids.person.take(pa.array(sp.person)),
+        "OrgIDProv": sp_org,
+        "StartDateHospProvSpell": dates(sp.start),
+        "DischDateHospProvSpell": dates(np.where(open_spell, NULL_DAY, spell_end)),
+        "MethAdmMHHospProvSpell": coded(ADMISSION_METHODS, sp.method),
+        "DestOfDischHospProvSpell": coded(DESTINATIONS, np.where(open_spell, -1, sp.dest)),
+    }
+    write(build("MHS501HospProvSpell", spells), folder / "MHS501HospProvSpell.parquet")
     rows, cols = np.nonzero(present)
     bed = sp.bed[rows, cols].astype(np.int64)
     ward_type, ward_age, security = _ward_codes(bed, sp.age[rows])
     site = np.vectorize(_SITE.get)(bed) + np.where(sp.move[rows] & (cols == 1), 10, 0)
-    stay_org = sp_org.take(pa.array(rows))
     stay_end = ends[rows, cols]
-    write(
-        build(
-            "MHS502WardStay",
-            {
-                "UniqWardStayID": numbered(org_prefix(sp.org[rows], "W"), np.arange(1, len(rows) + 1), 8),
-                "UniqHospProvSpellID": spell_ids.take(pa.array(rows)),
-                "Person_ID": person_ids.take(pa.array(sp.person[rows])),
-                "OrgIDProv": stay_org,
-                "SiteIDOfTreat": numbered(org_prefix(sp.org[rows]), site, 2),
-                "StartDateWardStay": dates(starts[rows, cols]),
-                "EndDateWardStay": dates(np.where(stay_end > END, NULL_DAY, stay_end)),
-                "WardType": _as_str(ward_type),
-                "WardAge": _as_str(ward_age),
-                "WardSecLevel": _as_str(security),
-                "MHAdmittedPatientClass": pa.compute.cast(pa.array(bed), pa.string()),
-            },
-        ),
-        folder / "MHS502WardStay.parquet",
-    )
+    stays = {
+        "UniqWardStayID": numbered(org_prefix(sp.org[rows], "W"), np.arange(1, len(rows) + 1), 8),
+        "UniqHospProvSpellID": spell_ids.take(pa.array(rows)),
+        "Person_ID": ids.person.take(pa.array(sp.person[rows])),
+        "OrgIDProv": sp_org.take(pa.array(rows)),
+        "SiteIDOfTreat": numbered(org_prefix(sp.org[rows]), site, 2),
+        "StartDateWardStay": dates(starts[rows, cols]),
+        "EndDateWardStay": dates(np.where(stay_end > END, NULL_DAY, stay_end)),
+        "WardType": _as_str(ward_type),
+        "WardAge": _as_str(ward_age),
+        "WardSecLevel": _as_str(security),
+        "MHAdmittedPatientClass": pa.compute.cast(pa.array(bed), pa.string()),
+    }
+    write(build("MHS502WardStay", stays), folder / "MHS502WardStay.parquet")
 
-    # ECDS
+
+def _write_ecds(folder: Path, *, ids: Ids, ecds: dict, birth: np.ndarray) -> None:
+    """ECDS, sorted by arrival date then person; record IDs permuted."""
     order = np.lexsort((ecds["person"], ecds["date"]))
     ecds = {k: v[order] for k, v in ecds.items()}
-    write(
-        build(
-            "ECDS",
-            {
-                "Generated_Record_ID": numbered("", permuted(np.arange(len(order)), 40, salt >> 3), 13),
-                "Person_ID": person_ids.take(pa.array(ecds["person"])),
-                "Der_Provider_Code": org_codes.take(pa.array(ecds["provider"])),
-                "Arrival_Date": dates(ecds["date"]),
-                "Age_At_Arrival": pa.array(age_on(birth[ecds["person"]], ecds["date"])),
-                "EC_Chief_Complaint_SNOMED_CT": coded(C.ECDS_COMPLAINTS, ecds["complaint"]),
-                "EC_Injury_Intent_SNOMED_CT": coded(C.ECDS_INTENTS, ecds["intent"]),
-                "Der_EC_Diagnosis_All": coded(C.ECDS_DIAGNOSES, ecds["diag"]),
-            },
-        ),
-        folder / "ECDS.parquet",
-    )
+    columns = {
+        "Generated_Record_ID": numbered("", permuted(np.arange(len(order)), 40, ids.salt >> 3), 13),
+        "Person_ID": ids.person.take(pa.array(ecds["person"])),
+        "Der_Provider_Code": ids.org_codes.take(pa.array(ecds["provider"])),
+        "Arrival_Date": dates(ecds["date"]),
+        "Age_At_Arrival": pa.array(age_on(birth[ecds["person"]], ecds["date"])),
+        "EC_Chief_Complaint_SNOMED_CT": coded(C.ECDS_COMPLAINTS, ecds["complaint"]),
+        "EC_Injury_Intent_SNOMED_CT": coded(C.ECDS_INTENTS, ecds["intent"]),
+        "Der_EC_Diagnosis_All": coded(C.ECDS_DIAGNOSES, ecds["diag"]),
+    }
+    write(build("ECDS", columns), folder / "ECDS.parquet")
+
+
+def _write_risk_events(folder: Path, *, ids: Ids, risk: dict) -> None:
     order = np.lexsort((risk["type"], risk["person"], risk["date"]))
     risk = {k: v[order] for k, v in risk.items()}
-    write(
-        build(
-            "RiskEvents",
-            {
-                "EventID": numbered("RE", np.arange(1, len(order) + 1), 9),
-                "Person_ID": person_ids.take(pa.array(risk["person"])),
-                "EventDate": dates(risk["date"]),
-                "EventType": coded(C.RISK_TYPES, risk["type"]),
-            },
-        ),
-        folder / "RiskEvents.parquet",
-    )
+    columns = {
+        "EventID": numbered("RE", np.arange(1, len(order) + 1), 9),
+        "Person_ID": ids.person.take(pa.array(risk["person"])),
+        "EventDate": dates(risk["date"]),
+        "EventType": coded(C.RISK_TYPES, risk["type"]),
+    }
+    write(build("RiskEvents", columns), folder / "RiskEvents.parquet")
 
-    # care contacts and activities, in pieces
+
+def _write_contacts(folder: Path, *, s: Setting, ids: Ids, referrals: Referrals, ref_ids: pa.Array, dbt: DBTRecords) -> None:
+    """MHS201CareContact and MHS202CareActivity, in pieces of CONTACT_CHUNK referrals: the DBT
+    cohort's planted contacts first, then those drawn for every other referral."""
+    refs = referrals.refs
     contacts = ChunkedWriter("MHS201CareContact", folder / "MHS201CareContact.parquet")
     activities = ChunkedWriter("MHS202CareActivity", folder / "MHS202CareActivity.parquet")
     counters = {"contact": 0, "activity": 0}
@@ -480,46 +625,33 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
     def emit(ref_index, date, mech, attend, act_contact, act_code):
         n = len(ref_index)
         org = refs["org"][ref_index]
-        ids = numbered(org_prefix(org, "C"), counters["contact"] + 1 + np.arange(n), 10)
-        contacts.add(
-            {
-                "UniqCareContID": ids,
-                "UniqServReqID": ref_ids.take(pa.array(ref_index)),
-                "Person_ID": person_ids.take(pa.array(refs["person"][ref_index])),
-                "CareContDate": dates(date),
-                "ConsMechanismMH": coded(C.MECHANISMS, mech),
-                "AttendOrDNACode": coded(C.ATTENDANCE, attend),
-            }
-        )
-        activities.add(
-            {
-                "UniqCareActID": numbered(org_prefix(org[act_contact], "A"), counters["activity"] + 1 + np.arange(len(act_contact)), 10),
-                "UniqCareContID": ids.take(pa.array(act_contact)),
-                "Procedure": coded(ACTIVITY_CODES, act_code),
-            }
-        )
+        contact_ids = numbered(org_prefix(org, "C"), counters["contact"] + 1 + np.arange(n), 10)
+        contacts.add({
+            "UniqCareContID": contact_ids,
+            "UniqServReqID": ref_ids.take(pa.array(ref_index)),
+            "Person_ID": ids.person.take(pa.array(refs["person"][ref_index])),
+            "CareContDate": dates(date),
+            "ConsMechanismMH": coded(C.MECHANISMS, mech),
+            "AttendOrDNACode": coded(C.ATTENDANCE, attend),
+        })
+        activities.add({
+            "UniqCareActID": numbered(org_prefix(org[act_contact], "A"), counters["activity"] + 1 + np.arange(len(act_contact)), 10),
+            "UniqCareContID": contact_ids.take(pa.array(act_contact)),
+            "Procedure": coded(ACTIVITY_CODES, act_code),
+        })
         counters["contact"] += n
         counters["activity"] += len(act_contact)
 
     d = dbt.contacts
-    emit(ref_position[d["ref"]], d["date"], d["mech"], d["attend"], dbt.activities["contact"], dbt.activities["code"])
+    emit(referrals.position[d["ref"]], d["date"], d["mech"], d["attend"], dbt.activities["contact"], dbt.activities["code"])
     general = np.flatnonzero(refs["kind"] != DBT)
-    for piece, lo_ in enumerate(range(0, len(general), CONTACT_CHUNK)):
-        idx = general[lo_ : lo_ + CONTACT_CHUNK]
-        emit(*_contacts(streams("contacts", piece), idx, refs))
+    for piece, lo in enumerate(range(0, len(general), CONTACT_CHUNK)):
+        emit(*_contacts(s.streams("contacts", piece), general[lo : lo + CONTACT_CHUNK], refs))
     contacts.close()
     activities.close()
 
-    # -- truth ---------------------------------------------------------------------------------------
-    real = realised(folder, prog.baseline, prog.post)
-    truth = _truth(seed, scale, prog, bed_day_reduction, ooa_reduction, effects, expected, fp_info, nf_info, fp_noise, nf_noise, hazard_noise, real, version)
-    equity_windows = {"before": (START, prog.go_live), "after": (prog.phase_end, END + 1)}
-    footprint_cyp = Spells.concat([dbt.spells, fp])  # every spell of footprint CYP, as the cohort counts them
-    truth["equity"] = equity_truth(people.column("ethnic")[footprint_cyp.person], footprint_cyp.ooa, footprint_cyp.start,
-                                   equity_windows, iso)
-    truth["crisis_line_extension"] = crisis_line
-    truth["enhanced_crisis_teams"] = crisis_teams
-    (folder / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+
+def _write_extract_yaml(folder: Path, *, seed: int, scale: float, version: str) -> None:
     meta = {
         "extract_end_date": "2024-03-31",
         "mhsds_version": 6,
@@ -530,7 +662,6 @@ def generate(folder: Path, seed: int, scale: float, go_live: str, phase_in_month
         "notes": {"deprivation": SYNTHETIC_NOTE},
     }
     (folder / "extract.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
-    return truth["row_counts"]
 
 
 def _lsoa(lsoa: np.ndarray) -> pa.Array:
@@ -566,12 +697,14 @@ def _contacts(rng: np.random.Generator, idx: np.ndarray, refs: dict):
     return idx[rep], date, mech, attend, act_contact, act_code
 
 
-def _truth(seed, scale, prog, bed_day_reduction, ooa_reduction, effects, expected, fp_info, nf_info, fp_noise, nf_noise, hazard_noise, real, version) -> dict:
+def _truth(*, seed: int, scale: float, prog: Programme, targets: tuple[float, float], adm: Admissions, hazard_noise: dict,
+           real: dict, version: str) -> dict:
+    """truth.json: the generator, the programme and its planted effects, the rate model, the
+    definitions, the realised counts (monthly series and DBT cohort), providers and LAs."""
     months = [str(np.datetime64("2014-04") + i) for i in range(N_MONTHS)]
     dbt = real.pop("dbt")
     monthly = real.pop("monthly")
     rows = real.pop("row_counts")
-    ramp = [round(float(x), 6) for x in prog.ramp(M.MONTH_STARTS[:-1] + 14)]
     return {
         "generator": {
             "generated_by": f"outcomes {version}",
@@ -582,119 +715,142 @@ def _truth(seed, scale, prog, bed_day_reduction, ooa_reduction, effects, expecte
             "mhsds_version": 6,
             "note": "synthetic: no real person's data; provider codes other than RPG, RV5 and RQY are invented",
         },
-        "programme": {
-            "go_live": iso(prog.go_live),
-            "phase_in_months": prog.phase_in_months,
-            "phase_in_ends": iso(prog.phase_end),
-            "ramp": "ramp(d) = clip((d - go_live) / (phase_in_ends - go_live), 0, 1) on the day d of the event (admission day for "
-            "admissions, lengths of stay and out-of-network placement); an effect with full size theta multiplies its rate (or "
-            "length of stay, or placement probability) by 1 + (theta - 1) * ramp(d)",
-            "windows": {
-                "baseline": [iso(prog.baseline[0]), iso(prog.baseline[1])],
-                "post": [iso(prog.post[0]), iso(prog.post[1])],
-                "note": "half-open [start, end): baseline = the 12 months before go-live; post = the 12 months after the phase-in ends",
-            },
-            "targets": {"cyp_bed_days_reduction": bed_day_reduction, "ooa_bed_days_reduction": ooa_reduction},
-            "planted_effects": {
-                "cyp_admissions": {
-                    "theta": effects.admissions,
-                    "applies_to": "daily admission rate of footprint-resident CYP",
-                    "how": "solved so that the expected post/baseline bed days equal 1 - cyp_bed_days_reduction",
-                },
-                "cyp_admissions_from_elsewhere": {
-                    "theta": effects.nonfootprint_admissions,
-                    "applies_to": "admissions of CYP resident outside the footprint to network wards (so the collaborative definition moves alike)",
-                },
-                "ooa_placement": {
-                    "theta": effects.ooa_placement,
-                    "applies_to": "probability that a footprint resident's admission is to an out-of-network provider",
-                    "baseline_probability_by_first_bed_type": {str(k): v for k, v in P0_OOA.items()},
-                    "out_of_network_length_of_stay_factor": OOA_LOS_FACTOR,
-                    "how": "solved so that the expected post/baseline out-of-network bed days equal 1 - ooa_bed_days_reduction",
-                },
-                "repatriation": {
-                    "share": REPATRIATION_SHARE,
-                    "applies_to": "out-of-network spells of footprint residents still open after go-live",
-                    "day": f"max(admission + {REPATRIATION_DELAY_MIN} + Exponential(mean {REPATRIATION_DELAY_MEAN:g}) days, a day drawn uniformly "
-                    "over the phase-in); the out-of-network spell ends that day (destination 53) and a spell at the LA's network "
-                    "provider starts that day (admission method 81, transfer) with the rest of the stay",
-                },
-                "los_general_wards": {"theta": THETA_LOS, "applies_to": "days on general CYP wards of each spell (all CYP admitted to the network or from the footprint)"},
-                "los_picu": {"theta": THETA_PICU_LOS, "applies_to": "days of each CYP PICU (309) ward stay; baseline median 24 days (x1.25 out of network)"},
-                "ae_known_users": {
-                    "theta": THETA_AE_KNOWN,
-                    "applies_to": "A&E attendance rate per open CYPMHS referral-day of footprint residents",
-                    "expected_footprint_counts": hazard_noise["ae"]["expected_footprint_counts"],
-                },
-                "crisis_episodes_known_users": {
-                    "theta": THETA_CRISIS_KNOWN,
-                    "applies_to": "rate of crisis episodes (each a crisis-team referral with its contacts) per open CYPMHS referral-day of footprint residents",
-                    "expected_footprint_counts": hazard_noise["crisis"]["expected_footprint_counts"],
-                },
-                "emergency_admissions": "through cyp_admissions (about three in four CYP admissions use an emergency method)",
-                "expected": expected,
-            },
-            "calibration": {
-                "footprint": fp_info,
-                "elsewhere_in_network": nf_info,
-                "method": "up to 60 seeded draws of the admission process, keeping the first within 3 pp (bed days) and 4 pp (out of "
-                "network) of the targets with a baseline out-of-network share of 25-35% (else the closest); then, in the post year only, "
-                "out-of-network spells admitted in the post year are switched in-network (or back), then repatriation days (or "
-                "out-of-network discharges) falling in the post year are moved to hit the out-of-network target, and in-network "
-                "lengths of stay of spells admitted in the post year are rescaled (one multiplier, then single stays) to hit the "
-                "bed-day target, to the day; the same bed-day calibration is applied to CYP from elsewhere on network wards",
-            },
-        },
-        "rate_model": {
-            "form": "rate(d) = base * population(d) * exp(trend * years since 2017-04-01) * season(d)^s * covid(month)^c * AR1(month) * frailty(month) * programme(d)",
-            "season_log_by_calendar_month": dict(zip(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], SEASON_LOG_BY_MONTH)),
-            "late_december_log": M.LATE_DECEMBER_LOG,
-            "early_january_log": M.EARLY_JANUARY_LOG,
-            "covid": {
-                "from": "2020-03",
-                "dip_multipliers_2020_03_to_08": list(M.COVID_DIP),
-                "rebound": f"1 + {M.COVID_REBOUND} * (1 - exp(-(k - 5) / {M.COVID_REBOUND_RISE})) * exp(-max(0, k - {M.COVID_REBOUND_PEAK}) / {M.COVID_REBOUND_DECAY}), k = months since 2020-03, k >= 6",
-                "multiplier_by_month": dict(zip(months, [round(float(x), 6) for x in COVID_BY_MONTH])),
-            },
-            "ar1": {"phi": M.AR_PHI, "sigma": M.AR_SIGMA, "form": "x_t = phi x_(t-1) + N(0, sigma^2); multiplier exp(x_t - var/2)"},
-            "frailty": {"shape": M.FRAILTY_SHAPE, "form": "gamma(shape, 1/shape) per month"},
-            "processes": {
-                "cyp_admissions": {"per_month_mid_2017": CYP_ADMISSIONS_PER_MONTH * scale, **asdict(ADMISSIONS)},
-                "cyp_admissions_elsewhere": {"share_of_footprint": NONFOOTPRINT_CYP_SHARE, **asdict(ADMISSIONS)},
-                "adult_admissions": {"per_month_mid_2017": ADULT_ADMISSIONS_PER_MONTH * scale, **asdict(ADULTS)},
-                "cyp_referrals": {"per_month_mid_2017": CYP_REFERRALS_PER_MONTH * scale, **asdict(REFERRALS)},
-                **{h.name + "_known_users": {"per_open_referral_year": h.per_year, **asdict(h.process)} for h in HAZARDS},
-            },
-            "realised_monthly_noise": {
-                "months": months,
-                "cyp_admissions_ar1": [round(float(x), 6) for x in fp_noise["ar1"]],
-                "cyp_admissions_frailty": [round(float(x), 6) for x in fp_noise["frailty"]],
-                "ae_known_users_ar1": [round(float(x), 6) for x in hazard_noise["ae"]["ar1"]],
-                "crisis_known_users_ar1": [round(float(x), 6) for x in hazard_noise["crisis"]["ar1"]],
-            },
-            "programme_ramp_mid_month": dict(zip(months, ramp)),
-        },
+        "programme": _programme_truth(prog=prog, targets=targets, adm=adm, hazard_noise=hazard_noise),
+        "rate_model": _rate_model_truth(scale=scale, prog=prog, adm=adm, hazard_noise=hazard_noise, months=months),
         "definitions": DEFINITIONS,
         "realised": real,
         "monthly": monthly,
-        "dbt": {
-            "procedure": "405780009",
-            "index_date": "date of the first attended care contact (AttendOrDNACode 5/6) with a care activity Procedure 405780009",
-            "windows": "before = [index - 12 calendar months, index), after = [index, index + 12 calendar months) (outcomes.cohort.dbt.MirrorWindows()); "
-            "events are at least 3 days from the window edges, so 365-day windows give the same counts",
-            "full_follow_up": "index + 12 months <= extract end + 1 day (2024-04-01)",
-            "cohort_size": "fixed at every scale and seed",
-            "planted": {
-                "eligible_people": N_ELIGIBLE,
-                "excluded_people": N_LATE,
-                **{k: {"before": v[0], "after": v[1]} for k, v in TARGETS.items()},
-            },
-            "realised": dbt,
-            "probes": "one ward stay straddles a before-window start (only its part inside counts); one ends on the index day "
-            "(discharge day not counted); some attendances and attempts fall outside both windows; self-harm incidents "
-            "(EventType self_harm) are not suicide attempts",
-        },
+        "dbt": _dbt_truth(realised_dbt=dbt),
         "providers": {code: {"name": name, "role": role, "sector": sector} for code, (name, role, sector) in PROVIDERS.items()},
         "las": {la.code: {"name": la.name, "footprint": i < N_FOOTPRINT} for i, la in enumerate(ALL_LAS)},
         "row_counts": rows,
+    }
+
+
+def _programme_truth(*, prog: Programme, targets: tuple[float, float], adm: Admissions, hazard_noise: dict) -> dict:
+    bed_day_reduction, ooa_reduction = targets
+    return {
+        "go_live": iso(prog.go_live),
+        "phase_in_months": prog.phase_in_months,
+        "phase_in_ends": iso(prog.phase_end),
+        "ramp": "ramp(d) = clip((d - go_live) / (phase_in_ends - go_live), 0, 1) on the day d of the event (admission day for "
+        "admissions, lengths of stay and out-of-network placement); an effect with full size theta multiplies its rate (or "
+        "length of stay, or placement probability) by 1 + (theta - 1) * ramp(d)",
+        "windows": {
+            "baseline": [iso(prog.baseline[0]), iso(prog.baseline[1])],
+            "post": [iso(prog.post[0]), iso(prog.post[1])],
+            "note": "half-open [start, end): baseline = the 12 months before go-live; post = the 12 months after the phase-in ends",
+        },
+        "targets": {"cyp_bed_days_reduction": bed_day_reduction, "ooa_bed_days_reduction": ooa_reduction},
+        "planted_effects": _planted_effects(adm=adm, hazard_noise=hazard_noise),
+        "calibration": {
+            "footprint": adm.fp_info,
+            "elsewhere_in_network": adm.nf_info,
+            "method": "up to 60 seeded draws of the admission process, keeping the first within 3 pp (bed days) and 4 pp (out of "
+            "network) of the targets with a baseline out-of-network share of 25-35% (else the closest); then, in the post year only, "
+            "out-of-network spells admitted in the post year are switched in-network (or back), then repatriation days (or "
+            "out-of-network discharges) falling in the post year are moved to hit the out-of-network target, and in-network "
+            "lengths of stay of spells admitted in the post year are rescaled (one multiplier, then single stays) to hit the "
+            "bed-day target, to the day; the same bed-day calibration is applied to CYP from elsewhere on network wards",
+        },
+    }
+
+
+def _planted_effects(*, adm: Admissions, hazard_noise: dict) -> dict:
+    effects = adm.effects
+    return {
+        "cyp_admissions": {
+            "theta": effects.admissions,
+            "applies_to": "daily admission rate of footprint-resident CYP",
+            "how": "solved so that the expected post/baseline bed days equal 1 - cyp_bed_days_reduction",
+        },
+        "cyp_admissions_from_elsewhere": {
+            "theta": effects.nonfootprint_admissions,
+            "applies_to": "admissions of CYP resident outside the footprint to network wards (so the collaborative definition moves alike)",
+        },
+        "ooa_placement": {
+            "theta": effects.ooa_placement,
+            "applies_to": "probability that a footprint resident's admission is to an out-of-network provider",
+            "baseline_probability_by_first_bed_type": {str(k): v for k, v in P0_OOA.items()},
+            "out_of_network_length_of_stay_factor": OOA_LOS_FACTOR,
+            "how": "solved so that the expected post/baseline out-of-network bed days equal 1 - ooa_bed_days_reduction",
+        },
+        "repatriation": {
+            "share": REPATRIATION_SHARE,
+            "applies_to": "out-of-network spells of footprint residents still open after go-live",
+            "day": f"max(admission + {REPATRIATION_DELAY_MIN} + Exponential(mean {REPATRIATION_DELAY_MEAN:g}) days, a day drawn uniformly "
+            "over the phase-in); the out-of-network spell ends that day (destination 53) and a spell at the LA's network "
+            "provider starts that day (admission method 81, transfer) with the rest of the stay",
+        },
+        "los_general_wards": {"theta": THETA_LOS, "applies_to": "days on general CYP wards of each spell (all CYP admitted to the network or from the footprint)"},
+        "los_picu": {"theta": THETA_PICU_LOS, "applies_to": "days of each CYP PICU (309) ward stay; baseline median 24 days (x1.25 out of network)"},
+        "ae_known_users": {
+            "theta": THETA_AE_KNOWN,
+            "applies_to": "A&E attendance rate per open CYPMHS referral-day of footprint residents",
+            "expected_footprint_counts": hazard_noise["ae"]["expected_footprint_counts"],
+        },
+        "crisis_episodes_known_users": {
+            "theta": THETA_CRISIS_KNOWN,
+            "applies_to": "rate of crisis episodes (each a crisis-team referral with its contacts) per open CYPMHS referral-day of footprint residents",
+            "expected_footprint_counts": hazard_noise["crisis"]["expected_footprint_counts"],
+        },
+        "emergency_admissions": "through cyp_admissions (about three in four CYP admissions use an emergency method)",
+        "expected": adm.expected,
+    }
+
+
+def _rounded(values) -> list[float]:
+    return [round(float(x), 6) for x in values]
+
+
+def _rate_model_truth(*, scale: float, prog: Programme, adm: Admissions, hazard_noise: dict, months: list[str]) -> dict:
+    ramp = _rounded(prog.ramp(M.MONTH_STARTS[:-1] + 14))
+    return {
+        "form": "rate(d) = base * population(d) * exp(trend * years since 2017-04-01) * season(d)^s * covid(month)^c * AR1(month) * frailty(month) * programme(d)",
+        "season_log_by_calendar_month": dict(zip(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], SEASON_LOG_BY_MONTH)),
+        "late_december_log": M.LATE_DECEMBER_LOG,
+        "early_january_log": M.EARLY_JANUARY_LOG,
+        "covid": {
+            "from": "2020-03",
+            "dip_multipliers_2020_03_to_08": list(M.COVID_DIP),
+            "rebound": f"1 + {M.COVID_REBOUND} * (1 - exp(-(k - 5) / {M.COVID_REBOUND_RISE})) * exp(-max(0, k - {M.COVID_REBOUND_PEAK}) / {M.COVID_REBOUND_DECAY}), k = months since 2020-03, k >= 6",
+            "multiplier_by_month": dict(zip(months, _rounded(COVID_BY_MONTH))),
+        },
+        "ar1": {"phi": M.AR_PHI, "sigma": M.AR_SIGMA, "form": "x_t = phi x_(t-1) + N(0, sigma^2); multiplier exp(x_t - var/2)"},
+        "frailty": {"shape": M.FRAILTY_SHAPE, "form": "gamma(shape, 1/shape) per month"},
+        "processes": {
+            "cyp_admissions": {"per_month_mid_2017": CYP_ADMISSIONS_PER_MONTH * scale, **asdict(ADMISSIONS)},
+            "cyp_admissions_elsewhere": {"share_of_footprint": NONFOOTPRINT_CYP_SHARE, **asdict(ADMISSIONS)},
+            "adult_admissions": {"per_month_mid_2017": ADULT_ADMISSIONS_PER_MONTH * scale, **asdict(ADULTS)},
+            "cyp_referrals": {"per_month_mid_2017": CYP_REFERRALS_PER_MONTH * scale, **asdict(REFERRALS)},
+            **{h.name + "_known_users": {"per_open_referral_year": h.per_year, **asdict(h.process)} for h in HAZARDS},
+        },
+        "realised_monthly_noise": {
+            "months": months,
+            "cyp_admissions_ar1": _rounded(adm.fp_noise["ar1"]),
+            "cyp_admissions_frailty": _rounded(adm.fp_noise["frailty"]),
+            "ae_known_users_ar1": _rounded(hazard_noise["ae"]["ar1"]),
+            "crisis_known_users_ar1": _rounded(hazard_noise["crisis"]["ar1"]),
+        },
+        "programme_ramp_mid_month": dict(zip(months, ramp)),
+    }
+
+
+def _dbt_truth(*, realised_dbt: dict) -> dict:
+    return {
+        "procedure": C.DBT_PROCEDURE,
+        "index_date": f"date of the first attended care contact (AttendOrDNACode 5/6) with a care activity Procedure {C.DBT_PROCEDURE}",
+        "windows": "before = [index - 12 calendar months, index), after = [index, index + 12 calendar months) (outcomes.cohort.dbt.MirrorWindows()); "
+        "events are at least 3 days from the window edges, so 365-day windows give the same counts",
+        "full_follow_up": "index + 12 months <= extract end + 1 day (2024-04-01)",
+        "cohort_size": "fixed at every scale and seed",
+        "planted": {
+            "eligible_people": N_ELIGIBLE,
+            "excluded_people": N_LATE,
+            **{k: {"before": v[0], "after": v[1]} for k, v in TARGETS.items()},
+        },
+        "realised": realised_dbt,
+        "probes": "one ward stay straddles a before-window start (only its part inside counts); one ends on the index day "
+        "(discharge day not counted); some attendances and attempts fall outside both windows; self-harm incidents "
+        "(EventType self_harm) are not suicide attempts",
     }
