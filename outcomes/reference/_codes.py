@@ -1,10 +1,33 @@
-"""Codes the generators draw from (all within the contract's code lists or patterns).
+"""Codes the generators draw from: the contract's code lists, read from the data dictionary shipped
+with the package (never $OUTCOMES_DICTIONARY: the reference extract is the same everywhere), with
+the weights the generators give them.
 
-SNOMED CT codes other than DBT (405780009) and the ECDS mental-health / self-harm codes of
-codes/ecds_mental_health_complaint.yaml are illustrative: they only need to look like SNOMED CT.
+Weights are keyed by code (`_weights`), so a code added to the dictionary is simply never drawn and a
+weight for a code the dictionary lacks is an error. SNOMED CT codes other than DBT (405780009) and
+the ECDS mental-health / self-harm codes of codes/ecds_mental_health_complaint.yaml are
+illustrative: they only need to look like SNOMED CT.
 """
 
 from __future__ import annotations
+
+from outcomes import resources
+from outcomes.dictionary import load_dictionary
+
+#: the contract's code lists (outcomes.dictionary.CodeList by name)
+CODES = load_dictionary(resources.dictionary_dir()).codes
+
+
+def _weights(codes: tuple[str, ...], weights: dict[str, float]) -> tuple[float, ...]:
+    """Weights in the order of `codes` (0 for a code not given); a code not in `codes` is an error."""
+    unknown = sorted(set(weights) - set(codes))
+    if unknown:
+        raise ValueError(f"weights for codes not in the code list {codes}: {unknown}")
+    return tuple(weights.get(code, 0.0) for code in codes)
+
+
+def _labels(name: str) -> tuple[str, ...]:
+    return tuple(CODES[name].labels)
+
 
 DBT_PROCEDURE = "405780009"
 #: other care activities (illustrative SNOMED CT procedures; never DBT)
@@ -12,10 +35,12 @@ PROCEDURES = ("304891004", "76168009", "225337009", "386053000", "401277000", "7
 PROCEDURE_WEIGHTS = (0.22, 0.10, 0.14, 0.20, 0.10, 0.10, 0.08, 0.06)
 
 # ECDS
-MH_COMPLAINTS = ("394924000", "18963009", "7011001", "48694002", "41886009", "225624000")
-MH_COMPLAINT_WEIGHTS = (0.25, 0.30, 0.08, 0.20, 0.10, 0.07)
-SELF_HARM_COMPLAINT = "248062006"
-SELF_HARM_INTENT = "276853009"
+_MH = CODES["ecds_mental_health_complaint"]
+SELF_HARM_COMPLAINT, = _MH.groups["self_harm_complaint"]
+SELF_HARM_INTENT, = _MH.groups["self_harm_intent"]
+MH_COMPLAINTS = tuple(c for c in _MH.labels if c not in (SELF_HARM_COMPLAINT, SELF_HARM_INTENT))
+MH_COMPLAINT_WEIGHTS = _weights(MH_COMPLAINTS, {"394924000": 0.25, "18963009": 0.30, "7011001": 0.08, "48694002": 0.20,
+                                                "41886009": 0.10, "225624000": 0.07})
 ACCIDENTAL_INTENT = "418019003"
 OTHER_COMPLAINTS = ("21522001", "29857009", "25064002", "386661006", "267036007", "422587007", "125667009", "283682007")
 MH_DIAGNOSES = ("35489007", "197480006", "69322001", "72366004", "13746004", "191736004")
@@ -23,25 +48,26 @@ SELF_HARM_DIAGNOSES = ("248062006", "66344007")
 OTHER_DIAGNOSES = ("125605004", "399963005", "283682007", "55822004", "195967001")
 
 # MHSDS
-GENDERS = ("1", "2", "3", "4", "X", "Z")
-CYP_INPATIENT_GENDER_WEIGHTS = (0.30, 0.65, 0.02, 0.01, 0.01, 0.01)
-CYP_GENDER_WEIGHTS = (0.47, 0.50, 0.01, 0.005, 0.01, 0.005)
-ADULT_GENDER_WEIGHTS = (0.55, 0.44, 0.004, 0.002, 0.002, 0.002)
-ETHNICITIES = ("A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M", "N", "P", "R", "S", "Z", "99")
-ETHNIC_WEIGHTS = (0.40, 0.02, 0.12, 0.02, 0.015, 0.01, 0.02, 0.04, 0.015, 0.015, 0.04, 0.06, 0.09, 0.02, 0.01, 0.04, 0.03, 0.02)
+GENDERS = _labels("gender")
+CYP_INPATIENT_GENDER_WEIGHTS = _weights(GENDERS, {"1": 0.30, "2": 0.65, "3": 0.02, "4": 0.01, "X": 0.01, "Z": 0.01})
+CYP_GENDER_WEIGHTS = _weights(GENDERS, {"1": 0.47, "2": 0.50, "3": 0.01, "4": 0.005, "X": 0.01, "Z": 0.005})
+ADULT_GENDER_WEIGHTS = _weights(GENDERS, {"1": 0.55, "2": 0.44, "3": 0.004, "4": 0.002, "X": 0.002, "Z": 0.002})
+ETHNICITIES = _labels("ethnic_category")
+ETHNIC_WEIGHTS = _weights(ETHNICITIES, {
+    "A": 0.40, "B": 0.02, "C": 0.12, "D": 0.02, "E": 0.015, "F": 0.01, "G": 0.02, "H": 0.04, "J": 0.015, "K": 0.015,
+    "L": 0.04, "M": 0.06, "N": 0.09, "P": 0.02, "R": 0.01, "S": 0.04, "Z": 0.03, "99": 0.02,
+})  # fmt: skip
 P_ETHNIC_NULL = 0.01
 
-TEAM_TYPES = (
-    "A01", "A02", "A03", "A04", "A05", "A06", "A08", "A09", "A10", "A11", "A14", "A16", "A17", "A18", "A19", "A20",
-    "A21", "C01", "C02", "C04", "C05", "C06", "C07", "C08", "C10", "E01", "Z01", "Z02",
-)  # fmt: skip
+TEAM_TYPES = _labels("service_team_type")
 TEAM = {code: i for i, code in enumerate(TEAM_TYPES)}
-CRISIS_TEAMS, CRISIS_TEAM_WEIGHTS = ("A02", "A03", "A04", "A18", "A19"), (0.30, 0.20, 0.10, 0.25, 0.15)
+CRISIS_TEAMS = CODES["service_team_type"].groups["crisis"]
+CRISIS_TEAM_WEIGHTS = _weights(CRISIS_TEAMS, {"A02": 0.30, "A03": 0.20, "A04": 0.10, "A18": 0.25, "A19": 0.15})
 COMMUNITY_TEAMS = ("Z01", "C04", "C10", "C06", "C07", "C01", "A05", "A11", "C05", "A14", "A21", "A20")
 COMMUNITY_TEAM_WEIGHTS = (0.40, 0.12, 0.06, 0.05, 0.03, 0.06, 0.10, 0.05, 0.05, 0.03, 0.03, 0.02)
 ADULT_TEAMS, ADULT_TEAM_WEIGHTS = ("A06", "A02", "A10", "A14", "A16", "A08"), (0.40, 0.20, 0.15, 0.10, 0.10, 0.05)
 
-REASONS = ("01", "02", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "23", "24", "25")
+REASONS = _labels("referral_reason")
 REASON = {code: i for i, code in enumerate(REASONS)}
 CYP_REASONS = ("08", "09", "15", "12", "17", "18", "10", "16", "19", "23", "05", "20")
 CYP_REASON_WEIGHTS = (0.18, 0.22, 0.12, 0.05, 0.14, 0.08, 0.04, 0.05, 0.04, 0.03, 0.02, 0.03)
@@ -49,14 +75,19 @@ INPATIENT_REASONS, INPATIENT_REASON_WEIGHTS = ("08", "15", "18", "05", "14", "09
 ADULT_REASONS, ADULT_REASON_WEIGHTS = ("06", "05", "07", "08", "14", "02", "18"), (0.30, 0.10, 0.12, 0.18, 0.10, 0.08, 0.12)
 P_REASON_NULL = 0.03
 
-MECHANISMS = ("01", "02", "04", "05", "09", "10", "11", "12", "13", "98")
-MECHANISM_WEIGHTS_PRE_COVID = (0.80, 0.16, 0.002, 0.01, 0.01, 0.002, 0.01, 0.002, 0.002, 0.002)
-MECHANISM_WEIGHTS_COVID = (0.50, 0.24, 0.002, 0.01, 0.01, 0.006, 0.22, 0.002, 0.002, 0.002)
+MECHANISMS = _labels("consultation_mechanism")
+MECHANISM_WEIGHTS_PRE_COVID = _weights(MECHANISMS, {"01": 0.80, "02": 0.16, "04": 0.002, "05": 0.01, "09": 0.01, "10": 0.002,
+                                                    "11": 0.01, "12": 0.002, "13": 0.002, "98": 0.002})
+MECHANISM_WEIGHTS_COVID = _weights(MECHANISMS, {"01": 0.50, "02": 0.24, "04": 0.002, "05": 0.01, "09": 0.01, "10": 0.006,
+                                                "11": 0.22, "12": 0.002, "13": 0.002, "98": 0.002})
+#: attendance codes in the generators' order (attended first); indices into it are drawn
 ATTENDANCE = ("5", "6", "3", "2", "4", "7")
 ATTENDANCE_WEIGHTS = (0.80, 0.03, 0.09, 0.04, 0.03, 0.01)
-ATTENDED = (0, 1)  # indices of "5" and "6"
+ATTENDED = tuple(ATTENDANCE.index(code) for code in CODES["attendance"].groups["attended"])  # (0, 1): "5" and "6"
+if not set(ATTENDANCE) <= set(_labels("attendance")):
+    raise ValueError(f"the generators' attendance codes {ATTENDANCE} are not all in the dictionary's {_labels('attendance')}")
 
-RISK_TYPES = ("suicide_attempt", "self_harm", "violence", "absconsion", "restraint")
+RISK_TYPES = _labels("risk_event_type")
 RISK = {code: i for i, code in enumerate(RISK_TYPES)}
 
 # ECDS code columns are generated as indices into these tuples (-1 = null)

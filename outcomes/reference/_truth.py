@@ -10,12 +10,20 @@ from pathlib import Path
 
 import duckdb
 
-from outcomes.reference._model import FOOTPRINT, NETWORK, iso
+from outcomes.reference._codes import CODES, DBT_PROCEDURE
+from outcomes.reference._model import iso
+from outcomes.reference._write import TABLES
 
-CYP_BEDS = ("300", "301", "302", "303", "304", "309", "310", "311")
-EMERGENCY = ("21", "22", "23", "24", "25", "2A", "2B", "2C", "2D", "28")
-CRISIS_TEAMS = ("A02", "A03", "A04", "A18", "A19")
-MH_COMPLAINTS = ("248062006", "276853009", "394924000", "18963009", "7011001", "48694002", "41886009", "225624000")
+CYP_BEDS = CODES["bed_type"].groups["cyp"]
+(PICU,) = CODES["bed_type"].groups["cyp_picu"]
+CYP_WARD_AGES = CODES["ward_age"].groups["cyp"]
+EMERGENCY = CODES["admission_method"].groups["emergency"]
+CRISIS_TEAMS = CODES["service_team_type"].groups["crisis"]
+ATTENDED = CODES["attendance"].groups["attended"]
+MH_COMPLAINTS = tuple(CODES["ecds_mental_health_complaint"].labels)
+(SELF_HARM_INTENT,) = CODES["ecds_mental_health_complaint"].groups["self_harm_intent"]
+FOOTPRINT = CODES["collaborative"].groups["footprint"]
+NETWORK = CODES["collaborative"].groups["network_providers"]
 
 DEFINITIONS = {
     "bed_days_rule": "MHS24: for a ward stay and a period [p0, p1), max(0, min(end, p1) - max(start, p0)) days; the admission day "
@@ -54,9 +62,9 @@ def _age(birth: str, on: str) -> str:
 def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> dict:
     con = duckdb.connect()
     con.execute("SET threads TO 2")
-    for name in ("MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation"):
+    for name in TABLES:
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{(Path(folder) / (name + '.parquet')).as_posix()}')")
-    fp, net = _in(la.code for la in FOOTPRINT), _in(NETWORK)
+    fp, net = _in(FOOTPRINT), _in(NETWORK)
     stop = "DATE '2024-04-01'"
     con.execute(
         f"""CREATE TEMP TABLE cyp AS
@@ -65,7 +73,7 @@ def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> 
                coalesce(m.LADistrictAuth IN {fp}, false) AS fp, w.OrgIDProv IN {net} AS network,
                w.StartDateWardStay = h.StartDateHospProvSpell AS first_stay, h.MethAdmMHHospProvSpell AS meth
         FROM MHS502WardStay w JOIN MHS001MPI m USING (Person_ID) JOIN MHS501HospProvSpell h USING (UniqHospProvSpellID)
-        WHERE w.MHAdmittedPatientClass IN {_in(CYP_BEDS)} AND w.WardType = '01' AND w.WardAge IN ('10', '11', '12')
+        WHERE w.MHAdmittedPatientClass IN {_in(CYP_BEDS)} AND w.WardType = '01' AND w.WardAge IN {_in(CYP_WARD_AGES)}
           AND {_age('m.PersonBirthDate', 'w.StartDateWardStay')} BETWEEN 0 AND 17"""
     )
     con.execute(
@@ -82,12 +90,12 @@ def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> 
         f"""CREATE TEMP TABLE events AS
         SELECT 'ae' AS kind, e.Arrival_Date AS d, coalesce(m.LADistrictAuth IN {fp}, false) AS fp,
                coalesce(e.EC_Chief_Complaint_SNOMED_CT IN {_in(MH_COMPLAINTS)}, false)
-               OR coalesce(e.EC_Injury_Intent_SNOMED_CT = '276853009', false) AS mh
+               OR coalesce(e.EC_Injury_Intent_SNOMED_CT = '{SELF_HARM_INTENT}', false) AS mh
         FROM ECDS e JOIN MHS001MPI m USING (Person_ID) WHERE {known('e', 'e.Arrival_Date')}
         UNION ALL
         SELECT 'crisis_contact', c.CareContDate, coalesce(m.LADistrictAuth IN {fp}, false), true
         FROM MHS201CareContact c JOIN MHS101Referral r USING (UniqServReqID) JOIN MHS001MPI m ON m.Person_ID = c.Person_ID
-        WHERE r.ServTeamTypeRefToMH IN {_in(CRISIS_TEAMS)} AND c.AttendOrDNACode IN ('5', '6') AND {known('c', 'c.CareContDate')}
+        WHERE r.ServTeamTypeRefToMH IN {_in(CRISIS_TEAMS)} AND c.AttendOrDNACode IN {_in(ATTENDED)} AND {known('c', 'c.CareContDate')}
         UNION ALL
         SELECT 'emergency_admission', h.StartDateHospProvSpell, coalesce(m.LADistrictAuth IN {fp}, false), true
         FROM MHS501HospProvSpell h JOIN MHS001MPI m USING (Person_ID)
@@ -123,7 +131,7 @@ def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> 
     for name, col in (("picu_median_los_by_start", "s"), ("picu_median_los_by_end", "e_raw")):
         medians = [
             con.execute(
-                f"SELECT median(date_diff('day', s, e_raw)) FROM cyp WHERE bed = '309' AND e_raw IS NOT NULL AND (fp OR network) AND {between(col, w)}"
+                f"SELECT median(date_diff('day', s, e_raw)) FROM cyp WHERE bed = '{PICU}' AND e_raw IS NOT NULL AND (fp OR network) AND {between(col, w)}"
             ).fetchone()[0]
             for w in (baseline, post)
         ]
@@ -164,7 +172,7 @@ def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> 
     out["dbt"] = _dbt(con)
     out["row_counts"] = {
         name: int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
-        for name in ("MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation")
+        for name in TABLES
     }
     con.close()
     return out
@@ -172,10 +180,10 @@ def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> 
 
 def _dbt(con) -> dict:
     con.execute(
-        """CREATE TEMP TABLE dbt AS
+        f"""CREATE TEMP TABLE dbt AS
         WITH first AS (
             SELECT c.Person_ID, min(c.CareContDate) AS idx FROM MHS201CareContact c JOIN MHS202CareActivity a USING (UniqCareContID)
-            WHERE a.Procedure = '405780009' AND c.AttendOrDNACode IN ('5', '6') GROUP BY c.Person_ID)
+            WHERE a.Procedure = '{DBT_PROCEDURE}' AND c.AttendOrDNACode IN {_in(ATTENDED)} GROUP BY c.Person_ID)
         SELECT Person_ID, idx, CAST(idx - INTERVAL 12 MONTH AS DATE) AS b0, CAST(idx + INTERVAL 12 MONTH AS DATE) AS a1,
                idx - 365 AS b0d, idx + 365 AS a1d FROM first"""
     )
