@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from outcomes.reference._codes import (
+    DBT_PROCEDURE,
     ECDS_MENTAL_HEALTH,
     ECDS_OTHER,
     ECDS_SELF_HARM,
@@ -58,7 +59,7 @@ INDEX_FROM, INDEX_TO = to_day("2019-01-07"), to_day("2022-12-16")
 LATE_FROM, LATE_TO = to_day("2023-05-02"), to_day("2024-02-16")
 MARGIN = 3  # days kept free at each window boundary
 #: procedure index of DBT in the activity code list (0); the others follow (PROCEDURES)
-ACTIVITY_CODES = ("405780009",) + PROCEDURES
+ACTIVITY_CODES = (DBT_PROCEDURE,) + PROCEDURES
 
 
 @dataclass

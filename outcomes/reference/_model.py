@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from outcomes.reference._codes import CODES
+
 # ---------------------------------------------------------------------------------------------
 # calendar
 EXTRACT_START = np.datetime64("2014-04-01", "D")
@@ -184,7 +186,7 @@ POPULATION_YEARS = tuple(range(2014, 2025))
 
 # ---------------------------------------------------------------------------------------------
 # providers (ODS-like codes; everything outside the network is invented)
-NETWORK = ("RPG", "RV5", "RQY")
+NETWORK = CODES["collaborative"].groups["network_providers"]  #: the contract's network providers
 PROVIDERS = {
     "RPG": ("Oxleas NHS Foundation Trust", "network", "NHS"),
     "RV5": ("South London and Maudsley NHS Foundation Trust", "network", "NHS"),
