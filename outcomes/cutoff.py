@@ -26,7 +26,7 @@ import datetime as dt
 
 import ibis
 
-from outcomes.dictionary import TABLE_ORDER, DataDictionary, Table
+from outcomes.dictionary import DataDictionary, Table
 
 __all__ = ["cut_tables", "dated_fields"]
 
@@ -51,8 +51,7 @@ def _cut_one(table: ibis.Table, spec: Table, cut: dt.date) -> ibis.Table:
 def cut_tables(tables: dict[str, ibis.Table], contract: DataDictionary, cut: dt.date) -> dict[str, ibis.Table]:
     """Every table as it stood at the end of `cut` (see the module docstring). Lazy Ibis; runs nothing."""
     done: dict[str, ibis.Table] = {}
-    order = [n for n in TABLE_ORDER if n in tables] + [n for n in tables if n not in TABLE_ORDER]
-    for name in order:
+    for name in contract.in_order(tables):
         spec = contract.tables.get(name)
         table = tables[name]
         if spec is None:
@@ -62,7 +61,7 @@ def cut_tables(tables: dict[str, ibis.Table], contract: DataDictionary, cut: dt.
         if starts or ends:
             done[name] = _cut_one(table, spec, cut)
             continue
-        for fk in spec.foreign_keys:  # parents come first in TABLE_ORDER
+        for fk in spec.foreign_keys:  # parents come first in the contract's table order
             parent = done.get(fk.references)
             if parent is not None and parent is not tables.get(fk.references):
                 keys = parent.select(*[parent[t].name(f) for f, t in zip(fk.fields, fk.to)]).distinct()

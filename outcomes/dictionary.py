@@ -154,10 +154,39 @@ class DataDictionary:
         name = self.tables[table].field(field_name).codes
         return self.codes[name] if name else None
 
+    @cached_property
+    def table_order(self) -> tuple[str, ...]:
+        """Every table, each after the tables its foreign keys reference (see `table_order`): the
+        order tables are documented, checked, cut and loaded in."""
+        return table_order(self.tables)
+
+    def in_order(self, names) -> list[str]:
+        """`names` in `table_order`; any name the contract lacks follows in its own order (never dropped)."""
+        names = list(names)
+        known = set(names)
+        return [n for n in self.table_order if n in known] + [n for n in names if n not in self.tables]
+
     @property
     def identifier_fields(self) -> dict[str, tuple[str, ...]]:
         """Table -> fields that hold person identifiers (never to be published)."""
         return {t.name: tuple(f.name for f in t.fields if f.identifier) for t in self.tables.values()}
+
+
+def table_order(tables: dict[str, Table]) -> tuple[str, ...]:
+    """Table names with every table after the tables its foreign keys reference (a topological
+    order); among tables ready at the same time, the first in `tables` (file order: by name) comes
+    first, so the order is stable. Foreign keys that form a cycle are a ValueError naming the tables."""
+    parents = {name: {fk.references for fk in t.foreign_keys if fk.references in tables and fk.references != name}
+               for name, t in tables.items()}
+    order: list[str] = []
+    placed: set[str] = set()
+    while len(order) < len(parents):
+        ready = next((n for n, up in parents.items() if n not in placed and up <= placed), None)
+        if ready is None:
+            raise ValueError(f"foreign keys form a cycle among {', '.join(n for n in parents if n not in placed)}")
+        order.append(ready)
+        placed.add(ready)
+    return tuple(order)
 
 
 def _read_yaml(path: Path) -> dict:
@@ -242,6 +271,10 @@ def _check_consistent(contract: DataDictionary) -> None:
         for order in table.date_order:
             if not {order.start, order.end} <= names:
                 problems.append(f"{table.name}: date order names unknown fields {order}")
+    try:
+        table_order(contract.tables)
+    except ValueError as error:
+        problems.append(str(error))
     if problems:
         raise ValueError("data dictionary is inconsistent:\n  " + "\n  ".join(problems))
 
@@ -299,17 +332,3 @@ def _load(folder: Path, source: str) -> DataDictionary:
         raise ContractError(f"data dictionary {folder}{source}: {error}") from None
     return contract
 
-
-#: the order tables are documented and checked in (parents before children)
-TABLE_ORDER = (
-    "MHS001MPI",
-    "MHS101Referral",
-    "MHS201CareContact",
-    "MHS202CareActivity",
-    "MHS501HospProvSpell",
-    "MHS502WardStay",
-    "ECDS",
-    "RiskEvents",
-    "population",
-    "deprivation",
-)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from outcomes.dictionary import TABLE_ORDER, DataDictionary, dictionary_dir, load_dictionary
+from outcomes.dictionary import DataDictionary, dictionary_dir, load_dictionary
 
 HEADER = """# Data dictionary
 
@@ -100,12 +100,12 @@ def _codes_section(contract: DataDictionary, name: str) -> list[str]:
 
 
 def render_markdown(contract: DataDictionary | None = None) -> str:
-    """The data dictionary as Markdown: tables in flow order, then every code list."""
+    """The data dictionary as Markdown: tables in the contract's order (parents first), then every code list."""
     contract = contract or load_dictionary()
     lines = [HEADER, "## Tables", ""]
-    lines += [f"- [{name}](#{name.lower()}): {contract.tables[name].description.split('.')[0]}" for name in TABLE_ORDER]
+    lines += [f"- [{name}](#{name.lower()}): {contract.tables[name].description.split('.')[0]}" for name in contract.table_order]
     lines.append("")
-    for name in TABLE_ORDER:
+    for name in contract.table_order:
         lines += _table_section(contract, name)
     lines += ["## Code lists", ""]
     for name in sorted(contract.codes):

@@ -33,7 +33,7 @@ import ibis
 import ibis.expr.datatypes as idt
 import pandas as pd
 
-from outcomes.dictionary import TABLE_ORDER, DataDictionary, Field, load_dictionary
+from outcomes.dictionary import DataDictionary, Field, load_dictionary
 from outcomes.errors import UserError
 from outcomes.extract_map import METADATA_FILE, ExtractMap, parse_extract_map, read_extract_map
 from outcomes.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
@@ -453,7 +453,7 @@ def open_extract(
         findings.raise_if_errors()
         if stamp:
             _write_stamp(stamp, findings)
-    ordered = {name: typed[name] for name in TABLE_ORDER if name in typed}
+    ordered = {name: typed[name] for name in contract.in_order(typed)}  # parents first; nothing dropped
     metadata = {**mapping.metadata(), "extract_end_date": end.isoformat()}
     return Extract(con=con, tables=ordered, end_date=end, source=label, files=files, metadata=metadata, findings=findings)
 

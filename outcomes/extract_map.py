@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from outcomes.dictionary import TABLE_ORDER, DataDictionary, load_dictionary
+from outcomes.dictionary import DataDictionary, load_dictionary
 from outcomes.errors import UserError
 
 __all__ = ["ExtractMap", "parse_extract_map", "read_extract_map", "template", "write_template", "METADATA_FILE", "KEYS"]
@@ -121,7 +121,7 @@ def _mapping(value: Any, key: str, where: str) -> dict:
 def _known_table(name: Any, key: str, where: str, contract: DataDictionary) -> str:
     if name not in contract.tables:
         raise UserError(f"{where}: {key} names {name!r}, which is not a table of the data contract "
-                        f"({', '.join(TABLE_ORDER)})")
+                        f"({', '.join(contract.table_order)})")
     return str(name)
 
 
@@ -215,10 +215,10 @@ def template(contract: DataDictionary | None = None) -> str:
         "",
         "# files:                            # contract table: your file name without .parquet/.csv/.csv.gz",
     ]
-    for name in TABLE_ORDER:
+    for name in contract.table_order:
         lines.append(f"#   {name}: {name}".ljust(46) + f"  # {_comment(contract.tables[name].description, 70)}")
     lines += ["", "# rename:                           # contract table: {your column name: contract column}"]
-    for name in TABLE_ORDER:
+    for name in contract.table_order:
         lines.append(f"#   {name}:")
         for spec in contract.tables[name].fields:
             required = "required" if not spec.nullable else "optional"

@@ -38,7 +38,6 @@ from urllib.parse import urlsplit
 import ibis
 
 from outcomes.credentials import mask_url, redact_secrets
-from outcomes.dictionary import TABLE_ORDER
 from outcomes.errors import UserError
 from outcomes.extract import METADATA_TABLE, Extract, open_extract
 
@@ -263,10 +262,7 @@ def _load_postgres(extract: Extract, con, schema: str | None, overwrite: bool) -
 
     loaded = {}
     options = pacsv.WriteOptions(include_header=False)
-    for name in TABLE_ORDER:
-        if name not in extract.tables:  # an optional table the extract leaves out
-            continue
-        table = extract[name]
+    for name, table in extract.tables.items():  # the contract's order, parents first
         con.create_table(name, schema=table.schema(), database=schema, overwrite=overwrite)
         target = sql.Identifier(schema, name) if schema else sql.Identifier(name)
         columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.columns)
@@ -285,10 +281,7 @@ def _load_postgres(extract: Extract, con, schema: str | None, overwrite: bool) -
 
 def _load_generic(extract: Extract, con, schema: str | None, overwrite: bool) -> dict[str, int]:
     loaded = {}
-    for name in TABLE_ORDER:
-        if name not in extract.tables:  # an optional table the extract leaves out
-            continue
-        table = extract[name]
+    for name, table in extract.tables.items():  # the contract's order, parents first
         first, rows = True, 0
         for chunk in _arrow_chunks(extract.con, table):
             if first:
@@ -331,7 +324,7 @@ def _load_spark(extract: Extract, session: Any, schema: str | None, overwrite: b
     loaded = {}
     if schema:
         session.sql(f"CREATE DATABASE IF NOT EXISTS {schema}")
-    frames = {name: _spark_frame(extract, extract[name], session, name) for name in TABLE_ORDER if name in extract.tables}
+    frames = {name: _spark_frame(extract, table, session, name) for name, table in extract.tables.items()}
     metadata = _metadata_table(extract)
     if metadata is not None:
         frames[METADATA_TABLE] = session.createDataFrame(pd.DataFrame(metadata.to_pydict()))

@@ -9,7 +9,10 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from outcomes.dictionary import TABLE_ORDER, load_dictionary
+import shutil
+
+from outcomes import resources
+from outcomes.dictionary import ContractError, load_dictionary, table_order
 from outcomes.dictionary_docs import render_markdown
 
 DESIGN_TABLES = {"MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation"}
@@ -17,7 +20,8 @@ DESIGN_TABLES = {"MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202Care
 
 def test_every_design_table_is_in_the_contract():
     contract = load_dictionary()
-    assert set(contract.tables) == DESIGN_TABLES == set(TABLE_ORDER)
+    assert set(contract.tables) == DESIGN_TABLES
+    assert sorted(contract.table_order) == sorted(DESIGN_TABLES)
 
 
 def test_design_code_lists():
@@ -39,6 +43,53 @@ def test_person_identifiers_are_marked():
     identifiers = load_dictionary().identifier_fields
     for name in DESIGN_TABLES - {"population", "deprivation", "MHS202CareActivity"}:
         assert "Person_ID" in identifiers[name], name
+
+
+def test_table_order_is_derived_from_the_foreign_keys():
+    contract = load_dictionary()
+    order = contract.table_order
+    for table in contract.tables.values():
+        for fk in table.foreign_keys:
+            assert order.index(fk.references) < order.index(table.name), (table.name, fk.references)
+    # ties go by file order (name): the master patient index, then its children, each followed by theirs
+    assert order == ("MHS001MPI", "ECDS", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity",
+                     "MHS501HospProvSpell", "MHS502WardStay", "RiskEvents", "deprivation", "population")
+    assert contract.in_order(["population", "MHS502WardStay", "not_in_contract", "MHS001MPI"]) == [
+        "MHS001MPI", "MHS502WardStay", "population", "not_in_contract"]  # an unknown name is kept, last
+
+
+def _contract_with(tmp_path, **tables: str):
+    folder = tmp_path / "contract"
+    shutil.copytree(resources.dictionary_dir(), folder)
+    for name, text in tables.items():
+        (folder / "tables" / f"{name}.yaml").write_text(text)
+    return folder
+
+
+def test_a_table_added_to_the_contract_is_ordered_documented_and_templated(tmp_path):
+    from outcomes.extract_map import template
+
+    folder = _contract_with(
+        tmp_path,
+        AAFollowUp="table: AAFollowUp\ndescription: Follow-up calls.\nprimary_key: [CallID]\n"
+        "foreign_keys:\n  - {fields: [UniqServReqID], references: MHS101Referral, to: [UniqServReqID]}\n"
+        "fields:\n  - {name: CallID, type: string, nullable: false, description: Call.}\n"
+        "  - {name: UniqServReqID, type: string, nullable: false, description: Referral.}\n",
+    )
+    contract = load_dictionary(folder)
+    order = contract.table_order
+    assert "AAFollowUp" in order and order.index("MHS101Referral") < order.index("AAFollowUp")
+    assert "[AAFollowUp](#aafollowup)" in render_markdown(contract)
+    assert "#   AAFollowUp: AAFollowUp" in template(contract)
+
+
+def test_foreign_keys_in_a_cycle_are_a_contract_error(tmp_path):
+    cycle = "table: {me}\ndescription: x.\nprimary_key: [a]\nforeign_keys:\n  - {{fields: [a], references: {other}, to: [a]}}\n" \
+            "fields:\n  - {{name: a, type: string, nullable: false, description: a.}}\n"
+    folder = _contract_with(tmp_path, Hen=cycle.format(me="Hen", other="Egg"), Egg=cycle.format(me="Egg", other="Hen"))
+    with pytest.raises(ContractError, match="cycle among Egg, Hen"):
+        load_dictionary(folder)
+    assert table_order({}) == ()
 
 
 def test_unknown_field_keys_are_rejected(tmp_path):

@@ -10,7 +10,7 @@ import argparse
 import json
 import time
 
-from outcomes.reference import DEFAULT_GO_LIVE, DEFAULT_SEED, TABLES
+from outcomes.reference import DEFAULT_GO_LIVE, DEFAULT_SEED
 
 HELP = "write the synthetic reference extract (deterministic; planted programme effects and their truth.json)"
 EXAMPLES = """\
@@ -35,6 +35,6 @@ def run(args: argparse.Namespace) -> int:
     folder = write_reference_extract(args.out, seed=args.seed, scale=args.scale, go_live=args.go_live, phase_in_months=args.phase_in_months)
     seconds = time.perf_counter() - started
     rows = json.loads((folder / "truth.json").read_text())["row_counts"]
-    counts = ", ".join(f"{name} {rows[name]:,}" for name in TABLES)
+    counts = ", ".join(f"{name} {n:,}" for name, n in rows.items())
     print(f"reference extract written to {folder} (seed {args.seed}, scale {args.scale:g}, go-live {args.go_live}) in {seconds:.1f} s; rows: {counts}")
     return 0
