@@ -1,9 +1,10 @@
 """Arrow tables in the contract's exact columns and types, written deterministically.
 
-The schemas are spelled out here (the package does not need the YAML at run time); the tests check
-them against data_dictionary/tables/*.yaml. Strings are built with Arrow compute from integer codes
-and counters (fast at tens of millions of rows); dates are date32 with nulls; integers int64.
-Parquet files are written with fixed row order, zstd compression and no pandas metadata, so one
+The Arrow schemas are spelled out here, in the order the tables are written (and counted in
+truth.json); tests/test_reference.py checks them against data_dictionary/tables/*.yaml. The code
+lists come from the dictionary itself (`_codes.py`). Strings are built with Arrow compute from
+integer codes and counters (fast at tens of millions of rows); dates are date32 with nulls;
+integers int64. Parquet files are written with fixed row order, zstd compression and no pandas metadata, so one
 seed gives byte-identical files.
 """
 
