@@ -60,10 +60,24 @@ def _age(birth: str, on: str) -> str:
 
 
 def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> dict:
+    """Simple counts on the written files: baseline/post pairs (`_window_counts`), the monthly
+    series (`_monthly`), the DBT cohort (`_dbt`) and the row count of every table."""
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     for name in TABLES:
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{(Path(folder) / (name + '.parquet')).as_posix()}')")
+    _stage(con)
+    out = _window_counts(con, baseline=baseline, post=post)
+    out["monthly"] = _monthly(con)
+    out["dbt"] = _dbt(con)
+    out["row_counts"] = {name: int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]) for name in TABLES}
+    con.close()
+    return out
+
+
+def _stage(con) -> None:
+    """Temporary tables: cyp (CYP ward stays with residence, network and admission method),
+    cyp_refs (referrals received while aged 0-17) and events (of known service users)."""
     fp, net = _in(FOOTPRINT), _in(NETWORK)
     stop = "DATE '2024-04-01'"
     con.execute(
@@ -102,20 +116,26 @@ def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> 
         WHERE h.MethAdmMHHospProvSpell IN {_in(EMERGENCY)} AND {known('h', 'h.StartDateHospProvSpell')}"""
     )
 
+
+def _between(col: str, w: tuple[int, int]) -> str:
+    return f"{col} >= DATE '{iso(w[0])}' AND {col} < DATE '{iso(w[1])}'"
+
+
+def _pair(base: float, post_: float) -> dict:
+    return {"baseline": base, "post": post_, "post_over_baseline": post_ / base if base else None, "reduction": 1 - post_ / base if base else None}
+
+
+def _window_counts(con, *, baseline: tuple[int, int], post: tuple[int, int]) -> dict:
+    """Bed days, admissions, PICU median lengths of stay and known users' events in the baseline and post windows."""
+
     def bed_days(where: str, w: tuple[int, int]) -> int:
         w0, w1 = f"DATE '{iso(w[0])}'", f"DATE '{iso(w[1])}'"
         sql = f"SELECT coalesce(sum(greatest(0, date_diff('day', greatest(s, {w0}), least(e, {w1})))), 0) FROM cyp WHERE {where}"
         return int(con.execute(sql).fetchone()[0])
 
-    def between(col: str, w: tuple[int, int]) -> str:
-        return f"{col} >= DATE '{iso(w[0])}' AND {col} < DATE '{iso(w[1])}'"
-
-    def pair(base: float, post_: float) -> dict:
-        return {"baseline": base, "post": post_, "post_over_baseline": post_ / base if base else None, "reduction": 1 - post_ / base if base else None}
-
     out: dict = {}
     for name, where in (("cyp_bed_days", "fp"), ("cyp_bed_days_collaborative", "fp OR network"), ("ooa_bed_days", "fp AND NOT network")):
-        out[name] = pair(bed_days(where, baseline), bed_days(where, post))
+        out[name] = _pair(bed_days(where, baseline), bed_days(where, post))
     b_all, b_ooa = out["cyp_bed_days"]["baseline"], out["ooa_bed_days"]["baseline"]
     out["baseline_ooa_share_of_cyp_bed_days"] = b_ooa / b_all if b_all else None
     for name, where in (
@@ -124,14 +144,14 @@ def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> 
         ("cyp_admissions_excluding_transfers_in", "(fp OR network) AND meth <> '81'"),
     ):
         counts = [
-            con.execute(f"SELECT count(DISTINCT UniqHospProvSpellID) FROM cyp WHERE first_stay AND ({where}) AND {between('s', w)}").fetchone()[0]
+            con.execute(f"SELECT count(DISTINCT UniqHospProvSpellID) FROM cyp WHERE first_stay AND ({where}) AND {_between('s', w)}").fetchone()[0]
             for w in (baseline, post)
         ]
-        out[name] = pair(*counts)
+        out[name] = _pair(*counts)
     for name, col in (("picu_median_los_by_start", "s"), ("picu_median_los_by_end", "e_raw")):
         medians = [
             con.execute(
-                f"SELECT median(date_diff('day', s, e_raw)) FROM cyp WHERE bed = '{PICU}' AND e_raw IS NOT NULL AND (fp OR network) AND {between(col, w)}"
+                f"SELECT median(date_diff('day', s, e_raw)) FROM cyp WHERE bed = '{PICU}' AND e_raw IS NOT NULL AND (fp OR network) AND {_between(col, w)}"
             ).fetchone()[0]
             for w in (baseline, post)
         ]
@@ -145,10 +165,13 @@ def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> 
         ("crisis_contacts_known_users", "kind = 'crisis_contact'"),
         ("emergency_admissions_known_users", "kind = 'emergency_admission'"),
     ):
-        counts = [con.execute(f"SELECT count(*) FROM events WHERE ({where}) AND {between('d', w)}").fetchone()[0] for w in (baseline, post)]
-        out[name] = pair(*counts)
+        counts = [con.execute(f"SELECT count(*) FROM events WHERE ({where}) AND {_between('d', w)}").fetchone()[0] for w in (baseline, post)]
+        out[name] = _pair(*counts)
+    return out
 
-    # monthly series 2014-04 .. 2024-03
+
+def _monthly(con) -> dict:
+    """The monthly series 2014-04 .. 2024-03 of bed days, admissions and known users' events."""
     con.execute("CREATE TEMP TABLE months AS SELECT CAST(m AS DATE) AS m0, CAST(m + INTERVAL 1 MONTH AS DATE) AS m1 FROM generate_series(DATE '2014-04-01', DATE '2024-03-01', INTERVAL 1 MONTH) t(m)")
     beds = con.execute(
         """SELECT strftime(m0, '%Y-%m'),
@@ -168,14 +191,7 @@ def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> 
     months = [r[0] for r in con.execute("SELECT strftime(m0, '%Y-%m') FROM months ORDER BY m0").fetchall()]
     monthly = [(m, *by_month.get(m, [0, 0, 0, 0]), *[int(x) for x in events.get(m, (0, 0))]) for m in months]
     columns = ("month", "cyp_bed_days", "cyp_bed_days_collaborative", "ooa_bed_days", "cyp_admissions", "ae_known_users", "crisis_escalations")
-    out["monthly"] = {c: [row[i] if i == 0 else int(row[i]) for row in monthly] for i, c in enumerate(columns)}
-    out["dbt"] = _dbt(con)
-    out["row_counts"] = {
-        name: int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
-        for name in TABLES
-    }
-    con.close()
-    return out
+    return {c: [row[i] if i == 0 else int(row[i]) for row in monthly] for i, c in enumerate(columns)}
 
 
 def _dbt(con) -> dict:
