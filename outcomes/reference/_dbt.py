@@ -129,11 +129,11 @@ class _Planned:
 class _Rows:
     """Records planted so far, as tuples (person fields index the cohort)."""
 
-    refs: list = field(default_factory=list)
-    contacts: list = field(default_factory=list)
-    ecds: list = field(default_factory=list)
-    risk: list = field(default_factory=list)
-    spells: list = field(default_factory=list)
+    refs: list[tuple]
+    contacts: list[tuple]
+    ecds: list[tuple]
+    risk: list[tuple]
+    spells: list[tuple]
 
 
 def plant_dbt(rng: np.random.Generator, la_weights: np.ndarray) -> DBTRecords:
@@ -141,7 +141,7 @@ def plant_dbt(rng: np.random.Generator, la_weights: np.ndarray) -> DBTRecords:
     person: ward stays, events, the referral and its contacts; then activities, ECDS codes, spells)."""
     cohort = _cohort(rng, la_weights=la_weights)
     plan = _plan(rng)
-    rows = _Rows()
+    rows = _Rows(refs=[], contacts=[], ecds=[], risk=[], spells=[])
     for p in range(N_ELIGIBLE + N_LATE):
         busy = _ward_stays(rng, p=p, cohort=cohort, plan=plan, rows=rows)
         _events(rng, p=p, cohort=cohort, plan=plan, busy=busy, rows=rows)
