@@ -413,6 +413,21 @@ def test_cli_writes_an_extract_and_prints_one_line(tmp_path, capsys):
     assert "go-live" in capsys.readouterr().err
 
 
+def test_generator_codes_come_from_the_dictionary():
+    from outcomes.dictionary import load_dictionary
+    from outcomes.reference import _codes as C
+
+    codes = load_dictionary().codes
+    assert C.GENDERS == tuple(codes["gender"].labels) and C.TEAM_TYPES == tuple(codes["service_team_type"].labels)
+    assert C.CRISIS_TEAMS == codes["service_team_type"].group("crisis")
+    assert set(C.MH_COMPLAINTS) | {C.SELF_HARM_COMPLAINT, C.SELF_HARM_INTENT} == set(codes["ecds_mental_health_complaint"].labels)
+    assert len(C.ETHNIC_WEIGHTS) == len(C.ETHNICITIES) and len(C.MECHANISM_WEIGHTS_COVID) == len(C.MECHANISMS)
+    # weights are keyed by code: a code the list lacks is an error, a code without a weight is never drawn
+    with pytest.raises(ValueError, match="not in the code list"):
+        C._weights(("1", "2"), {"1": 0.5, "9": 0.5})
+    assert C._weights(("1", "2", "X"), {"2": 0.7, "1": 0.3}) == (0.3, 0.7, 0.0)
+
+
 def test_a_crash_leaves_no_half_extract(tmp_path, monkeypatch):
     import outcomes.reference._build as build
 
