@@ -44,7 +44,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = [
     "rate_ratios_by_group", "heterogeneity_test", "rate_ratio_against_others", "byars_lower", "byars_upper",
@@ -57,6 +56,8 @@ MIN_DSR_COUNT = 10  #: PHEindicatormethods gives no DSR for a total count under 
 def _z(confidence: float) -> float:
     if not 0.5 < confidence < 1:
         raise ValueError(f"confidence must be between 0.5 and 1, e.g. 0.95; got {confidence}")
+    from scipy import stats  # scipy.stats loaded when first needed (1-2 s here)
+
     return float(stats.norm.ppf(1 - (1 - confidence) / 2))
 
 
@@ -120,6 +121,8 @@ def heterogeneity_test(table: pd.DataFrame) -> dict[str, float]:
     pooled = float(np.sum(weights * log_rr) / np.sum(weights))
     q = float(np.sum(weights * (log_rr - pooled) ** 2))
     dof = len(usable) - 1
+    from scipy import stats
+
     return {"statistic": q, "df": dof, "p_value": float(stats.chi2.sf(q, dof)),
             "pooled_rate_ratio": math.exp(pooled), "groups": len(usable)}
 
@@ -239,7 +242,7 @@ def slope_index_of_inequality(
         lo, hi = data[lower].to_numpy(float), data[upper].to_numpy(float)
         if value_type == "rate":
             lo, hi = np.log(lo), np.log(hi)
-        sd = (hi - lo) / stats.norm.ppf(0.975) / 2  # phe_sii takes the limits as 95% limits
+        sd = (hi - lo) / 2 / _z(0.95)  # phe_sii takes the limits as 95% limits
     else:
         sd = data[se].to_numpy(float)
     share = pop / pop.sum()

@@ -55,8 +55,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.contingency_tables import mcnemar
 
 __all__ = ["RateRatio", "rate_ratio_exact", "counts_from_events", "MirrorImage"]
 
@@ -96,6 +94,8 @@ def rate_ratio_exact(
     if n == 0:
         return RateRatio(before, after, time_ratio, np.nan, 0.0, np.inf, 1.0, confidence_level)
     null_p = time_ratio / (1 + time_ratio)
+    from scipy import stats  # about 1-2 s to import: when a comparison is made
+
     test = stats.binomtest(after_i, n, p=null_p)
     ci = test.proportion_ci(confidence_level=confidence_level, method="exact")
     return RateRatio(
@@ -198,6 +198,8 @@ class MirrorImage:
         nonzero = int((differences != 0).sum())
         if nonzero == 0:
             return {"statistic": np.nan, "p_value": 1.0, "nonzero_n": 0}
+        from scipy import stats
+
         result = stats.wilcoxon(differences)  # zero differences dropped (zero_method="wilcox")
         return {"statistic": float(result.statistic), "p_value": float(result.pvalue), "nonzero_n": nonzero}
 
@@ -210,6 +212,8 @@ class MirrorImage:
             ]
         )
         discordant = table[0, 1] + table[1, 0]
+        from statsmodels.stats.contingency_tables import mcnemar  # statsmodels: only when testing
+
         p = float(mcnemar(table, exact=True).pvalue) if discordant else 1.0
         n = len(any_before)
         return {

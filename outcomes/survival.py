@@ -68,10 +68,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter, KaplanMeierFitter
-from lifelines.statistics import StatisticalResult, multivariate_logrank_test, proportional_hazard_test
-from lifelines.utils import median_survival_times, restricted_mean_survival_time
-from scipy import stats
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # lifelines takes about 4.5 s to import here: loaded by `fit`, when a model is fitted
+    from lifelines import CoxPHFitter, KaplanMeierFitter
+    from lifelines.statistics import StatisticalResult
 
 __all__ = ["LengthOfStay", "last_time_at_risk", "rmst_variance"]
 
@@ -157,6 +158,11 @@ class LengthOfStay:
         self.covariates_ = covariates
         groups = list(frame[group].cat.categories) if group else ["all"]
         self.groups_ = groups
+        from lifelines import CoxPHFitter, KaplanMeierFitter
+        from lifelines.statistics import multivariate_logrank_test, proportional_hazard_test
+        from lifelines.utils import median_survival_times, restricted_mean_survival_time
+        from scipy import stats
+
         alpha = 1 - self.confidence_level
         z = stats.norm.ppf(1 - alpha / 2)
 
@@ -249,6 +255,8 @@ class LengthOfStay:
     def _rmst_differences(self, z: float) -> pd.DataFrame:
         """Each group minus the reference; the reference's counts ride along (``reference_n``...)
         so that row-wise disclosure control redacts a difference built on a small reference."""
+        from scipy import stats
+
         rows, labels = [], []
         reference = self.groups_[0]
         ref = self.rmst_.loc[reference]

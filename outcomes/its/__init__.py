@@ -82,11 +82,33 @@ Example (runs as is)::
     ax = res.plot()
 """
 
-from ._design import InterruptedTimeSeries
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from ._errors import ITSInputError
-from ._result import Diagnostics, ITSResult, PlaceboResult
 from ._sentence import effect_sentence, period_words
 from ._terms import Component
 
+if TYPE_CHECKING:
+    from ._design import InterruptedTimeSeries
+    from ._result import Diagnostics, ITSResult, PlaceboResult
+
 __all__ = ["InterruptedTimeSeries", "ITSResult", "ITSInputError", "Component", "Diagnostics", "PlaceboResult",
            "effect_sentence", "period_words"]
+
+#: names whose modules import statsmodels (about 3-6 s here): loaded on first use, so that
+#: `from outcomes.its import ITSInputError, period_words` costs nothing
+_LAZY = {"InterruptedTimeSeries": "._design", "ITSResult": "._result", "Diagnostics": "._result",
+         "PlaceboResult": "._result"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from pandas.api import types as ptypes
+from statsmodels.regression.linear_model import OLS
 
 from . import _periods
 from ._errors import ITSInputError
@@ -337,7 +337,7 @@ class InterruptedTimeSeries:
     def design(self, frame: pd.DataFrame | None = None) -> pd.DataFrame:
         """The design matrix statsmodels builds from ``self.formula`` (all rows of ``frame``)."""
         frame = self.data if frame is None else frame
-        model = smf.ols(self.formula, frame)
+        model = OLS.from_formula(self.formula, frame)  # = statsmodels.formula.api.ols, without importing statsmodels.api
         return pd.DataFrame(model.exog, columns=model.exog_names, index=frame.index)
 
     # ------------------------------------------------------------------ fit

@@ -14,9 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import linalg, optimize
+from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod import families
 from statsmodels.genmod.cov_struct import CovStruct
+from statsmodels.genmod.generalized_estimating_equations import GEE
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import GLS, GLSAR, OLS
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
 from ._errors import ITSInputError
@@ -120,17 +124,17 @@ def _ar1_corr(rho: float, unit: np.ndarray, time: np.ndarray) -> np.ndarray:
 
 def _glm_family(family: str, alpha: float | None):
     if family == "gaussian":
-        return sm.families.Gaussian()
+        return families.Gaussian()
     if family == "negbin":
-        return sm.families.NegativeBinomial(alpha=alpha)
-    return sm.families.Poisson()
+        return families.NegativeBinomial(alpha=alpha)
+    return families.Poisson()
 
 
 def _nb_alpha(y, X, offset) -> float:
     """NB2 dispersion alpha by maximum likelihood (statsmodels NegativeBinomial, Newton steps
     from the Poisson fit and a moment estimate of alpha)."""
-    model = sm.NegativeBinomial(y, X, offset=offset)
-    pois = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
+    model = NegativeBinomial(y, X, offset=offset)
+    pois = GLM(y, X, family=families.Poisson(), offset=offset).fit()
     mu, yy = np.asarray(pois.mu), np.asarray(y, float)
     a0 = max(float(np.mean(((yy - mu) ** 2 - mu) / mu**2)), 1e-4)
     start = np.r_[np.asarray(pois.params), a0]
@@ -176,23 +180,23 @@ def fit_design(y: pd.Series, X: pd.DataFrame, *, offset: np.ndarray | None, unit
         else:
             kw = dict(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True})
         if family == "gaussian":
-            res = sm.OLS(y, X).fit(use_t=True, **kw)
+            res = OLS(y, X).fit(use_t=True, **kw)
         else:
-            res = sm.GLM(y, X, family=fam, offset=offset).fit(scale=scale, use_t=True, **kw)
+            res = GLM(y, X, family=fam, offset=offset).fit(scale=scale, use_t=True, **kw)
     elif cov_type == "naive":
         if family == "gaussian":
-            res = sm.OLS(y, X).fit(use_t=True)
+            res = OLS(y, X).fit(use_t=True)
         else:
-            res = sm.GLM(y, X, family=fam, offset=offset).fit(scale=scale, use_t=True)
+            res = GLM(y, X, family=fam, offset=offset).fit(scale=scale, use_t=True)
     elif cov_type == "glsar":
-        res = sm.GLSAR(y, X, rho=1).iterative_fit(maxiter=20)
+        res = GLSAR(y, X, rho=1).iterative_fit(maxiter=20)
         rho = float(res.model.rho[0])
     elif cov_type == "ar1":
         if family == "gaussian":
             rho = reml_rho(np.asarray(y, float), np.asarray(X, float), unit, time)
-            res = sm.GLS(y, X, sigma=_ar1_corr(rho, unit, time)).fit()
+            res = GLS(y, X, sigma=_ar1_corr(rho, unit, time)).fit()
         else:
-            glm = sm.GLM(y, X, family=fam, offset=offset).fit(scale=scale)
+            glm = GLM(y, X, family=fam, offset=offset).fit(scale=scale)
             Xa = np.asarray(X, float)
             eta = Xa @ np.asarray(glm.params)
             mu = np.exp(eta + (0.0 if offset is None else offset))
@@ -200,7 +204,7 @@ def fit_design(y: pd.Series, X: pd.DataFrame, *, offset: np.ndarray | None, unit
             working = eta + (np.asarray(y, float) - mu) / mu  # IRLS working response (log link)
             sw = np.sqrt(weight)
             rho = reml_rho(sw * working, sw[:, None] * Xa, unit, time)
-            gee = sm.GEE(y, X, groups=unit, time=time, family=fam, cov_struct=_FixedAR1(rho),
+            gee = GEE(y, X, groups=unit, time=time, family=fam, cov_struct=_FixedAR1(rho),
                          offset=offset)
             try:
                 res = gee.fit(cov_type="naive", scale="X2" if family == "quasipoisson" else 1.0,

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.diagnostic import acorr_breusch_godfrey, acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tsa.stattools import acf, pacf
@@ -346,7 +346,7 @@ class ITSResult:
         bg_lags = 12 if self.its.freq == "M" else 1
         Xr = self.design.to_numpy()[rows]
         Xr = np.unique(Xr[:, np.abs(Xr).sum(axis=0) > 0], axis=1)  # treated rows repeat some columns
-        aux = sm.OLS(r, Xr).fit()
+        aux = OLS(r, Xr).fit()
         with warnings.catch_warnings():  # statsmodels 0.15 warns about a future return type
             warnings.simplefilter("ignore", FutureWarning)
             bg = acorr_breusch_godfrey(aux, nlags=min(bg_lags, n // 4))

@@ -180,7 +180,9 @@ def catalogue(footprint: Sequence[str] | None = None, providers: Sequence[str] |
             description=f"Crisis escalations split by kind (ae_attendance, crisis_contact, emergency_admission), {PER_POP}",
         ),
     ]
-    return _monitored({m.name: m for m in measures})
+    declared_by = ("catalogue", tuple(footprint) if footprint is not None else None,
+                   tuple(providers) if providers is not None else None)
+    return _monitored({m.name: replace(m, declared_by=declared_by) for m in measures})
 
 
 #: every named measure with the collaborative's defaults

@@ -29,6 +29,7 @@ Numerators (each counts rows of a *source*: a declared cohort or a function extr
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Protocol, Sequence
 
@@ -40,6 +41,7 @@ from outcomes.cohort.dates import as_date
 from outcomes.errors import UserError
 from outcomes.measures.bed_days import bed_days_by_month, grouping_columns
 from outcomes.measures.intervals import Period, month_key, parse_month
+from outcomes.measures.run_cache import RUN_MEASURES, cached_frame, extract_identity
 
 __all__ = [
     "Measure",
@@ -215,6 +217,9 @@ class Measure:
     improvement: str = "neutral"
     target: float | None = None
     counts_from: str | None = None
+    #: who declared it, with what (the catalogue: its footprint and providers): keys the frames a
+    #: report run shares between notebooks (`outcomes.measures.run_cache`); empty: never shared
+    declared_by: tuple = ()
 
     @property
     def counts(self) -> bool:
@@ -250,7 +255,18 @@ class Measure:
         return result.select(*self.columns).order_by(["month", *self.group_by])
 
     def to_pandas(self, extract: ExtractLike, start: str | dt.date | None = None, end: str | dt.date | None = None) -> pd.DataFrame:
-        """The monthly frame as pandas (`month` as datetime.date, `denominator` nullable Int64)."""
+        """The monthly frame as pandas (`month` as datetime.date, `denominator` nullable Int64).
+        Inside a report run, a frame another notebook of the run computed for the same measure,
+        period and extract is read instead (`outcomes.measures.run_cache`)."""
+        period = self.period(extract, start, end)
+        key = None
+        if self.declared_by and os.environ.get(RUN_MEASURES):
+            key = {"measure": self.name, "group_by": self.group_by, "per": self.per, "intervals": self.intervals,
+                   "declared_by": self.declared_by, "start": period.start, "end": period.end,
+                   "extract": extract_identity(extract)}
+        return cached_frame(key, lambda: self._compute(extract, period.start, period.end))
+
+    def _compute(self, extract: ExtractLike, start: dt.date, end: dt.date) -> pd.DataFrame:
         frame = self.build(extract, start, end).to_pandas()
         frame["month"] = pd.to_datetime(frame["month"]).dt.date
         frame["denominator"] = frame["denominator"].astype("Int64")

@@ -256,6 +256,7 @@ def build_report(
     Raises UserError (CLI exit 2) before anything runs for bad arguments, an invalid extract or a
     run of the same quarter already in progress; returns a ReportOutcome otherwise.
     """
+    from outcomes.measures.run_cache import run_measure_cache
     from outcomes.sources import open_source, share_with_notebooks
 
     started = time.perf_counter()
@@ -300,6 +301,7 @@ def build_report(
         build = new_build_dir(reports_dir, q.label)
         sharing = ExitStack()  # the run's private source reference lives until the run ends
         reference, kernel_env = sharing.enter_context(share_with_notebooks(opened, source, schema))
+        kernel_env = {**kernel_env, **sharing.enter_context(run_measure_cache())}  # measures computed once a run
         try:
             print(f"outcomes report {label}: {len(sources)} notebook(s), {jobs} at a time, extract {opened.source}",
                   file=stream, flush=True)

@@ -1,0 +1,88 @@
+"""Monthly measure frames computed once per report run and shared by the run's notebooks.
+
+A report run (`outcomes.report.build`) opens `run_measure_cache()`: a private folder of its own,
+named to the kernels by `$OUTCOMES_RUN_MEASURES` (as `$OUTCOMES_RUN_SOURCES` names its sources)
+and removed when the run ends, so nothing is ever read across runs. Inside a run,
+`Measure.to_pandas` looks a frame up by a key of
+
+* the measure: its name, grouping, rate multiplier, declared intervals and declaration (the
+  catalogue's footprint and providers; a measure declared elsewhere has none and is never cached);
+* the period computed (first and last month);
+* the extract's identity: where it came from, its end date (a report's `period_end` cut moves it),
+  its metadata, and for a folder each file's path, size, modification time and inode, so a file
+  changed during the run never hits.
+
+Frames are kept as parquet, written to a temporary name and renamed into place, so a notebook
+never reads a half-written frame; two notebooks computing the same frame at once both compute
+it and the second rename wins with identical content. Outside a run (JupyterLab, the CLI, tests)
+nothing is cached and every call computes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pandas as pd
+
+__all__ = ["RUN_MEASURES", "run_measure_cache", "extract_identity", "cached_frame"]
+
+#: environment variable naming the folder of a report run's measure frames
+RUN_MEASURES = "OUTCOMES_RUN_MEASURES"
+
+
+@contextmanager
+def run_measure_cache() -> Iterator[dict[str, str]]:
+    """A run-scoped measure cache: yields the kernels' environment (`{RUN_MEASURES: folder}`);
+    the folder (private, mode 0700) and every frame in it are deleted when the block ends."""
+    folder = Path(tempfile.mkdtemp(prefix="outcomes-run-measures-"))
+    try:
+        yield {RUN_MEASURES: str(folder)}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def extract_identity(extract: Any) -> dict:
+    """What makes two opened extracts the same data: source, end date, metadata and, for a
+    folder, each file's path, size, modification time (ns) and inode."""
+    files = {}
+    for table, path in sorted(getattr(extract, "files", {}).items()):
+        stat = Path(path).stat()
+        files[table] = [str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    return {"source": str(getattr(extract, "source", "")), "end_date": str(getattr(extract, "end_date", "")),
+            "metadata": getattr(extract, "metadata", {}) or {}, "tables": sorted(getattr(extract, "tables", {})),
+            "files": files}
+
+
+def _folder() -> Path | None:
+    path = os.environ.get(RUN_MEASURES)
+    return Path(path) if path and Path(path).is_dir() else None
+
+
+def cached_frame(key: dict | None, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """`compute()`'s frame, read from the run's cache when `key` (JSON-able) was computed before in
+    this run, else computed and stored there. Computes every time outside a run or for `key` None."""
+    folder = _folder()
+    if folder is None or key is None:
+        return compute()
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+    path = folder / f"{digest}.parquet"
+    if path.exists():
+        try:
+            return pd.read_parquet(path)
+        except (OSError, ValueError):  # unreadable: compute it again and replace it
+            pass
+    frame = compute()
+    partial = folder / f".{digest}.{os.getpid()}.tmp"
+    try:
+        frame.to_parquet(partial, index=False)
+        partial.replace(path)
+    except OSError:  # the cache is an optimisation: a frame not stored is computed again
+        partial.unlink(missing_ok=True)
+    return frame
