@@ -64,6 +64,19 @@ def _format_count(value: float) -> str:
     return str(round_count(value))
 
 
+def _direction_row(result, target: Any, where: str) -> dict[str, Any]:
+    """A "fewer"/"shorter" published claim against a fitted ITS's level change (a rate ratio):
+    the claim holds when the estimate is below 1."""
+    level = result.summary.loc["level_change"]
+    return {
+        "published": target,
+        "reproduced": f"rate ratio {level['estimate']:.2f} ({level['ci_lower']:.2f} to {level['ci_upper']:.2f})",
+        "difference": f"{level['estimate'] - 1:+.0%} {where}",
+        "tolerance": "direction",
+        "within_tolerance": bool(level["estimate"] < 1),
+    }
+
+
 def reproduce_published(
     extract,
     published: pd.DataFrame | None = None,
@@ -108,19 +121,11 @@ def reproduce_published(
             by_area = measures["cyp_mental_health_ae_by_area"].to_pandas(extract, end=end)
             result = later_component_its(by_area, figure["date"], name="crisis_line_extension", go_live=go_live,
                                          transition_months=transition_months)
-            level = result.summary.loc["level_change"]
-            row.update(published=target,
-                       reproduced=f"rate ratio {level['estimate']:.2f} ({level['ci_lower']:.2f} to {level['ci_upper']:.2f})",
-                       difference=f"{level['estimate'] - 1:+.0%} at the extension vs comparison", tolerance="direction",
-                       within_tolerance=bool(level["estimate"] < 1))
+            row.update(_direction_row(result, target, "at the extension vs comparison"))
         elif kind == "direction":
             measure = name.removesuffix("_change")
             result = measure_its(measures[measure].to_pandas(extract, end=end), go_live, transition_months=transition_months)
-            level = result.summary.loc["level_change"]
-            row.update(published=target,
-                       reproduced=f"rate ratio {level['estimate']:.2f} ({level['ci_lower']:.2f} to {level['ci_upper']:.2f})",
-                       difference=f"{level['estimate'] - 1:+.0%} at go-live", tolerance="direction",
-                       within_tolerance=bool(level["estimate"] < 1))
+            row.update(_direction_row(result, target, "at go-live"))
         elif kind == "before_after":
             if people is None:
                 people = dbt_cohort().build(extract).table.to_pandas()
