@@ -33,7 +33,9 @@ MASK = "***"
 #: URL parameters (query `?k=v&...` or Spark Connect `;k=v`) whose values are secrets
 SECRET_PARAMETERS = ("password", "passwd", "pwd", "sslpassword", "token", "access_token", "client_secret", "secret")
 
-_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*://"
+#: a scheme is at most 32 characters: unbounded, the search was quadratic in a run of base64 (a page
+#: of embedded images took seconds); no lookbehind, so a URL after an escape (`\\npostgresql://`) is found
+_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]{0,31}://"
 #: scheme://user:password@ (the password is anything up to the last @ before the host)
 _USERINFO = re.compile(rf"(?P<head>{_SCHEME}[^\s/@:'\"<>]*:)(?P<secret>[^\s/@'\"<>]+)(?P<tail>@)")
 _PARAMETER = re.compile(

@@ -51,6 +51,12 @@ def test_secrets_found_and_redacted_in_any_text():
     assert find_secrets(redacted) == []
 
 
+def test_secrets_found_in_json_escapes_and_beside_embedded_images():
+    image = "data:image/png;base64," + "iVBORw0KGgoAAAANSUhEUg+/" * 20_000  # a long run of scheme-like characters
+    text = image + ' "source": "x = 1\\npostgresql://a:pw@db/x" ' + image
+    assert find_secrets(text) == ["npostgresql://a:***@db/x"]  # the escape's n is read as part of the scheme
+
+
 def test_the_report_checker_refuses_a_credential(tmp_path):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "01.ipynb").write_text(json.dumps(
