@@ -23,7 +23,7 @@ import sys
 import matplotlib
 
 __all__ = ["NHS", "PALETTE", "HOUSE_STYLE", "use_house_style", "monthly_series", "before_after_bars", "before_after_panels",
-           "unreadable_text"]
+           "unreadable_text", "unreadable_in_area"]
 
 #: NHS identity colours (https://www.england.nhs.uk/nhsidentity/identity-guidelines/colours/)
 NHS = {
@@ -256,7 +256,7 @@ def before_after_panels(
     if ylabel:
         axes[0].set_ylabel(ylabel)
     handles = [plt.Rectangle((0, 0), 1, 1, color=NHS["mid_grey"]), plt.Rectangle((0, 0), 1, 1, color=NHS["blue"])]
-    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, bbox_to_anchor=(0.5, -0.02), frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, bbox_to_anchor=(0.5, 0.0), frameon=False)
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold", color="#212b32")
     fig.tight_layout(rect=(0, 0.08, 1, 1))
@@ -280,10 +280,6 @@ def unreadable_text(fig, bbox_inches: str | None = "tight") -> list[str]:
     labels, legends, annotations) whose extent falls outside the figure as saved (with
     `bbox_inches`, as `outcomes.results.record_figure` saves it), and any legend text crossed by
     grid lines of axes drawn over it. An empty list means every text can be read."""
-    from matplotlib.legend import Legend
-    from matplotlib.text import Text
-    from matplotlib.transforms import Bbox
-
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     if bbox_inches == "tight":
@@ -291,6 +287,16 @@ def unreadable_text(fig, bbox_inches: str | None = "tight") -> list[str]:
         area = fig.get_tightbbox(renderer).padded(pad).transformed(fig.dpi_scale_trans)
     else:
         area = fig.bbox
+    return unreadable_in_area(fig, renderer, area)
+
+
+def unreadable_in_area(fig, renderer, area) -> list[str]:
+    """`unreadable_text` for a figure already drawn by `renderer`, saved as `area` (a Bbox in
+    display pixels): what `outcomes.figure_png` uses, to check the figure from the draw it saves."""
+    from matplotlib.legend import Legend
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
     undrawn = set()  # labels of ticks outside an axis's view: matplotlib does not draw them
     for ax in fig.findobj(lambda artist: hasattr(artist, "get_xaxis") and hasattr(artist, "get_yaxis")):
         for axis in (ax.xaxis, ax.yaxis):

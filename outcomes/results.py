@@ -321,7 +321,9 @@ def record_figure(
     notebook: str | None = None,
     dpi: int = 150,
 ) -> Path:
-    """Save a matplotlib figure (default: the current one) as `<output_dir>/<name>.png` and record it.
+    """Save a matplotlib figure (default: the current one) as `<output_dir>/<name>.png` (`dpi` pixels
+    per inch, cropped to its tight box) and record it. In a notebook drawing inline, the saved PNG
+    is shown in the cell and the figure closed (`outcomes.figure_png`: drawn once, not four times).
 
     `key=True` puts it among the index page's key figures, with `caption` under it and `alt` as
     its text alternative. Text a reader could not see whole (cut off at the edge, or a legend under
@@ -336,15 +338,16 @@ def record_figure(
         fig = plt.gcf()
     folder = _output_dir(output_dir)
     path = folder / f"{name}.png"
-    fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white", metadata={"Software": None})
-    entry = {"kind": "figure", "file": path.name, "caption": caption, "alt": alt or caption, "key": bool(key)}
-    from outcomes.plots import unreadable_text
+    from outcomes.figure_png import save_png, show_saved
 
-    unreadable = unreadable_text(fig)
+    saved = save_png(fig, path, dpi=dpi)  # drawn once: the PNG and its text checks
+    entry = {"kind": "figure", "file": path.name, "caption": caption, "alt": alt or caption, "key": bool(key)}
+    unreadable = saved.unreadable
     if unreadable:  # kept with the entry (the report's tests read it) and said where the notebook runs
         import warnings
 
         entry["unreadable"] = unreadable
         warnings.warn(f"figure {name!r}: " + "; ".join(unreadable), stacklevel=2)
     _write_entry(name, entry, folder, notebook)
+    show_saved(fig, saved)  # in a notebook drawing inline: the PNG is shown and the figure closed
     return path

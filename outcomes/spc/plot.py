@@ -37,7 +37,8 @@ def plot_chart(chart, ax=None, *, title: str | None = None, ylabel: str | None =
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    if ax is None:
+    created = ax is None
+    if created:
         _, ax = plt.subplots(figsize=figsize)
     table = chart.table_
     for _, part in table.groupby("segment", sort=True):
@@ -80,4 +81,6 @@ def plot_chart(chart, ax=None, *, title: str | None = None, ylabel: str | None =
         for k, (kind, key) in enumerate(shown):
             inset = ax.inset_axes([1.0 - (len(shown) - k) * 0.075, 1.01, 0.07, 0.16])
             draw_icon(inset, kind, key)
+    if created:  # the legend and notes under the axes, and the icons above, kept inside the figure
+        ax.figure.tight_layout()
     return ax
