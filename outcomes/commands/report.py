@@ -13,6 +13,7 @@ examples:
   outcomes report --quarter 2024Q1                     # the built-in synthetic reference extract
   outcomes report --quarter 2024Q1 --extract data/reference
   outcomes report --quarter 2024Q1 --extract data/reference --only 01 03 --params params.yaml
+  outcomes report --quarter 2024Q1 --fresh-kernels             # every notebook in a new kernel
   PGPASSFILE=~/.pgpass outcomes report --quarter 2024Q1 --url postgresql://analyst@host:5432/outcomes/mhsds
 
 Passwords never reach the report: notebooks get the source by a masked reference, and the report
@@ -37,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--notebooks", help="folder of notebooks (default: the notebooks shipped in the package, "
                                              "outcomes/notebooks/; `outcomes notebooks DIR` copies them to edit)")
     parser.add_argument("--reports", metavar="DIR", help="folder of reports (default: ./reports of the working directory)")
+    parser.add_argument("--fresh-kernels", action="store_true",
+                        help="run every notebook in a kernel of its own (slower: each imports its libraries again); "
+                             "by default each parallel job keeps one kernel, reset between notebooks")
     parser.add_argument("--wait", action="store_true", help="if the quarter is being built by another run, wait for it instead of refusing")
 
 
@@ -53,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         only=args.only,
         jobs=args.jobs,
         wait=args.wait,
+        reuse_kernels=not args.fresh_kernels,
     )
     if outcome.ok:
         print(f"outcomes report {outcome.label}: {len(outcome.runs)} notebook(s) in {outcome.seconds:.1f} s; "

@@ -241,6 +241,7 @@ def build_report(
     jobs: int | None = None,
     wait: bool = False,
     kernel_name: str = KERNEL_NAME,
+    reuse_kernels: bool = True,
     stream: TextIO | None = None,
     tty: bool | None = None,
 ) -> ReportOutcome:
@@ -253,6 +254,8 @@ def build_report(
     The source is a folder (`extract`, which may also be a URL) or a warehouse (`url`, `schema`,
     `engine`: as `outcomes.sources.open_source` takes them). It is validated once, here; the
     notebooks get it by a reference with no secret in it (`outcomes.sources.share_with_notebooks`).
+    Each of the `jobs` parallel workers runs its notebooks in one kernel, reset between them;
+    `reuse_kernels=False` starts a kernel per notebook (`outcomes.report.runner`).
     Raises UserError (CLI exit 2) before anything runs for bad arguments, an invalid extract or a
     run of the same quarter already in progress; returns a ReportOutcome otherwise.
     """
@@ -336,7 +339,9 @@ def build_report(
 
             with Progress(names, stream=stream, tty=tty) as progress:
                 runs, kernel = run_notebooks(job_list, jobs=jobs, cwd=notebooks_dir, kernel_name=kernel_name,
-                                             progress=progress, after=render, env=kernel_env)
+                                             progress=progress, after=render, env=kernel_env,
+                                             reuse_kernels=reuse_kernels)
+            kernel += ", one per job, reset between notebooks" if reuse_kernels else ", one per notebook"
             results = gather_results(build, names)
             write_json(build / "results.json", results)
             ok = all(run.ok for run in runs)

@@ -1,13 +1,16 @@
 """Running notebooks with papermill: on the project's kernel, in parallel, with progress.
 
-Each notebook runs in its own kernel, started from the kernelspec named "outcomes" (registered by
-`make install`), whatever kernel the notebook file names. If that kernelspec is missing, or names
-a Python that no longer exists, a temporary kernelspec running this interpreter
-(`sys.executable`) stands in, so tests and CI work without registering anything. The kernel's
-environment adds `OUTCOMES_OUTPUT_DIR` and `OUTCOMES_NOTEBOOK` (read by `outcomes.results`),
-`PYTHONHASHSEED=0` (reproducible set/dict order) and caps the BLAS/OpenMP threads so that
-parallel kernels do not oversubscribe the cores. Kernel stderr (not the notebook's outputs, which
-go in the notebook) is kept in a private log and quoted if a kernel dies.
+Notebooks run `jobs` at a time, each worker taking the next notebook in the order given. A worker
+keeps one kernel for its notebooks, reset before each (`outcomes.report.warm_kernels`), unless
+`reuse_kernels=False` gives every notebook a kernel of its own. Kernels start from the
+kernelspec named "outcomes" (registered by `make install`), whatever kernel the notebook file
+names. If that kernelspec is missing, or names a Python that no longer exists, a temporary
+kernelspec running this interpreter (`sys.executable`) stands in, so tests and CI work without
+registering anything. A notebook's kernel has `OUTCOMES_OUTPUT_DIR` and `OUTCOMES_NOTEBOOK` in its
+environment (read by `outcomes.results`), `PYTHONHASHSEED=0` (reproducible set/dict order) and
+BLAS/OpenMP threads capped so that parallel kernels do not oversubscribe the cores. Kernel
+stderr (not the notebook's outputs, which go in the notebook) is kept in a private log and
+quoted if a kernel dies.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from typing import Any, Callable, Iterator, TextIO
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
+
+from outcomes.report.warm_kernels import WarmKernel
 
 __all__ = ["KERNEL_NAME", "NotebookJob", "NotebookRun", "CellFailure", "Progress", "run_notebooks", "available_cores"]
 
@@ -224,6 +229,12 @@ class _OutcomesKernelManager(AsyncKernelManager):
         if self.spec_dirs and "kernel_spec_manager" not in kw:
             kw["kernel_spec_manager"] = KernelSpecManager(kernel_dirs=list(self.spec_dirs))
         super().__init__(**kw)
+        self.clients: list = []  #: clients nbclient made; it leaves them connected to a kernel it did not start
+
+    def client(self, **kw: Any):  # type: ignore[override]
+        made = super().client(**kw)
+        self.clients.append(made)
+        return made
 
     async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
         env = dict(kw.pop("env", None) or os.environ)
@@ -285,30 +296,47 @@ def _failed_cell_index(executed, fallback: int | None) -> int | None:
     return fallback
 
 
-def _tail(path: Path, lines: int = 15) -> str:
+def _tail(path: Path, lines: int = 15, start: int = 0) -> str:
+    """The last `lines` lines of the log at `path` written after byte `start`."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open(path, "rb") as log:
+            log.seek(start)
+            text = log.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
     keep = [line for line in text.splitlines() if "without encryption" not in line]
     return "\n".join(keep[-lines:])
 
 
+def _notebook_environment(job: NotebookJob) -> dict[str, str]:
+    """The variables a notebook's kernel has for that notebook (read by `outcomes.results`)."""
+    return {"OUTCOMES_OUTPUT_DIR": str(job.output_dir), "OUTCOMES_NOTEBOOK": job.name}
+
+
 def run_notebook(job: NotebookJob, *, kernel_name: str, env: dict[str, str], spec_dirs, scratch: Path,
-                 registry: _Kernels, cwd: Path, start_timeout: int = 120) -> NotebookRun:
-    """Execute one notebook with papermill; never raises for a failing notebook."""
+                 registry: _Kernels, cwd: Path, start_timeout: int = 120, kernel: WarmKernel | None = None,
+                 stderr_path: Path | None = None) -> NotebookRun:
+    """Execute one notebook with papermill; never raises for a failing notebook.
+
+    With `kernel` (a worker's `WarmKernel`, whose kernel logs to `stderr_path`) the notebook runs
+    in that kernel, put back as fresh first, and a failure discards the kernel; without, in a
+    kernel of its own started for it (in `cwd`) and shut down after."""
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     job.output.parent.mkdir(parents=True, exist_ok=True)
     job.output_dir.mkdir(parents=True, exist_ok=True)
-    kernel_env = dict(env, OUTCOMES_OUTPUT_DIR=str(job.output_dir), OUTCOMES_NOTEBOOK=job.name)
-    stderr_path = scratch / f"{job.name}.kernel.log"
-    km_class = _kernel_manager_class(kernel_env, spec_dirs, stderr_path, registry)
+    if kernel is None:
+        stderr_path = scratch / f"{job.name}.kernel.log"
+        own = {"cwd": str(cwd), "kernel_manager_class": _kernel_manager_class(
+            {**env, **_notebook_environment(job)}, spec_dirs, stderr_path, registry)}
+    log_start = stderr_path.stat().st_size if stderr_path and stderr_path.exists() else 0
     started = time.perf_counter()
     failure = None
     try:
+        if kernel is not None:
+            own = {"km": kernel.ready(_notebook_environment(job))}
         papermill.execute_notebook(
             str(job.source),
             str(job.output),
@@ -316,9 +344,8 @@ def run_notebook(job: NotebookJob, *, kernel_name: str, env: dict[str, str], spe
             kernel_name=kernel_name,
             language="python",
             progress_bar=False,
-            cwd=str(cwd),
             start_timeout=start_timeout,
-            kernel_manager_class=km_class,
+            **own,
         )
     except PapermillExecutionError as error:
         source_nb = nbformat.read(job.source, as_version=4)
@@ -330,9 +357,13 @@ def run_notebook(job: NotebookJob, *, kernel_name: str, env: dict[str, str], spe
         message = str(error).strip().splitlines()
         failure = CellFailure(None, None, type(error).__name__, message[0] if message else "")
     seconds = time.perf_counter() - started
+    if kernel is not None:
+        kernel.disconnect_clients()
     run = NotebookRun(job.name, "failed" if failure else "done", seconds, failure)
     if failure and failure.cell is None:
-        run.kernel_log = _tail(stderr_path)
+        run.kernel_log = _tail(stderr_path, start=log_start)
+    if failure and kernel is not None:
+        kernel.discard()  # the next notebook gets a new kernel
     return run
 
 
@@ -369,10 +400,14 @@ def run_notebooks(
     progress: Progress | None = None,
     after: Callable[[NotebookJob, NotebookRun], None] | None = None,
     env: dict[str, str] | None = None,
+    reuse_kernels: bool = True,
 ) -> tuple[list[NotebookRun], str]:
-    """Run every notebook, `jobs` at a time; return (runs in the given order, kernel description).
+    """Run every notebook, `jobs` at a time, in the given order; return (runs in the given
+    order, kernel description).
 
     `env` is added to every kernel's environment (the report's private source reference).
+    With `reuse_kernels` each of the `jobs` workers runs its notebooks in one kernel, reset
+    between them (`outcomes.report.warm_kernels`); otherwise each notebook has a kernel of its own.
 
     `after(job, run)` is called in the worker thread once a notebook has finished (the report
     renders its HTML there, overlapping with other notebooks still running).
@@ -383,14 +418,21 @@ def run_notebooks(
     progress = progress or Progress([j.name for j in jobs_list])
     registry = _Kernels()
     env = {**kernel_environment(jobs), **(env or {})}
+    waiting = list(enumerate(jobs_list))
+    waiting_lock = threading.Lock()
+    runs: list[NotebookRun | None] = [None] * len(jobs_list)
     with tempfile.TemporaryDirectory(prefix="outcomes-report-") as scratch_name, _quiet_papermill():
         scratch = Path(scratch_name)
         spec_dirs, kernel_description = _kernel_spec_dirs(kernel_name, scratch)
 
-        def work(job: NotebookJob) -> NotebookRun:
+        def next_job() -> tuple[int, NotebookJob] | None:
+            with waiting_lock:
+                return None if (registry.cancelled or not waiting) else waiting.pop(0)
+
+        def work(job: NotebookJob, kernel: WarmKernel | None, log: Path) -> NotebookRun:
             progress.started(job.name)
             run = run_notebook(job, kernel_name=kernel_name, env=env, spec_dirs=spec_dirs, scratch=scratch,
-                               registry=registry, cwd=cwd)
+                               registry=registry, cwd=cwd, kernel=kernel, stderr_path=log)
             if after is not None:
                 try:
                     after(job, run)
@@ -401,14 +443,28 @@ def run_notebooks(
             progress.finished(run)
             return run
 
+        def worker(number: int) -> None:
+            log = scratch / f"worker-{number}.kernel.log"
+            kernel = None
+            if reuse_kernels:
+                new_manager = _kernel_manager_class(env, spec_dirs, log, registry)
+                kernel = WarmKernel(lambda: new_manager(kernel_name=kernel_name), cwd)
+            try:
+                while (item := next_job()) is not None:
+                    index, job = item
+                    runs[index] = work(job, kernel, log)
+            finally:
+                if kernel is not None:
+                    kernel.discard()
+
         pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="notebook")
-        futures = []
         try:
-            futures += [pool.submit(work, job) for job in jobs_list]
-            runs = [future.result() for future in futures]
+            workers = [pool.submit(worker, number) for number in range(max(1, min(jobs, len(jobs_list))))]
+            for future in workers:
+                future.result()
         except BaseException:
             registry.cancel()  # interrupted: no new kernels, running ones killed, so the workers end soon
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-    return runs, kernel_description
+    return [run for run in runs if run is not None], kernel_description

@@ -1,0 +1,126 @@
+"""Kernels reused between a report's notebooks (outcomes.report.warm_kernels): each notebook sees a
+kernel as fresh as a new one, a failure takes its kernel with it, and --fresh-kernels opts out."""
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from outcomes.report.runner import NotebookJob, run_notebooks
+
+#: what a notebook finds when it starts, then everything it could leave behind for the next one
+PROBE = """\
+import json, os, sys, warnings
+import matplotlib
+import matplotlib.pyplot as plt
+found = {
+    "pid": os.getpid(),
+    "left_behind": "left_behind" in globals(),
+    "execution_count": get_ipython().execution_count,
+    "cwd": os.getcwd(),
+    "notebook": os.environ.get("OUTCOMES_NOTEBOOK"),
+    "output_dir": os.environ.get("OUTCOMES_OUTPUT_DIR"),
+    "leaked_variable": os.environ.get("LEAKED"),
+    "linewidth": matplotlib.rcParams["lines.linewidth"],
+    "open_figures": len(plt.get_fignums()),
+    "filters": [str(f) for f in warnings.filters],
+    "path_leak": "/leaked/path" in sys.path,
+}
+with open(os.path.join(os.environ["OUTCOMES_OUTPUT_DIR"], "found.json"), "w") as out:
+    json.dump(found, out)
+left_behind = 1
+os.environ["LEAKED"] = "1"
+matplotlib.rcParams["lines.linewidth"] = 7
+plt.figure()
+warnings.simplefilter("ignore")
+sys.path.append("/leaked/path")
+os.chdir("/")
+"""
+
+
+def _notebook(folder: Path, name: str, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell("x = None")
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [parameters, *[nbformat.v4.new_code_cell(source) for source in cells]]
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _run(tmp_path: Path, sources: dict[str, tuple[str, ...]], **options):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    jobs = []
+    for name, cells in sources.items():
+        source = _notebook(folder, name, *cells)
+        jobs.append(NotebookJob(name, source, tmp_path / "out" / f"{name}.ipynb", tmp_path / "outputs" / name, {"x": 1}))
+    runs, _ = run_notebooks(jobs, jobs=1, cwd=folder, **options)
+    found = {}
+    for job in jobs:
+        path = job.output_dir / "found.json"
+        found[job.name] = json.loads(path.read_text()) if path.exists() else None
+    return runs, found, folder
+
+
+def test_each_notebook_finds_the_kernel_as_fresh_as_a_new_one(tmp_path):
+    runs, found, folder = _run(tmp_path, {name: (PROBE,) for name in ("a", "b", "c")})
+    assert [run.status for run in runs] == ["done"] * 3
+    first = found["a"]
+    assert len({f["pid"] for f in found.values()}) == 1  # one kernel served all three
+    for name, seen in found.items():
+        assert seen["notebook"] == name and seen["output_dir"] == str(tmp_path / "outputs" / name)
+        assert seen["cwd"] == str(folder)
+        assert not seen["left_behind"] and seen["leaked_variable"] is None and not seen["path_leak"]
+        assert seen["linewidth"] == first["linewidth"] != 7 and seen["open_figures"] == 0
+        assert seen["filters"] == first["filters"]
+        assert seen["execution_count"] == first["execution_count"]  # counted from 1, as in a new kernel
+    executed = nbformat.read(tmp_path / "out" / "c.ipynb", as_version=4)
+    assert [cell.execution_count for cell in executed.cells] == [1, 2, 3]  # parameters, injected, probe
+
+
+def test_a_warning_is_shown_in_every_notebook_that_triggers_it(tmp_path):
+    warn = "import warnings\nwarnings.warn('probe warning')"
+    # a warning raised in a package module is shown once per place, unless the filters change
+    once = "import warnings, outcomes.dictionary as d\nwarnings.warn_explicit('once per place', UserWarning, " \
+           "'outcomes/dictionary.py', 1, module='outcomes.dictionary', registry=d.__dict__.setdefault('__warningregistry__', {}))"
+    runs, _, _ = _run(tmp_path, {"a": (warn, once), "b": (warn, once)})
+    assert [run.status for run in runs] == ["done", "done"]
+    for name in ("a", "b"):
+        cells = nbformat.read(tmp_path / "out" / f"{name}.ipynb", as_version=4).cells
+        text = "".join(o.get("text", "") for c in cells if c.cell_type == "code" for o in c.get("outputs", []))
+        assert "probe warning" in text and "once per place" in text, name
+
+
+def test_a_failed_notebook_takes_its_kernel_with_it(tmp_path):
+    runs, found, _ = _run(tmp_path, {"a": (PROBE,), "b": (PROBE, "raise ValueError('broken')"), "c": (PROBE,)})
+    assert [run.status for run in runs] == ["done", "failed", "done"]
+    assert runs[1].failure.ename == "ValueError"
+    assert found["a"]["pid"] == found["b"]["pid"] != found["c"]["pid"]
+
+
+def test_a_dead_kernel_is_replaced_for_the_next_notebook(tmp_path):
+    runs, found, _ = _run(tmp_path, {"a": (PROBE, "import os\nos._exit(3)"), "b": (PROBE,)})
+    assert [run.status for run in runs] == ["failed", "done"]
+    assert found["a"]["pid"] != found["b"]["pid"]
+
+
+def test_fresh_kernels_give_every_notebook_its_own(tmp_path):
+    runs, found, _ = _run(tmp_path, {name: (PROBE,) for name in ("a", "b")}, reuse_kernels=False)
+    assert [run.status for run in runs] == ["done", "done"]
+    assert found["a"]["pid"] != found["b"]["pid"]
+    assert not found["b"]["left_behind"] and found["b"]["execution_count"] == found["a"]["execution_count"]
+
+
+@pytest.mark.parametrize("jobs", [2])
+def test_parallel_workers_each_keep_a_kernel_and_results_keep_the_given_order(tmp_path, jobs):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    names = ["n1", "n2", "n3", "n4"]
+    job_list = [NotebookJob(n, _notebook(folder, n, PROBE), tmp_path / "out" / f"{n}.ipynb", tmp_path / "outputs" / n,
+                            {"x": 1}) for n in names]
+    runs, _ = run_notebooks(job_list, jobs=jobs, cwd=folder)
+    assert [run.name for run in runs] == names and all(run.ok for run in runs)
+    pids = {json.loads((tmp_path / "outputs" / n / "found.json").read_text())["pid"] for n in names}
+    assert len(pids) == jobs
