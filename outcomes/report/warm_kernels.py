@@ -48,7 +48,8 @@ class WarmKernel:
 
         if self.km is not None and not run_sync(self.km.is_alive)():
             self.discard()
-        if self.km is None:
+        just_started = self.km is None
+        if just_started:
             km = self._new_manager()
             self.km = km  # kept before starting, so a kernel that fails to start is still shut down
             run_sync(km.start_kernel)(extra_arguments=[HISTORY_IN_MEMORY], cwd=str(self.cwd))
@@ -56,17 +57,33 @@ class WarmKernel:
             self.notebooks = 0
         code = ("__import__('outcomes.report.kernel_state', fromlist=['fresh_notebook'])"
                 f".fresh_notebook({dict(environ)!r}, {str(self.cwd)!r})")
-        self._execute(code)
+        self._execute(code, just_started=just_started)
         self.notebooks += 1
         return self.km
 
-    def _execute(self, code: str) -> None:
+    def _execute(self, code: str, *, just_started: bool) -> None:
+        """Run `code` in the kernel and wait for its reply on the shell channel only: its output is
+        not wanted, and waiting for IOPub (as `execute_interactive` and `wait_for_ready` do) costs
+        0.2 s or more a notebook. A kernel just started is first waited for (alive, answering)."""
+        import time
+        from queue import Empty
+
         client = self.km.blocking_client()
         client.start_channels()
         try:
-            client.wait_for_ready(timeout=self.start_timeout)
-            reply = client.execute_interactive(code, silent=True, store_history=False, timeout=self.reset_timeout,
-                                               output_hook=lambda message: None)
+            if just_started:
+                client.wait_for_ready(timeout=self.start_timeout)
+            msg_id = client.execute(code, silent=True, store_history=False)
+            deadline = time.monotonic() + self.reset_timeout
+            while True:
+                try:
+                    reply = client.get_shell_msg(timeout=1)
+                except Empty:
+                    if time.monotonic() > deadline or not client.is_alive():
+                        raise KernelPreparationError("preparing the kernel: no reply (kernel dead or busy)") from None
+                    continue
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    break
         finally:
             client.stop_channels()
         content = reply.get("content", {})
