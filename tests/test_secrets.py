@@ -10,6 +10,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from outcomes.credentials import find_secrets, has_secret, mask_url, redact_secrets, without_secrets
 from outcomes.disclosure import check_output_folder
@@ -195,3 +197,12 @@ def test_report_with_a_password_in_the_url_publishes_no_secret(secured, tmp_path
     assert manifest["parameters"]["extract"].startswith("postgresql://postgres:***@")
     results = json.loads((published / "results.json").read_text())
     assert results["05_dbt_mirror_image"]["dbt_bed_days"]["value"]["before_n"] == 605
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["://", "postgresql", "sc", "a:pw@h", "/db", " ", "\\n", "x", "9", "+.-", "'", "<",
+                                 ";token=t", "?password=p", "http", "A" * 40]), max_size=30).map("".join))
+def test_urls_are_found_from_each_separator_as_the_whole_pattern_finds_them(text):
+    from outcomes.credentials import _URL, _urls
+
+    assert _urls(text) == [m.group() for m in _URL.finditer(text)]
