@@ -13,15 +13,16 @@ sex, age band (at admission or at the event) and IMD quintile (only with the opt
 table). :func:`breakdown_counts` runs the Ibis queries and brings back totals only;
 :func:`breakdown_table` lays one dimension out with a row of true totals, ready for
 :func:`outcomes.disclosure_margins.protect_margins`; :func:`plot_small_multiples` draws the
-controlled table with seaborn, one panel per group.
+controlled table, one panel per group.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from outcomes.cohort import crisis_escalations, cyp_inpatients
@@ -32,7 +33,7 @@ from outcomes.cohort.groups import (NOT_RECORDED, cyp_age_band, has_deprivation,
 from outcomes.disclosure import REDACTED
 
 __all__ = ["MEASURES", "DIMENSIONS", "before_after_windows", "breakdown_counts", "breakdown_table",
-           "placements_by_group", "plot_small_multiples"]
+           "placements_by_group", "plot_small_multiples", "SmallMultiples"]
 
 #: measure -> label
 MEASURES = {"bed_days": "Bed days", "admissions": "Admissions", "out_of_area": "Out-of-area placements",
@@ -120,38 +121,46 @@ def placements_by_group(counts: pd.DataFrame, dimension: str) -> pd.DataFrame:
     return wide[wide.exposure > 0][["group", "period", "events", "exposure"]]
 
 
-def plot_small_multiples(safe: pd.DataFrame, windows: dict, title: str):
-    """A seaborn grid from a disclosure-controlled breakdown table: one column of panels per group,
-    one row per measure (each row on its own scale), bars per month before and after. Redacted
-    cells are not drawn, and the title says how many. Returns the FacetGrid."""
-    import seaborn as sns
+@dataclass(frozen=True)
+class SmallMultiples:
+    """The small-multiple figure and its panels (``axes[measure row, group column]``)."""
 
-    rows = []
+    figure: object
+    axes: np.ndarray
+
+
+def plot_small_multiples(safe: pd.DataFrame, windows: dict, title: str) -> SmallMultiples:
+    """A grid from a disclosure-controlled breakdown table: one column of panels per group, one row
+    per measure (each row on its own scale), bars per month before and after. Redacted cells are
+    not drawn, and the title says how many.
+
+    Drawn with matplotlib's own bars, not seaborn's `catplot`: the same figure, but catplot
+    lays its grid out twice (then given up on, for a grid this size) and took 1.1 s a figure
+    against 0.2 s, the longest part of notebook 11."""
+    import matplotlib.pyplot as plt
+
     months = {w: _months(span) for w, span in windows.items()}
-    for group, row in safe.drop(index=TOTAL, errors="ignore").iterrows():
-        for measure, label in MEASURES.items():
-            for window in windows:
-                value = row.get(f"{measure}_{window}_n")
-                if value is None:
-                    continue
-                shown = None if value == REDACTED else float(value) / months[window]
-                rows.append({"group": str(group), "measure": label, "window": window, "per month": shown})
-    frame = pd.DataFrame(rows)
-    with warnings.catch_warnings():  # seaborn's own tight_layout gives up on a grid this size; we lay it out below
-        warnings.filterwarnings("ignore", message="Tight layout not applied")
-        grid = sns.catplot(data=frame, x="window", y="per month", hue="window", col="group", row="measure",
-                           kind="bar", sharey="row", height=2.2, aspect=0.9, order=list(windows),
-                           hue_order=list(windows), palette=["#768692", "#005EB8"], legend=False,
-                           row_order=list(MEASURES.values()))
-    grid.set_titles("{col_name}")
-    for r, label in enumerate(MEASURES.values()):  # each row's measure as its y label; groups on the top row
-        for c, ax in enumerate(grid.axes[r]):
+    groups = safe.drop(index=TOTAL, errors="ignore")
+    colours = dict(zip(windows, ["#768692", "#005EB8"]))
+    position = {w: i for i, w in enumerate(windows)}
+    fig, axes = plt.subplots(len(MEASURES), len(groups), sharey="row", squeeze=False,
+                             figsize=(0.9 * 2.2 * len(groups), 2.2 * len(MEASURES)))
+    hidden = 0
+    for r, (measure, label) in enumerate(MEASURES.items()):
+        for c, (group, row) in enumerate(groups.iterrows()):
+            ax = axes[r][c]
+            shown = [w for w in windows if row.get(f"{measure}_{w}_n") is not None]
+            values = [row[f"{measure}_{w}_n"] for w in shown]
+            hidden += sum(value == REDACTED for value in values)
+            drawn = [(w, float(v) / months[w]) for w, v in zip(shown, values) if v != REDACTED]
+            ax.bar([position[w] for w, _ in drawn], [v for _, v in drawn], color=[colours[w] for w, _ in drawn],
+                   width=0.8)  # at the window's own place, so a suppressed "before" leaves its gap
+            ax.set_xticks(range(len(windows)), list(windows))
+            ax.set_xlim(-0.5, len(windows) - 0.5)
+            ax.grid(axis="x", visible=False)
             ax.set_ylabel(f"{label}\nper month" if c == 0 else "")
-            ax.set_xlabel("")
-            if r:
-                ax.set_title("")
-    hidden = frame["per month"].isna().sum()
+            ax.set_title(str(group) if r == 0 else "")
     note = f" ({hidden} suppressed values not drawn)" if hidden else ""
-    grid.figure.suptitle(title + note)
-    grid.figure.subplots_adjust(left=0.08, right=0.99, top=0.92, bottom=0.06, wspace=0.12, hspace=0.3)
-    return grid
+    fig.suptitle(title + note)
+    fig.subplots_adjust(left=0.08, right=0.99, top=0.92, bottom=0.06, wspace=0.12, hspace=0.3)
+    return SmallMultiples(fig, axes)

@@ -124,5 +124,15 @@ def test_breakdown_table_protection_and_small_multiples_from_counts():
     grid = plot_small_multiples(safe, windows, "test")
     assert grid.axes.shape == (len(MEASURES), 3)
     assert "suppressed values not drawn" in grid.figure._suptitle.get_text()
+    gappy = safe.copy()
+    gappy.loc["White", "bed_days_before_n"] = REDACTED  # "after" alone must stay in its own place
+    grid = plot_small_multiples(gappy, windows, "test")
+    for r, measure in enumerate(MEASURES):  # each bar in its window's place; a suppressed window leaves a gap
+        for c, group in enumerate(gappy.index.drop("Total")):
+            panel = grid.axes[r][c]
+            expected = [i for i, w in enumerate(windows) if gappy.loc[group, f"{measure}_{w}_n"] != REDACTED]
+            assert [round(bar.get_x() + bar.get_width() / 2) for bar in panel.patches] == expected
+            assert [tick.get_text() for tick in panel.get_xticklabels()] == list(windows)
+    assert [round(bar.get_x() + 0.4) for bar in grid.axes[0][list(gappy.index).index("White")].patches] == [1]
     placements = placements_by_group(counts, "ethnic_group").set_index(["group", "period"])
     assert placements.loc[("White", "after"), "events"] == 601 and placements.loc[("White", "after"), "exposure"] == 401
