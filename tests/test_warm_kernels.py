@@ -124,3 +124,26 @@ def test_parallel_workers_each_keep_a_kernel_and_results_keep_the_given_order(tm
     assert [run.name for run in runs] == names and all(run.ok for run in runs)
     pids = {json.loads((tmp_path / "outputs" / n / "found.json").read_text())["pid"] for n in names}
     assert len(pids) == jobs
+
+
+def test_notebooks_start_longest_first_by_the_last_run_and_results_keep_their_order(tmp_path):
+    from outcomes.report.schedule import load_seconds, longest_first, record_seconds
+
+    history = tmp_path / "cache" / "notebook-seconds.json"
+    assert load_seconds(history) == {} and longest_first(["a", "b"], {}) == ["a", "b"]
+    record_seconds({"a": 1.0, "b": 9.5, "c": 3.0}, history)
+    record_seconds({"a": 2.0}, history)  # later runs update, others are kept
+    assert load_seconds(history) == {"a": 2.0, "b": 9.5, "c": 3.0}
+    assert longest_first(["a", "b", "c", "new"], load_seconds(history)) == ["new", "b", "c", "a"]
+    history.write_text("not json")
+    assert load_seconds(history) == {}
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    stamp = "import os, time\nopen(os.path.join(os.environ['OUTCOMES_OUTPUT_DIR'], 'started'), 'w').write(str(time.time()))"
+    job_list = [NotebookJob(n, _notebook(folder, n, stamp), tmp_path / "out" / f"{n}.ipynb", tmp_path / "outputs" / n,
+                            {"x": 1}) for n in ("a", "b", "c")]
+    runs, _ = run_notebooks(job_list, jobs=1, cwd=folder, start_order=["c", "a", "b"])
+    assert [run.name for run in runs] == ["a", "b", "c"]
+    started = {n: float((tmp_path / "outputs" / n / "started").read_text()) for n in ("a", "b", "c")}
+    assert started["c"] < started["a"] < started["b"]

@@ -28,6 +28,7 @@ from outcomes.report.manifest import build_manifest, git_state, sha256_file
 from outcomes.report.parameters import Quarter, declared_parameters, default_parameters, load_overrides, parse_quarter
 from outcomes.report.publish import keep_failed, new_build_dir, quarter_lock, remove_stale, swap_in
 from outcomes.report.render import external_references, render_notebook
+from outcomes.report.schedule import load_seconds, longest_first, record_seconds
 from outcomes.report.runner import KERNEL_NAME, NotebookJob, NotebookRun, Progress, available_cores, run_notebooks
 from outcomes.disclosure_summary import SUMMARY_HTML, write_output_check
 from outcomes.results import SIDECAR_SUFFIX, read_sidecar
@@ -340,7 +341,9 @@ def build_report(
             with Progress(names, stream=stream, tty=tty) as progress:
                 runs, kernel = run_notebooks(job_list, jobs=jobs, cwd=notebooks_dir, kernel_name=kernel_name,
                                              progress=progress, after=render, env=kernel_env,
-                                             reuse_kernels=reuse_kernels)
+                                             reuse_kernels=reuse_kernels,
+                                             start_order=longest_first(names, load_seconds()))
+            record_seconds({run.name: run.seconds for run in runs if run.ok})  # orders the next run
             kernel += ", one per job, reset between notebooks" if reuse_kernels else ", one per notebook"
             results = gather_results(build, names)
             write_json(build / "results.json", results)

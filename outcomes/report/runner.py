@@ -401,9 +401,11 @@ def run_notebooks(
     after: Callable[[NotebookJob, NotebookRun], None] | None = None,
     env: dict[str, str] | None = None,
     reuse_kernels: bool = True,
+    start_order: list[str] | None = None,
 ) -> tuple[list[NotebookRun], str]:
-    """Run every notebook, `jobs` at a time, in the given order; return (runs in the given
-    order, kernel description).
+    """Run every notebook, `jobs` at a time, starting them in `start_order` (names; default: the
+    given order, see `outcomes.report.schedule`); return (runs in the given order, kernel
+    description).
 
     `env` is added to every kernel's environment (the report's private source reference).
     With `reuse_kernels` each of the `jobs` workers runs its notebooks in one kernel, reset
@@ -419,6 +421,9 @@ def run_notebooks(
     registry = _Kernels()
     env = {**kernel_environment(jobs), **(env or {})}
     waiting = list(enumerate(jobs_list))
+    if start_order is not None:
+        rank = {name: i for i, name in enumerate(start_order)}
+        waiting.sort(key=lambda item: rank.get(item[1].name, len(rank)))
     waiting_lock = threading.Lock()
     runs: list[NotebookRun | None] = [None] * len(jobs_list)
     with tempfile.TemporaryDirectory(prefix="outcomes-report-") as scratch_name, _quiet_papermill():
