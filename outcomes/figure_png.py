@@ -1,14 +1,13 @@
 """A figure drawn once: saved as PNG, checked for unreadable text and shown in the notebook.
 
-`fig.savefig(path, bbox_inches="tight")` draws a figure twice (once to measure the tight box,
-once to render), checking its text for `outcomes.plots.unreadable_text` draws it again, and the
-inline backend draws it a fourth time to show it: about 0.4 s a chart, most of the SPC
-dashboard's run time. Here it is drawn once, with the Agg renderer at the saved resolution: the
-tight box and the text checks are measured on that draw, and the PNG is the drawn pixels cropped
-to the box. When something is drawn outside the figure's own area (a legend anchored below it),
-cropping cannot show it, and matplotlib's `savefig(bbox_inches="tight")`, which grows the canvas,
-writes the file instead. In a Jupyter kernel with the inline backend the saved PNG is what the
-notebook shows (at the inline backend's size), and the figure is closed so it is not drawn again.
+`fig.savefig(path, bbox_inches="tight")` lays a figure out to measure its tight box, then draws it;
+checking its text for `outcomes.plots.unreadable_text` drew it again, and the inline backend drew
+it a fourth time to show it: about 0.4 s a chart, most of the SPC dashboard's run time. Here the
+figure is laid out once (no pixels drawn), the tight box and the text checks are measured on that
+layout, and `savefig` is given the box, so it draws once and measures nothing: the file is what
+`savefig(bbox_inches="tight")` writes. In a Jupyter kernel with the inline backend the saved PNG
+is what the notebook shows (at the inline backend's size), and the figure is closed so that it is
+not drawn again.
 
 Hand-written because matplotlib has no "save as shown" call: `savefig` always draws anew.
 """
@@ -36,49 +35,34 @@ class SavedFigure:
 
 def save_png(fig, path: str | os.PathLike, *, dpi: float = 150) -> SavedFigure:
     """Write `fig` to `path` as a PNG at `dpi` pixels per inch, on a white background and cropped
-    to its tight bounding box (padded by `savefig.pad_inches`), as `savefig(bbox_inches="tight")`
-    would, drawing it once. The texts a reader could not see whole are measured on the same draw
+    to its tight bounding box (padded by `savefig.pad_inches`): what `savefig(bbox_inches="tight")`
+    writes, drawn once. The texts a reader could not see whole are measured on the same layout
     (`outcomes.plots.unreadable_in_area`)."""
     import matplotlib
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from outcomes.plots import unreadable_in_area
 
     path = Path(path)
-    figure_dpi, facecolor = fig.dpi, fig.get_facecolor()
-    if not isinstance(fig.canvas, FigureCanvasAgg):  # an interactive backend drawing elsewhere
-        FigureCanvasAgg(fig)
+    figure_dpi = fig.dpi
     try:
         fig.set_dpi(dpi)
-        fig.set_facecolor("white")
-        fig.canvas.draw()
+        fig.draw_without_rendering()  # lays out (ticks, text, layout engine) without drawing a pixel
         renderer = fig.canvas.get_renderer()
-        drawn = fig.get_tightbbox(renderer)  # inches
-        area = drawn.padded(matplotlib.rcParams["savefig.pad_inches"]).transformed(fig.dpi_scale_trans)
-        unreadable = unreadable_in_area(fig, renderer, area)  # area: display pixels, origin bottom left
-        pixels = np.asarray(fig.canvas.buffer_rgba())
-        height, width = pixels.shape[:2]
-        inside = drawn.transformed(fig.dpi_scale_trans)
-        if inside.x0 >= -0.5 and inside.y0 >= -0.5 and inside.x1 <= width + 0.5 and inside.y1 <= height + 0.5:
-            left, top = round(area.x0), round(height - area.y1)  # nearest whole pixel to savefig's origin
-            right, bottom = left + int(area.width), top + int(area.height)  # savefig's size: truncated
-            crop = pixels[max(top, 0):min(bottom, height), max(left, 0):min(right, width)]
-            # the padding may reach past the figure's edge, where savefig shows the white background
-            margins = ((max(-top, 0), max(bottom - height, 0)), (max(-left, 0), max(right - width, 0)), (0, 0))
-            crop = np.pad(crop, margins, constant_values=255)
-            matplotlib.image.imsave(path, crop, format="png", dpi=dpi, metadata={"Software": None})
-            size = (crop.shape[1], crop.shape[0])
-        else:  # drawn beyond the figure's edge: savefig grows the canvas to show it
-            fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white", metadata={"Software": None})
-            from PIL import Image
-
-            with Image.open(path) as image:
-                size = image.size
+        box = fig.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])  # inches
+        unreadable = unreadable_in_area(fig, renderer, box.transformed(fig.dpi_scale_trans))
+        # given the box, savefig neither lays the figure out again nor measures it: one draw
+        fig.savefig(path, dpi=dpi, bbox_inches=box, facecolor="white", metadata={"Software": None})
     finally:
         fig.set_dpi(figure_dpi)
-        fig.set_facecolor(facecolor)
-    return SavedFigure(path, size[0], size[1], dpi, figure_dpi, unreadable)
+    width, height = _png_size(path)
+    return SavedFigure(path, width, height, dpi, figure_dpi, unreadable)
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    """(width, height) in pixels, from the PNG's header."""
+    with open(path, "rb") as png:
+        header = png.read(24)
+    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
 
 
 def show_saved(fig, saved: SavedFigure) -> bool:

@@ -19,9 +19,9 @@ from outcomes.report.runner import (
     CellFailure,
     NotebookRun,
     Progress,
-    _kernel_manager_class,
-    _kernel_spec_dirs,
-    _Kernels,
+    kernel_manager_class,
+    kernel_spec_dirs,
+    KernelRegistry,
     available_cores,
     kernel_environment,
 )
@@ -235,14 +235,14 @@ def test_the_project_kernel_is_used_when_registered(tmp_path):
 
     if "outcomes" not in KernelSpecManager().find_kernel_specs():
         pytest.skip("the outcomes kernelspec is not registered here (make install registers it)")
-    dirs, description = _kernel_spec_dirs("outcomes", tmp_path)
+    dirs, description = kernel_spec_dirs("outcomes", tmp_path)
     assert dirs is None and description.startswith("outcomes (")
 
 
 def test_a_missing_kernelspec_falls_back_to_this_python(tmp_path):
-    dirs, description = _kernel_spec_dirs("outcomes-missing-for-tests", tmp_path)
+    dirs, description = kernel_spec_dirs("outcomes-missing-for-tests", tmp_path)
     assert "fallback" in description and sys.executable in description
-    km_class = _kernel_manager_class({"X": "1"}, dirs, tmp_path / "kernel.log", _Kernels())
+    km_class = kernel_manager_class({"X": "1"}, dirs, tmp_path / "kernel.log", KernelRegistry())
     km = km_class(kernel_name="outcomes-missing-for-tests")
     assert km.kernel_spec.argv[0] == sys.executable  # resolved from the temporary kernelspec
 

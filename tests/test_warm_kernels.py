@@ -7,7 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from outcomes.report.runner import NotebookJob, run_notebooks
+from outcomes.report.pool import run_notebooks
+from outcomes.report.runner import NotebookJob
 
 #: what a notebook finds when it starts, then everything it could leave behind for the next one
 PROBE = """\

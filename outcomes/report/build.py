@@ -27,10 +27,10 @@ from outcomes.report import index as index_page
 from outcomes.report.manifest import build_manifest, git_state, sha256_file
 from outcomes.report.parameters import Quarter, declared_parameters, default_parameters, load_overrides, parse_quarter
 from outcomes.report.publish import keep_failed, new_build_dir, quarter_lock, remove_stale, swap_in
-from outcomes.report.render import external_references, render_notebook
+from outcomes.report.render import external_references, prepare_rendering, render_notebook
 from outcomes.report.schedule import load_seconds, longest_first, record_seconds
-from outcomes.report.runner import KERNEL_NAME, NotebookJob, NotebookRun, Progress, available_cores, run_notebooks
-from outcomes.disclosure_summary import SUMMARY_HTML, write_output_check
+from outcomes.report.pool import NotebookPool
+from outcomes.report.runner import KERNEL_NAME, NotebookJob, NotebookRun, Progress, available_cores
 from outcomes.results import SIDECAR_SUFFIX, read_sidecar
 
 __all__ = ["REPORT_TITLE", "ReportOutcome", "build_report", "find_notebooks"]
@@ -170,6 +170,8 @@ def _caveats(extract, parameters: dict, partial_names: list[str] | None) -> list
         f"a transition of {parameters['transition_months']} months; they are associations, adjusted for "
         "trend and season, not proof that the programme caused them."
     )
+    from outcomes.disclosure_summary import SUMMARY_HTML
+
     caveats.append(
         "Statistical disclosure control: counts of 1 to 7 are suppressed, other counts are rounded to the "
         "nearest 5, and rates built on a suppressed count are suppressed with it (stricter than NHS England's "
@@ -293,7 +295,10 @@ def build_report(
     report_title = f"{REPORT_TITLE} {q.label}"
     names = [p.stem for p in sources]
 
-    with quarter_lock(reports_dir, q.label, wait=wait, stream=stream):  # a second run refuses here, at once
+    # a second run refuses at the lock, at once; then the workers start their kernels, which import
+    # what notebooks need while the extract is opened and validated
+    with (quarter_lock(reports_dir, q.label, wait=wait, stream=stream),
+          NotebookPool(jobs=jobs, cwd=notebooks_dir, kernel_name=kernel_name, reuse_kernels=reuse_kernels) as pool):
         # ExtractError (a UserError) stops here, before any notebook; a warehouse is validated
         # there by pushed-down queries, once for the whole run
         opened = open_source(source, schema=schema, engine=engine, end_date=end_date)
@@ -338,13 +343,13 @@ def build_report(
                         published_path=f"{NOTEBOOKS}/{job.name}.ipynb",
                     )
 
+            prepare_rendering()  # nbconvert imported while the kernels import what notebooks need
             with Progress(names, stream=stream, tty=tty) as progress:
-                runs, kernel = run_notebooks(job_list, jobs=jobs, cwd=notebooks_dir, kernel_name=kernel_name,
-                                             progress=progress, after=render, env=kernel_env,
-                                             reuse_kernels=reuse_kernels,
-                                             start_order=longest_first(names, load_seconds()))
+                runs = pool.run(job_list, env=kernel_env, progress=progress, after=render,
+                                start_order=longest_first(names, load_seconds()))
             record_seconds({run.name: run.seconds for run in runs if run.ok})  # orders the next run
-            kernel += ", one per job, reset between notebooks" if reuse_kernels else ", one per notebook"
+            kernel = pool.kernel_description + (", one per job, reset between notebooks" if reuse_kernels
+                                                else ", one per notebook")
             results = gather_results(build, names)
             write_json(build / "results.json", results)
             ok = all(run.ok for run in runs)
@@ -390,6 +395,8 @@ def build_report(
                     kernel=kernel, jobs=jobs, seconds=seconds, generated=generated, only=names if partial else None,
                 )
                 write_json(build / "manifest.json", manifest)
+                from outcomes.disclosure_summary import write_output_check
+
                 write_output_check(build, results)  # per file: kind, smallest count, rounding, suppressed and why
 
             if not ok:

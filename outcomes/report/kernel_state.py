@@ -27,7 +27,7 @@ import sys
 import warnings
 from typing import Any
 
-__all__ = ["fresh_notebook"]
+__all__ = ["warm_up", "fresh_notebook"]
 
 _STARTED: dict[str, Any] | None = None  #: the kernel's state before its first notebook
 
@@ -43,6 +43,22 @@ def _state_at_start() -> dict[str, Any]:
         "environ": dict(os.environ),
         "path": list(sys.path),
     }
+
+
+def warm_up(modules: list[str]) -> None:
+    """Import `modules` (those most notebooks use), then record the kernel's starting state.
+    Called by the runner once, as the kernel starts, while the report is still opening its
+    extract; a module that fails to import is left for the notebook that needs it to report."""
+    import importlib
+
+    global _STARTED
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - the notebook importing it shows the error where it belongs
+            pass
+    if _STARTED is None:
+        _STARTED = _state_at_start()
 
 
 def fresh_notebook(environ: dict[str, str], cwd: str) -> None:

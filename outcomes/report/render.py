@@ -12,10 +12,11 @@ linking back to the report's index. LaTeX in markdown is shown as typed (no Math
 from __future__ import annotations
 
 import re
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
-__all__ = ["render_notebook", "notebook_title", "external_references", "IMAGE_CHECK_SCRIPT"]
+__all__ = ["render_notebook", "prepare_rendering", "notebook_title", "external_references", "IMAGE_CHECK_SCRIPT"]
 
 #: an inline script (allowed: nothing is fetched) that marks on <body> how many images loaded;
 #: the browser test reads these attributes from the dumped DOM
@@ -71,7 +72,27 @@ def notebook_title(nb, fallback: str) -> str:
     return fallback
 
 
+_EXPORTER: list = []  #: the one exporter (its template compiled once), shared by the report's workers
+_EXPORTER_LOCK = threading.Lock()  #: pages are rendered one at a time (0.04 s each), whatever the thread
+
+
+def prepare_rendering() -> None:
+    """Import nbconvert, build the exporter and compile its template now (1-2 s), so that the first
+    page rendered does not wait for it: the report calls it while its kernels start."""
+    from nbformat.v4 import new_notebook
+
+    with _EXPORTER_LOCK:
+        _exporter().from_notebook_node(new_notebook(), resources={"outcomes": {}})
+
+
 def _exporter():
+    """The shared exporter (call with `_EXPORTER_LOCK` held)."""
+    if not _EXPORTER:
+        _EXPORTER.append(_new_exporter())
+    return _EXPORTER[0]
+
+
+def _new_exporter():
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
@@ -122,7 +143,8 @@ def render_notebook(ipynb: Path, html: Path, *, report_title: str, index_href: s
         "metadata": {"name": title, "path": str(resource_path or ipynb.parent)},
         "outcomes": {"report_title": report_title, "index_href": index_href, "page_title": title},
     }
-    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    with _EXPORTER_LOCK:
+        body, _ = _exporter().from_notebook_node(nb, resources=resources)
     html.parent.mkdir(parents=True, exist_ok=True)
     html.write_text(body, encoding="utf-8")
     return title

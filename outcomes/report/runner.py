@@ -23,7 +23,6 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +31,10 @@ from typing import Any, Callable, Iterator, TextIO
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
-from outcomes.report.warm_kernels import WarmKernel
+from outcomes.report.warm_kernels import WarmKernel, answered_client_class
 
-__all__ = ["KERNEL_NAME", "NotebookJob", "NotebookRun", "CellFailure", "Progress", "run_notebooks", "available_cores"]
+__all__ = ["KERNEL_NAME", "NotebookJob", "NotebookRun", "CellFailure", "Progress", "KernelRegistry", "run_notebook",
+           "available_cores", "kernel_environment", "kernel_manager_class", "kernel_spec_dirs", "quiet_papermill"]
 
 #: the project's kernelspec (`python -m ipykernel install --sys-prefix --name outcomes`)
 KERNEL_NAME = "outcomes"
@@ -163,7 +163,7 @@ class Progress:
 
 
 # ----------------------------------------------------------------------------- the kernel
-def _kernel_spec_dirs(kernel_name: str, scratch: Path) -> tuple[list[str] | None, str]:
+def kernel_spec_dirs(kernel_name: str, scratch: Path) -> tuple[list[str] | None, str]:
     """(kernel dirs to search or None for the default ones, description) for `kernel_name`."""
     try:
         spec = KernelSpecManager().get_kernel_spec(kernel_name)
@@ -184,7 +184,7 @@ def _kernel_spec_dirs(kernel_name: str, scratch: Path) -> tuple[list[str] | None
     return [str(folder.parent)], f"{kernel_name} (fallback: {reason}; using {sys.executable})"
 
 
-class _Kernels:
+class KernelRegistry:
     """The kernels started by one run, so that an interrupted run can stop them (and start no more)."""
 
     def __init__(self) -> None:
@@ -223,13 +223,15 @@ class _OutcomesKernelManager(AsyncKernelManager):
     extra_env: dict[str, str] = {}
     spec_dirs: list[str] | None = None
     stderr_path: str | None = None
-    registry: _Kernels | None = None
+    registry: KernelRegistry | None = None
 
     def __init__(self, **kw: Any) -> None:
         if self.spec_dirs and "kernel_spec_manager" not in kw:
             kw["kernel_spec_manager"] = KernelSpecManager(kernel_dirs=list(self.spec_dirs))
         super().__init__(**kw)
         self.clients: list = []  #: clients nbclient made; it leaves them connected to a kernel it did not start
+        self.answered = False  #: set by a WarmKernel once the kernel has answered (its clients skip a wait)
+        self.client_factory = answered_client_class()
 
     def client(self, **kw: Any):  # type: ignore[override]
         made = super().client(**kw)
@@ -253,7 +255,7 @@ class _OutcomesKernelManager(AsyncKernelManager):
                 self.registry.add(self)
 
 
-def _kernel_manager_class(env: dict[str, str], spec_dirs, stderr_path: Path, registry: _Kernels):
+def kernel_manager_class(env: dict[str, str], spec_dirs, stderr_path: Path, registry: KernelRegistry):
     attrs = {"extra_env": env, "spec_dirs": spec_dirs, "stderr_path": str(stderr_path), "registry": registry}
     return type("OutcomesKernelManager", (_OutcomesKernelManager,), attrs)
 
@@ -314,13 +316,14 @@ def _notebook_environment(job: NotebookJob) -> dict[str, str]:
 
 
 def run_notebook(job: NotebookJob, *, kernel_name: str, env: dict[str, str], spec_dirs, scratch: Path,
-                 registry: _Kernels, cwd: Path, start_timeout: int = 120, kernel: WarmKernel | None = None,
-                 stderr_path: Path | None = None) -> NotebookRun:
+                 registry: KernelRegistry, cwd: Path, start_timeout: int = 120, kernel: WarmKernel | None = None,
+                 stderr_path: Path | None = None, run_env: dict[str, str] | None = None) -> NotebookRun:
     """Execute one notebook with papermill; never raises for a failing notebook.
 
     With `kernel` (a worker's `WarmKernel`, whose kernel logs to `stderr_path`) the notebook runs
-    in that kernel, put back as fresh first, and a failure discards the kernel; without, in a
-    kernel of its own started for it (in `cwd`) and shut down after."""
+    in that kernel, put back as fresh first with `run_env` and the notebook's own variables in its
+    environment, and a failure discards the kernel; without, in a kernel of its own started for it
+    (in `cwd`, with `env`) and shut down after."""
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -329,14 +332,14 @@ def run_notebook(job: NotebookJob, *, kernel_name: str, env: dict[str, str], spe
     job.output_dir.mkdir(parents=True, exist_ok=True)
     if kernel is None:
         stderr_path = scratch / f"{job.name}.kernel.log"
-        own = {"cwd": str(cwd), "kernel_manager_class": _kernel_manager_class(
+        own = {"cwd": str(cwd), "kernel_manager_class": kernel_manager_class(
             {**env, **_notebook_environment(job)}, spec_dirs, stderr_path, registry)}
     log_start = stderr_path.stat().st_size if stderr_path and stderr_path.exists() else 0
     started = time.perf_counter()
     failure = None
     try:
         if kernel is not None:
-            own = {"km": kernel.ready(_notebook_environment(job))}
+            own = {"km": kernel.ready({**(run_env or {}), **_notebook_environment(job)})}
         papermill.execute_notebook(
             str(job.source),
             str(job.output),
@@ -379,7 +382,7 @@ def kernel_environment(jobs: int) -> dict[str, str]:
 
 
 @contextmanager
-def _quiet_papermill() -> Iterator[None]:
+def quiet_papermill() -> Iterator[None]:
     """papermill warns about each injected parameter a notebook does not declare: the contract
     test covers that; keep the terminal for progress."""
     logger = logging.getLogger("papermill")
@@ -389,87 +392,3 @@ def _quiet_papermill() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
-
-
-def run_notebooks(
-    jobs_list: list[NotebookJob],
-    *,
-    jobs: int,
-    cwd: Path,
-    kernel_name: str = KERNEL_NAME,
-    progress: Progress | None = None,
-    after: Callable[[NotebookJob, NotebookRun], None] | None = None,
-    env: dict[str, str] | None = None,
-    reuse_kernels: bool = True,
-    start_order: list[str] | None = None,
-) -> tuple[list[NotebookRun], str]:
-    """Run every notebook, `jobs` at a time, starting them in `start_order` (names; default: the
-    given order, see `outcomes.report.schedule`); return (runs in the given order, kernel
-    description).
-
-    `env` is added to every kernel's environment (the report's private source reference).
-    With `reuse_kernels` each of the `jobs` workers runs its notebooks in one kernel, reset
-    between them (`outcomes.report.warm_kernels`); otherwise each notebook has a kernel of its own.
-
-    `after(job, run)` is called in the worker thread once a notebook has finished (the report
-    renders its HTML there, overlapping with other notebooks still running).
-    """
-    import papermill  # noqa: F401 - imported once here, not in each worker's timing
-    import nbformat  # noqa: F401
-
-    progress = progress or Progress([j.name for j in jobs_list])
-    registry = _Kernels()
-    env = {**kernel_environment(jobs), **(env or {})}
-    waiting = list(enumerate(jobs_list))
-    if start_order is not None:
-        rank = {name: i for i, name in enumerate(start_order)}
-        waiting.sort(key=lambda item: rank.get(item[1].name, len(rank)))
-    waiting_lock = threading.Lock()
-    runs: list[NotebookRun | None] = [None] * len(jobs_list)
-    with tempfile.TemporaryDirectory(prefix="outcomes-report-") as scratch_name, _quiet_papermill():
-        scratch = Path(scratch_name)
-        spec_dirs, kernel_description = _kernel_spec_dirs(kernel_name, scratch)
-
-        def next_job() -> tuple[int, NotebookJob] | None:
-            with waiting_lock:
-                return None if (registry.cancelled or not waiting) else waiting.pop(0)
-
-        def work(job: NotebookJob, kernel: WarmKernel | None, log: Path) -> NotebookRun:
-            progress.started(job.name)
-            run = run_notebook(job, kernel_name=kernel_name, env=env, spec_dirs=spec_dirs, scratch=scratch,
-                               registry=registry, cwd=cwd, kernel=kernel, stderr_path=log)
-            if after is not None:
-                try:
-                    after(job, run)
-                except Exception as error:  # noqa: BLE001 - rendering failed: the notebook failed
-                    run.status = "failed"
-                    run.failure = run.failure or CellFailure(None, None, type(error).__name__,
-                                                             f"rendering {job.name}: {error}")
-            progress.finished(run)
-            return run
-
-        def worker(number: int) -> None:
-            log = scratch / f"worker-{number}.kernel.log"
-            kernel = None
-            if reuse_kernels:
-                new_manager = _kernel_manager_class(env, spec_dirs, log, registry)
-                kernel = WarmKernel(lambda: new_manager(kernel_name=kernel_name), cwd)
-            try:
-                while (item := next_job()) is not None:
-                    index, job = item
-                    runs[index] = work(job, kernel, log)
-            finally:
-                if kernel is not None:
-                    kernel.discard()
-
-        pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="notebook")
-        try:
-            workers = [pool.submit(worker, number) for number in range(max(1, min(jobs, len(jobs_list))))]
-            for future in workers:
-                future.result()
-        except BaseException:
-            registry.cancel()  # interrupted: no new kernels, running ones killed, so the workers end soon
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
-    return [run for run in runs if run is not None], kernel_description

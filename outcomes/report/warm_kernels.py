@@ -15,17 +15,61 @@ Hand-written: papermill starts and stops a kernel per notebook and has no pool o
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["WarmKernel", "KernelPreparationError", "HISTORY_IN_MEMORY"]
+__all__ = ["WarmKernel", "KernelPreparationError", "answered_client_class", "HISTORY_IN_MEMORY", "WARM_UP_MODULES"]
 
 #: as nbclient starts kernels: IPython history kept in memory, never in ~/.ipython
 HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
+#: imported as a kernel starts, while the report opens its extract: what nearly every notebook
+#: imports (the statistics modules, which only some use, are left to those)
+WARM_UP_MODULES = ("pandas", "matplotlib.pyplot", "ibis", "duckdb", "outcomes.extract", "outcomes.measures",
+                   "outcomes.plots", "outcomes.results", "outcomes.disclosure", "outcomes.programme")
 
 
 class KernelPreparationError(RuntimeError):
     """The kernel could not be put back as fresh before a notebook."""
+
+
+@functools.cache
+def answered_client_class():
+    """The client class for kernels a `WarmKernel` has prepared (built on first use: it imports
+    jupyter_client's asynchronous client)."""
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class AnsweredKernelClient(AsyncKernelClient):
+        """nbclient's client for a kernel that has already answered a request (a warm kernel, just
+        reset): its readiness is proven without `wait_for_ready`'s 0.2 s of listening for IOPub.
+
+        What has to be proven is this client's IOPub subscription (a cell's outputs published
+        before it would be lost): it asks for the kernel's info until the kernel's "idle" status
+        for that very request arrives on IOPub, typically at the first asking. A kernel that has
+        not answered yet is waited for as jupyter_client does."""
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            import time
+            from queue import Empty
+
+            if not getattr(self.parent, "answered", False):
+                return await super().wait_for_ready(timeout=timeout)
+            deadline = time.monotonic() + (timeout or 60)
+            while time.monotonic() < deadline:
+                msg_id = self.kernel_info()
+                try:
+                    while (await self.get_shell_msg(timeout=5))["parent_header"].get("msg_id") != msg_id:
+                        pass
+                    while True:
+                        message = await self.get_iopub_msg(timeout=0.05)
+                        if (message["parent_header"].get("msg_id") == msg_id and message["msg_type"] == "status"
+                                and message["content"].get("execution_state") == "idle"):
+                            return None
+                except Empty:  # IOPub not subscribed in time for this request: ask again
+                    continue
+            raise RuntimeError(f"kernel did not answer on IOPub within {timeout} s")
+
+    return AnsweredKernelClient
 
 
 class WarmKernel:
@@ -42,36 +86,49 @@ class WarmKernel:
         self.started = 0  #: kernels started so far
         self.notebooks = 0  #: notebooks prepared in the current kernel
 
+    def start(self, modules: tuple[str, ...] = WARM_UP_MODULES, while_starting: Callable[[], None] | None = None) -> None:
+        """Start the kernel now, and import `modules` in it (`kernel_state.warm_up`); call
+        `while_starting()` (in this process) while the kernel starts."""
+        if self.km is None:
+            self._launch()
+        if while_starting is not None:
+            while_starting()
+        self._execute(f"__import__('outcomes.report.kernel_state', fromlist=['warm_up']).warm_up({list(modules)!r})")
+
+    def _launch(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        km = self._new_manager()
+        self.km = km  # kept before starting, so a kernel that fails to start is still shut down
+        run_sync(km.start_kernel)(extra_arguments=[HISTORY_IN_MEMORY], cwd=str(self.cwd))
+        self.started += 1
+        self.notebooks = 0
+
     def ready(self, environ: dict[str, str]):
         """A started kernel's manager, put back as fresh, with `environ` set in its environment."""
         from jupyter_core.utils import run_sync
 
         if self.km is not None and not run_sync(self.km.is_alive)():
             self.discard()
-        just_started = self.km is None
-        if just_started:
-            km = self._new_manager()
-            self.km = km  # kept before starting, so a kernel that fails to start is still shut down
-            run_sync(km.start_kernel)(extra_arguments=[HISTORY_IN_MEMORY], cwd=str(self.cwd))
-            self.started += 1
-            self.notebooks = 0
+        if self.km is None:
+            self._launch()
         code = ("__import__('outcomes.report.kernel_state', fromlist=['fresh_notebook'])"
                 f".fresh_notebook({dict(environ)!r}, {str(self.cwd)!r})")
-        self._execute(code, just_started=just_started)
+        self._execute(code)
         self.notebooks += 1
         return self.km
 
-    def _execute(self, code: str, *, just_started: bool) -> None:
+    def _execute(self, code: str) -> None:
         """Run `code` in the kernel and wait for its reply on the shell channel only: its output is
         not wanted, and waiting for IOPub (as `execute_interactive` and `wait_for_ready` do) costs
-        0.2 s or more a notebook. A kernel just started is first waited for (alive, answering)."""
+        0.2 s or more a notebook. A kernel that has not answered yet is first waited for."""
         import time
         from queue import Empty
 
         client = self.km.blocking_client()
         client.start_channels()
         try:
-            if just_started:
+            if not getattr(self.km, "answered", False):
                 client.wait_for_ready(timeout=self.start_timeout)
             msg_id = client.execute(code, silent=True, store_history=False)
             deadline = time.monotonic() + self.reset_timeout
@@ -86,6 +143,7 @@ class WarmKernel:
                     break
         finally:
             client.stop_channels()
+        self.km.answered = True  # later requests, and nbclient's client for the notebook, skip the long wait
         content = reply.get("content", {})
         if content.get("status") != "ok":
             raise KernelPreparationError(f"preparing the kernel: {content.get('ename')}: {content.get('evalue')}")
