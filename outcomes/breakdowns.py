@@ -19,6 +19,7 @@ controlled table, one panel per group.
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -159,8 +160,13 @@ def plot_small_multiples(safe: pd.DataFrame, windows: dict, title: str) -> Small
             ax.set_xlim(-0.5, len(windows) - 0.5)
             ax.grid(axis="x", visible=False)
             ax.set_ylabel(f"{label}\nper month" if c == 0 else "")
-            ax.set_title(str(group) if r == 0 else "")
+            ax.set_title("\n".join(textwrap.wrap(str(group), 16)) if r == 0 else "")  # within its panel
     note = f" ({hidden} suppressed values not drawn)" if hidden else ""
-    fig.suptitle(title + note)
-    fig.subplots_adjust(left=0.08, right=0.99, top=0.92, bottom=0.06, wspace=0.12, hspace=0.3)
+    # margins in inches, whatever the number of panels: the row labels need 0.95 in; the title
+    # sits 0.12 in from the top, and the panel titles (one line or two) below it
+    width, height = fig.get_size_inches()
+    title_lines = max(len(textwrap.wrap(str(group), 16)) for group in groups.index)
+    fig.suptitle(title + note, y=1 - 0.12 / height, va="top")
+    fig.subplots_adjust(left=min(0.4, 0.95 / width), right=1 - 0.1 / width, top=1 - (0.5 + 0.3 * title_lines) / height,
+                        bottom=0.5 / height, wspace=0.12, hspace=0.3)
     return SmallMultiples(fig, axes)
