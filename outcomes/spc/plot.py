@@ -32,14 +32,18 @@ POINT_LABELS = {
 
 
 def plot_chart(chart, ax=None, *, title: str | None = None, ylabel: str | None = None, note: str | None = None,
-               icons: bool = True, figsize: tuple[float, float] = (9, 4.2)):
+               icons: bool = True, figsize: tuple[float, float] = (9.5, 4.9)):
     """Draw a fitted `XmRChart` (values in their own units by month); returns the Axes."""
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    created = ax is None
-    if created:
-        _, ax = plt.subplots(figsize=figsize)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        width, height = figsize
+        # fixed margins in inches, room for the y labels, the title and icons above and the legend
+        # and notes below: the saved PNG is cropped to what is drawn (outcomes.figure_png), so a
+        # spare margin costs nothing, where tight_layout's measuring took 0.13 s a chart
+        fig.subplots_adjust(left=1.1 / width, right=1 - 0.3 / width, top=1 - 1.1 / height, bottom=1.5 / height)
     table = chart.table_
     for _, part in table.groupby("segment", sort=True):
         months = part["month"]
@@ -81,6 +85,4 @@ def plot_chart(chart, ax=None, *, title: str | None = None, ylabel: str | None =
         for k, (kind, key) in enumerate(shown):
             inset = ax.inset_axes([1.0 - (len(shown) - k) * 0.075, 1.01, 0.07, 0.16])
             draw_icon(inset, kind, key)
-    if created:  # the legend and notes under the axes, and the icons above, kept inside the figure
-        ax.figure.tight_layout()
     return ax
