@@ -106,6 +106,7 @@ import json
 import math
 import re
 import sys
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -135,6 +136,7 @@ __all__ = [
     "OutputCheck",
     "DisclosureError",
     "check_output_folder",
+    "FolderChecker",
     "counts_in_file",
     "assert_output_folder_clean",
     "main",
@@ -647,6 +649,61 @@ def counts_in_file(
     return rules.seen, findings
 
 
+class FolderChecker:
+    """:func:`check_output_folder` in parts: files checked as they are finished (`check`, from any
+    thread: the report checks each notebook's files as its worker renders it, while other notebooks
+    run), then `finish` checks every file not checked yet, or changed since (by size and
+    modification time), and returns the whole folder's report, in file order."""
+
+    def __init__(self, path: str | Path, person_ids: Iterable = (), redact_at_or_below: int = REDACT_AT_OR_BELOW,
+                 rounding_base: int = ROUNDING_BASE, check_rounding: bool = True):
+        self.folder = Path(path)
+        self.rules = _Rules(redact_at_or_below, rounding_base, check_rounding)
+        self.ids = _IdScanner(person_ids)
+        self._checked: dict[str, tuple[tuple[int, int], list[OutputFinding], bool]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, files: Iterable[str | Path]) -> None:
+        """Check these files of the folder (directories and missing files are skipped)."""
+        for file in files:
+            file = Path(file)
+            if file.is_file():
+                self._check_file(file)
+
+    def _check_file(self, file: Path) -> None:
+        rel = file.relative_to(self.folder).as_posix()
+        stat = file.stat()
+        findings = [OutputFinding(rel, "person_id", "file name", token) for _, token in self.ids.find(rel)]
+        scanned = file.suffix.lower() in HTML_SUFFIXES | JSON_SUFFIXES | TEXT_SUFFIXES | set(TABLE_SUFFIXES)
+        if scanned:
+            text = file.read_text(encoding="utf-8", errors="replace")
+            with self._lock:  # the rules keep what they have seen
+                counts, searchable = _check_file_counts(text, rel, file.suffix.lower(), self.rules)
+            findings += counts
+            for secret in dict.fromkeys(find_secrets(searchable)):  # shown masked: never echo a secret
+                findings.append(OutputFinding(rel, "credential", "a URL with a password or token", secret))
+            seen = set()
+            for line, token in self.ids.find(searchable):
+                if token not in seen:  # one finding per identifier per file
+                    seen.add(token)
+                    findings.append(OutputFinding(rel, "person_id", f"line {line}", token))
+        with self._lock:
+            self._checked[rel] = ((stat.st_size, stat.st_mtime_ns), findings, scanned)
+
+    def finish(self) -> OutputCheck:
+        """Check what is left, and report on every file now in the folder."""
+        report = OutputCheck(folder=self.folder)
+        for file in sorted(p for p in self.folder.rglob("*") if p.is_file()):
+            rel = file.relative_to(self.folder).as_posix()
+            stat = file.stat()
+            if rel not in self._checked or self._checked[rel][0] != (stat.st_size, stat.st_mtime_ns):
+                self._check_file(file)
+            _, findings, scanned = self._checked[rel]
+            report.findings += findings
+            (report.scanned if scanned else report.not_scanned).append(rel)
+        return report
+
+
 def check_output_folder(
     path: str | Path,
     person_ids: Iterable = (),
@@ -656,31 +713,7 @@ def check_output_folder(
 ) -> OutputCheck:
     """Scan a finished output folder (recursively) for unredacted small counts, unrounded counts
     and any of ``person_ids``; see the module docstring for what it can and cannot see."""
-    folder = Path(path)
-    rules = _Rules(redact_at_or_below, rounding_base, check_rounding)
-    ids = _IdScanner(person_ids)
-    report = OutputCheck(folder=folder)
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        rel = file.relative_to(folder).as_posix()
-        suffix = file.suffix.lower()
-        for _, token in ids.find(rel):
-            report.findings.append(OutputFinding(rel, "person_id", "file name", token))
-        known = HTML_SUFFIXES | JSON_SUFFIXES | TEXT_SUFFIXES | set(TABLE_SUFFIXES)
-        if suffix not in known:
-            report.not_scanned.append(rel)
-            continue
-        text = file.read_text(encoding="utf-8", errors="replace")
-        report.scanned.append(rel)
-        findings, searchable = _check_file_counts(text, rel, suffix, rules)
-        report.findings += findings
-        for secret in dict.fromkeys(find_secrets(searchable)):  # shown masked: never echo a secret
-            report.findings.append(OutputFinding(rel, "credential", "a URL with a password or token", secret))
-        seen = set()
-        for line, token in ids.find(searchable):
-            if token not in seen:  # one finding per identifier per file
-                seen.add(token)
-                report.findings.append(OutputFinding(rel, "person_id", f"line {line}", token))
-    return report
+    return FolderChecker(path, person_ids, redact_at_or_below, rounding_base, check_rounding).finish()
 
 
 def assert_output_folder_clean(path: str | Path, person_ids: Iterable = (), **rules) -> OutputCheck:

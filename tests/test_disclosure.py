@@ -304,3 +304,20 @@ def test_checker_ignores_notebook_cell_numbers_but_not_counts_in_notebooks(tmp_p
     (tmp_path / "page.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     findings = check_output_folder(tmp_path).findings
     assert len(findings) == 1 and "execution_count" not in str(findings[0])
+
+
+def test_a_folder_checked_in_parts_reports_as_checked_whole(tmp_path):
+    from outcomes.disclosure import FolderChecker, check_output_folder
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "table.csv").write_text("group,admissions_n\nx,3\ny,40\n")
+    (tmp_path / "a" / "page.html").write_text("<p>fine</p>")
+    (tmp_path / "index.html").write_text("<p>P0000123</p>")
+    checker = FolderChecker(tmp_path, person_ids=["P0000123"])
+    checker.check([tmp_path / "a" / "table.csv", tmp_path / "a" / "page.html", tmp_path / "a"])  # a folder: skipped
+    (tmp_path / "a" / "page.html").write_text("<p>admissions_n: 2</p> P0000123")  # changed after its check
+    parts = checker.finish()
+    whole = check_output_folder(tmp_path, person_ids=["P0000123"])
+    assert [vars(f) for f in parts.findings] == [vars(f) for f in whole.findings]
+    assert parts.scanned == whole.scanned == ["a/page.html", "a/table.csv", "index.html"]
+    assert {f.path for f in parts.findings} == {"a/page.html", "a/table.csv", "index.html"}

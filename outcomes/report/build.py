@@ -136,13 +136,13 @@ def _describe_finding(finding) -> str:
     return str(finding)
 
 
-def disclosure_problems(folder: Path, person_ids: list[str]) -> list[str]:
-    """Findings of outcomes.disclosure's checker over the whole folder, described."""
-    from outcomes.disclosure import check_output_folder
+def disclosure_problems(folder: Path, person_ids: list[str], checker=None) -> list[str]:
+    """Findings of outcomes.disclosure's checker over the whole folder, described (`checker`, a
+    `FolderChecker` of `folder` that has already checked some files, checks only the rest)."""
+    from outcomes.disclosure import FolderChecker
 
-    checked = check_output_folder(folder, person_ids=person_ids)
-    findings = checked.findings if hasattr(checked, "findings") else list(checked or [])
-    return [_describe_finding(f) for f in findings]
+    checked = (checker or FolderChecker(folder, person_ids=person_ids)).finish()
+    return [_describe_finding(f) for f in checked.findings]
 
 
 def offline_problems(folder: Path) -> list[str]:
@@ -334,6 +334,10 @@ def build_report(
             ]
             titles: dict[str, str] = {}
 
+            from outcomes.disclosure import FolderChecker  # (pandas: imported once the kernels are starting)
+
+            checker = FolderChecker(build, person_ids=person_ids)  # each notebook's files checked as it ends
+
             def render(job: NotebookJob, run: NotebookRun) -> None:
                 if job.output.exists():
                     titles[job.name] = render_notebook(
@@ -342,6 +346,8 @@ def build_report(
                         kernelspec={"name": kernel_name, "display_name": f"Python ({kernel_name})", "language": "python"},
                         published_path=f"{NOTEBOOKS}/{job.name}.ipynb",
                     )
+                if run.ok:  # finished files, checked while other notebooks run; the rest at the end
+                    checker.check([job.output, job.output.with_suffix(".html"), *job.output_dir.rglob("*")])
 
             prepare_rendering()  # nbconvert imported while the kernels import what notebooks need
             with Progress(names, stream=stream, tty=tty) as progress:
@@ -408,7 +414,7 @@ def build_report(
 
             banner = f"Partial report: only {', '.join(names)}." if partial else None
             write_pages(status, banner)
-            problems = offline_problems(build) + disclosure_problems(build, person_ids)
+            problems = offline_problems(build) + disclosure_problems(build, person_ids, checker)
             if problems:
                 write_pages("refused", f"Not published: {len(problems)} disclosure or offline finding(s); see the terminal output.")
                 keep_failed(build, failed)
