@@ -228,6 +228,152 @@ def _injected(notebook: Path, parameters: dict[str, Any]) -> dict[str, Any]:
     return {name: parameters[name] for name in declared_parameters(notebook)}
 
 
+# ----------------------------------------------------------------------------- one run
+@dataclass
+class _Run:
+    """One report run's state, from its notebooks to the folder it publishes."""
+
+    quarter: Quarter
+    parameters: dict[str, Any]
+    names: list[str]
+    partial: bool
+    kernel_name: str
+    notebooks_dir: Path
+    started: float
+    build: Path = Path()
+    opened: Any = None
+    common: dict[str, Any] = field(default_factory=dict)  #: the run's parameters but output_dir
+    titles: dict[str, str] = field(default_factory=dict)
+    checker: Any = None  #: outcomes.disclosure.FolderChecker of the build folder
+
+    @property
+    def label(self) -> str:
+        return f"{self.quarter.label}.partial" if self.partial else self.quarter.label
+
+    @property
+    def title(self) -> str:
+        return f"{REPORT_TITLE} {self.quarter.label}"
+
+    def notebook_jobs(self, sources: list[Path], reference: str) -> list[NotebookJob]:
+        """A job per notebook, with the parameters it declares (outcomes.report.parameters.CONTRACT)."""
+        self.common = {
+            "extract": reference,
+            "period_end": self.quarter.end.isoformat(),
+            "go_live": self.parameters["go_live"],
+            "transition_months": self.parameters["transition_months"],
+            "footprint": list(self.parameters["footprint"]),
+            "providers": list(self.parameters["providers"]),
+        }
+        return [
+            NotebookJob(name=source.stem, source=source, output=self.build / NOTEBOOKS / f"{source.stem}.ipynb",
+                        output_dir=self.build / OUTPUTS / source.stem,
+                        parameters=_injected(source, {**self.common, "output_dir": str(self.build / OUTPUTS / source.stem)}))
+            for source in sources
+        ]
+
+    def render(self, job: NotebookJob, run: NotebookRun) -> None:
+        """A finished notebook's page; then its files are checked for disclosure while others run."""
+        if job.output.exists():
+            self.titles[job.name] = render_notebook(
+                job.output, job.output.with_suffix(".html"), report_title=self.title, index_href="../index.html",
+                resource_path=self.notebooks_dir,
+                kernelspec={"name": self.kernel_name, "display_name": f"Python ({self.kernel_name})", "language": "python"},
+                published_path=f"{NOTEBOOKS}/{job.name}.ipynb",
+            )
+        if run.ok:
+            self.checker.check([job.output, job.output.with_suffix(".html"), *job.output_dir.rglob("*")])
+
+    def write_pages(self, status: str, banner: str | None, *, runs: list[NotebookRun], results: dict, kernel: str,
+                    jobs: int, generated: dt.datetime) -> None:
+        """index.html, manifest.json and the output-checking summary of the build folder."""
+        from outcomes.disclosure_summary import write_output_check
+
+        seconds = time.perf_counter() - self.started
+        build, opened, q = self.build, self.opened, self.quarter
+        page = index_page.IndexPage(
+            title=self.title, quarter=q.label, period=q.describe(), generated=generated,
+            status="partial" if (self.partial and status == "published") else status,
+            caveats=_caveats(opened, self.parameters, self.names if self.partial else None),
+            headline=index_page.headline_rows(results),
+            dashboard=index_page.dashboard_rows(results),
+            figures=key_figures(build, results, self.titles),
+            notebooks=[
+                index_page.NotebookEntry(
+                    name=run.name, title=self.titles.get(run.name, run.name),
+                    html_href=f"{NOTEBOOKS}/{run.name}.html" if (build / NOTEBOOKS / f"{run.name}.html").exists() else None,
+                    ipynb_href=f"{NOTEBOOKS}/{run.name}.ipynb" if (build / NOTEBOOKS / f"{run.name}.ipynb").exists() else None,
+                    status=run.status, seconds=run.seconds, failure=run.failure.describe() if run.failure else None,
+                )
+                for run in runs
+            ],
+            quality=_quality_rows(opened),
+            provenance=_provenance(opened, self.parameters, kernel, jobs, seconds, generated, workspace.source_checkout()),
+            files=sorted(opened.file_hashes().items()),
+            banner=banner,
+        )
+        index_page.render_index(page, build / "index.html")
+        manifest = build_manifest(
+            root=workspace.source_checkout(), quarter=q.label, period_start=q.start.isoformat(),
+            period_end=q.end.isoformat(), status=status, extract=opened, parameters=self.common,
+            notebooks=[{"name": r.name, "title": self.titles.get(r.name, r.name), "status": r.status,
+                        "seconds": round(r.seconds, 2), "failure": r.failure.describe() if r.failure else None}
+                       for r in runs],
+            kernel=kernel, jobs=jobs, seconds=seconds, generated=generated, only=self.names if self.partial else None,
+        )
+        write_json(build / "manifest.json", manifest)
+        write_output_check(build, results)  # per file: kind, smallest count, rounding, suppressed and why
+
+    def finish(self, runs: list[NotebookRun], *, kernel: str, jobs: int, reports_dir: Path,
+               person_ids: list[str]) -> ReportOutcome:
+        """Write the pages; publish the build over the last good report only if every notebook
+        succeeded and the folder passes the offline and disclosure checks; else keep it as failed."""
+        results = gather_results(self.build, self.names)
+        write_json(self.build / "results.json", results)
+        pages = {"runs": runs, "results": results, "kernel": kernel, "jobs": jobs,
+                 "generated": dt.datetime.now().replace(microsecond=0)}
+        target, failed = reports_dir / self.label, reports_dir / f"{self.label}.failed"
+        failures = [r for r in runs if not r.ok]
+        if failures:
+            self.write_pages("failed", f"Not published: {len(failures)} of {len(runs)} notebooks failed "
+                                       f"({', '.join(r.name for r in failures)}).", **pages)
+            keep_failed(self.build, failed)
+            return ReportOutcome(False, self.label, failed, runs, seconds=time.perf_counter() - self.started,
+                                 partial=self.partial)
+        self.write_pages("published", f"Partial report: only {', '.join(self.names)}." if self.partial else None,
+                         **pages)
+        problems = offline_problems(self.build) + disclosure_problems(self.build, person_ids, self.checker)
+        if problems:
+            self.write_pages("refused", f"Not published: {len(problems)} disclosure or offline finding(s); "
+                                        "see the terminal output.", **pages)
+            keep_failed(self.build, failed)
+            return ReportOutcome(False, self.label, failed, runs, problems, time.perf_counter() - self.started,
+                                 self.partial)
+        swap_in(self.build, target)
+        if failed.exists():
+            shutil.rmtree(failed)
+        return ReportOutcome(True, self.label, target, runs, seconds=time.perf_counter() - self.started,
+                             partial=self.partial)
+
+
+def _source(extract: str | Path | None, url: str | None, engine: str | None) -> str | Path:
+    """The source to open: `url`, else the `extract` folder (resolved), else the built-in
+    reference extract; UserError for a combination that cannot work."""
+    if extract is not None and url is not None:
+        raise UserError("give either --extract DIR or --url, not both")
+    source = url or extract
+    if source is None:
+        source = workspace.default_reference_extract()  # the built-in synthetic reference extract
+    if engine == "spark" and "://" not in str(source):
+        raise UserError("each notebook runs in its own kernel, which cannot reach this process's Spark session: "
+                        "report on Spark through Spark Connect (--url sc://host:15002 --schema NAME)")
+    if "://" not in str(source):
+        source = Path(source).resolve()
+        if not source.is_dir():
+            raise UserError(f"--extract {extract}: no such extract folder (leave --extract out for the "
+                            "built-in synthetic reference extract, or write one with `outcomes reference --out DIR`)")
+    return source
+
+
 # ----------------------------------------------------------------------------- the whole run
 def build_report(
     quarter: str,
@@ -258,7 +404,7 @@ def build_report(
     `engine`: as `outcomes.sources.open_source` takes them). It is validated once, here; the
     notebooks get it by a reference with no secret in it (`outcomes.sources.share_with_notebooks`).
     Each of the `jobs` parallel workers runs its notebooks in one kernel, reset between them;
-    `reuse_kernels=False` starts a kernel per notebook (`outcomes.report.runner`).
+    `reuse_kernels=False` starts a kernel per notebook (`outcomes.report.pool`).
     Raises UserError (CLI exit 2) before anything runs for bad arguments, an invalid extract or a
     run of the same quarter already in progress; returns a ReportOutcome otherwise.
     """
@@ -275,25 +421,8 @@ def build_report(
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs {jobs}: give 1 or more")
     jobs = min(jobs or available_cores(), len(sources))
-    if extract is not None and url is not None:
-        raise UserError("give either --extract DIR or --url, not both")
-    source = url or extract
-    if source is None:
-        source = workspace.default_reference_extract()  # the built-in synthetic reference extract
-    if engine == "spark" and "://" not in str(source):
-        raise UserError("each notebook runs in its own kernel, which cannot reach this process's Spark session: "
-                        "report on Spark through Spark Connect (--url sc://host:15002 --schema NAME)")
-    if "://" not in str(source):
-        source = Path(source).resolve()
-        if not source.is_dir():
-            raise UserError(f"--extract {extract}: no such extract folder (leave --extract out for the "
-                            "built-in synthetic reference extract, or write one with `outcomes reference --out DIR`)")
-    partial = bool(only)
-    label = f"{q.label}.partial" if partial else q.label
-    target = reports_dir / label
-    failed = reports_dir / f"{label}.failed"
-    report_title = f"{REPORT_TITLE} {q.label}"
-    names = [p.stem for p in sources]
+    source = _source(extract, url, engine)
+    run = _Run(q, parameters, [p.stem for p in sources], bool(only), kernel_name, notebooks_dir, started)
 
     # a second run refuses at the lock, at once; then the workers start their kernels, which import
     # what notebooks need while the extract is opened and validated
@@ -301,131 +430,32 @@ def build_report(
           NotebookPool(jobs=jobs, cwd=notebooks_dir, kernel_name=kernel_name, reuse_kernels=reuse_kernels) as pool):
         # ExtractError (a UserError) stops here, before any notebook; a warehouse is validated
         # there by pushed-down queries, once for the whole run
-        opened = open_source(source, schema=schema, engine=engine, end_date=end_date)
-        if q.end > opened.end_date:
-            raise UserError(f"the extract ends on {opened.end_date.isoformat()}, before the end of {q.label} "
+        run.opened = open_source(source, schema=schema, engine=engine, end_date=end_date)
+        if q.end > run.opened.end_date:
+            raise UserError(f"the extract ends on {run.opened.end_date.isoformat()}, before the end of {q.label} "
                             f"({q.end.isoformat()}): report an earlier quarter or use a later extract")
-        person_ids = opened.person_ids()
+        person_ids = run.opened.person_ids()
         remove_stale(reports_dir, q.label)
-        build = new_build_dir(reports_dir, q.label)
-        sharing = ExitStack()  # the run's private source reference lives until the run ends
-        reference, kernel_env = sharing.enter_context(share_with_notebooks(opened, source, schema))
-        kernel_env = {**kernel_env, **sharing.enter_context(run_measure_cache())}  # measures computed once a run
+        run.build = new_build_dir(reports_dir, q.label)
         try:
-            print(f"outcomes report {label}: {len(sources)} notebook(s), {jobs} at a time, extract {opened.source}",
-                  file=stream, flush=True)
-            common = {  # the run's parameters (outcomes.report.parameters.CONTRACT but output_dir)
-                "extract": reference,
-                "period_end": q.end.isoformat(),
-                "go_live": parameters["go_live"],
-                "transition_months": parameters["transition_months"],
-                "footprint": list(parameters["footprint"]),
-                "providers": list(parameters["providers"]),
-            }
-            job_list = [
-                NotebookJob(
-                    name=source.stem,
-                    source=source,
-                    output=build / NOTEBOOKS / f"{source.stem}.ipynb",
-                    output_dir=build / OUTPUTS / source.stem,
-                    parameters=_injected(source, {**common, "output_dir": str(build / OUTPUTS / source.stem)}),
-                )
-                for source in sources
-            ]
-            titles: dict[str, str] = {}
+            with ExitStack() as sharing:  # the run's private source reference lives until the run ends
+                reference, kernel_env = sharing.enter_context(share_with_notebooks(run.opened, source, schema))
+                kernel_env = {**kernel_env, **sharing.enter_context(run_measure_cache())}  # measures computed once a run
+                print(f"outcomes report {run.label}: {len(sources)} notebook(s), {jobs} at a time, "
+                      f"extract {run.opened.source}", file=stream, flush=True)
+                job_list = run.notebook_jobs(sources, reference)
+                from outcomes.disclosure import FolderChecker  # (pandas: imported once the kernels are starting)
 
-            from outcomes.disclosure import FolderChecker  # (pandas: imported once the kernels are starting)
-
-            checker = FolderChecker(build, person_ids=person_ids)  # each notebook's files checked as it ends
-
-            def render(job: NotebookJob, run: NotebookRun) -> None:
-                if job.output.exists():
-                    titles[job.name] = render_notebook(
-                        job.output, job.output.with_suffix(".html"), report_title=report_title,
-                        index_href="../index.html", resource_path=notebooks_dir,
-                        kernelspec={"name": kernel_name, "display_name": f"Python ({kernel_name})", "language": "python"},
-                        published_path=f"{NOTEBOOKS}/{job.name}.ipynb",
-                    )
-                if run.ok:  # finished files, checked while other notebooks run; the rest at the end
-                    checker.check([job.output, job.output.with_suffix(".html"), *job.output_dir.rglob("*")])
-
-            prepare_rendering()  # nbconvert imported while the kernels import what notebooks need
-            with Progress(names, stream=stream, tty=tty) as progress:
-                runs = pool.run(job_list, env=kernel_env, progress=progress, after=render,
-                                start_order=longest_first(names, load_seconds()))
-            record_seconds({run.name: run.seconds for run in runs if run.ok})  # orders the next run
-            kernel = pool.kernel_description + (", one per job, reset between notebooks" if reuse_kernels
-                                                else ", one per notebook")
-            results = gather_results(build, names)
-            write_json(build / "results.json", results)
-            ok = all(run.ok for run in runs)
-            generated = dt.datetime.now().replace(microsecond=0)
-            status = "published" if ok else "failed"
-
-            def write_pages(status: str, banner: str | None) -> None:
-                seconds = time.perf_counter() - started
-                page = index_page.IndexPage(
-                    title=report_title,
-                    quarter=q.label,
-                    period=q.describe(),
-                    generated=generated,
-                    status="partial" if (partial and status == "published") else status,
-                    caveats=_caveats(opened, parameters, names if partial else None),
-                    headline=index_page.headline_rows(results),
-                    dashboard=index_page.dashboard_rows(results),
-                    figures=key_figures(build, results, titles),
-                    notebooks=[
-                        index_page.NotebookEntry(
-                            name=run.name,
-                            title=titles.get(run.name, run.name),
-                            html_href=f"{NOTEBOOKS}/{run.name}.html" if (build / NOTEBOOKS / f"{run.name}.html").exists() else None,
-                            ipynb_href=f"{NOTEBOOKS}/{run.name}.ipynb" if (build / NOTEBOOKS / f"{run.name}.ipynb").exists() else None,
-                            status=run.status,
-                            seconds=run.seconds,
-                            failure=run.failure.describe() if run.failure else None,
-                        )
-                        for run in runs
-                    ],
-                    quality=_quality_rows(opened),
-                    provenance=_provenance(opened, parameters, kernel, jobs, seconds, generated, workspace.source_checkout()),
-                    files=sorted(opened.file_hashes().items()),
-                    banner=banner,
-                )
-                index_page.render_index(page, build / "index.html")
-                manifest = build_manifest(
-                    root=workspace.source_checkout(), quarter=q.label, period_start=q.start.isoformat(), period_end=q.end.isoformat(),
-                    status=status, extract=opened, parameters=common,
-                    notebooks=[{"name": r.name, "title": titles.get(r.name, r.name), "status": r.status,
-                                "seconds": round(r.seconds, 2), "failure": r.failure.describe() if r.failure else None}
-                               for r in runs],
-                    kernel=kernel, jobs=jobs, seconds=seconds, generated=generated, only=names if partial else None,
-                )
-                write_json(build / "manifest.json", manifest)
-                from outcomes.disclosure_summary import write_output_check
-
-                write_output_check(build, results)  # per file: kind, smallest count, rounding, suppressed and why
-
-            if not ok:
-                failures = [r for r in runs if not r.ok]
-                write_pages("failed", f"Not published: {len(failures)} of {len(runs)} notebooks failed "
-                                      f"({', '.join(r.name for r in failures)}).")
-                keep_failed(build, failed)
-                return ReportOutcome(False, label, failed, runs, seconds=time.perf_counter() - started, partial=partial)
-
-            banner = f"Partial report: only {', '.join(names)}." if partial else None
-            write_pages(status, banner)
-            problems = offline_problems(build) + disclosure_problems(build, person_ids, checker)
-            if problems:
-                write_pages("refused", f"Not published: {len(problems)} disclosure or offline finding(s); see the terminal output.")
-                keep_failed(build, failed)
-                return ReportOutcome(False, label, failed, runs, problems, time.perf_counter() - started, partial)
-            swap_in(build, target)
-            if failed.exists():
-                shutil.rmtree(failed)
-            return ReportOutcome(True, label, target, runs, seconds=time.perf_counter() - started, partial=partial)
+                run.checker = FolderChecker(run.build, person_ids=person_ids)
+                prepare_rendering()  # nbconvert imported while the kernels import what notebooks need
+                with Progress(run.names, stream=stream, tty=tty) as progress:
+                    runs = pool.run(job_list, env=kernel_env, progress=progress, after=run.render,
+                                    start_order=longest_first(run.names, load_seconds()))
+                record_seconds({r.name: r.seconds for r in runs if r.ok})  # orders the next run
+                kernel = pool.kernel_description + (", one per job, reset between notebooks" if reuse_kernels
+                                                    else ", one per notebook")
+                return run.finish(runs, kernel=kernel, jobs=jobs, reports_dir=reports_dir, person_ids=person_ids)
         except BaseException:
-            if build.exists():
-                shutil.rmtree(build, ignore_errors=True)
+            if run.build.exists():
+                shutil.rmtree(run.build, ignore_errors=True)
             raise
-        finally:
-            sharing.close()
