@@ -6,8 +6,9 @@ once per worker rather than once per notebook. Before each notebook the runner c
 `fresh_notebook` in the kernel. The first call records the kernel's state as it started (after
 importing matplotlib's pyplot, which sets up the inline backend, and pandas); every call then:
 
-* empties the namespace and restarts the execution count at 1 (IPython's `reset`), so that a
-  notebook cannot use a name another notebook left and its cells are numbered as in a new kernel;
+* empties the namespace and the output history and restarts the execution count at 1 (IPython's
+  `reset`, without its full garbage collection), so that a notebook cannot use a name another
+  notebook left and its cells are numbered as in a new kernel;
 * closes every figure and restores matplotlib's settings (the house style is applied anew by each
   notebook that wants it) and pandas' options;
 * restores the warning filters and forgets which warnings were shown, so a warning is shown in
@@ -71,7 +72,17 @@ def fresh_notebook(environ: dict[str, str], cwd: str) -> None:
 
     shell = get_ipython()
     if shell is not None:
-        shell.reset(new_session=True)  # namespace emptied, execution count back to 1
+        # namespace emptied, output history cleared, execution count back to 1; but not the display
+        # hook's flush, which ends in a full gc.collect(): 0.2 s a notebook in a kernel holding pandas,
+        # Ibis and matplotlib (cycles left are collected by the collector's own schedule)
+        hook = shell.displayhook
+        full_cache = hook.do_full_cache
+        hook.do_full_cache = False
+        try:
+            shell.reset(new_session=True)
+        finally:
+            hook.do_full_cache = full_cache
+        hook._, hook.__, hook.___ = "", "", ""  # the last three outputs it kept
 
     import matplotlib
     import matplotlib.pyplot as plt
