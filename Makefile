@@ -28,7 +28,9 @@ reference: $(REFERENCE)/truth.json
 validate: $(STAMP) $(REFERENCE)/truth.json
 	$(BIN)/outcomes validate $(REFERENCE)
 
+## the package's own bytecode too (where PYTHONDONTWRITEBYTECODE is set, every kernel would compile it)
 report: $(STAMP) $(REFERENCE)/truth.json
+	$(BIN)/python -m compileall -q outcomes >/dev/null
 	$(BIN)/outcomes report --quarter $(QUARTER) --extract $(REFERENCE)
 
 test: $(STAMP)

@@ -122,17 +122,20 @@ def test_breakdown_table_protection_and_small_multiples_from_counts():
     safe = protect_margins(table, total_row="Total")
     assert safe.loc["Other", "bed_days_before_n"] == REDACTED and safe.loc["Black", "bed_days_before_n"] == REDACTED
     grid = plot_small_multiples(safe, windows, "test")
-    assert grid.axes.shape == (len(MEASURES), 3)
+    assert grid.axes.shape == (len(MEASURES), 1)
     assert "suppressed values not drawn" in grid.figure._suptitle.get_text()
     gappy = safe.copy()
     gappy.loc["White", "bed_days_before_n"] = REDACTED  # "after" alone must stay in its own place
     grid = plot_small_multiples(gappy, windows, "test")
-    for r, measure in enumerate(MEASURES):  # each bar in its window's place; a suppressed window leaves a gap
-        for c, group in enumerate(gappy.index.drop("Total")):
-            panel = grid.axes[r][c]
-            expected = [i for i, w in enumerate(windows) if gappy.loc[group, f"{measure}_{w}_n"] != REDACTED]
-            assert [round(bar.get_x() + bar.get_width() / 2) for bar in panel.patches] == expected
-            assert [tick.get_text() for tick in panel.get_xticklabels()] == list(windows)
-    assert [round(bar.get_x() + 0.4) for bar in grid.axes[0][list(gappy.index).index("White")].patches] == [1]
+    groups = list(gappy.index.drop("Total"))
+    for r, measure in enumerate(MEASURES):  # each bar in its window's place; a suppressed one leaves a gap
+        panel = grid.axes[r][0]
+        expected = sorted(g + (-0.2 if w == "before" else 0.2) for g, group in enumerate(groups)
+                          for w in windows if gappy.loc[group, f"{measure}_{w}_n"] != REDACTED)
+        assert sorted(round(bar.get_x() + bar.get_width() / 2, 6) for bar in panel.patches) == pytest.approx(expected)
+        assert [tick.get_text() for tick in panel.get_xticklabels()] == groups
+    white = groups.index("White")
+    assert [round(b.get_x() + b.get_width() / 2, 6) for b in grid.axes[0][0].patches if abs(b.get_x() - white) < 1] \
+        == [pytest.approx(white + 0.2)]  # White's "before" bed days suppressed: only "after", in its place
     placements = placements_by_group(counts, "ethnic_group").set_index(["group", "period"])
     assert placements.loc[("White", "after"), "events"] == 601 and placements.loc[("White", "after"), "exposure"] == 401

@@ -66,7 +66,7 @@ for dimension, label in DIMENSIONS.items():
 for dimension, safe in safe_tables.items():
     grid = plot_small_multiples(safe, windows, f"{DIMENSIONS[dimension]}: per month, before and after")
     record_figure(f"breakdown_{dimension}_figure", grid.figure, key=dimension == "ethnic_group",
-                  caption=f"Main measures per month by {DIMENSIONS[dimension].lower()}, before and after (one panel per group)")
+                  caption=f"Main measures per month by {DIMENSIONS[dimension].lower()}, before and after (one panel per measure)")
     plt.show()
 
 # %% [markdown]
