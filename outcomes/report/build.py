@@ -364,7 +364,7 @@ def _source(extract: str | Path | None, url: str | None, engine: str | None) -> 
     if source is None:
         source = workspace.default_reference_extract()  # the built-in synthetic reference extract
     if engine == "spark" and "://" not in str(source):
-        raise UserError("each notebook runs in its own kernel, which cannot reach this process's Spark session: "
+        raise UserError("the notebooks run in kernels of their own, which cannot reach this process's Spark session: "
                         "report on Spark through Spark Connect (--url sc://host:15002 --schema NAME)")
     if "://" not in str(source):
         source = Path(source).resolve()
