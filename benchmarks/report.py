@@ -10,7 +10,8 @@ alternately, and the best of each is compared, as `timeit` does: on a shared mac
 only ever slows a run down. The report starts its notebooks in the order of their last timings
 (`outcomes.report.schedule`), as a quarterly run does on a machine that has run it before. The
 report is written to a temporary folder, never over reports/. Per notebook (of the fastest report
-run) it prints the time from kernel start to its last cell beside an empty notebook's, and its
+run) it prints the time from its start (its kernel's start, or its kept kernel's reset: see
+`outcomes.report.warm_kernels`) to its last cell beside an empty notebook's in a new kernel, and its
 setup (the cells up to its imports, which open the extract too). Goals (issues 6 and 15): under
 40 s on 2 cores, within 3x the floor; `--check` exits 1 when a goal is missed. Skips (exit 0, with the reason) when there is no reference
 extract and no `outcomes reference` command to build one, or no notebooks.
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     ratio = report_seconds / floor_seconds
     print(f"report benchmark: {len(notebooks)} notebooks, {jobs} at a time, {available_cores()} cores available, "
           f"best of {args.repeat}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"  {'notebook (fastest report run)':<28} {'kernel start to last cell':>26} {'empty notebook':>15} {'setup (imports, open)':>21}")
+    print(f"  {'notebook (fastest report run)':<28} {'start to last cell':>26} {'empty notebook':>15} {'setup (imports, open)':>21}")
     for entry, empty_time in zip(manifest["notebooks"], empty_seconds):
         first = first_cells.get(entry["name"])
         shown = f"{first:19.1f} s" if first is not None else f"{'-':>21}"
