@@ -238,6 +238,18 @@ def test_rerunning_a_quarter_gives_the_same_results(good_report, reports_copy, c
     assert leftovers(reports_copy) == []
 
 
+def test_fresh_kernels_give_the_results_of_kept_ones(good_report, tmp_path, capsys):
+    reports = tmp_path / "reports"
+    code, out, err = cli(capsys, *report_args(Path(good_report["extract"]), Path(good_report["notebooks"]), reports,
+                                              "--fresh-kernels", "--jobs", "1"))
+    assert code == 0, err
+    kept = Path(good_report["folder"])
+    assert (reports / QUARTER / "results.json").read_bytes() == (kept / "results.json").read_bytes()
+    outputs = sorted(p.relative_to(kept) for p in (kept / "outputs").rglob("*") if p.is_file())
+    assert outputs and all((reports / QUARTER / p).read_bytes() == (kept / p).read_bytes() for p in outputs)
+    assert json.loads((reports / QUARTER / "manifest.json").read_text())["execution"]["kernel"].endswith("one per notebook")
+
+
 # ----------------------------------------------------------------------------- failure
 def test_failing_notebook_names_notebook_and_cell_and_keeps_last_good(good_report, reports_copy, tmp_path, capsys):
     good_before = snapshot(reports_copy / QUARTER)
