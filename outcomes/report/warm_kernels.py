@@ -16,6 +16,7 @@ Hand-written: papermill starts and stops a kernel per notebook and has no pool o
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -49,7 +50,6 @@ def answered_client_class():
         not answered yet is waited for as jupyter_client does."""
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
-            import time
             from queue import Empty
 
             if not getattr(self.parent, "answered", False):
@@ -121,32 +121,45 @@ class WarmKernel:
     def _execute(self, code: str) -> None:
         """Run `code` in the kernel and wait for its reply on the shell channel only: its output is
         not wanted, and waiting for IOPub (as `execute_interactive` and `wait_for_ready` do) costs
-        0.2 s or more a notebook. A kernel that has not answered yet is first waited for."""
-        import time
-        from queue import Empty
-
+        0.2 s or more a notebook. A kernel that has not answered yet is first waited for. Between
+        waits the kernel's process is checked, so a kernel that dies (or is killed because the run
+        stopped) is noticed within half a second, not after the heartbeat gives up."""
         client = self.km.blocking_client()
         client.start_channels()
         try:
             if not getattr(self.km, "answered", False):
-                client.wait_for_ready(timeout=self.start_timeout)
-            msg_id = client.execute(code, silent=True, store_history=False)
-            deadline = time.monotonic() + self.reset_timeout
-            while True:
-                try:
-                    reply = client.get_shell_msg(timeout=1)
-                except Empty:
-                    if time.monotonic() > deadline or not client.is_alive():
-                        raise KernelPreparationError("preparing the kernel: no reply (kernel dead or busy)") from None
-                    continue
-                if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                    break
+                deadline = time.monotonic() + self.start_timeout
+                while self._reply(client, client.kernel_info(), deadline=min(deadline, time.monotonic() + 1)) is None:
+                    if time.monotonic() > deadline:
+                        raise KernelPreparationError(f"the kernel did not answer within {self.start_timeout:g} s")
+            reply = self._reply(client, client.execute(code, silent=True, store_history=False),
+                                deadline=time.monotonic() + self.reset_timeout)
+            if reply is None:
+                raise KernelPreparationError(f"preparing the kernel: no reply within {self.reset_timeout:g} s")
         finally:
             client.stop_channels()
         self.km.answered = True  # later requests, and nbclient's client for the notebook, skip the long wait
         content = reply.get("content", {})
         if content.get("status") != "ok":
             raise KernelPreparationError(f"preparing the kernel: {content.get('ename')}: {content.get('evalue')}")
+
+    def _reply(self, client, msg_id: str, *, deadline: float) -> dict | None:
+        """The shell reply to `msg_id`, or None at `deadline`; KernelPreparationError if the kernel's
+        process has ended."""
+        from queue import Empty
+
+        from jupyter_core.utils import run_sync
+
+        while time.monotonic() < deadline:
+            try:
+                reply = client.get_shell_msg(timeout=0.5)
+            except Empty:
+                if not run_sync(self.km.is_alive)():
+                    raise KernelPreparationError("preparing the kernel: the kernel's process ended") from None
+                continue
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                return reply
+        return None
 
     def disconnect_clients(self) -> None:
         """Close the connections nbclient opened to the kernel for a notebook (it closes them only
