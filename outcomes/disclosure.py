@@ -137,6 +137,7 @@ __all__ = [
     "DisclosureError",
     "check_output_folder",
     "FolderChecker",
+    "redact_derived_columns",
     "counts_in_file",
     "assert_output_folder_clean",
     "main",
@@ -230,6 +231,30 @@ def _count_columns(columns: Iterable, counts: Iterable | None) -> list:
     return [c for c in columns if c in extra or is_count_name(c)]
 
 
+def redact_derived_columns(source: pd.DataFrame, out: pd.DataFrame, hidden: pd.DataFrame, count_cols: Sequence,
+                           *, keep: Iterable = (), derived: Mapping | None = None, marker: str = REDACTED) -> int:
+    """In ``out`` (a copy of ``source`` being made safe), replace with ``marker`` every cell of a
+    numeric, non-boolean, non-count column of ``source`` not in ``keep`` on the rows where a count
+    it is built on is hidden (``hidden``: a boolean frame over the count columns; ``derived``:
+    {column: [count columns it is built on]}, default every count column). Returns the number of
+    cells replaced. Shared by :func:`redact_table` and ``disclosure_margins.protect_margins``."""
+    keep, derived = set(keep), dict(derived or {})
+    replaced = 0
+    for col in source.columns:
+        if col in count_cols or col in keep or not pd.api.types.is_numeric_dtype(source[col]):
+            continue
+        if pd.api.types.is_bool_dtype(source[col]):
+            continue
+        deps = [c for c in derived.get(col, count_cols) if c in hidden.columns]
+        if not deps:
+            continue
+        hit = hidden[deps].any(axis=1)
+        if hit.any():
+            out[col] = out[col].astype(object).where(~hit, marker)
+            replaced += int(hit.sum())
+    return replaced
+
+
 def redact_table(
     df: pd.DataFrame,
     counts: Sequence | None = None,
@@ -280,19 +305,7 @@ def redact_table(
             out.at[label, col] = int(shown.loc[body, col].sum())
             redacted.at[label, col] = False
 
-    derived_hits = 0
-    for col in out.columns:
-        if col in count_cols or col in keep or not pd.api.types.is_numeric_dtype(df[col]):
-            continue
-        if pd.api.types.is_bool_dtype(df[col]):
-            continue
-        deps = [c for c in derived.get(col, count_cols) if c in redacted.columns]
-        if not deps:
-            continue
-        hit = redacted[deps].any(axis=1)
-        if hit.any():
-            out[col] = out[col].astype(object).where(~hit, marker)
-            derived_hits += int(hit.sum())
+    derived_hits = redact_derived_columns(df, out, redacted, count_cols, keep=keep, derived=derived, marker=marker)
     earlier = dict(df.attrs.get("disclosure", {}))  # e.g. from protect_margins or gate_model_table
     out.attrs["disclosure"] = {
         **earlier,

@@ -47,7 +47,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from outcomes.disclosure import REDACT_AT_OR_BELOW, REDACTED, ROUNDING_BASE, is_count_name, round_count
+from outcomes.disclosure import (REDACT_AT_OR_BELOW, REDACTED, ROUNDING_BASE, is_count_name, redact_derived_columns,
+                                 round_count)
 
 __all__ = ["protect_margins", "suppression_pattern", "determined_cells"]
 
@@ -180,17 +181,7 @@ def protect_margins(
                  for i, v in enumerate(block[:, j])]
         out[col] = pd.Series(shown, index=out.index, dtype=object)
     hidden_frame = pd.DataFrame(hidden, index=df.index, columns=count_cols)
-    derived_hits = 0
-    for col in df.columns:
-        if col in count_cols or col in keep or not pd.api.types.is_numeric_dtype(df[col]):
-            continue
-        if pd.api.types.is_bool_dtype(df[col]):
-            continue
-        deps = [c for c in (derived or {}).get(col, count_cols) if c in count_cols]
-        hit = hidden_frame[deps].any(axis=1) if deps else pd.Series(False, index=df.index)
-        if hit.any():
-            out[col] = out[col].astype(object).where(~hit, marker)
-            derived_hits += int(hit.sum())
+    derived_hits = redact_derived_columns(df, out, hidden_frame, count_cols, keep=keep, derived=derived, marker=marker)
     out.attrs["disclosure"] = {
         "primary_suppressed": int(primary.sum()),
         "secondary_suppressed": int(secondary.sum()),
