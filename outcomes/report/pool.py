@@ -113,7 +113,7 @@ class NotebookPool:
         batch.progress.started(job.name)
         run = run_notebook(job, kernel_name=self.kernel_name, env={**self.base_env, **batch.env},
                            spec_dirs=self.spec_dirs, scratch=self.scratch, registry=self.registry, cwd=self.cwd,
-                           kernel=kernel, stderr_path=log, run_env=batch.env)
+                           kernel=kernel, stderr_path=log)
         if batch.after is not None:
             try:
                 batch.after(job, run)

@@ -317,13 +317,13 @@ def _notebook_environment(job: NotebookJob) -> dict[str, str]:
 
 def run_notebook(job: NotebookJob, *, kernel_name: str, env: dict[str, str], spec_dirs, scratch: Path,
                  registry: KernelRegistry, cwd: Path, start_timeout: int = 120, kernel: WarmKernel | None = None,
-                 stderr_path: Path | None = None, run_env: dict[str, str] | None = None) -> NotebookRun:
+                 stderr_path: Path | None = None) -> NotebookRun:
     """Execute one notebook with papermill; never raises for a failing notebook.
 
-    With `kernel` (a worker's `WarmKernel`, whose kernel logs to `stderr_path`) the notebook runs
-    in that kernel, put back as fresh first with `run_env` and the notebook's own variables in its
-    environment, and a failure discards the kernel; without, in a kernel of its own started for it
-    (in `cwd`, with `env`) and shut down after."""
+    `env` and the notebook's own variables are added to its kernel's environment. With `kernel` (a
+    worker's `WarmKernel`, whose kernel logs to `stderr_path`) the notebook runs in that kernel, put
+    back as fresh first, and a failure discards the kernel; without, in a kernel of its own started
+    for it (in `cwd`) and shut down after."""
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -339,7 +339,7 @@ def run_notebook(job: NotebookJob, *, kernel_name: str, env: dict[str, str], spe
     failure = None
     try:
         if kernel is not None:
-            own = {"km": kernel.ready({**(run_env or {}), **_notebook_environment(job)})}
+            own = {"km": kernel.ready({**env, **_notebook_environment(job)})}
         papermill.execute_notebook(
             str(job.source),
             str(job.output),
