@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
 
-    from outcomes.extract import open_extract
+    from outcomes.source.contract.extract import open_extract
     from outcomes.measures import MEASURES
     from outcomes.spc.measures import board_dashboard, catalogue_spc
 

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except UserError as error:
-        from outcomes.credentials import redact_secrets
+        from outcomes.source.credentials import redact_secrets
 
         print(f"outcomes {args.command}: {redact_secrets(str(error))}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -13,11 +13,11 @@ import pytest
 import yaml
 from extract_factory import write_extract
 
-import outcomes.extract as extract_module
+import outcomes.source.contract.extract as extract_module
 from outcomes.cli import main
-from outcomes.dictionary import ContractError, dictionary_dir, load_dictionary
+from outcomes.source.contract.dictionary import ContractError, dictionary_dir, load_dictionary
 from outcomes.errors import UserError
-from outcomes.extract import open_extract
+from outcomes.source.contract.extract import open_extract
 from outcomes.resources import dictionary_dir as packaged_dictionary
 
 

@@ -10,7 +10,7 @@ import math
 import pandas as pd
 import pytest
 
-from outcomes.extract import open_extract
+from outcomes.source.contract.extract import open_extract
 from outcomes.measures import catalogue
 from outcomes.programme import later_component_its
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import shared_reference_dir
-from outcomes.extract import open_extract
+from outcomes.source.contract.extract import open_extract
 from outcomes.its import Component, ITSInputError
 from outcomes.measures import catalogue
 from outcomes.programme import against_planted, components_its

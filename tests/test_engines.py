@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 from extract_factory import END_DATE, tiny_tables, write_extract
 
-from outcomes.extract import ExtractError, open_extract
-from outcomes.warehouse import load_extract
+from outcomes.source.contract.extract import ExtractError, open_extract
+from outcomes.source.engines import load_extract
 
 pytestmark = pytest.mark.engines
 

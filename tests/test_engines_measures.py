@@ -33,8 +33,8 @@ import pytest
 from outcomes.cohort import COHORTS
 from outcomes.measures import MEASURES
 from outcomes.reference import write_reference_extract
-from outcomes.sources import open_source
-from outcomes.warehouse import load_extract
+from outcomes.source.open import open_source
+from outcomes.source.engines import load_extract
 
 pytestmark = pytest.mark.engines
 

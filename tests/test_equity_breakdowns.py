@@ -11,7 +11,7 @@ from extract_factory import tiny_tables, write_extract
 from outcomes.breakdowns import before_after_windows, breakdown_counts, breakdown_table, placements_by_group
 from outcomes.cohort.groups import has_deprivation, person_groups, window_bed_days_by_group, window_totals_by_group
 from outcomes.equity import rate_ratio_against_others
-from outcomes.extract import ExtractError, open_extract
+from outcomes.source.contract.extract import ExtractError, open_extract
 from outcomes.reference import read_truth
 
 import ibis

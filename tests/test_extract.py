@@ -11,7 +11,7 @@ import pytest
 from extract_factory import END_DATE, tiny_tables, write_extract
 
 from outcomes.cli import main
-from outcomes.extract import ExtractError, open_extract
+from outcomes.source.contract.extract import ExtractError, open_extract
 
 
 def _broken(tmp_path, change, fmt="parquet"):
@@ -172,7 +172,7 @@ def test_cli_broken_extract_has_no_traceback_in_a_real_process(tmp_path):
 
 
 def test_validation_stamp_skips_rechecking_only_identical_content(tmp_path, monkeypatch):
-    import outcomes.extract as extract_module
+    import outcomes.source.contract.extract as extract_module
 
     folder = write_extract(tmp_path / "x")
     first = open_extract(folder)

@@ -38,7 +38,7 @@ def ref(tmp_path_factory, request):
     pytest-xdist, once for all workers: a file lock guards the session's shared temp folder)."""
     from conftest import shared_reference_dir
 
-    from outcomes.extract import open_extract
+    from outcomes.source.contract.extract import open_extract
 
     folder = shared_reference_dir(tmp_path_factory, request, scale=SCALE)
     truth = json.loads((folder / "truth.json").read_text())

@@ -16,7 +16,7 @@ import outcomes.workspace as workspace
 from outcomes import __version__
 from outcomes.cli import main
 from outcomes.commands.notebooks import collection_files
-from outcomes.dictionary import load_dictionary
+from outcomes.source.contract.dictionary import load_dictionary
 from outcomes.errors import UserError
 from outcomes.report import build_report
 from outcomes.report.parameters import (CONTRACT, DEFAULT_GO_LIVE, DEFAULT_TRANSITION_MONTHS, NotebookParameters,

@@ -147,7 +147,7 @@ def test_published_figures_have_sources_and_tolerances():
 def reference_extract(tmp_path_factory, request):
     from conftest import shared_reference_dir
 
-    from outcomes.extract import open_extract
+    from outcomes.source.contract.extract import open_extract
 
     folder = shared_reference_dir(tmp_path_factory, request)
     return open_extract(folder), json.loads((folder / "truth.json").read_text())

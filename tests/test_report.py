@@ -27,7 +27,7 @@ from extract_factory import tiny_tables, write_extract
 from filelock import FileLock
 
 from outcomes.cli import main
-from outcomes.extract import open_extract
+from outcomes.source.contract.extract import open_extract
 from outcomes.report.build import disclosure_problems
 from outcomes.report.parameters import CONTRACT, declared_parameters
 from outcomes.report.render import external_references, relative_links

@@ -165,7 +165,7 @@ def test_the_independent_xmr_sees_special_causes_in_the_series_checked():
 def test_the_independent_xmr_agrees_on_every_measure_of_the_reference_extract(small_reference_dir):
     """Every chartable catalogue series of the small reference extract, rebased at go-live, after
     disclosure control: each segment's limits and points as the independent XmR has them."""
-    from outcomes.extract import open_extract
+    from outcomes.source.contract.extract import open_extract
     from outcomes.measures import MEASURES
     from outcomes.spc.measures import catalogue_spc
 

@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from outcomes.credentials import mask_url
-    from outcomes.warehouse import engine_of, load_extract, local_spark_session
+    from outcomes.source.credentials import mask_url
+    from outcomes.source.engines import engine_of, load_extract, local_spark_session
 
     if not args.extract:
         raise UserError("give the folder to load with --extract DIR")

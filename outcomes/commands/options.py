@@ -1,7 +1,7 @@
 """Options every command shares: where the extract lives (`--extract/--url/--schema/--engine/--end-date`).
 
 One helper, so that `outcomes validate`, `measure`, `report` and `load-warehouse` name a source the
-same way, and one function that opens it (`outcomes.sources.open_source`).
+same way, and one function that opens it (`outcomes.source.open.open_source`).
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ def source_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def open_from_args(args: argparse.Namespace, **options: Any):
-    """The validated extract the source options name (`outcomes.sources.open_source`; `options`
+    """The validated extract the source options name (`outcomes.source.open.open_source`; `options`
     such as `contract=` go to it as they are)."""
-    from outcomes.sources import open_source
+    from outcomes.source.open import open_source
 
     options = {**source_options(args), **options}
     if not (options["extract"] or options["url"] or options["engine"] == "spark"):

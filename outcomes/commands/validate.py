@@ -31,10 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from outcomes.dictionary import load_dictionary
+    from outcomes.source.contract.dictionary import load_dictionary
 
     if args.write_template:
-        from outcomes.extract_map import write_template
+        from outcomes.source.contract.mapping import write_template
 
         path = write_template(args.write_template)
         print(f"wrote {path}: uncomment and edit what differs from the data contract, then run `outcomes validate {args.write_template}`")

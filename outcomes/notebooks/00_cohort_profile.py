@@ -19,8 +19,8 @@ params = notebook_parameters("00_cohort_profile", globals())  # every None above
 import pandas as pd
 
 from outcomes.cohort import cyp_inpatients, dbt_cohort, picu_episodes
-from outcomes.dictionary import load_dictionary
-from outcomes.extract import open_analysis_extract
+from outcomes.source.contract.dictionary import load_dictionary
+from outcomes.source.contract.extract import open_analysis_extract
 from outcomes.programme import programme_windows
 from outcomes.results import record, record_table
 from outcomes.table_one import table_one

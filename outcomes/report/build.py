@@ -401,15 +401,15 @@ def build_report(
     built on first use; see `outcomes.workspace`); `reports_dir` defaults to `./reports`.
 
     The source is a folder (`extract`, which may also be a URL) or a warehouse (`url`, `schema`,
-    `engine`: as `outcomes.sources.open_source` takes them). It is validated once, here; the
-    notebooks get it by a reference with no secret in it (`outcomes.sources.share_with_notebooks`).
+    `engine`: as `outcomes.source.open.open_source` takes them). It is validated once, here; the
+    notebooks get it by a reference with no secret in it (`outcomes.source.open.share_with_notebooks`).
     Each of the `jobs` parallel workers runs its notebooks in one kernel, reset between them;
     `reuse_kernels=False` starts a kernel per notebook (`outcomes.report.pool`).
     Raises UserError (CLI exit 2) before anything runs for bad arguments, an invalid extract or a
     run of the same quarter already in progress; returns a ReportOutcome otherwise.
     """
     from outcomes.measures.run_cache import run_measure_cache
-    from outcomes.sources import open_source, share_with_notebooks
+    from outcomes.source.open import open_source, share_with_notebooks
 
     started = time.perf_counter()
     stream = stream or sys.stderr

@@ -9,7 +9,7 @@ ISO strings (papermill stores parameters as JSON).
 
 ===================  =======================================================================
 extract              the extract: a folder (absolute path) or a warehouse URL with secrets masked
-                     (a reference the run owns: `outcomes.sources.share_with_notebooks`);
+                     (a reference the run owns: `outcomes.source.open.share_with_notebooks`);
                      default: the built-in synthetic reference extract (`outcomes.workspace`)
 period_end           last day analysed, "2024-03-31": the reported quarter's end; default:
                      the extract's end date
@@ -97,7 +97,7 @@ def parse_quarter(text: str) -> Quarter:
 def _collaborative() -> dict[str, list[str]]:
     """The collaborative's footprint and providers from the data dictionary's `collaborative` code
     list (a contract without it is a ContractError, never an empty footprint)."""
-    from outcomes.dictionary import ContractError, load_dictionary
+    from outcomes.source.contract.dictionary import ContractError, load_dictionary
 
     contract = load_dictionary()
     try:
@@ -198,7 +198,7 @@ def _extract_end(extract: str) -> str | None:
     """The end date an extract folder's extract.yaml states (None for a URL or when it states none)."""
     if "://" in extract:
         return None
-    from outcomes.extract_map import read_extract_map
+    from outcomes.source.contract.mapping import read_extract_map
 
     end = read_extract_map(Path(extract)).end_date
     return end.isoformat() if end else None

@@ -20,7 +20,7 @@ from conftest import ROOT
 from trust_writer import write_variant
 
 from outcomes.cohort import dbt_cohort
-from outcomes.extract import open_extract
+from outcomes.source.contract.extract import open_extract
 from outcomes.report import build_report
 
 QUARTER, QUARTER_END = "2019Q1", dt.date(2019, 3, 31)

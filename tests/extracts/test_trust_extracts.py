@@ -20,7 +20,7 @@ from conftest import shared_reference_dir
 from trust_writer import read_tables, variants, write_variant
 
 from outcomes.errors import UserError
-from outcomes.extract import ExtractError, open_extract
+from outcomes.source.contract.extract import ExtractError, open_extract
 from outcomes.measures import MEASURES
 
 #: a smaller reference extract than the suite's (about 700 ward stays): CSV parsing dominates here
@@ -158,8 +158,8 @@ def test_bad_extract_yaml_is_an_error_naming_the_key(tiny_extract_dir, settings,
 
 def test_write_template_lists_every_table_and_field_and_opens_as_is(tiny_extract_dir, tmp_path, capsys):
     from outcomes.cli import main
-    from outcomes.dictionary import load_dictionary
-    from outcomes.extract_map import parse_extract_map
+    from outcomes.source.contract.dictionary import load_dictionary
+    from outcomes.source.contract.mapping import parse_extract_map
 
     (tiny_extract_dir / "extract.yaml").unlink()
     assert main(["validate", "--write-template", str(tiny_extract_dir)]) == 0
@@ -238,8 +238,8 @@ def test_until_cuts_every_table_at_the_date(canonical, canonical_measures):
     cut = dt.date(2021, 6, 30)
     earlier = canonical.until(cut)
     assert earlier.end_date == cut and canonical.until("2030-01-01") is canonical
-    from outcomes.cutoff import dated_fields
-    from outcomes.dictionary import load_dictionary
+    from outcomes.source.contract.cutoff import dated_fields
+    from outcomes.source.contract.dictionary import load_dictionary
 
     contract = load_dictionary()
     for name, table in earlier.tables.items():
@@ -258,7 +258,7 @@ def test_until_cuts_every_table_at_the_date(canonical, canonical_measures):
 def test_each_la_carries_its_own_latest_estimate_forward():
     import ibis
 
-    from outcomes.coverage import population_years
+    from outcomes.measures.coverage import population_years
     from outcomes.measures import cyp_population
     from outcomes.measures.intervals import Period
 

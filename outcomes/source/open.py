@@ -11,10 +11,10 @@
 
 and `engine="spark"` puts a folder into Spark (the active session, a local one, or Spark Connect).
 Whatever the engine, the tables are typed and checked against the data dictionary there
-(`outcomes.extract.open_extract`), by pushed-down queries. The CLI's `--extract/--url/--schema/
+(`outcomes.source.contract.extract.open_extract`), by pushed-down queries. The CLI's `--extract/--url/--schema/
 --engine/--end-date` are the same keywords (`outcomes.commands.options`).
 
-Secrets stay out of everything a run writes. Sources are shown masked (`outcomes.credentials`).
+Secrets stay out of everything a run writes. Sources are shown masked (`outcomes.source.credentials`).
 A report run shares its source with its notebooks by a reference (`share_with_notebooks`): the
 notebooks' `extract` parameter is the URL with its secrets masked, and a private file named by
 `$OUTCOMES_RUN_SOURCES` (owned by the run, removed at its end, never in the report) maps it back
@@ -40,12 +40,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
 
-from outcomes.credentials import MASK, mask_url, without_secrets
-from outcomes.dictionary import DataDictionary
+from outcomes.source.credentials import MASK, mask_url, without_secrets
+from outcomes.source.contract.dictionary import DataDictionary
 from outcomes.errors import UserError
-from outcomes.extract import Extract, open_extract
-from outcomes.validation import FindingList
-from outcomes import warehouse
+from outcomes.source.contract.extract import Extract, open_extract
+from outcomes.source.contract.validation import FindingList
+from outcomes.source import engines as warehouse
 
 __all__ = ["RUN_SOURCES", "open_source", "share_with_notebooks", "url_with_schema"]
 

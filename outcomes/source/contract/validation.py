@@ -3,7 +3,7 @@
 Each table is checked in one aggregate query (nulls, code lists, patterns, ranges, age bands, dates
 after the extract end, end-before-start), plus one query per key (duplicate primary keys, orphan
 foreign keys, overlapping age bands of one LA and year) and per data-quality rule (including
-`outcomes.coverage`: population estimates carried forward, stays missing at the extract start). Only counts and at most `EXAMPLES` example rows per failing check
+`outcomes.measures.coverage`: population estimates carried forward, stays missing at the extract start). Only counts and at most `EXAMPLES` example rows per failing check
 come back to Python, so the same checks run on DuckDB, PostgreSQL and Spark without pulling the
 data into pandas.
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 import ibis
 import pandas as pd
 
-from outcomes.age_bands import AGE_BAND_PATTERN, CYP_AGES, band_bounds, overlapping_bands, straddles, uncovered_ages
-from outcomes.dictionary import DataDictionary, Table
+from outcomes.source.contract.age_bands import AGE_BAND_PATTERN, CYP_AGES, band_bounds, overlapping_bands, straddles, uncovered_ages
+from outcomes.source.contract.dictionary import DataDictionary, Table
 from outcomes.errors import UserError
 
 #: how many example rows an error message shows
@@ -267,9 +267,9 @@ def check_quality(tables: dict[str, ibis.Table], end_date: dt.date, findings: Fi
 
 
 def check_coverage(tables: dict[str, ibis.Table], start_date: dt.date | None, end_date: dt.date, findings: FindingList) -> None:
-    """Warnings on the months the extract covers (`outcomes.coverage`): population estimates carried
+    """Warnings on the months the extract covers (`outcomes.measures.coverage`): population estimates carried
     forward, and bed days rising steeply from the start (stays open at the start missing)."""
-    from outcomes.coverage import first_month, population_years, stays_open_at_start
+    from outcomes.measures.coverage import first_month, population_years, stays_open_at_start
 
     start = first_month(tables, start_date)
     for table, check in (("population", population_years), ("MHS502WardStay", stays_open_at_start)):

@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from outcomes.dictionary import DataDictionary, load_dictionary
+from outcomes.source.contract.dictionary import DataDictionary, load_dictionary
 from outcomes.errors import UserError
 
 __all__ = ["ExtractMap", "parse_extract_map", "read_extract_map", "template", "write_template", "METADATA_FILE", "KEYS"]

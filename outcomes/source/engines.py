@@ -1,6 +1,6 @@
 """Engines beyond the embedded DuckDB: connecting to a SQL warehouse or Spark, and loading extracts.
 
-Open sources with `outcomes.sources.open_source` (the one way in); this module owns what differs
+Open sources with `outcomes.source.open.open_source` (the one way in); this module owns what differs
 between engines, through public names:
 
 * `connect(source)`: an Ibis backend for a database URL (`postgresql://user@host/db`, any Ibis
@@ -16,7 +16,7 @@ between engines, through public names:
   Connect). The folder's extract.yaml goes along as a small `extract_metadata` table, so the
   warehouse copy opens with the same end date.
 
->>> from outcomes.warehouse import load_extract
+>>> from outcomes.source.engines import load_extract
 >>> load_extract("data/reference", "postgresql://postgres@127.0.0.1:5432/postgres", schema="mhsds")  # doctest: +SKIP
 >>> load_extract("data/reference", "sc://127.0.0.1:15002", schema="mhsds")  # doctest: +SKIP
 """
@@ -37,9 +37,9 @@ from urllib.parse import urlsplit
 
 import ibis
 
-from outcomes.credentials import mask_url, redact_secrets
+from outcomes.source.credentials import mask_url, redact_secrets
 from outcomes.errors import UserError
-from outcomes.extract import METADATA_TABLE, Extract, open_extract
+from outcomes.source.contract.extract import METADATA_TABLE, Extract, open_extract
 
 __all__ = [
     "ENGINES", "BATCH_ROWS", "SPARK_SETTINGS", "connect", "engine_of", "is_spark_session", "is_spark_connect",

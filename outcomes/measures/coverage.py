@@ -10,7 +10,7 @@ not stop a run but change how its numbers read.
   first months while the beds fill with stays the extract can see. `stays_open_at_start` compares
   the first month's bed days with the level a few months in.
 
-Both return `(field, check, n_rows)` or None; `outcomes.validation` turns them into warnings.
+Both return `(field, check, n_rows)` or None; `outcomes.source.contract.validation` turns them into warnings.
 """
 
 from __future__ import annotations

@@ -2,14 +2,14 @@
 
 An extract is a folder with one file per table of the contract, named after the table
 (`MHS502WardStay.parquet` or `MHS502WardStay.csv`), and optionally `extract.yaml`, the user's map of
-the extract (`outcomes.extract_map`): its end and start dates, the strftime pattern of CSV dates,
+the extract (`outcomes.source.contract.mapping`): its end and start dates, the strftime pattern of CSV dates,
 local file names and local column names. The map is applied before validation, so messages name
 both the contract's and the local names. It is read on an embedded DuckDB; a database connection
 (an Ibis backend) holding the same tables works too. Every table is typed and checked against the
-data dictionary before anything is computed. Open sources with `outcomes.sources.open_source`,
+data dictionary before anything is computed. Open sources with `outcomes.source.open.open_source`,
 which also takes URLs (PostgreSQL, Spark Connect) and Spark sessions, and comes here for the checks:
 
->>> from outcomes.sources import open_source
+>>> from outcomes.source.open import open_source
 >>> extract = open_source("data/reference")             # doctest: +SKIP
 >>> extract["MHS502WardStay"].count().to_pandas()        # doctest: +SKIP
 >>> extract.quality                                      # data-quality warnings, with counts  # doctest: +SKIP
@@ -33,10 +33,10 @@ import ibis
 import ibis.expr.datatypes as idt
 import pandas as pd
 
-from outcomes.dictionary import DataDictionary, Field, load_dictionary
+from outcomes.source.contract.dictionary import DataDictionary, Field, load_dictionary
 from outcomes.errors import UserError
-from outcomes.extract_map import METADATA_FILE, ExtractMap, parse_extract_map, read_extract_map
-from outcomes.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
+from outcomes.source.contract.mapping import METADATA_FILE, ExtractMap, parse_extract_map, read_extract_map
+from outcomes.source.contract.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
 
 __all__ = ["Extract", "ExtractError", "open_extract", "open_analysis_extract", "type_tables", "METADATA_FILE",
            "METADATA_TABLE"]
@@ -74,7 +74,7 @@ class Extract:
     def until(self, date: str | dt.date | None) -> "Extract":
         """The extract as it stood at the end of `date` (a report's `period_end`): rows dated after it
         dropped, end dates after it emptied (stays, spells and referrals open then), and `end_date`
-        moved back to it, so cohorts and measures see nothing later (`outcomes.cutoff`). The same
+        moved back to it, so cohorts and measures see nothing later (`outcomes.source.contract.cutoff`). The same
         extract when `date` is None or not before its end; a `UserError` when before its start."""
         if date is None:
             return self
@@ -83,7 +83,7 @@ class Extract:
             return self
         if self.start_date is not None and cut < self.start_date:
             raise UserError(f"{self.source}: period end {cut} is before the extract starts ({self.start_date})")
-        from outcomes.cutoff import cut_tables
+        from outcomes.source.contract.cutoff import cut_tables
 
         tables = cut_tables(self.tables, load_dictionary(), cut)
         metadata = {**self.metadata, "extract_end_date": cut.isoformat()}
@@ -322,7 +322,7 @@ def type_tables(
 
 #: optional table beside the contract's tables in a database or Spark schema: `key`, `value`
 #: (JSON) rows holding what a folder's extract.yaml holds (extract_end_date, ...); written by
-#: `outcomes.warehouse.load_extract`
+#: `outcomes.source.engines.load_extract`
 METADATA_TABLE = "extract_metadata"
 
 
@@ -393,7 +393,7 @@ def open_extract(
     """Read and validate an extract: a folder, or the tables of a connected Ibis backend; raise
     `ExtractError` naming every problem found.
 
-    This is the contract step of `outcomes.sources.open_source`, the one way in, which takes
+    This is the contract step of `outcomes.source.open.open_source`, the one way in, which takes
     URLs, Spark sessions and engine choices too and connects them first: call that (a URL or a
     Spark session given here goes there).
 
@@ -407,13 +407,13 @@ def open_extract(
     exactly those of one that passed before is not checked again: its warnings come from a stamp in
     `$OUTCOMES_CACHE` (default ~/.cache/outcomes). `use_cache=False` always checks. `validated` is
     the findings of a validation of these very tables earlier in the same run (a report's notebooks
-    get them from the run, see `outcomes.sources`): the tables are typed but not checked again.
+    get them from the run, see `outcomes.source.open`): the tables are typed but not checked again.
     """
     contract = contract or load_dictionary()
     findings = FindingList()
     files: dict[str, Path] = {}
     if (isinstance(source, str) and "://" in source) or _is_session(source):
-        from outcomes.sources import open_source  # URLs and Spark sessions are connected there first
+        from outcomes.source.open import open_source  # URLs and Spark sessions are connected there first
 
         return open_source(source, schema=schema, end_date=end_date, use_cache=use_cache)
     if isinstance(source, Path) or isinstance(source, str):
@@ -432,7 +432,7 @@ def open_extract(
         mapping = parse_extract_map(metadata, f"{label} {METADATA_TABLE}", contract)
     else:
         raise UserError(f"cannot open an extract from {type(source).__name__}: give a folder or an Ibis backend "
-                        "(outcomes.sources.open_source also takes URLs and Spark sessions)")
+                        "(outcomes.source.open.open_source also takes URLs and Spark sessions)")
     if end_date is None:
         end_date = mapping.end_date
     if end_date is None:
@@ -478,6 +478,6 @@ def open_analysis_extract(path: str | Path, *, end_date: Any = None) -> Extract:
     A notebook's `extract` parameter left at None is the built-in reference extract, generated on
     first use by `outcomes.report.parameters.notebook_parameters` (see `outcomes.workspace`).
     """
-    from outcomes.sources import open_source  # the one way in; a report run's reference too
+    from outcomes.source.open import open_source  # the one way in; a report run's reference too
 
     return open_source(str(path), end_date=end_date)

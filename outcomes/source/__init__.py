@@ -1,0 +1,1 @@
+"""The one way in: see `outcomes.source.open`."""
