@@ -68,7 +68,7 @@ def child(engine: str, folder: str, threads: int, memory: str) -> dict:
     cache = tempfile.mkdtemp(prefix="outcomes-bench-cache-")  # no validation stamps from earlier runs
     atexit.register(shutil.rmtree, cache, True)
     os.environ["OUTCOMES_CACHE"] = cache
-    from outcomes.source.open import open_source
+    from outcomes.source import open_source
 
     out = {"start": 0.0, "load": 0.0}
     if engine == "duckdb":
@@ -76,7 +76,7 @@ def child(engine: str, folder: str, threads: int, memory: str) -> dict:
         extract.con.raw_sql(f"SET threads = {threads}")
         times, frame = _compute(extract)
         return {**out, "compute": times, "frame": frame.to_json(orient="split", date_format="iso", double_precision=15)}
-    from outcomes.source.engines import load_extract
+    from outcomes.source.load import load_extract
 
     if engine == "postgres":
         from engines import postgres_server

@@ -1,7 +1,8 @@
 """outcomes: outcomes research for NHS mental health provider collaboratives.
 
-Layers (data flows one way): extract -> validate -> cohort -> measures -> model ->
-figure/table -> disclosure control -> report. A lower layer never imports a higher one.
+Layers (data flows one way): source (the way in, validated against the contract) -> cohort ->
+measures -> model -> figure/table -> disclosure control -> report. A lower layer never imports a
+higher one: `.importlinter` states the layers and `make test` checks them (tests/test_layers.py).
 """
 
 __version__ = "0.1.0"

@@ -19,8 +19,9 @@ params = notebook_parameters("00_cohort_profile", globals())  # every None above
 import pandas as pd
 
 from outcomes.cohort import cyp_inpatients, dbt_cohort, picu_episodes
+from outcomes.measures.coverage import data_quality
 from outcomes.source.contract.dictionary import load_dictionary
-from outcomes.source.contract.extract import open_analysis_extract
+from outcomes.source import open_analysis_extract
 from outcomes.programme import programme_windows
 from outcomes.results import record, record_table
 from outcomes.table_one import table_one
@@ -79,7 +80,7 @@ table
 # Quirks of the extract that do not stop the analysis, with how many rows each affects.
 
 # %%
-quality = data.quality.rename(columns={"rows": "rows_n"})
+quality = data_quality(data).rename(columns={"rows": "rows_n"})
 shown = record_table("data_quality", quality, caption="Data-quality warnings (rows rounded to 5, 1-7 redacted)")
 record("cyp_inpatient_stays_n", int(built["cyp_inpatients"].attrition["rows_remaining"].iloc[-1]), kind="count",
        label="CYP inpatient ward stays in the extract")

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 
 from outcomes import plots
 from outcomes.disclosure import plottable_counts
-from outcomes.source.contract.extract import open_analysis_extract
+from outcomes.source import open_analysis_extract
 from outcomes.programme import (change_sentence, counterfactual_for_figure, its_headline, measure_its,
                                 programme_windows, relative_change, window_label)
 from outcomes.published_figures import published_value

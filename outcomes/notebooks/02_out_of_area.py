@@ -20,7 +20,7 @@ params = notebook_parameters("02_out_of_area", globals())  # every None above be
 import matplotlib.pyplot as plt
 
 from outcomes import plots
-from outcomes.source.contract.extract import open_analysis_extract
+from outcomes.source import open_analysis_extract
 from outcomes.its import ITSInputError
 from outcomes.programme import (change_sentence, counterfactual_for_figure, its_headline, measure_its,
                                 programme_windows, relative_change, window_totals)

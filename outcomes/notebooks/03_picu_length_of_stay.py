@@ -24,7 +24,7 @@ from outcomes import plots
 from outcomes.cohort import picu_episodes
 from outcomes.disclosure import format_count
 from outcomes.disclosure_models import MIN_MODEL_COUNT, formula_term_groups, gate_model_table, group_counts
-from outcomes.source.contract.extract import open_analysis_extract
+from outcomes.source import open_analysis_extract
 from outcomes.programme import programme_windows
 from outcomes.published_figures import published_value
 from outcomes.results import record, record_figure, record_table

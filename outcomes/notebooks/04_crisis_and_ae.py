@@ -23,7 +23,7 @@ params = notebook_parameters("04_crisis_and_ae", globals())  # every None above 
 import matplotlib.pyplot as plt
 
 from outcomes import plots
-from outcomes.source.contract.extract import open_analysis_extract
+from outcomes.source import open_analysis_extract
 from outcomes.programme import (change_sentence, counterfactual_for_figure, its_headline, measure_its,
                                 programme_windows, relative_change)
 from outcomes.published_figures import published_value

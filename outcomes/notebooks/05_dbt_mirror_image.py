@@ -23,7 +23,7 @@ import pandas as pd
 
 from outcomes import plots
 from outcomes.cohort import dbt_cohort
-from outcomes.source.contract.extract import open_analysis_extract
+from outcomes.source import open_analysis_extract
 from outcomes.mirror import MirrorImage
 from outcomes.results import record, record_figure, record_table
 

@@ -20,7 +20,7 @@ params = notebook_parameters("06_published_figures", globals())  # every None ab
 import pandas as pd
 
 from outcomes.cohort import dbt_cohort, picu_episodes
-from outcomes.source.contract.extract import open_analysis_extract
+from outcomes.source import open_analysis_extract
 from outcomes.programme import programme_windows
 from outcomes.published_figures import published_figures, reproduce_published
 from outcomes.measures import catalogue

@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 
 from outcomes import plots
 from outcomes.disclosure import plottable_counts
-from outcomes.source.contract.extract import open_analysis_extract
+from outcomes.source import open_analysis_extract
 from outcomes.its import period_words
 from outcomes.measures import catalogue
 from outcomes.programme import headline_month, later_component_its

@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 from IPython.display import HTML, display
 
 from outcomes import plots
-from outcomes.source.contract.extract import open_analysis_extract
+from outcomes.source import open_analysis_extract
 from outcomes.measures import catalogue
 from outcomes.results import record_figure, record_table
 from outcomes.spc.measures import DASHBOARD_TABLE, board_dashboard, catalogue_spc, chart_anchor, dashboard_html

@@ -30,7 +30,7 @@ import pandas as pd
 from outcomes import plots
 from outcomes.costs import (bed_days_saving, days_from_its_headline, format_gbp, load_inflation, load_unit_costs,
                             out_of_area_saving, savings_table, unit_cost)
-from outcomes.source.contract.extract import open_analysis_extract
+from outcomes.source import open_analysis_extract
 from outcomes.programme import its_headline, measure_its
 from outcomes.measures import catalogue
 from outcomes.results import record, record_figure, record_table

@@ -32,7 +32,7 @@ from outcomes.disclosure_margins import protect_margins
 from outcomes.disclosure_models import gate_model_table
 from outcomes.equity import (heterogeneity_test, rate_ratio_against_others, rate_ratios_by_group,
                              slope_index_of_inequality)
-from outcomes.source.contract.extract import open_analysis_extract
+from outcomes.source import open_analysis_extract
 from outcomes.measures import catalogue
 from outcomes.measures.define import default_period
 from outcomes.reference import read_truth
