@@ -16,7 +16,7 @@ import sys
 
 from outcomes import __version__
 from outcomes.errors import UserError
-from outcomes.source.credentials import redact_secrets
+from outcomes.credentials import redact_secrets
 
 #: subcommand name -> module under outcomes.commands (imported only when that command runs)
 COMMANDS = {

@@ -68,7 +68,7 @@ The checker: what it can and cannot see
   ipynb, TXT, MD, SVG, TEX files and in file names, as a whole token (not inside a longer
   alphanumeric string); embedded base64 images are skipped so their bytes cannot match by chance.
 * ``credential``: a URL carrying a password or a secret parameter (``postgresql://user:PW@...``,
-  ``?password=``, ``;token=``) in the same files (``outcomes.source.credentials.find_secrets``); the
+  ``?password=``, ``;token=``) in the same files (``outcomes.credentials.find_secrets``); the
   finding shows the URL masked, never the secret.
 
 It cannot see: numbers drawn inside images (PNG/JPG pixels; SVG text is searched for identifiers
@@ -116,7 +116,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from outcomes.source.credentials import find_secrets
+from outcomes.credentials import find_secrets
 
 __all__ = [
     "plottable_counts",

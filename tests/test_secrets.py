@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from outcomes.disclosure import check_output_folder
 from outcomes.errors import UserError
 from outcomes.source import SourceSpec
-from outcomes.source.credentials import find_secrets, has_secret, mask_url, redact_secrets, without_secrets
+from outcomes.credentials import find_secrets, has_secret, mask_url, redact_secrets, without_secrets
 
 SCHEMA = "secure"
 
@@ -206,6 +206,6 @@ def test_report_with_a_password_in_the_url_publishes_no_secret(secured, tmp_path
 @given(st.lists(st.sampled_from(["://", "postgresql", "sc", "a:pw@h", "/db", " ", "\\n", "x", "9", "+.-", "'", "<",
                                  ";token=t", "?password=p", "http", "A" * 40]), max_size=30).map("".join))
 def test_urls_are_found_from_each_separator_as_the_whole_pattern_finds_them(text):
-    from outcomes.source.credentials import _URL, _urls
+    from outcomes.credentials import _URL, _urls
 
     assert _urls(text) == [m.group() for m in _URL.finditer(text)]

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # the CLI's edge: a command imports what it runs when it runs (`outcomes --help` stays at 0.03 s)
-    from outcomes.source.credentials import mask_url
+    from outcomes.credentials import mask_url
     from outcomes.source.engines import engine_of, local_spark_session
     from outcomes.source.load import load_extract
 

@@ -8,8 +8,9 @@ Stacked one way, each module importing only those below it (an import-linter con
 * `load`:   loading a folder extract into a warehouse (PostgreSQL, Spark);
 * `engines`: DuckDB's neighbours by URL scheme: PostgreSQL, Spark and Spark Connect;
 * `folder`: a folder's files and its extract.yaml, on an embedded DuckDB;
-* `contract`: the data dictionary and the `Extract`: typing and validating tables against it;
-* `credentials`: URLs shown with their secrets masked.
+* `contract`: the data dictionary and the `Extract`: typing and validating tables against it.
+
+URLs are shown with their secrets masked (`outcomes.credentials`, which the output checker uses too).
 
 
 Names are imported on first use, so that importing the data dictionary (`outcomes.source.contract`)

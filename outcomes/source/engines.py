@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import ibis
 
-from outcomes.source.credentials import mask_url, redact_secrets
+from outcomes.credentials import mask_url, redact_secrets
 from outcomes.errors import UserError
 from outcomes.source.contract.extract import Extract, open_backend
 from outcomes.source.folder import open_folder

@@ -30,7 +30,7 @@ from outcomes.errors import UserError
 from outcomes.source import engines
 from outcomes.source.contract.dictionary import DataDictionary
 from outcomes.source.contract.extract import Extract
-from outcomes.source.credentials import mask_url
+from outcomes.credentials import mask_url
 from outcomes.source.folder import open_folder
 from outcomes.source.share import resolve
 from outcomes.source.spec import SourceSpec

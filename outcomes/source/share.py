@@ -26,7 +26,7 @@ from typing import Any, Iterator
 
 from outcomes.source.contract.extract import Extract
 from outcomes.source.contract.validation import FindingList
-from outcomes.source.credentials import MASK, mask_url, without_secrets
+from outcomes.credentials import MASK, mask_url, without_secrets
 from outcomes.source.engines import url_with_schema
 from outcomes.source.spec import SourceSpec
 

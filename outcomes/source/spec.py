@@ -22,7 +22,7 @@ from typing import Any
 
 from outcomes.errors import UserError
 from outcomes.source.contract.extract import parse_date
-from outcomes.source.credentials import mask_url
+from outcomes.credentials import mask_url
 from outcomes.source.engines import ENGINES, engine_of, is_spark_session
 
 __all__ = ["SourceSpec"]
