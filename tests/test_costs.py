@@ -9,14 +9,14 @@ import doctest
 import pandas as pd
 import pytest
 
-import outcomes.costs
-from outcomes.costs import (DaysEstimate, bed_days_saving, days_from_its_headline, inflation_factor, load_inflation,
+import outcomes.programme.costs
+from outcomes.programme.costs import (DaysEstimate, bed_days_saving, days_from_its_headline, inflation_factor, load_inflation,
                             load_unit_costs, out_of_area_saving, savings_table, unit_cost)
 from outcomes.errors import UserError
 
 
 def test_docstring_example_runs():
-    assert doctest.testmod(outcomes.costs).failed == 0
+    assert doctest.testmod(outcomes.programme.costs).failed == 0
 
 
 def test_every_shipped_figure_names_its_source_or_says_illustrative():

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from extract_factory import tiny_tables, write_extract
 
-from outcomes.breakdowns import before_after_windows, breakdown_counts, breakdown_table, placements_by_group
+from outcomes.programme.breakdowns import before_after_windows, breakdown_counts, breakdown_table, placements_by_group
 from outcomes.cohort.groups import has_deprivation, person_groups, window_bed_days_by_group, window_totals_by_group
 from outcomes.equity import rate_ratio_against_others
 from outcomes.extract import ExtractError, open_extract
@@ -105,7 +105,7 @@ def test_breakdown_table_protection_and_small_multiples_from_counts():
     import matplotlib
 
     matplotlib.use("Agg")
-    from outcomes.breakdowns import MEASURES, plot_small_multiples
+    from outcomes.programme.breakdowns import MEASURES, plot_small_multiples
     from outcomes.disclosure import REDACTED
     from outcomes.disclosure_margins import protect_margins
 

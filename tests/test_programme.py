@@ -13,7 +13,7 @@ import pytest
 from outcomes import disclosure
 from outcomes.disclosure import plottable_counts
 from outcomes.programme import counterfactual_for_figure, its_headline, measure_its, programme_windows, relative_change
-from outcomes.published_figures import published_figures, published_value, reproduce_published
+from outcomes.programme.published_figures import published_figures, published_value, reproduce_published
 from outcomes.table_one import table_one
 
 
@@ -163,7 +163,7 @@ def test_published_figures_are_reproduced_on_the_reference_extract(reference_ext
 
 
 def test_methods_validation_reproduces_linden_and_the_deaths_finding(validation_data):
-    from outcomes.methods_validation import deaths_seasonality, reproduce_linden
+    from outcomes.programme.methods_validation import deaths_seasonality, reproduce_linden
 
     linden = reproduce_linden(validation_data)
     assert len(linden) == 12 and linden.within_tolerance.all(), linden[~linden.within_tolerance]

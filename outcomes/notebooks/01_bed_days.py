@@ -24,7 +24,7 @@ from outcomes.disclosure import plottable_counts
 from outcomes.extract import open_analysis_extract
 from outcomes.programme import (change_sentence, counterfactual_for_figure, its_headline, measure_its,
                                 programme_windows, relative_change, window_label)
-from outcomes.published_figures import published_value
+from outcomes.programme.published_figures import published_value
 from outcomes.measures import catalogue
 from outcomes.results import record, record_figure, record_table
 

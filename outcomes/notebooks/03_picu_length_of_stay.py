@@ -26,7 +26,7 @@ from outcomes.disclosure import format_count
 from outcomes.disclosure_models import MIN_MODEL_COUNT, formula_term_groups, gate_model_table, group_counts
 from outcomes.extract import open_analysis_extract
 from outcomes.programme import programme_windows
-from outcomes.published_figures import published_value
+from outcomes.programme.published_figures import published_value
 from outcomes.results import record, record_figure, record_table
 from outcomes.survival import LengthOfStay
 

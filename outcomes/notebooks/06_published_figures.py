@@ -22,7 +22,7 @@ import pandas as pd
 from outcomes.cohort import dbt_cohort, picu_episodes
 from outcomes.extract import open_analysis_extract
 from outcomes.programme import programme_windows
-from outcomes.published_figures import published_figures, reproduce_published
+from outcomes.programme.published_figures import published_figures, reproduce_published
 from outcomes.measures import catalogue
 from outcomes.results import record, record_table
 

@@ -32,7 +32,7 @@ import pandas as pd
 
 from outcomes import plots
 from outcomes.its import InterruptedTimeSeries
-from outcomes.methods_validation import VALIDATION_DIR, deaths_seasonality, prop99_estimators, reproduce_linden
+from outcomes.programme.methods_validation import VALIDATION_DIR, deaths_seasonality, prop99_estimators, reproduce_linden
 from outcomes.results import record, record_figure, record_table
 
 plots.use_house_style()

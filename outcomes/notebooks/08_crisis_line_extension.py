@@ -29,7 +29,7 @@ from outcomes.extract import open_analysis_extract
 from outcomes.its import period_words
 from outcomes.measures import catalogue
 from outcomes.programme import headline_month, later_component_its
-from outcomes.published_figures import published_value
+from outcomes.programme.published_figures import published_value
 from outcomes.results import record, record_figure, record_table
 
 plots.use_house_style()

@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from outcomes import plots
-from outcomes.costs import (bed_days_saving, days_from_its_headline, format_gbp, load_inflation, load_unit_costs,
+from outcomes.programme.costs import (bed_days_saving, days_from_its_headline, format_gbp, load_inflation, load_unit_costs,
                             out_of_area_saving, savings_table, unit_cost)
 from outcomes.extract import open_analysis_extract
 from outcomes.programme import its_headline, measure_its
@@ -94,7 +94,7 @@ record("cost_out_of_area_brought_home", home.value, kind="estimate", unit=f"GBP 
 record("cost_total_sensitivity", {"value": total["gbp"], "low_unit_cost": total["gbp_low_unit_cost"],
                                   "high_unit_cost": total["gbp_high_unit_cost"], "status": total["status"]},
        kind="estimate", unit=f"GBP {price_year}",
-       definition=f"Total change in spend{flag}; no CI because the two ITS share months (see outcomes.costs)")
+       definition=f"Total change in spend{flag}; no CI because the two ITS share months (see outcomes.programme.costs)")
 savings
 
 # %%

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from outcomes import plots
-from outcomes.breakdowns import (DIMENSIONS, before_after_windows, breakdown_counts, breakdown_table,
+from outcomes.programme.breakdowns import (DIMENSIONS, before_after_windows, breakdown_counts, breakdown_table,
                                  placements_by_group, plot_small_multiples)
 from outcomes.cohort.groups import has_deprivation
 from outcomes.disclosure_margins import protect_margins
