@@ -54,6 +54,8 @@ from outcomes.errors import UserError
 __all__ = ["write_reference_extract", "read_truth", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
 
 DEFAULT_SEED = 20171001
+#: where the reference extract plants the programme's effects, and so the programme's default go-live
+#: (`outcomes.programme.DEFAULT_GO_LIVE`): the South London Partnership's CAMHS Tier 4 programme
 DEFAULT_GO_LIVE = "2017-10-01"
 MIN_SCALE, MAX_SCALE = 0.02, 50.0
 
