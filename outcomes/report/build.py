@@ -170,7 +170,7 @@ def _caveats(extract, parameters: dict, partial_names: list[str] | None) -> list
         f"a transition of {parameters['transition_months']} months; they are associations, adjusted for "
         "trend and season, not proof that the programme caused them."
     )
-    from outcomes.disclosure_summary import SUMMARY_HTML
+    from outcomes.disclosure.summary import SUMMARY_HTML
 
     caveats.append(
         "Statistical disclosure control: counts of 1 to 7 are suppressed, other counts are rounded to the "
@@ -286,7 +286,7 @@ class _Run:
     def write_pages(self, status: str, banner: str | None, *, runs: list[NotebookRun], results: dict, kernel: str,
                     jobs: int, generated: dt.datetime) -> None:
         """index.html, manifest.json and the output-checking summary of the build folder."""
-        from outcomes.disclosure_summary import write_output_check
+        from outcomes.disclosure.summary import write_output_check
 
         seconds = time.perf_counter() - self.started
         build, opened, q = self.build, self.opened, self.quarter

@@ -20,13 +20,13 @@ recoverable from totals. The default here is OpenSAFELY's (stricter than MHSDS o
 MHSDS rule for rates (redacted with any count they rest on), and three additions for breakdowns:
 
 * tables published with their *true* totals get secondary suppression, so that no suppressed cell
-  is recoverable by subtraction (:mod:`outcomes.disclosure_margins`);
+  is recoverable by subtraction (:mod:`outcomes.disclosure.margins`);
 * model tables (Cox, PH test, group rate ratios) are published only for groups with at least 8
-  people and 8 events, other rows withheld with the reason (:mod:`outcomes.disclosure_models`);
+  people and 8 events, other rows withheld with the reason (:mod:`outcomes.disclosure.models`);
   Kaplan-Meier curves stop where fewer than 8 are at risk (``LengthOfStay.plot(min_at_risk=8)``);
 * every report carries an output-checking summary, one row per file: its kind, smallest non-zero
   count, whether every count is rounded, what was suppressed and why
-  (:mod:`outcomes.disclosure_summary`, ``output_check.html``), as OpenSAFELY's Airlock asks.
+  (:mod:`outcomes.disclosure.summary`, ``output_check.html``), as OpenSAFELY's Airlock asks.
 
 The naming convention (one place; notebooks, results dictionaries and the checker agree)
 ---------------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ def redact_derived_columns(source: pd.DataFrame, out: pd.DataFrame, hidden: pd.D
     numeric, non-boolean, non-count column of ``source`` not in ``keep`` on the rows where a count
     it is built on is hidden (``hidden``: a boolean frame over the count columns; ``derived``:
     {column: [count columns it is built on]}, default every count column). Returns the number of
-    cells replaced. Shared by :func:`redact_table` and ``disclosure_margins.protect_margins``."""
+    cells replaced. Shared by :func:`redact_table` and ``margins.protect_margins``."""
     keep, derived = set(keep), dict(derived or {})
     replaced = 0
     for col in source.columns:
