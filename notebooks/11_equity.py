@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from outcomes import plots
+from outcomes.figures import plots
 from outcomes.breakdowns import (DIMENSIONS, before_after_windows, breakdown_counts, breakdown_table,
                                  placements_by_group, plot_small_multiples)
 from outcomes.cohort.groups import has_deprivation

@@ -255,7 +255,7 @@ def test_house_style_and_figure_helpers():
     import numpy as np
     import pandas as pd
 
-    from outcomes import plots
+    from outcomes.figures import plots
 
     plots.use_house_style()
     assert matplotlib.rcParams["axes.spines.top"] is False
