@@ -15,7 +15,7 @@ from outcomes.report.index import format_number, headline_rows
 from outcomes.report.parameters import default_parameters, load_overrides, parse_quarter, validate_overrides
 from outcomes.report.publish import keep_failed, swap_in
 from outcomes.report.render import external_references, notebook_title, relative_links
-from outcomes.report.runner import (
+from outcomes.report.execution.runner import (
     CellFailure,
     NotebookRun,
     Progress,
