@@ -110,7 +110,7 @@ def _ensure_extract(extract: Path) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extract", default=str(ROOT / "data" / "reference"))
-    parser.add_argument("--notebooks", default=str(ROOT / "outcomes" / "notebooks"))
+    parser.add_argument("--notebooks", default=str(ROOT / "notebooks"))
     parser.add_argument("--quarter", default="2024Q1")
     parser.add_argument("--jobs", type=int)
     parser.add_argument("--repeat", type=int, default=3,
