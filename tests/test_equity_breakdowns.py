@@ -108,7 +108,7 @@ def test_breakdown_table_protection_and_small_multiples_from_counts():
     matplotlib.use("Agg")
     from outcomes.programme.breakdowns import MEASURES, plot_small_multiples
     from outcomes.disclosure import REDACTED
-    from outcomes.disclosure_margins import protect_margins
+    from outcomes.disclosure.margins import protect_margins
 
     windows = Programme("2017-10-01", 6).whole_windows("2014-04-01", "2024-03-31")
     rows = []

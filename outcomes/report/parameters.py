@@ -2,10 +2,10 @@
 
 A notebook declares, in its one cell tagged `parameters`, the names below that it uses, each set
 to `None`; `outcomes report` injects (papermill, in a cell after it) only the names a notebook
-declares. The notebook's first code cell resolves them with `notebook_parameters`, which keeps
-injected values and fills every `None` with the same default the runner would use, so a
-notebook runs top to bottom on its defaults in JupyterLab, wherever it was copied to. Dates are
-ISO strings (papermill stores parameters as JSON).
+declares. The notebook's session (`outcomes.notebook.start`) resolves them with
+`notebook_parameters`, which keeps injected values and fills every `None` with the same default
+the runner would use, so a notebook runs top to bottom on its defaults in JupyterLab, wherever it
+was copied to. Dates are ISO strings (papermill stores parameters as JSON).
 
 ===================  =======================================================================
 extract              the extract: a folder (absolute path) or a warehouse URL with secrets masked
@@ -196,8 +196,8 @@ def _extract_end(extract: str) -> str | None:
 
 
 def notebook_parameters(notebook: str, namespace: dict[str, Any]) -> NotebookParameters:
-    """Resolve a notebook's contract parameters: call it in the first code cell as
-    `notebook_parameters("01_bed_days", globals())`.
+    """Resolve a notebook's contract parameters, as its session does
+    (`outcomes.notebook.start("01_bed_days", globals())` calls `notebook_parameters("01_bed_days", globals())`).
 
     Every contract name the notebook declared (present in `namespace`) keeps the value the runner
     injected, or, if still None, gets the runner's default (see the module docstring): the
