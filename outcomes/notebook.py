@@ -38,6 +38,7 @@ from outcomes.measures import catalogue
 from outcomes.measures.run_cache import RUN_MEASURES
 from outcomes.programme import DEFAULT_TRANSITION_MONTHS, Programme
 from outcomes.report.parameters import NotebookParameters, notebook_parameters
+from outcomes.workspace import scratch_dir
 
 __all__ = ["Run", "start"]
 
@@ -92,8 +93,6 @@ def start(notebook: str, namespace: dict[str, Any]) -> Run:
     if params.output_dir is not None:
         output_dir = Path(params.output_dir)
     else:  # a notebook declaring no output_dir still writes somewhere of its own
-        from outcomes.workspace import scratch_dir
-
         output_dir = Path(scratch_dir(notebook))
     cache = _measure_cache()
     extract = measures = programme = None

@@ -227,3 +227,14 @@ def test_published_value_is_read_from_the_yaml():
     assert published_value("picu_median_los_change")["value"] == "shorter"
     with pytest.raises(KeyError, match="no published figure"):
         published_value("nonsense")
+
+
+def test_importing_the_programme_or_a_notebook_session_loads_no_model_library():
+    """statsmodels and scipy (~3 s) load when a model is first fitted, not when a notebook starts."""
+    import subprocess
+    import sys
+
+    code = ("import sys, outcomes.programme, outcomes.notebook, outcomes.report.parameters; "
+            "print(sorted(m for m in ('statsmodels', 'scipy', 'lifelines', 'nbconvert') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -32,6 +32,7 @@ from outcomes.cohort.dates import age_on
 from outcomes.cohort.groups import (NOT_RECORDED, cyp_age_band, has_deprivation, window_bed_days_by_group,
                                     window_totals_by_group, with_person_groups)
 from outcomes.disclosure import REDACTED
+from outcomes.measures.catalogue import first_stays_of_spells
 
 __all__ = ["MEASURES", "DIMENSIONS", "breakdown_counts", "breakdown_table",
            "placements_by_group", "plot_small_multiples", "SmallMultiples"]
@@ -53,8 +54,6 @@ def breakdown_counts(extract: ExtractLike, windows: dict, footprint: Sequence[st
                      providers: Sequence[str] | None = None) -> pd.DataFrame:
     """Long frame: ``dimension``, ``group``, ``measure``, ``window``, ``n`` for every measure and
     dimension (IMD quintile only when the extract has the deprivation table)."""
-    from outcomes.measures.catalogue import first_stays_of_spells
-
     stays = cyp_inpatients(footprint, providers).build(extract).table
     stays = with_person_groups(stays.filter(stays.resident_in_footprint), extract)
     stays = stays.mutate(age_band=cyp_age_band(stays.age_at_admission))

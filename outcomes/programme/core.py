@@ -29,7 +29,8 @@ import pandas as pd
 
 from outcomes.dates import add_months, as_date, month_label
 from outcomes.disclosure import plottable_counts
-from outcomes.its import Component, InterruptedTimeSeries, ITSInputError
+from outcomes import its as its_models  # the model (statsmodels) loads on first fit: outcomes.its is lazy
+from outcomes.its import Component, ITSInputError
 from outcomes.programme.headline import Headline
 from outcomes.reference import DEFAULT_GO_LIVE
 
@@ -168,7 +169,7 @@ class Programme:
             data["denominator"] = data["denominator"].astype(float)
         context = _with_covid([*self.components, *components], data["month"], self.covid_start)
         data[outcome] = data[outcome].astype(float)
-        its = InterruptedTimeSeries(
+        its = its_models.InterruptedTimeSeries(
             data[["month", outcome] + (["denominator"] if offset else [])],
             outcome=outcome,
             date="month",
@@ -348,7 +349,7 @@ def controlled_its(
         raise ITSInputError(f"no {group} {treated!r} in the measure; found {sorted(set(data[group]))}")
     context = _with_covid(components, data["month"], covid)
     data[outcome] = data[outcome].astype(float)
-    its = InterruptedTimeSeries(
+    its = its_models.InterruptedTimeSeries(
         data[["month", group, outcome]], outcome=outcome, date="month",
         interruption=month_label(start), name=name, family=family, seasonality=seasonality,
         transition=transition_months, group=group, treated=treated, components=context, **options,

@@ -14,6 +14,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from outcomes.cohort import dbt_cohort, picu_episodes
+from outcomes.disclosure import round_count
+from outcomes.measures import catalogue
 from outcomes.programme.core import Programme, relative_change
 from outcomes.resources import published_dir
 
@@ -44,9 +47,7 @@ def published_value(name: str, path: str | Path | None = None) -> dict[str, Any]
 
 def _km_medians(extract, windows, footprint, providers) -> dict[str, float]:
     """Kaplan-Meier median PICU length of stay (days) of stays admitted in each window."""
-    from lifelines import KaplanMeierFitter
-
-    from outcomes.cohort import picu_episodes
+    from lifelines import KaplanMeierFitter  # (~1 s) only when a median is reproduced
 
     stays = picu_episodes(footprint, providers).build(extract).table
     stays = stays.select("StartDateWardStay", "los_days", "censored").to_pandas()
@@ -60,8 +61,6 @@ def _km_medians(extract, windows, footprint, providers) -> dict[str, float]:
 
 
 def _format_count(value: float) -> str:
-    from outcomes.disclosure import round_count
-
     return str(round_count(value))
 
 
@@ -98,9 +97,6 @@ def reproduce_published(
     `later_component_its`, footprint against CYP living elsewhere); DBT before/after counts must match exactly.
     Reproduced counts are shown disclosure-controlled; the comparison uses exact values.
     """
-    from outcomes.cohort import dbt_cohort
-    from outcomes.measures import catalogue
-
     published = published_figures() if published is None else published
     programme = Programme() if programme is None else programme
     measures = catalogue(footprint, providers) if measures is None else measures
