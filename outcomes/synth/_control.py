@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from outcomes.its import effect_sentence, period_words
+from outcomes.its import effect_sentence
 
 from . import _conformal
 from ._errors import SynthInputError

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from outcomes.disclosure import plottable_counts
-from outcomes.plots import NHS
+from outcomes.disclosure.rules import plottable_counts
+from outcomes.figures.plots import NHS
 
 from ._panel import time_label
 
