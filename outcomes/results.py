@@ -25,7 +25,7 @@ result name) and builds the index page from them:
 * the **key figures** are the figures recorded with `key=True` (and PNG outputs of cells tagged
   `key-figure`).
 
-Disclosure control happens here, before anything is written (design.md): a result whose `kind` is
+Disclosure control happens here, before anything is written (docs/design.md): a result whose `kind` is
 "count" or whose name is a count under `outcomes.disclosure`'s naming convention (`admissions_n`,
 `n_people`, ...) has every number rounded to 5 or redacted (1 to 7); a result given the `counts`
 it is built on is redacted whole when any of them is; a dict value is passed through

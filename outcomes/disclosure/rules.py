@@ -158,7 +158,7 @@ def plottable_counts(counts: pd.Series, **thresholds) -> pd.Series:
     """A pandas Series of counts made safe to draw: rounded to 5, with small (redacted) ones as
     missing (a gap in the line).
 
-    Figures pass the same disclosure control as tables (design.md), and the checker cannot read
+    Figures pass the same disclosure control as tables (docs/design.md), and the checker cannot read
     pixels, so a series of counts is controlled before it is plotted. `thresholds` go to
     `round_count`.
     """

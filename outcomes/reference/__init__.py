@@ -9,7 +9,8 @@ and parameters, byte-identical files):
 
 * one parquet file per table of the contract (MHS001MPI, MHS101Referral, MHS201CareContact,
   MHS202CareActivity, MHS501HospProvSpell, MHS502WardStay, ECDS, RiskEvents, population, and the
-  optional deprivation table, synthetic), with exactly the contract's columns and types;
+  optional deprivation and area_statistics tables, synthetic), with exactly the contract's columns
+  and types;
 * `extract.yaml` (extract_end_date 2024-03-31, mhsds_version 6, source, seed, scale, generated_by);
 * `truth.json`: the planted effects, their functional form, go-live and phase-in, the windows, the
   rate model (seasonality, trend, COVID-19 terms, noise), and the values the files give by simple
@@ -36,6 +37,13 @@ without full follow-up) gives exactly 24 -> 1 suicide attempts, 23 -> 2 A&E atte
 inequality is planted too (`_equity.py`): Black footprint CYP are placed out of area at 2.5 times the
 rate of others before go-live and 1.0 times once phased in, by choosing people's ethnic group given
 their first spell, so no spell and no other planted figure changes.
+
+Published area statistics (`_areas.py`): the footprint's 12 boroughs, counted on the written files,
+and 36 donor areas with no programme drawn from their own random stream (every other table is
+byte-identical to an extract without them), as NHS England publishes them (rounded to 5, 1-4
+suppressed); truth.json's `area_statistics` gives each donor's parameters and the footprint's
+planted effect against its own no-programme path over the post year (bed days x0.62, out-of-area
+bed days x0.06 at the defaults), the target of notebook 12's synthetic control.
 
 `scale` multiplies the population and every volume with it (15 is about England); the DBT cohort
 keeps its size at every scale.
