@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["Extract", "ExtractError", "SourceSpec", "open_source", "open_analysis_extract"]
+__all__ = ["Extract", "ExtractError", "SourceSpec", "open_source"]
 
 _WHERE = {"Extract": "contract.extract", "ExtractError": "contract.extract", "SourceSpec": "spec",
-          "open_source": "open", "open_analysis_extract": "open"}
+          "open_source": "open"}
 
 
 def __getattr__(name: str):

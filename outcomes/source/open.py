@@ -35,7 +35,7 @@ from outcomes.source.folder import open_folder
 from outcomes.source.share import resolve
 from outcomes.source.spec import SourceSpec
 
-__all__ = ["open_source", "open_analysis_extract"]
+__all__ = ["open_source"]
 
 
 def open_source(
@@ -81,8 +81,3 @@ def open_source(
     if spec.url:
         return engines.open_engine(spec.url, schema=schema, end_date=end, validated=validated, contract=contract)
     return open_folder(spec.folder, end_date=end, use_cache=use_cache, validated=validated, contract=contract)
-
-
-#: the name notebooks open their extract by (a folder, a database URL whose last path part is the
-#: schema, or the reference a report run shared with them): `open_source` itself, no forwarder
-open_analysis_extract = open_source

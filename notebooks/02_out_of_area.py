@@ -1,0 +1,93 @@
+# %% [markdown]
+# # Out-of-area bed days
+#
+# Bed days of children and young people resident in the footprint on wards of providers outside the
+# collaborative's network ("out of area"), per month, and their share of all footprint residents'
+# CYP bed days. An interrupted time series (segmented quasi-Poisson, population offset, seasonal
+# harmonics, AR(1) errors, transition window left out, COVID-19 as its own interruption)
+# estimates the change at go-live.
+
+# %% tags=["parameters"]
+# 02_out_of_area: None takes the runner's default (outcomes.notebook.start);
+# `outcomes report` injects the report's values after this cell
+extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
+
+# %%
+from outcomes import notebook
+
+run = notebook.start("02_out_of_area", globals())  # every None above becomes the runner's default
+
+# %%
+import matplotlib.pyplot as plt
+
+from outcomes.figures import plots
+from outcomes.its import ITSInputError
+from outcomes.programme import change_sentence, relative_change, window_totals
+from outcomes.programme.published_figures import published_value
+
+plots.use_house_style()
+data = run.extract  # opened once, cut to period_end: nothing after the period is seen
+measures = run.measures
+out_of_area = measures["out_of_area_bed_days"].to_pandas(data)
+resident_by_area = measures["resident_bed_days_by_area"].to_pandas(data)  # footprint residents only
+
+# %% [markdown]
+# ## Before and after
+
+# %%
+programme = run.programme
+windows = programme.windows()
+change = relative_change(out_of_area, windows)
+run.record("out_of_area_bed_days_change", change["change"], kind="percent_change", unit="proportion",
+           baseline=change["baseline"] / 12, latest=change["post"] / 12, headline=True,
+           label="Out-of-area CYP bed days per month (baseline year vs year after transition)",
+           definition="Bed days of footprint residents on non-network wards, post year against baseline year",
+           published=published_value("out_of_area_bed_days_change"),
+           sentence=change_sentence("Out-of-area CYP bed days", change, windows),
+           counts={"baseline_n": change["baseline"], "post_n": change["post"]})
+footprint_residents = resident_by_area.pivot(index="month", columns="area", values="numerator").reset_index()
+totals = {area: window_totals(footprint_residents, windows, column=area) for area in ("in_area", "out_of_area")}
+share = {w: totals["out_of_area"][w] / (totals["out_of_area"][w] + totals["in_area"][w]) for w in windows}
+for window in windows:
+    run.record(f"out_of_area_share_{window}", share[window], kind="proportion", unit="proportion",
+               definition=f"Out-of-area share of footprint residents' CYP bed days in the {window} window "
+                          "(residents only in numerator and denominator)",
+               counts={"out_of_area_n": totals["out_of_area"][window], "in_area_n": totals["in_area"][window]})
+change, share
+
+# %% [markdown]
+# ## Interrupted time series
+# Out-of-area bed days fell to almost nothing after 2017. For a go-live long after that, a stretch
+# between interruptions can hold only zero months, where a log-link model has no finite level: the
+# ITS then says why it was not estimated (recorded as `out_of_area_its_not_estimable`), and the
+# before/after comparison above stands alone.
+
+# %%
+try:
+    result = programme.its(out_of_area)
+except ITSInputError as reason:
+    result = None
+    run.record("out_of_area_its_not_estimable", str(reason), kind="estimate",
+               definition="Why the out-of-area ITS could not be estimated for this go-live")
+    print(f"The out-of-area ITS was not estimated: {reason}")
+if result is not None:
+    headline = programme.headline(result, what="out-of-area CYP bed days")
+    run.record_table("its_out_of_area", result.summary.round(4), keep=list(result.summary.columns),
+                     caption="Out-of-area bed days: rate ratios with 95% CI")
+    headline.record("out_of_area", lead="level", label="Out-of-area bed days, level change at go-live (rate ratio)",
+                    level_definition="Segmented quasi-Poisson ITS with population offset, AR(1) errors; baseline and "
+                                     f"latest are counterfactual and fitted in {headline.horizon}",
+                    averted="out_of_area_bed_days_averted",
+                    averted_definition=f"Counterfactual - fitted out-of-area bed days, {headline.averted_from} to {headline.at}")
+    display(result.summary)
+
+# %%
+if result is not None:
+    line = programme.counterfactual(result)
+    ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
+                              lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
+                              transition_months=programme.transition_months, ylabel="bed days per month",
+                              title=f"Out-of-area CYP bed days (counterfactual to {headline.at})")
+    run.record_figure("out_of_area_counterfactual", ax.figure, key=True,
+                      caption="Out-of-area CYP bed days per month with the modelled counterfactual (95% CI)")
+    plt.show()
