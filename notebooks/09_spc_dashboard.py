@@ -38,7 +38,7 @@ plots.use_house_style()
 data = open_analysis_extract(extract)
 measures = catalogue(footprint, providers)
 frames = {name: measure.to_pandas(data, end=period_end) for name, measure in measures.items()}
-charts = catalogue_spc(measures, frames, rebase=[go_live], strict=False)
+charts = catalogue_spc(measures, frames, rebase=[go_live], strict=False, extract=data)  # rare events: quarters or t-charts
 
 # %% [markdown]
 # ## The board's view: the latest month of every measure
@@ -61,5 +61,5 @@ for name, spc in charts.items():
         label = spc.label(group)
         display(HTML(f'<h3 id="{chart_anchor(label)}">{label}</h3><p>{spc.description}</p>'))
         ax = spc.plot(group)
-        record_figure(chart_anchor(label), ax.figure, caption=f"SPC chart of {label}, {spc.unit}")
+        record_figure(chart_anchor(label), ax.figure, caption=f"SPC chart of {label}, {spc.unit_of(group)}")
         plt.show()

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = ROOT / "data_dictionary"
 END = dt.date(2024, 3, 31)
 SMALL = 0.1
-ARROW_TYPES = {"string": pa.string(), "date": pa.date32(), "integer": pa.int64()}
+ARROW_TYPES = {"string": pa.string(), "date": pa.date32(), "integer": pa.int64(), "float": pa.float64()}
 
 
 # --- fixtures ---------------------------------------------------------------------------------------

@@ -220,6 +220,8 @@ class Measure:
     #: who declared it, with what (the catalogue: its footprint and providers): keys the frames a
     #: report run shares between notebooks (`outcomes.measures.run_cache`); empty: never shared
     declared_by: tuple = ()
+    #: the value's unit where it is not "per <per> CYP" (a share, a rate per bed days, days, km)
+    unit: str = ""
 
     @property
     def counts(self) -> bool:
@@ -270,7 +272,7 @@ class Measure:
         frame = self.build(extract, start, end).to_pandas()
         frame["month"] = pd.to_datetime(frame["month"]).dt.date
         frame["denominator"] = frame["denominator"].astype("Int64")
-        if self.denominator is not None:
+        if self.denominator is not None and not getattr(self.denominator, "allows_empty", False):
             _refuse_empty_rates(self.name, frame)
         return frame
 
@@ -302,9 +304,10 @@ def define_measure(
     improvement: str = "neutral",
     target: float | None = None,
     counts_from: str | None = None,
+    unit: str = "",
 ) -> Measure:
     """Declare a monthly measure: `numerator` per month (grouped by `group_by`), over `denominator`
     (an object with `.monthly(extract, period)`, e.g. `cyp_population()`) as a rate per `per`.
     `improvement`, `target` and `counts_from` say how its SPC chart is read (`outcomes.spc`)."""
     return Measure(name, numerator, denominator, tuple(group_by), intervals, description or numerator.description, per,
-                   improvement, target, counts_from)
+                   improvement, target, counts_from, unit=unit)

@@ -13,6 +13,7 @@ import yaml
 from outcomes.reference import _codes as C
 from outcomes.reference import _crisis_line as CL
 from outcomes.reference import _crisis_teams as CT
+from outcomes.reference import _delivery as D
 from outcomes.reference._community import (
     CRISIS,
     DBT,
@@ -30,6 +31,8 @@ from outcomes.reference._dbt import ACTIVITY_CODES, N_ELIGIBLE, N_LATE, TARGETS,
 from outcomes.reference._inpatient import (
     ADMISSION_METHODS,
     DESTINATIONS,
+    ADULT_ACUTE,
+    OLDER_ADULT_ACUTE,
     OOA_LOS_FACTOR,
     P0_OOA,
     REPATRIATION_DELAY_MEAN,
@@ -50,6 +53,7 @@ from outcomes.reference._model import (
     ELSEWHERE,
     END,
     LA_CODES,
+    LA_TRUST,
     LSOAS_PER_LA,
     N_FOOTPRINT,
     N_MONTHS,
@@ -158,17 +162,22 @@ def _person_firsts(person: np.ndarray, start: np.ndarray, n_people: int) -> np.n
     return out
 
 
-def _ward_codes(bed: np.ndarray, age: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """WardType, WardAge and WardSecLevel of ward stays from their bed type (and age for adults)."""
+def _bed_types(bed: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """v6 bed types as written: adult acute stays of people aged 65 or over are older adult acute (201)."""
+    return np.where((bed == ADULT_ACUTE) & (age >= 65), OLDER_ADULT_ACUTE, bed)
+
+
+def _ward_codes(bed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """WardType, WardAge and WardSecLevel of ward stays from their (written) bed type."""
     cyp = bed >= 300
-    older = (~cyp) & (bed == 200) & (age >= 65)
-    ward_type = np.where(cyp, "01", np.where(bed == 204, "05", np.where(older, "06", "03")))
+    older = bed == OLDER_ADULT_ACUTE
+    ward_type = np.where(cyp, "01", np.where(bed == 205, "05", np.where(older, "06", "03")))
     ward_age = np.select([bed == 300, np.isin(bed, (301, 303, 304)), cyp, older], ["10", "11", "12", "14"], "13")
-    security = np.where(np.isin(bed, (303, 205)), "1", np.where(np.isin(bed, (304, 206)), "2", "0"))
+    security = np.where(np.isin(bed, (303, 206)), "1", np.where(np.isin(bed, (304, 207)), "2", "0"))
     return ward_type, ward_age, security
 
 
-_SITE = {300: 1, 301: 1, 302: 2, 303: 3, 304: 3, 309: 4, 310: 2, 311: 2, 200: 5, 201: 6, 202: 7, 204: 7, 205: 8, 206: 8, 209: 5}
+_SITE = {300: 1, 301: 1, 302: 2, 303: 3, 304: 3, 309: 4, 310: 2, 311: 2, 200: 5, 201: 5, 202: 6, 203: 7, 205: 7, 206: 8, 207: 8, 209: 5}
 
 
 def _as_str(values: np.ndarray) -> pa.Array:
@@ -276,10 +285,12 @@ def generate(folder: Path, *, seed: int, scale: float, go_live: str, phase_in_mo
     ids = _ids(seed=seed, people=s.people)
     _write_people(folder, s=s, ids=ids)
     ref_ids = _write_referrals(folder, ids=ids, refs=referrals.refs)
-    _write_spells(folder, ids=ids, all_spells=all_spells)
+    written = _write_spells(folder, ids=ids, all_spells=all_spells, is_adult=is_adult, person_la=s.people.column("la"), streams=s.streams)
     _write_ecds(folder, ids=ids, ecds=att.ecds, birth=s.people.column("birth"))
     _write_risk_events(folder, ids=ids, risk=risk)
     _write_contacts(folder, s=s, ids=ids, referrals=referrals, ref_ids=ref_ids, dbt=dbt.records)
+    delivery = _write_delivery(folder, s=s, ids=ids, written=written, referrals=referrals, ref_ids=ref_ids, adm=adm,
+                               n_dbt_refs=len(dbt.records.referrals["person"]), fp_people=known.inpatient[0]["person"])
 
     real = realised(folder, s.prog.baseline, s.prog.post)
     truth = _truth(seed=seed, scale=scale, prog=s.prog, targets=(bed_day_reduction, ooa_reduction), adm=adm,
@@ -290,6 +301,7 @@ def generate(folder: Path, *, seed: int, scale: float, go_live: str, phase_in_mo
                                    equity_windows, iso)
     truth["crisis_line_extension"] = att.crisis_line
     truth["enhanced_crisis_teams"] = att.crisis_teams
+    truth["delivery"] = delivery
     (folder / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     _write_extract_yaml(folder, seed=seed, scale=scale, version=version)
     return truth["row_counts"]
@@ -546,9 +558,12 @@ def _write_referrals(folder: Path, *, ids: Ids, refs: dict) -> pa.Array:
     return ref_ids
 
 
-def _write_spells(folder: Path, *, ids: Ids, all_spells: Spells) -> None:
-    """MHS501HospProvSpell and MHS502WardStay, spells sorted by start then person."""
-    sp = all_spells.take(np.lexsort((all_spells.person, all_spells.start)))
+def _write_spells(folder: Path, *, ids: Ids, all_spells: Spells, is_adult: np.ndarray, person_la: np.ndarray, streams: Streams) -> dict:
+    """MHS501HospProvSpell and MHS502WardStay, spells sorted by start then person; returns what the
+    delivery tables (`_write_delivery`) are drawn from."""
+    spell_order = np.lexsort((all_spells.person, all_spells.start))
+    sp = all_spells.take(spell_order)
+    adult = is_adult[spell_order]
     starts, ends, present = sp.bounds()
     spell_end = sp.end()
     open_spell = spell_end > END
@@ -565,10 +580,14 @@ def _write_spells(folder: Path, *, ids: Ids, all_spells: Spells) -> None:
     }
     write(build("MHS501HospProvSpell", spells), folder / "MHS501HospProvSpell.parquet")
     rows, cols = np.nonzero(present)
-    bed = sp.bed[rows, cols].astype(np.int64)
-    ward_type, ward_age, security = _ward_codes(bed, sp.age[rows])
+    bed = _bed_types(sp.bed[rows, cols].astype(np.int64), sp.age[rows])
+    ward_type, ward_age, security = _ward_codes(bed)
     site = np.vectorize(_SITE.get)(bed) + np.where(sp.move[rows] & (cols == 1), 10, 0)
     stay_end = ends[rows, cols]
+    la = person_la[sp.person[rows]]
+    ward = D.ward_codes(sp.org[rows], site, bed, starts[rows, cols])
+    km = D.distances(streams("delivery", "distance"), sp.org[rows], np.where(la >= 0, LA_TRUST[np.maximum(la, 0)], -1),
+                     (la >= 0) & (la < N_FOOTPRINT), sp.ooa[rows], adult[rows])
     stays = {
         "UniqWardStayID": numbered(org_prefix(sp.org[rows], "W"), np.arange(1, len(rows) + 1), 8),
         "UniqHospProvSpellID": spell_ids.take(pa.array(rows)),
@@ -581,8 +600,14 @@ def _write_spells(folder: Path, *, ids: Ids, all_spells: Spells) -> None:
         "WardAge": _as_str(ward_age),
         "WardSecLevel": _as_str(security),
         "MHAdmittedPatientClass": pa.compute.cast(pa.array(bed), pa.string()),
+        "UniqWardCode": pa.array(list(ward), type=pa.string()),
+        "WardLocDistanceHome": pa.array(km),
     }
     write(build("MHS502WardStay", stays), folder / "MHS502WardStay.parquet")
+    return {"stay_ids": stays["UniqWardStayID"], "spell_ids": spell_ids, "person": sp.person, "spell_start": sp.start,
+            "spell_end": spell_end, "spell_org": sp.org, "adult": adult, "rows": rows, "stay_start": starts[rows, cols],
+            "stay_end": stay_end, "stay_org": sp.org[rows], "site": site, "bed": bed, "ward": ward, "km": km,
+            "footprint": (la >= 0) & (la < N_FOOTPRINT), "ooa": sp.ooa[rows]}
 
 
 def _write_ecds(folder: Path, *, ids: Ids, ecds: dict, birth: np.ndarray) -> None:
@@ -622,8 +647,12 @@ def _write_contacts(folder: Path, *, s: Setting, ids: Ids, referrals: Referrals,
     activities = ChunkedWriter("MHS202CareActivity", folder / "MHS202CareActivity.parquet")
     counters = {"contact": 0, "activity": 0}
 
+    line_from = to_day(CT.ENHANCED_CRISIS_TEAMS)
+
     def emit(ref_index, date, mech, attend, act_contact, act_code):
         n = len(ref_index)
+        line = refs["team"][ref_index] == C.TEAM["A19"]
+        times = D.contact_times(s.streams("delivery", "contact_times", counters["contact"]), date, line, line_from)
         org = refs["org"][ref_index]
         contact_ids = numbered(org_prefix(org, "C"), counters["contact"] + 1 + np.arange(n), 10)
         contacts.add({
@@ -633,6 +662,7 @@ def _write_contacts(folder: Path, *, s: Setting, ids: Ids, referrals: Referrals,
             "CareContDate": dates(date),
             "ConsMechanismMH": coded(C.MECHANISMS, mech),
             "AttendOrDNACode": coded(C.ATTENDANCE, attend),
+            "CareContTime": pa.array(list(times), type=pa.string()),
         })
         activities.add({
             "UniqCareActID": numbered(org_prefix(org[act_contact], "A"), counters["activity"] + 1 + np.arange(len(act_contact)), 10),
@@ -649,6 +679,123 @@ def _write_contacts(folder: Path, *, s: Setting, ids: Ids, referrals: Referrals,
         emit(*_contacts(s.streams("contacts", piece), general[lo : lo + CONTACT_CHUNK], refs))
     contacts.close()
     activities.close()
+
+
+def _write_delivery(folder: Path, *, s: Setting, ids: Ids, written: dict, referrals: Referrals, ref_ids: pa.Array, adm: Admissions,
+                    n_dbt_refs: int, fp_people: np.ndarray) -> dict:
+    """Issue 22's optional tables (MHS903WardDetails, MHS505RestrictiveIntervention, MHS401MHActPeriod,
+    MHS607CodedScoreAssessment) from their own streams; returns their truth for truth.json."""
+    w, prog = written, s.prog
+    cyp_stay = w["bed"] >= 300
+    stay_end = np.where(w["stay_end"] > END, END + 1, w["stay_end"])
+    wards = D.ward_details(w["ward"], w["stay_org"], w["site"], w["bed"], w["stay_start"], stay_end, prog.baseline)
+    ward_type = np.full(len(wards["ward"]), "01", dtype=object)
+    write(build("MHS903WardDetails", {
+        "UniqWardCode": pa.array(list(wards["ward"]), type=pa.string()),
+        "OrgIDProv": ids.org_codes.take(pa.array(wards["org"])),
+        "SiteIDOfWard": numbered(org_prefix(wards["org"]), wards["site"], 2),
+        "ReportingPeriodStartDate": dates(wards["month"]),
+        "WardType": pa.array(list(ward_type), type=pa.string()),
+        "MHAdmittedPatientClass": pa.compute.cast(pa.array(wards["bed"]), pa.string()),
+        "BedsCommissioned": pa.array(wards["beds"]),
+        "AvailBedDays": pa.array(wards["avail"]),
+        "ClosedBedDays": pa.array(np.zeros(len(wards["ward"]), dtype=np.int64)),
+    }), folder / "MHS903WardDetails.parquet")
+
+    cyp_rows = np.flatnonzero(cyp_stay)
+    ri = D.restrictive_interventions(s.streams("delivery", "restrictive"), cyp_rows, w["stay_start"][cyp_rows], stay_end[cyp_rows])
+    stay_person = w["person"][w["rows"]]
+    write(build("MHS505RestrictiveIntervention", {
+        "UniqRestrictiveIntTypeID": numbered(org_prefix(w["stay_org"][ri["stay"]], "R"), np.arange(1, len(ri["day"]) + 1), 9),
+        "UniqWardStayID": w["stay_ids"].take(pa.array(ri["stay"])),
+        "Person_ID": ids.person.take(pa.array(stay_person[ri["stay"]])),
+        "OrgIDProv": ids.org_codes.take(pa.array(w["stay_org"][ri["stay"]])),
+        "StartDateRestrictiveIntType": dates(ri["day"]),
+        "EndDateRestrictiveIntType": dates(ri["day"]),
+        "RestrictiveIntType": coded(D.RESTRICTIVE_TYPES, ri["type"]),
+    }), folder / "MHS505RestrictiveIntervention.parquet")
+
+    cyp_spells = np.flatnonzero(~w["adult"])
+    mha = D.mha_periods(s.streams("delivery", "mha"), w["spell_start"][cyp_spells], w["spell_end"][cyp_spells])
+    spell = cyp_spells[mha["spell"]]
+    order = np.lexsort((w["person"][spell], mha["start"]))
+    spell, start, end, status = spell[order], mha["start"][order], mha["end"][order], mha["status"][order]
+    write(build("MHS401MHActPeriod", {
+        "UniqMHActEpisodeID": numbered(org_prefix(w["spell_org"][spell], "M"), np.arange(1, len(spell) + 1), 8),
+        "Person_ID": ids.person.take(pa.array(w["person"][spell])),
+        "OrgIDProv": ids.org_codes.take(pa.array(w["spell_org"][spell])),
+        "StartDateMHActLegalStatusClass": dates(start),
+        "EndDateMHActLegalStatusClass": dates(np.where(end > END, NULL_DAY, end)),
+        "LegalStatusCode": pa.array(list(status), type=pa.string()),
+    }), folder / "MHS401MHActPeriod.parquet")
+
+    fp = adm.fp
+    offset = int(fp_people[0]) if len(fp_people) else 0
+    firsts = _person_firsts(fp.person - offset, fp.start, len(fp_people))
+    first_start, first_end = fp.start[firsts], fp.end()[firsts]
+    sc = D.scored_assessments(s.streams("delivery", "scores"), first_start, first_end, prog.ramp)
+    ref_rows = referrals.position[n_dbt_refs + sc["person"]]
+    order = np.lexsort((sc["tool"], sc["person"], sc["day"]))
+    write(build("MHS607CodedScoreAssessment", {
+        "UniqCodedScoreAssID": numbered("SA", np.arange(1, len(order) + 1), 9),
+        "UniqServReqID": ref_ids.take(pa.array(ref_rows[order])),
+        "Person_ID": ids.person.take(pa.array(fp_people[sc["person"]][order])),
+        "AssToolCompDate": dates(sc["day"][order]),
+        "CodedAssToolType": coded(D.TOOLS, sc["tool"][order]),
+        "PersScore": pa.array(sc["score"][order].astype(float)),
+    }), folder / "MHS607CodedScoreAssessment.parquet")
+    return _delivery_truth(s, w, stay_end, wards, ri, len(cyp_spells), len(spell), sc)
+
+
+def _delivery_truth(s: Setting, w: dict, stay_end: np.ndarray, wards: dict, ri: dict, n_cyp_spells: int, n_detained: int, sc: dict) -> dict:
+    """truth.json["delivery"]: the planted values, and what simple counts of the files give."""
+    prog = s.prog
+    windows = {"baseline": prog.baseline, "post": prog.post}
+    opens = D.picu_opens()
+    picu_window = (opens, M.add_months(opens, 24))
+    on_picu = w["ward"] == D.PICU_WARD
+    picu_days = D.occupied_by_month(w["stay_start"][on_picu], stay_end[on_picu], *picu_window)
+    picu_avail = D.PICU_BEDS * (picu_window[1] - picu_window[0])
+    # MHS22a-like: footprint CYP ward stays open at each month end, pooled over the window's months
+    fp_cyp = (w["bed"] >= 300) & w["footprint"] & ~w["adult"][w["rows"]]
+    distance = {}
+    for name, (lo, hi) in windows.items():
+        months = [M.add_months(lo, k + 1) for k in range(12)]
+        km = np.concatenate([w["km"][fp_cyp & (w["stay_start"] < m) & (w["stay_end"] >= m)] for m in months])
+        distance[name] = {"stay_months": int(len(km)), "median_km": float(np.median(km)), "share_50km_or_more": float((km >= 50).mean())}
+    n_pairs = len(sc["pair_end"])
+    first, last = sc["score"][:n_pairs], sc["score"][n_pairs:]
+    tool = sc["tool"][:n_pairs]
+    improved = np.where(tool == 0, last - first >= 10, first - last >= 6)
+    return {
+        "components": {
+            "enhanced_crisis_teams_and_out_of_hours_line": CT.ENHANCED_CRISIS_TEAMS,
+            "crisis_line_extension": CL.CRISIS_LINE_EXTENSION,
+            "programme_go_live": iso(prog.go_live),
+            "adolescent_picu_opens": D.PICU_OPENS,
+        },
+        "picu": {"opens": D.PICU_OPENS, "beds": D.PICU_BEDS, "ward": D.PICU_WARD, "provider": D.PICU_PROVIDER,
+                 "first_two_years": D.iso_window(picu_window), "occupied_bed_days": picu_days, "available_bed_days": picu_avail,
+                 "occupancy": picu_days / picu_avail,
+                 "note": "occupied bed days (MHS24) on the PICU ward over its available bed days; the ward's stays are RV5's CYP PICU stays from the opening"},
+        "commissioned_beds": {"target_occupancy_baseline": D.TARGET_OCCUPANCY, "old_picu_beds": D.OLD_PICU_BEDS,
+                              "wards": int(len(set(wards["ward"])))},
+        "restrictive_interventions": {"planted_per_1000_occupied_bed_days": D.RESTRICTIVE_PER_1000, "planted_rate_ratio": 1.0,
+                                      "applies_to": "every CYP ward stay (bed types 3xx), any provider", "rows": int(len(ri["day"]))},
+        "mha_detentions": {"planted_share_of_cyp_spells": D.P_DETAINED, "planted_share_section_3": D.P_SECTION_3,
+                           "cyp_spells": n_cyp_spells, "detained_spells": n_detained,
+                           "applies_to": "CYP hospital spells admitted from the extract start; the detention starts on the admission day"},
+        "distance_from_home": {"windows": {k: D.iso_window(v) for k, v in windows.items()}, "realised": distance,
+                               "definition": "WardLocDistanceHome of footprint residents' CYP ward stays open at each month end (start < first of the next month <= end), pooled over the 12 month ends of the window"},
+        "paired_outcomes": {"planted_p_reliable_improvement_before": D.P_IMPROVED_BEFORE, "planted_p_reliable_improvement_after": D.P_IMPROVED_AFTER,
+                            "pairs": int(n_pairs),
+                            "realised": {k: D.window_share(improved, sc["pair_end"], v) for k, v in windows.items()},
+                            "definition": "first spell of each footprint CYP inpatient: a score on the admission day and on the discharge day (>= 14 days apart); reliable improvement: CGAS up 10 or more, HoNOSCA down 6 or more; windows by the discharge day"},
+        "crisis_line_out_of_hours": {"planted_weekday_share_before": D.P_OUT_OF_HOURS_BEFORE, "planted_weekday_share_after": D.P_OUT_OF_HOURS_AFTER,
+                                     "expected_share_before": 2 / 7 + 5 / 7 * D.P_OUT_OF_HOURS_BEFORE,
+                                     "expected_share_after": 2 / 7 + 5 / 7 * D.P_OUT_OF_HOURS_AFTER,
+                                     "from": CT.ENHANCED_CRISIS_TEAMS, "applies_to": "care contacts on referrals to team type A19 (24/7 crisis response line); weekend contacts are out of hours whatever the time"},
+    }
 
 
 def _write_extract_yaml(folder: Path, *, seed: int, scale: float, version: str) -> None:

@@ -45,6 +45,7 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType, bool]]] = {
         ("CareContDate", D, False),
         ("ConsMechanismMH", S, False),
         ("AttendOrDNACode", S, False),
+        ("CareContTime", S, True),
     ],
     "MHS202CareActivity": [("UniqCareActID", S, False), ("UniqCareContID", S, False), ("Procedure", S, True)],
     "MHS501HospProvSpell": [
@@ -68,6 +69,8 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType, bool]]] = {
         ("WardAge", S, False),
         ("WardSecLevel", S, False),
         ("MHAdmittedPatientClass", S, False),
+        ("UniqWardCode", S, True),
+        ("WardLocDistanceHome", I, True),
     ],
     "ECDS": [
         ("Generated_Record_ID", S, False),
@@ -82,6 +85,43 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType, bool]]] = {
     "RiskEvents": [("EventID", S, False), ("Person_ID", S, False), ("EventDate", D, False), ("EventType", S, False)],
     "population": [("LADistrictAuth", S, False), ("year", I, False), ("age_band", S, False), ("persons", I, False)],
     "deprivation": [("LSOA2011", S, False), ("IMDDecile", I, False), ("IMDYear", I, False)],  # synthetic (_equity.py)
+    # issue 22's optional tables (_delivery.py)
+    "MHS903WardDetails": [
+        ("UniqWardCode", S, False),
+        ("OrgIDProv", S, False),
+        ("SiteIDOfWard", S, True),
+        ("ReportingPeriodStartDate", D, False),
+        ("WardType", S, False),
+        ("MHAdmittedPatientClass", S, False),
+        ("BedsCommissioned", I, False),
+        ("AvailBedDays", I, False),
+        ("ClosedBedDays", I, True),
+    ],
+    "MHS505RestrictiveIntervention": [
+        ("UniqRestrictiveIntTypeID", S, False),
+        ("UniqWardStayID", S, False),
+        ("Person_ID", S, False),
+        ("OrgIDProv", S, False),
+        ("StartDateRestrictiveIntType", D, False),
+        ("EndDateRestrictiveIntType", D, True),
+        ("RestrictiveIntType", S, False),
+    ],
+    "MHS401MHActPeriod": [
+        ("UniqMHActEpisodeID", S, False),
+        ("Person_ID", S, False),
+        ("OrgIDProv", S, False),
+        ("StartDateMHActLegalStatusClass", D, False),
+        ("EndDateMHActLegalStatusClass", D, True),
+        ("LegalStatusCode", S, False),
+    ],
+    "MHS607CodedScoreAssessment": [
+        ("UniqCodedScoreAssID", S, False),
+        ("UniqServReqID", S, False),
+        ("Person_ID", S, False),
+        ("AssToolCompDate", D, False),
+        ("CodedAssToolType", S, False),
+        ("PersScore", pa.float64(), False),
+    ],
 }
 TABLES = tuple(SCHEMAS)
 
