@@ -19,7 +19,7 @@ params = notebook_parameters("01_bed_days", globals())  # every None above becom
 # %%
 import matplotlib.pyplot as plt
 
-from outcomes import plots
+from outcomes.figures import plots
 from outcomes.disclosure import plottable_counts
 from outcomes.extract import open_analysis_extract
 from outcomes.programme import (change_sentence, counterfactual_for_figure, its_headline, measure_its,

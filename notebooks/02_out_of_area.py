@@ -19,7 +19,7 @@ params = notebook_parameters("02_out_of_area", globals())  # every None above be
 # %%
 import matplotlib.pyplot as plt
 
-from outcomes import plots
+from outcomes.figures import plots
 from outcomes.extract import open_analysis_extract
 from outcomes.its import ITSInputError
 from outcomes.programme import (change_sentence, counterfactual_for_figure, its_headline, measure_its,

@@ -20,10 +20,10 @@ params = notebook_parameters("03_picu_length_of_stay", globals())  # every None 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from outcomes import plots
+from outcomes.figures import plots
 from outcomes.cohort import picu_episodes
 from outcomes.disclosure import format_count
-from outcomes.disclosure_models import MIN_MODEL_COUNT, formula_term_groups, gate_model_table, group_counts
+from outcomes.disclosure.models import MIN_MODEL_COUNT, formula_term_groups, gate_model_table, group_counts
 from outcomes.extract import open_analysis_extract
 from outcomes.programme import programme_windows
 from outcomes.published_figures import published_value

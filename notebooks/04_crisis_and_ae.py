@@ -22,7 +22,7 @@ params = notebook_parameters("04_crisis_and_ae", globals())  # every None above 
 # %%
 import matplotlib.pyplot as plt
 
-from outcomes import plots
+from outcomes.figures import plots
 from outcomes.extract import open_analysis_extract
 from outcomes.programme import (change_sentence, counterfactual_for_figure, its_headline, measure_its,
                                 programme_windows, relative_change)

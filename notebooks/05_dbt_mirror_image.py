@@ -21,7 +21,7 @@ params = notebook_parameters("05_dbt_mirror_image", globals())  # every None abo
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from outcomes import plots
+from outcomes.figures import plots
 from outcomes.cohort import dbt_cohort
 from outcomes.extract import open_analysis_extract
 from outcomes.mirror import MirrorImage

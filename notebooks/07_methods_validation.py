@@ -30,7 +30,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from outcomes import plots
+from outcomes.figures import plots
 from outcomes.its import InterruptedTimeSeries
 from outcomes.methods_validation import VALIDATION_DIR, deaths_seasonality, prop99_estimators, reproduce_linden
 from outcomes.results import record, record_figure, record_table

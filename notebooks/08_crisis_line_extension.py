@@ -23,7 +23,7 @@ params = notebook_parameters("08_crisis_line_extension", globals())  # every Non
 # %%
 import matplotlib.pyplot as plt
 
-from outcomes import plots
+from outcomes.figures import plots
 from outcomes.disclosure import plottable_counts
 from outcomes.extract import open_analysis_extract
 from outcomes.its import period_words

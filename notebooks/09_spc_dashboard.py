@@ -28,7 +28,7 @@ params = notebook_parameters("09_spc_dashboard", globals())  # every None above 
 import matplotlib.pyplot as plt
 from IPython.display import HTML, display
 
-from outcomes import plots
+from outcomes.figures import plots
 from outcomes.extract import open_analysis_extract
 from outcomes.measures import catalogue
 from outcomes.results import record_figure, record_table

@@ -27,7 +27,7 @@ params = notebook_parameters("10_costs", globals())  # every None above becomes 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from outcomes import plots
+from outcomes.figures import plots
 from outcomes.costs import (bed_days_saving, days_from_its_headline, format_gbp, load_inflation, load_unit_costs,
                             out_of_area_saving, savings_table, unit_cost)
 from outcomes.extract import open_analysis_extract

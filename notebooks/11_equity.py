@@ -24,12 +24,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from outcomes import plots
+from outcomes.figures import plots
 from outcomes.breakdowns import (DIMENSIONS, before_after_windows, breakdown_counts, breakdown_table,
                                  placements_by_group, plot_small_multiples)
 from outcomes.cohort.groups import has_deprivation
-from outcomes.disclosure_margins import protect_margins
-from outcomes.disclosure_models import gate_model_table
+from outcomes.disclosure.margins import protect_margins
+from outcomes.disclosure.models import gate_model_table
 from outcomes.equity import (heterogeneity_test, rate_ratio_against_others, rate_ratios_by_group,
                              slope_index_of_inequality)
 from outcomes.extract import open_analysis_extract

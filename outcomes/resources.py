@@ -1,10 +1,11 @@
-"""Where the package's own data lives: the notebooks, the data dictionary, the published figures
-and the validation data. This module is the one place that finds them.
+"""Where the package's own data lives: the notebooks, the data dictionary, the published figures,
+the validation data and the report's templates. This module is the one place that finds them.
 
 In a clone (or an editable install of one) `notebooks/` and `data_dictionary/` are read from the
-repository's top level, where the design card puts them; `published/` and `validation_data/` live
-inside the package. Installed from a wheel, all four are folders inside the installed `outcomes`
-package (setup.py's build_py copies the top-level two in), found with `importlib.resources`.
+repository's top level, where the design card puts them; `published/`, `validation_data/` and
+`report/templates/` live inside the package. Installed from a wheel, all are folders inside the
+installed `outcomes` package (setup.py's build_py copies the top-level two in), found with
+`importlib.resources`.
 Wheels install unzipped, so `importlib.resources.files` gives a real folder; `package_folder`
 checks that and raises otherwise rather than handing back a traversable `pathlib` code cannot read.
 """
@@ -16,7 +17,8 @@ from importlib import resources
 from pathlib import Path
 
 __all__ = ["package_root", "repository_root", "package_folder", "dictionary_dir", "published_dir", "notebooks_dir",
-           "validation_data_dir"]
+           "validation_data_dir",
+           "templates_dir"]
 
 #: folders kept at the repository's top level in a clone, and inside the package in a wheel
 TOP_LEVEL = ("notebooks", "data_dictionary")
@@ -67,3 +69,8 @@ def notebooks_dir() -> Path:
 def validation_data_dir() -> Path:
     """Published data sets the methods-validation notebook reproduces (`outcomes/validation_data`)."""
     return package_folder("validation_data")
+
+
+def templates_dir() -> Path:
+    """The report's Jinja templates: front page, notebook page, their CSS and script (`outcomes/report/templates`)."""
+    return package_folder("report/templates")

@@ -72,7 +72,7 @@ def test_results_hold_the_headline_measures_and_reproduce_the_published_figures(
 
 def test_every_figure_in_the_report_can_be_read(report):
     """No recorded figure has text cut off at its edge or hidden under a grid (record_figure checks
-    each with outcomes.plots.unreadable_text and lists what it found as `unreadable`)."""
+    each with outcomes.figures.plots.unreadable_text and lists what it found as `unreadable`)."""
     results = json.loads((report / "results.json").read_text())
     figures = [(nb, name, entry) for nb, entries in results.items() for name, entry in entries.items()
                if entry.get("kind") == "figure"]

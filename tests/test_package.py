@@ -34,6 +34,7 @@ PACKAGE_DATA = {
     "published": ("camhs_tier4_collaborative.yaml", "linden_2015_prop99.yaml"),
     "notebooks": ("01_bed_days.ipynb", "01_bed_days.py", "README.md", "jupytext.toml"),
     "validation_data": ("california_prop99.csv", "deaths_and_temps_england_wales.csv", "README.md"),
+    "report/templates": ("report_index.html.j2", "report_index.css", "notebook_page.html.j2", "image_check.html"),
 }
 
 
@@ -50,7 +51,7 @@ notebooks/ and data_dictionary/ of a clone land in outcomes/notebooks/ and outco
     for folder in PACKAGE_DATA:
         source = ROOT / folder if folder in TOP_LEVEL else ROOT / "outcomes" / folder
         for path in source.rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix in {".yaml", ".md", ".ipynb", ".py", ".toml", ".csv"}:
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix in {".yaml", ".md", ".ipynb", ".py", ".toml", ".csv", ".j2", ".css", ".html"}:
                 wanted.add(f"{folder}/{path.relative_to(source).as_posix()}")
     return wanted
 

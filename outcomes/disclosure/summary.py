@@ -27,7 +27,8 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
-from outcomes.disclosure import REDACT_AT_OR_BELOW, REDACTED, ROUNDING_BASE, counts_in_file
+from outcomes.disclosure.checker import counts_in_file
+from outcomes.disclosure.rules import REDACT_AT_OR_BELOW, REDACTED, ROUNDING_BASE
 
 __all__ = ["RULES", "SUMMARY_CSV", "SUMMARY_HTML", "output_check_rows", "write_output_check"]
 

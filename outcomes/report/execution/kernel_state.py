@@ -1,7 +1,7 @@
 """Inside a kernel kept for the next notebook: put it back as a fresh kernel would be.
 
 `outcomes report` runs a worker's notebooks one after another in one kernel
-(`outcomes.report.warm_kernels`), so that pandas, matplotlib, ibis and statsmodels are imported
+(`outcomes.report.execution.warm_kernels`), so that pandas, matplotlib, ibis and statsmodels are imported
 once per worker rather than once per notebook. Before each notebook the runner calls
 `fresh_notebook` in the kernel. The first call records the kernel's state as it started (after
 importing matplotlib's pyplot, which sets up the inline backend, and pandas); every call then:

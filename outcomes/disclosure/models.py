@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from outcomes.disclosure import REDACT_AT_OR_BELOW, REDACTED
+from outcomes.disclosure.rules import REDACT_AT_OR_BELOW, REDACTED
 
 __all__ = ["MIN_MODEL_COUNT", "ALL", "group_counts", "formula_term_groups", "gate_model_table"]
 

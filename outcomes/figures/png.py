@@ -1,7 +1,7 @@
 """A figure drawn once: saved as PNG, checked for unreadable text and shown in the notebook.
 
 `fig.savefig(path, bbox_inches="tight")` lays a figure out to measure its tight box, then draws it;
-checking its text for `outcomes.plots.unreadable_text` drew it again, and the inline backend drew
+checking its text for `outcomes.figures.plots.unreadable_text` drew it again, and the inline backend drew
 it a fourth time to show it: about 0.4 s a chart, most of the SPC dashboard's run time. Here it is
 drawn once, with the Agg renderer at the saved resolution: the tight box and the text checks are
 measured on that draw, and the PNG is the drawn pixels cropped to the box (padded with the white
@@ -40,12 +40,12 @@ def save_png(fig, path: str | os.PathLike, *, dpi: float = 150) -> SavedFigure:
     """Write `fig` to `path` as a PNG at `dpi` pixels per inch, on a white background and cropped
     to its tight bounding box (padded by `savefig.pad_inches`), as `savefig(bbox_inches="tight")`
     would, drawing it once. The texts a reader could not see whole are measured on the same draw
-    (`outcomes.plots.unreadable_in_area`)."""
+    (`outcomes.figures.plots.unreadable_in_area`)."""
     import matplotlib
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from outcomes.plots import unreadable_in_area
+    from outcomes.figures.plots import unreadable_in_area
 
     path = Path(path)
     figure_dpi, facecolor = fig.dpi, fig.get_facecolor()

@@ -47,7 +47,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from outcomes.disclosure import (REDACT_AT_OR_BELOW, REDACTED, ROUNDING_BASE, is_count_name, redact_derived_columns,
+from outcomes.disclosure.rules import (REDACT_AT_OR_BELOW, REDACTED, ROUNDING_BASE, is_count_name, redact_derived_columns,
                                  round_count)
 
 __all__ = ["protect_margins", "suppression_pattern", "determined_cells"]

@@ -2,9 +2,9 @@
 
 In a fresh kernel each notebook pays about 1 s to start the kernel and 2-4 s to import pandas,
 matplotlib, ibis and statsmodels, most of a report's run time. So each worker thread of
-`outcomes.report.runner` keeps one kernel and runs its notebooks one after another in it, passing
+`outcomes.report.execution.runner` keeps one kernel and runs its notebooks one after another in it, passing
 it to papermill as nbclient's `km` (a kernel nbclient did not start, it leaves running). Before
-each notebook the kernel is put back as a fresh one would be (`outcomes.report.kernel_state`:
+each notebook the kernel is put back as a fresh one would be (`outcomes.report.execution.kernel_state`:
 empty namespace, execution count 1, figures closed, settings, warning filters, environment and
 working directory restored), and given the notebook's own environment. A notebook that fails, or
 whose kernel dies, takes the kernel with it: the next notebook starts a new one. `outcomes report
@@ -27,7 +27,7 @@ HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
 #: imported as a kernel starts, while the report opens its extract: what nearly every notebook
 #: imports (the statistics modules, which only some use, are left to those)
 WARM_UP_MODULES = ("pandas", "matplotlib.pyplot", "ibis", "duckdb", "outcomes.extract", "outcomes.measures",
-                   "outcomes.plots", "outcomes.results", "outcomes.disclosure", "outcomes.programme")
+                   "outcomes.figures.plots", "outcomes.results", "outcomes.disclosure", "outcomes.programme")
 
 
 class KernelPreparationError(RuntimeError):
@@ -93,7 +93,7 @@ class WarmKernel:
             self._launch()
         if while_starting is not None:
             while_starting()
-        self._execute(f"__import__('outcomes.report.kernel_state', fromlist=['warm_up']).warm_up({list(modules)!r})")
+        self._execute(f"__import__('outcomes.report.execution.kernel_state', fromlist=['warm_up']).warm_up({list(modules)!r})")
 
     def _launch(self) -> None:
         from jupyter_core.utils import run_sync
@@ -112,7 +112,7 @@ class WarmKernel:
             self.discard()
         if self.km is None:
             self._launch()
-        code = ("__import__('outcomes.report.kernel_state', fromlist=['fresh_notebook'])"
+        code = ("__import__('outcomes.report.execution.kernel_state', fromlist=['fresh_notebook'])"
                 f".fresh_notebook({dict(environ)!r}, {str(self.cwd)!r})")
         self._execute(code)
         self.notebooks += 1

@@ -1,6 +1,6 @@
 """The house style for figures: NHS colours, plain axes, and the two figures every report draws.
 
->>> from outcomes import plots
+>>> from outcomes.figures import plots
 >>> plots.use_house_style()                                              # once, at the top of a notebook
 >>> ax = plots.monthly_series(frame, y="bed_days", go_live="2017-10-01",  # doctest: +SKIP
 ...                           transition_months=6, fitted="fitted", counterfactual="counterfactual",
@@ -292,7 +292,7 @@ def unreadable_text(fig, bbox_inches: str | None = "tight") -> list[str]:
 
 def unreadable_in_area(fig, renderer, area) -> list[str]:
     """`unreadable_text` for a figure already drawn by `renderer`, saved as `area` (a Bbox in
-    display pixels): what `outcomes.figure_png` uses, to check the figure from the draw it saves."""
+    display pixels): what `outcomes.figures.png` uses, to check the figure from the draw it saves."""
     from matplotlib.legend import Legend
     from matplotlib.text import Text
     from matplotlib.transforms import Bbox

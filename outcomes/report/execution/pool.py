@@ -1,11 +1,11 @@
 """Workers that run a report's notebooks, `jobs` at a time, each with its kernel started early.
 
 `NotebookPool` starts its workers at once: each starts its kernel and imports what nearly every
-notebook imports (`outcomes.report.warm_kernels.WARM_UP_MODULES`) while the report is still
+notebook imports (`outcomes.report.execution.warm_kernels.WARM_UP_MODULES`) while the report is still
 taking its lock and opening and validating the extract, so the first notebooks do not wait for
 pandas, matplotlib and Ibis. `run` then hands it the notebooks, in the order to start them, and
 returns their runs in the order given. A worker runs its notebooks one after another in its
-kernel, reset before each (`outcomes.report.warm_kernels`), or each in a kernel of its own with
+kernel, reset before each (`outcomes.report.execution.warm_kernels`), or each in a kernel of its own with
 `reuse_kernels=False`. `run_notebooks` is the one-call form.
 
 Hand-written: papermill runs one notebook per call and nbclient one per kernel it is handed; the
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from outcomes.report.runner import (KERNEL_NAME, CellFailure, NotebookJob, NotebookRun, Progress, KernelRegistry,
+from outcomes.report.execution.runner import (KERNEL_NAME, CellFailure, NotebookJob, NotebookRun, Progress, KernelRegistry,
                                     kernel_manager_class, kernel_spec_dirs, quiet_papermill, kernel_environment,
                                     run_notebook)
-from outcomes.report.warm_kernels import WARM_UP_MODULES, WarmKernel
+from outcomes.report.execution.warm_kernels import WARM_UP_MODULES, WarmKernel
 
 __all__ = ["NotebookPool", "run_notebooks"]
 
@@ -133,7 +133,7 @@ class NotebookPool:
             progress: Progress | None = None, after: Callable[[NotebookJob, NotebookRun], None] | None = None,
             start_order: list[str] | None = None) -> list[NotebookRun]:
         """Run every notebook, starting them in `start_order` (names; default: the given order, see
-        `outcomes.report.schedule`); return the runs in the given order.
+        `outcomes.report.execution.schedule`); return the runs in the given order.
 
         `env` is added to every notebook's kernel environment (the report's private source
         reference and measure cache). `after(job, run)` is called in the worker once a notebook has

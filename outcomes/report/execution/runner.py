@@ -1,7 +1,7 @@
 """Running notebooks with papermill: on the project's kernel, in parallel, with progress.
 
 Notebooks run `jobs` at a time, each worker taking the next notebook in the order given. A worker
-keeps one kernel for its notebooks, reset before each (`outcomes.report.warm_kernels`), unless
+keeps one kernel for its notebooks, reset before each (`outcomes.report.execution.warm_kernels`), unless
 `reuse_kernels=False` gives every notebook a kernel of its own. Kernels start from the
 kernelspec named "outcomes" (registered by `make install`), whatever kernel the notebook file
 names. If that kernelspec is missing, or names a Python that no longer exists, a temporary
@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator, TextIO
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
-from outcomes.report.warm_kernels import WarmKernel, answered_client_class
+from outcomes.report.execution.warm_kernels import WarmKernel, answered_client_class
 
 __all__ = ["KERNEL_NAME", "NotebookJob", "NotebookRun", "CellFailure", "Progress", "KernelRegistry", "run_notebook",
            "available_cores", "kernel_environment", "kernel_manager_class", "kernel_spec_dirs", "quiet_papermill"]
