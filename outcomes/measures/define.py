@@ -232,6 +232,27 @@ class Measure:
     def columns(self) -> list[str]:
         return ["month", *self.group_by, *MEASURE_COLUMNS]
 
+    @property
+    def dated_events(self) -> bool:
+        """True when the numerator counts dated events (a t-chart can show the days between them):
+        not bed days, a median, or a census of stays counted at each month end."""
+        return isinstance(self.numerator, EventCount) and not getattr(self.numerator.source, "census", False)
+
+    def rows(self, extract: ExtractLike, first: dt.date, last: dt.date, group: dict | None = None) -> pd.DataFrame:
+        """The dated rows the numerator counts (a median: `date` and `value`) in the months `first`
+        to `last`, of one group ({column: value}); pandas, for rare-event charts."""
+        if isinstance(self.numerator, BedDays):
+            raise UserError(f"{self.name}: bed days are not dated events")
+        table = source_table(self.numerator.source, extract, self.numerator.where)
+        for column, wanted in (group or {}).items():
+            table = table.filter(table[column] == wanted)
+        date = table[self.numerator.date]
+        table = table.filter(date >= ibis.literal(parse_month(first)), date < ibis.literal(Period(parse_month(last), parse_month(last)).end_exclusive))
+        columns = {"date": table[self.numerator.date]}
+        if isinstance(self.numerator, MedianOf):
+            columns["value"] = table[self.numerator.value]
+        return table.select(**columns).to_pandas()
+
     def period(self, extract: ExtractLike, start: str | dt.date | None = None, end: str | dt.date | None = None) -> Period:
         """The months to report: `start`/`end` if given, else the declared intervals, else the default."""
         base = self.intervals

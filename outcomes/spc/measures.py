@@ -289,8 +289,10 @@ def _rare_chart(grain: str, measure, group: tuple, frame: pd.DataFrame, counts: 
         if measure.counts:
             safe = safe_series(quarterly(part, measure.group_by), measure)
         else:
-            rows = _event_rows(measure, extract, group, first, last, value=True)
+            rows = _event_rows(measure, extract, group, first, last)
             medians, row_counts = quarterly_median(rows, "date", "value", (), first, last)
+            for column, value in zip(measure.group_by, group):
+                medians[column], row_counts[column] = value, value
             safe = safe_series(medians, measure, row_counts)
         if _sparse(safe, measure.counts):
             raise UserError(_sparse_reason(safe, "quarters"))
@@ -299,12 +301,9 @@ def _rare_chart(grain: str, measure, group: tuple, frame: pd.DataFrame, counts: 
         chart.fit(safe, name=name)
         chart.table_["suppressed"] = safe.sort_values("month")["suppressed"].to_numpy()
         return chart, int(safe["suppressed"].sum())
-    from outcomes.measures.define import EventCount
-
-    if not isinstance(measure.numerator, EventCount):
-        raise UserError("only a count of dated events can be charted as the time between them")
-    if getattr(measure.numerator.source, "census", False):
-        raise UserError("a month-end census of stays is not a series of events")
+    if not measure.dated_events:
+        raise UserError("only a count of dated events (not bed days, a median or a month-end census) can be charted "
+                        "as the time between them")
     rows = _event_rows(measure, extract, group, first, last)
     chart = TChart(improvement=direction, rebase=rebase)
     chart.fit(rows["date"], name=name)
@@ -312,25 +311,11 @@ def _rare_chart(grain: str, measure, group: tuple, frame: pd.DataFrame, counts: 
     return chart, 0
 
 
-def _event_rows(measure, extract, group: tuple, first, last, value: bool = False) -> pd.DataFrame:
-    """The dated rows a count (or median) measure counts, of one group, from `first` to the end of `last` (months)."""
-    import ibis
-
-    from outcomes.measures.define import source_table
-
+def _event_rows(measure, extract, group: tuple, first, last) -> pd.DataFrame:
+    """The dated rows (and a median's values) of one group from `first` to the end of `last` (months)."""
     if extract is None:
         raise UserError("the events' dates need the extract (catalogue_spc(..., extract=...))")
-    numerator = measure.numerator
-    table = source_table(numerator.source, extract, numerator.where)
-    for column, wanted in zip(measure.group_by, group):
-        table = table.filter(table[column] == wanted)
-    date = table[numerator.date]
-    end = (pd.Timestamp(last) + pd.offsets.MonthBegin(1)).date()
-    table = table.filter(date >= ibis.literal(pd.Timestamp(first).date()), date < ibis.literal(end))
-    columns = {"date": table[numerator.date]}
-    if value:
-        columns["value"] = table[numerator.value]
-    return table.select(**columns).to_pandas()
+    return measure.rows(extract, first, last, dict(zip(measure.group_by, group)))
 
 
 def catalogue_spc(
