@@ -233,3 +233,49 @@ def test_every_issue_22_measure_is_in_the_catalogue():
                  "ward_stays_50km_from_home", "cyp_detained", "cyp_on_adult_wards", "occupancy_cyp_beds", "occupancy_picu",
                  "crisis_team_contacts", "crisis_line_calls", "spa_days_to_first_contact", "reliable_improvement"):
         assert name in MEASURES, name
+
+
+# --- the components' activity (reference/_activity.py) -----------------------------------------------
+def test_under_18s_on_adult_wards_fall_when_the_picu_opens(reference, small_reference_dir):
+    extract, truth = reference
+    planted = truth["delivery"]["activity"]["cyp_on_adult_wards"]
+    scale = truth["generator"]["scale"]
+    frame = MEASURES["cyp_on_adult_wards"].to_pandas(extract)
+    for name, rate in (("before_picu", 1.5), ("after_picu", 0.3)):
+        window = planted["admissions"][name]
+        k = int(_window(frame, window["window"]).numerator.sum())
+        assert k == window["n"]  # the measure counts exactly the planted admissions
+        lo, hi = poisson_rate(k, 24)
+        assert lo <= rate * scale <= hi  # 99.9% exact interval of the monthly rate over the two years
+
+
+def test_single_point_of_access_waits_recover_the_planted_median(reference):
+    extract, truth = reference
+    planted = truth["delivery"]["activity"]["single_point_of_access"]
+    rows = dl.spa_first_contacts(extract).to_pandas()
+    referrals = extract.tables["MHS101Referral"].select("UniqServReqID", "ServDischDate").to_pandas()
+    rows = rows.merge(referrals, on="UniqServReqID")
+    routine = rows[rows.ServDischDate == rows.first_contact]  # closed at triage: the programme's routine referrals
+    window = truth["programme"]["windows"]["post"]
+    post = routine[(pd.to_datetime(routine.first_contact) >= window[0]) & (pd.to_datetime(routine.first_contact) < window[1])]
+    waits = np.sort(post.days_to_first_contact.to_numpy())
+    assert np.median(waits) == planted["realised_median_wait_days"]["post"]
+    # distribution-free 99.9% interval of the median (binomial order statistics), whole days either side
+    n = len(waits)
+    lo, hi = stats.binom.ppf(0.0005, n, 0.5), stats.binom.ppf(0.9995, n, 0.5)
+    assert waits[int(lo)] - 1 <= planted["planted_median_wait_days"]["phase_in_end_and_after"] <= waits[min(int(hi), n - 1)] + 1
+
+
+def test_crisis_line_calls_rise_with_the_line(reference):
+    extract, truth = reference
+    planted = truth["delivery"]["activity"]["crisis_line_calls_of_cyp_not_known"]
+    scale = truth["generator"]["scale"]
+    frame = MEASURES["crisis_line_calls"].to_pandas(extract).groupby("month", as_index=False).numerator.sum()
+    before, after = _window(frame, ["2015-04-01", "2016-04-01"]), _window(frame, ["2016-04-01", "2017-04-01"])
+    rise = int(after.numerator.sum()) - int(before.numerator.sum())
+    # the calls of CYP not known to services (60 a month at scale 1 from April 2016) against the
+    # known users' A19 contacts, which are steady before the go-live: their year-on-year difference
+    # has a Poisson standard deviation of sqrt(before + after); the rise is within 4 of them
+    expected = 12 * planted["planted_per_month_scale_1"]["from 2016-04-01"] * scale
+    sd = math.sqrt(before.numerator.sum() + after.numerator.sum())
+    assert abs(rise - expected) <= 4 * sd and rise > 0

@@ -13,6 +13,7 @@ import yaml
 from outcomes.reference import _codes as C
 from outcomes.reference import _crisis_line as CL
 from outcomes.reference import _crisis_teams as CT
+from outcomes.reference import _activity as A
 from outcomes.reference import _delivery as D
 from outcomes.reference._community import (
     CRISIS,
@@ -279,13 +280,15 @@ def generate(folder: Path, *, seed: int, scale: float, go_live: str, phase_in_mo
     all_spells = Spells.concat([dbt.records.spells, adm.fp, adm.nf, adm.ad])
     is_adult = np.concatenate([np.zeros(len(dbt.records.spells) + len(adm.fp) + len(adm.nf), dtype=bool), np.ones(len(adm.ad), dtype=bool)])
     risk = _risk_events(s, known=known, all_spells=all_spells, is_adult=is_adult, dbt=dbt)
-    referrals = _referrals(known=known, dbt=dbt)
+    activity = _activity(s)
+    referrals = _referrals(known=known, dbt=dbt, activity=activity)
 
     folder = Path(folder)
     ids = _ids(seed=seed, people=s.people)
     _write_people(folder, s=s, ids=ids)
     ref_ids = _write_referrals(folder, ids=ids, refs=referrals.refs)
-    written = _write_spells(folder, ids=ids, all_spells=all_spells, is_adult=is_adult, person_la=s.people.column("la"), streams=s.streams)
+    written = _write_spells(folder, ids=ids, all_spells=all_spells, is_adult=is_adult, person_la=s.people.column("la"), streams=s.streams,
+                            extra=activity["adult_ward_spells"])
     _write_ecds(folder, ids=ids, ecds=att.ecds, birth=s.people.column("birth"))
     _write_risk_events(folder, ids=ids, risk=risk)
     _write_contacts(folder, s=s, ids=ids, referrals=referrals, ref_ids=ref_ids, dbt=dbt.records)
@@ -302,6 +305,7 @@ def generate(folder: Path, *, seed: int, scale: float, go_live: str, phase_in_mo
     truth["crisis_line_extension"] = att.crisis_line
     truth["enhanced_crisis_teams"] = att.crisis_teams
     truth["delivery"] = delivery
+    truth["delivery"]["activity"] = activity["truth"]
     (folder / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     _write_extract_yaml(folder, seed=seed, scale=scale, version=version)
     return truth["row_counts"]
@@ -502,16 +506,85 @@ def _risk_events(s: Setting, *, known: KnownUsers, all_spells: Spells, is_adult:
     return {k: np.concatenate([p[k] for p in risk_parts]) for k in ("person", "date", "type")}
 
 
-def _referrals(*, known: KnownUsers, dbt: DbtCohort) -> Referrals:
-    """Every referral (DBT, inpatients', community, crisis), sorted by received date, kind and person."""
+REFERRAL_FIELDS = ("person", "org", "received", "disch", "team", "reason", "kind")
+
+
+def _referrals(*, known: KnownUsers, dbt: DbtCohort, activity: dict) -> Referrals:
+    """Every referral (DBT, inpatients', community, crisis), sorted by received date, kind and person;
+    then the components' activity referrals (`_activity`), after all of them."""
     planted = dbt.records.referrals
     dbt_refs = {**planted, "person": planted["person"] + dbt.offset, "kind": np.full(len(planted["person"]), DBT)}
     ref_parts = [dbt_refs, *known.inpatient, known.community, known.crisis]
-    refs = {k: np.concatenate([np.asarray(p[k], dtype=np.int64) for p in ref_parts]) for k in ("person", "org", "received", "disch", "team", "reason", "kind")}
+    refs = {k: np.concatenate([np.asarray(p[k], dtype=np.int64) for p in ref_parts]) for k in REFERRAL_FIELDS}
     ref_order = np.lexsort((refs["person"], refs["kind"], refs["received"]))
     position = np.empty(len(ref_order), dtype=np.int64)
     position[ref_order] = np.arange(len(ref_order))
-    return Referrals(refs={k: v[ref_order] for k, v in refs.items()}, position=position)
+    extra = activity["referrals"]
+    sorted_refs = {k: np.concatenate([v[ref_order], np.asarray(extra[k], dtype=np.int64)]) for k, v in refs.items()}
+    sorted_refs["contact"] = np.concatenate([np.full(len(ref_order), NULL_DAY), extra["contact"]])  # activity's one contact
+    return Referrals(refs=sorted_refs, position=position)
+
+
+def _activity(s: Setting) -> dict:
+    """The components' activity on new people (`_activity`): crisis-line calls, single point of
+    access referrals (rows for MHS101/MHS201) and under-18s on adult wards (spells); with truth."""
+    people, prog = s.people, s.prog
+    line_from, extension, opens = to_day(CT.ENHANCED_CRISIS_TEAMS), CL.extension_day(), D.picu_opens()
+    calls = A.crisis_line_calls(s.streams("activity", "calls"), s.scale, line_from, extension)
+    received, first = A.spa_referrals(s.streams("activity", "spa"), s.scale, prog.ramp)
+    start, los = A.adult_ward_admissions(s.streams("activity", "adult_wards"), s.scale, opens)
+    parts = {}
+    for name, on, ages in (("calls", calls, (11, 17)), ("spa", received, (5, 17)), ("adult_ward", start, (16, 17))):
+        rng = s.streams("activity", "people", name)
+        who = A.people(rng, on, ages, s.cyp_w)
+        parts[name] = people.add_new(rng, who["birth"], who["la"], C.CYP_GENDER_WEIGHTS) + np.arange(len(on))
+    la = people.column("la")
+    open_spa = first > END
+    n_calls, n_spa = len(calls), len(received)
+    referrals = {
+        "person": np.concatenate([parts["calls"], parts["spa"]]),
+        "org": LA_TRUST[la[np.concatenate([parts["calls"], parts["spa"]])]],
+        "received": np.concatenate([calls, received]),
+        "disch": np.concatenate([calls, np.where(open_spa, NULL_DAY, first)]),
+        "team": np.concatenate([np.full(n_calls, C.TEAM["A19"]), np.full(n_spa, C.TEAM["A18"])]),
+        "reason": np.full(n_calls + n_spa, -1),
+        "kind": np.full(n_calls + n_spa, A.ACTIVITY),
+        "contact": np.concatenate([calls, np.where(open_spa, NULL_DAY, first)]),
+    }
+    n = len(start)
+    dur, kind, bed = np.zeros((n, 3), dtype=np.int64), np.zeros((n, 3), dtype=np.int8), np.zeros((n, 3), dtype=np.int16)
+    dur[:, 0], kind[:, 0], bed[:, 0] = los, 1, ADULT_ACUTE
+    person_la = la[parts["adult_ward"]]
+    spells = Spells(start, dur, kind, bed, np.zeros(n, dtype=bool), LA_TRUST[person_la], np.zeros(n, dtype=bool),
+                    A.age_on(people.column("birth")[parts["adult_ward"]], start), person_la,
+                    np.full(n, ADMISSION_METHODS.index("21")), np.zeros(n, dtype=np.int64), adult=True,
+                    person=parts["adult_ward"])
+    wait = first[~open_spa] - received[~open_spa]
+    windows = {"baseline": prog.baseline, "post": prog.post}
+    truth = {
+        "crisis_line_calls_of_cyp_not_known": {
+            "planted_per_month_scale_1": {"before " + CT.ENHANCED_CRISIS_TEAMS: 0.0, "from " + CT.ENHANCED_CRISIS_TEAMS: A.CALLS_PER_MONTH[0],
+                                          "from " + CL.CRISIS_LINE_EXTENSION: A.CALLS_PER_MONTH[1]},
+            "monthly": A.monthly_counts(calls),
+            "how": "a referral to A19 received and discharged on the call day, one attended telephone contact (not known service users: the referral is not open after the call)"},
+        "single_point_of_access": {
+            "opens": iso(prog.go_live), "planted_per_month_scale_1_once_phased_in": A.SPA_PER_MONTH,
+            "planted_median_wait_days": {"phase_in_start": A.SPA_MEDIAN_WAIT[0], "phase_in_end_and_after": A.SPA_MEDIAN_WAIT[1]},
+            "monthly_referrals": A.monthly_counts(received),
+            "realised_median_wait_days": {k: float(np.median(wait[(first[~open_spa] >= lo) & (first[~open_spa] < hi)]))
+                                          if ((first[~open_spa] >= lo) & (first[~open_spa] < hi)).any() else None
+                                          for k, (lo, hi) in windows.items()},
+            "how": "routine referrals to A18 from go-live (ramping with the phase-in), closed on the first attended contact; waits gamma (shape 2) with the median falling linearly over the phase-in; these add to the A18 crisis-episode referrals of known service users (first contact on the day)"},
+        "cyp_on_adult_wards": {
+            "planted_per_month_scale_1": {"before " + D.PICU_OPENS: A.ADULT_WARD_PER_MONTH[0], "from " + D.PICU_OPENS: A.ADULT_WARD_PER_MONTH[1]},
+            "admissions": per_window_iso(start, {"before_picu": (M.add_months(opens, -24), opens), "after_picu": (opens, M.add_months(opens, 24))}),
+            "how": "16-17-year-old footprint residents admitted in an emergency (21) to an adult acute bed (200) of their network trust for 1 + Poisson(2) days"},
+    }
+    return {"referrals": referrals, "adult_ward_spells": spells, "truth": truth}
+
+
+def per_window_iso(days: np.ndarray, windows: dict) -> dict:
+    return {name: {"window": [iso(lo), iso(hi)], "n": int(((days >= lo) & (days < hi)).sum())} for name, (lo, hi) in windows.items()}
 
 
 def _ids(*, seed: int, people: People) -> Ids:
@@ -558,12 +631,13 @@ def _write_referrals(folder: Path, *, ids: Ids, refs: dict) -> pa.Array:
     return ref_ids
 
 
-def _write_spells(folder: Path, *, ids: Ids, all_spells: Spells, is_adult: np.ndarray, person_la: np.ndarray, streams: Streams) -> dict:
-    """MHS501HospProvSpell and MHS502WardStay, spells sorted by start then person; returns what the
-    delivery tables (`_write_delivery`) are drawn from."""
+def _write_spells(folder: Path, *, ids: Ids, all_spells: Spells, is_adult: np.ndarray, person_la: np.ndarray, streams: Streams,
+                  extra: Spells) -> dict:
+    """MHS501HospProvSpell and MHS502WardStay, spells sorted by start then person, then the `extra`
+    (adult-ward) spells of `_activity`; returns what the delivery tables (`_write_delivery`) are drawn from."""
     spell_order = np.lexsort((all_spells.person, all_spells.start))
-    sp = all_spells.take(spell_order)
-    adult = is_adult[spell_order]
+    sp = Spells.concat([all_spells.take(spell_order), extra])
+    adult = np.concatenate([is_adult[spell_order], np.ones(len(extra), dtype=bool)])
     starts, ends, present = sp.bounds()
     spell_end = sp.end()
     open_spell = spell_end > END
@@ -674,9 +748,16 @@ def _write_contacts(folder: Path, *, s: Setting, ids: Ids, referrals: Referrals,
 
     d = dbt.contacts
     emit(referrals.position[d["ref"]], d["date"], d["mech"], d["attend"], dbt.activities["contact"], dbt.activities["code"])
-    general = np.flatnonzero(refs["kind"] != DBT)
+    general = np.flatnonzero((refs["kind"] != DBT) & (refs["kind"] != A.ACTIVITY))
     for piece, lo in enumerate(range(0, len(general), CONTACT_CHUNK)):
         emit(*_contacts(s.streams("contacts", piece), general[lo : lo + CONTACT_CHUNK], refs))
+    extra = np.flatnonzero(refs["kind"] == A.ACTIVITY)  # the components' activity: one attended contact each, if any yet
+    extra = extra[refs["contact"][extra] != NULL_DAY]
+    line = refs["team"][extra] == C.TEAM["A19"]
+    mech = np.where(line, C.MECHANISMS.index("02"), np.asarray([C.MECHANISMS.index(m) for m in ("01", "02", "11")])[
+        choice(s.streams("activity", "mechanism"), len(extra), (0.6, 0.3, 0.1))])
+    none = np.zeros(0, dtype=np.int64)
+    emit(extra, refs["contact"][extra], mech, np.zeros(len(extra), dtype=np.int64), none, none)
     contacts.close()
     activities.close()
 

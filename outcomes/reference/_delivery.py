@@ -61,12 +61,12 @@ def ward_codes(org: np.ndarray, site: np.ndarray, bed: np.ndarray, start: np.nda
 def distances(rng: np.random.Generator, org: np.ndarray, la_trust: np.ndarray, footprint: np.ndarray, ooa: np.ndarray,
               adult: np.ndarray) -> np.ndarray:
     """WardLocDistanceHome (km) of each ward stay."""
-    n = len(org)
-    home = rng.lognormal(np.log(6.0), 0.5, n)
-    other_network = rng.lognormal(np.log(18.0), 0.4, n)
+    z = rng.standard_normal((len(org), 5))  # one row of draws per stay: stays added later leave earlier ones unchanged
+    home = np.exp(np.log(6.0) + 0.5 * z[:, 0])
+    other_network = np.exp(np.log(18.0) + 0.4 * z[:, 1])
     independent = np.isin(ORG_CODES[org], ("N9A", "N9B", "N9C", "N9D"))
-    far = np.where(independent, rng.lognormal(np.log(110.0), 0.5, n), rng.lognormal(np.log(55.0), 0.35, n))
-    elsewhere = rng.lognormal(np.log(35.0), 0.5, n)
+    far = np.where(independent, np.exp(np.log(110.0) + 0.5 * z[:, 2]), np.exp(np.log(55.0) + 0.35 * z[:, 3]))
+    elsewhere = np.exp(np.log(35.0) + 0.5 * z[:, 4])
     km = np.where(ooa, far, np.where(org == la_trust, home, other_network))
     km = np.where(footprint | adult, km, elsewhere)
     km = np.where(adult & ~ooa, home, km)
