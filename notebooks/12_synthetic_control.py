@@ -100,10 +100,10 @@ for measure, control in controls.items():
     conformal = control.conformal()
     monthly = conformal[["counterfactual", "observed", "relative", "relative_lower", "relative_upper", "p_value"]]
     monthly = monthly.assign(observed_count=control.path_.loc[~control.panel.pre, "observed_count"].to_numpy())
-    run.record_table(f"synthetic_control_{measure}_conformal", monthly.round(3).reset_index(),
-                     caption=f"{AREA_MEASURES[measure]}: effect by month, 95% conformal intervals "
-                             f"({conformal.attrs['method']})")
-    display(monthly.head(18))
+    shown = run.record_table(f"synthetic_control_{measure}_conformal", monthly.round(3).reset_index(),
+                             caption=f"{AREA_MEASURES[measure]}: effect by month, 95% conformal intervals "
+                                     f"({conformal.attrs['method']})")
+    display(shown.head(18))  # the disclosure-controlled table: counts rounded to 5
 
 # %% [markdown]
 # ## Against what was planted (reference extract only)
