@@ -15,7 +15,7 @@ from outcomes import resources
 from outcomes.dictionary import ContractError, load_dictionary, table_order
 from outcomes.dictionary_docs import render_markdown
 
-DESIGN_TABLES = {"MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation",
+DESIGN_TABLES = {"MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation", "area_statistics",
                  # issue 22: optional delivery and balancing tables
                  "MHS401MHActPeriod", "MHS505RestrictiveIntervention", "MHS607CodedScoreAssessment", "MHS903WardDetails"}
 
@@ -49,7 +49,7 @@ def test_every_v5_code_maps_to_a_v6_code():
 
 def test_person_identifiers_are_marked():
     identifiers = load_dictionary().identifier_fields
-    for name in DESIGN_TABLES - {"population", "deprivation", "MHS202CareActivity", "MHS903WardDetails"}:
+    for name in DESIGN_TABLES - {"population", "deprivation", "area_statistics", "MHS202CareActivity", "MHS903WardDetails"}:
         assert "Person_ID" in identifiers[name], name
 
 
@@ -62,7 +62,7 @@ def test_table_order_is_derived_from_the_foreign_keys():
     # ties go by file order (name): the master patient index, then its children, each followed by theirs
     assert order == ("MHS001MPI", "ECDS", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS401MHActPeriod",
                      "MHS501HospProvSpell", "MHS502WardStay", "MHS505RestrictiveIntervention", "MHS607CodedScoreAssessment",
-                     "MHS903WardDetails", "RiskEvents", "deprivation", "population")
+                     "MHS903WardDetails", "RiskEvents", "area_statistics", "deprivation", "population")
     assert contract.in_order(["population", "MHS502WardStay", "not_in_contract", "MHS001MPI"]) == [
         "MHS001MPI", "MHS502WardStay", "population", "not_in_contract"]  # an unknown name is kept, last
 

@@ -11,6 +11,8 @@ and parameters, byte-identical files):
   MHS202CareActivity, MHS501HospProvSpell, MHS502WardStay, ECDS, RiskEvents, population, and the
   optional deprivation, MHS903WardDetails, MHS505RestrictiveIntervention, MHS401MHActPeriod and
   MHS607CodedScoreAssessment tables, synthetic), with exactly the contract's columns and types;
+  optional deprivation and area_statistics tables, synthetic), with exactly the contract's columns
+  and types;
 * `extract.yaml` (extract_end_date 2024-03-31, mhsds_version 6, source, seed, scale, generated_by);
 * `truth.json`: the planted effects, their functional form, go-live and phase-in, the windows, the
   rate model (seasonality, trend, COVID-19 terms, noise), and the values the files give by simple
@@ -47,6 +49,12 @@ admissions, paired CGAS/HoNOSCA scores reliably improved for 45% of young people
 single point of access referrals of CYP not known to services, and under-18s on adult wards falling
 once the PICU opens. Each is drawn from its own stream and written after the other rows, so the
 other tables' rows are unchanged.
+Published area statistics (`_areas.py`): the footprint's 12 boroughs, counted on the written files,
+and 36 donor areas with no programme drawn from their own random stream (every other table is
+byte-identical to an extract without them), as NHS England publishes them (rounded to 5, 1-4
+suppressed); truth.json's `area_statistics` gives each donor's parameters and the footprint's
+planted effect against its own no-programme path over the post year (bed days x0.62, out-of-area
+bed days x0.06 at the defaults), the target of notebook 12's synthetic control.
 
 `scale` multiplies the population and every volume with it (15 is about England); the DBT cohort
 keeps its size at every scale.
@@ -65,6 +73,8 @@ from outcomes.errors import UserError
 __all__ = ["write_reference_extract", "read_truth", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
 
 DEFAULT_SEED = 20171001
+#: where the reference extract plants the programme's effects, and so the programme's default go-live
+#: (`outcomes.programme.DEFAULT_GO_LIVE`): the South London Partnership's CAMHS Tier 4 programme
 DEFAULT_GO_LIVE = "2017-10-01"
 MIN_SCALE, MAX_SCALE = 0.02, 50.0
 
