@@ -39,8 +39,9 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m ""
 
+## JupyterLab on the notebooks (as root, e.g. in a container, Jupyter needs --allow-root)
 lab: $(STAMP) $(REFERENCE)/truth.json
-	$(BIN)/jupyter lab outcomes/notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 benchmarks: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -7,25 +7,14 @@ over all candidate months (window="all") under 2 s on 2 cores.
     .venv/bin/python benchmarks/its_speed.py
 """
 
-import statistics
-import time
 import warnings
 
 import numpy as np
 import statsmodels.api as sm
+from _timing import median_ms
 
 from outcomes.its import InterruptedTimeSeries
 from outcomes.its.simulate import simulate
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
 
 
 def main() -> None:

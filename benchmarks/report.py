@@ -8,10 +8,10 @@ notebooks run `--jobs` at a time on the same kernel, in the same run, so the rat
 adds over papermill's own cost (kernel start-up, execution protocol). Each is run `--repeat` times,
 alternately, and the best of each is compared, as `timeit` does: on a shared machine a busy spell
 only ever slows a run down. The report starts its notebooks in the order of their last timings
-(`outcomes.report.schedule`), as a quarterly run does on a machine that has run it before. The
+(`outcomes.report.execution.schedule`), as a quarterly run does on a machine that has run it before. The
 report is written to a temporary folder, never over reports/. Per notebook (of the fastest report
 run) it prints the time from its start (its kernel's start, or its kept kernel's reset: see
-`outcomes.report.warm_kernels`) to its last cell beside an empty notebook's in a new kernel, and its
+`outcomes.report.execution.warm_kernels`) to its last cell beside an empty notebook's in a new kernel, and its
 setup (the cells up to its imports, which open the extract too). Goals (issues 6 and 15): under
 40 s on 2 cores, within 3x the floor; `--check` exits 1 when a goal is missed. Skips (exit 0, with the reason) when there is no reference
 extract and no `outcomes reference` command to build one, or no notebooks.
@@ -110,7 +110,7 @@ def _ensure_extract(extract: Path) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extract", default=str(ROOT / "data" / "reference"))
-    parser.add_argument("--notebooks", default=str(ROOT / "outcomes" / "notebooks"))
+    parser.add_argument("--notebooks", default=str(ROOT / "notebooks"))
     parser.add_argument("--quarter", default="2024Q1")
     parser.add_argument("--jobs", type=int)
     parser.add_argument("--repeat", type=int, default=3,
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if a goal is missed")
     args = parser.parse_args(argv)
 
-    from outcomes.report.runner import available_cores
+    from outcomes.report.execution.runner import available_cores
 
     notebooks = sorted(Path(args.notebooks).glob("*.ipynb"))
     if not notebooks:

@@ -12,7 +12,7 @@ by each of four dimensions of :mod:`outcomes.cohort.groups`: ethnic group (5 top
 sex, age band (at admission or at the event) and IMD quintile (only with the optional deprivation
 table). :func:`breakdown_counts` runs the Ibis queries and brings back totals only;
 :func:`breakdown_table` lays one dimension out with a row of true totals, ready for
-:func:`outcomes.disclosure_margins.protect_margins`; :func:`plot_small_multiples` draws the
+:func:`outcomes.disclosure.margins.protect_margins`; :func:`plot_small_multiples` draws the
 controlled table, one panel per measure with the groups along it.
 """
 

@@ -25,6 +25,7 @@ COMMANDS = {
     "report": "report",
     "notebooks": "notebooks",
     "load-warehouse": "load_warehouse",
+    "check-outputs": "check_outputs",
 }
 
 #: exit code for input the user must fix (invalid extract, bad parameters)

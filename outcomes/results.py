@@ -22,7 +22,7 @@ result name) and builds the index page from them:
 * the **key figures** are the figures recorded with `key=True` (and PNG outputs of cells tagged
   `key-figure`).
 
-Disclosure control happens here, before anything is written (design.md): a result whose `kind` is
+Disclosure control happens here, before anything is written (docs/design.md): a result whose `kind` is
 "count" or whose name is a count under `outcomes.disclosure`'s naming convention (`admissions_n`,
 `n_people`, ...) has every number rounded to 5 or redacted (1 to 7); a result given the `counts`
 it is built on is redacted whole when any of them is; a dict value is passed through
@@ -323,11 +323,11 @@ def record_figure(
 ) -> Path:
     """Save a matplotlib figure (default: the current one) as `<output_dir>/<name>.png` (`dpi` pixels
     per inch, cropped to its tight box) and record it. In a notebook drawing inline, the saved PNG
-    is shown in the cell and the figure closed (`outcomes.figure_png`: drawn once, not four times).
+    is shown in the cell and the figure closed (`outcomes.figures.png`: drawn once, not four times).
 
     `key=True` puts it among the index page's key figures, with `caption` under it and `alt` as
     its text alternative. Text a reader could not see whole (cut off at the edge, or a legend under
-    another axes' grid: `outcomes.plots.unreadable_text`) is warned about and listed in the entry
+    another axes' grid: `outcomes.figures.plots.unreadable_text`) is warned about and listed in the entry
     as `unreadable`. Figures must be drawn from disclosure-controlled numbers: the checker
     cannot read pixels. Returns the PNG's path.
     """
@@ -338,7 +338,7 @@ def record_figure(
         fig = plt.gcf()
     folder = _output_dir(output_dir)
     path = folder / f"{name}.png"
-    from outcomes.figure_png import save_png, show_saved
+    from outcomes.figures.png import save_png, show_saved
 
     saved = save_png(fig, path, dpi=dpi)  # drawn once: the PNG and its text checks
     entry = {"kind": "figure", "file": path.name, "caption": caption, "alt": alt or caption, "key": bool(key)}

@@ -37,7 +37,7 @@ an RMST difference, the reference group's ``reference_n``...) follow the naming 
 :mod:`outcomes.disclosure`, so ``redact_table(los.summary)`` redacts every statistic built on a
 small count (strictly: any small count in a row redacts the whole row; pass
 ``derived=los.summary_depends_on`` for the precise dependencies). ``logrank_``, ``cox_summary_`` and ``ph_test_`` carry no counts: publish them through
-:func:`outcomes.disclosure_models.gate_model_table`, which withholds the rows of groups with too
+:func:`outcomes.disclosure.models.gate_model_table`, which withholds the rows of groups with too
 few people or discharges. The number-at-risk table in :meth:`LengthOfStay.plot` takes a
 ``count_formatter`` (e.g. ``outcomes.disclosure.format_count``), and ``min_at_risk`` stops each
 curve where fewer stays are at risk (the steps of a curve over a handful of stays show their

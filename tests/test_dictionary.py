@@ -103,8 +103,8 @@ def test_unknown_field_keys_are_rejected(tmp_path):
 
 
 def test_readme_is_up_to_date():
-    committed = (ROOT / "outcomes" / "data_dictionary" / "README.md").read_text(encoding="utf-8")
-    assert committed == render_markdown(), "run `python -m outcomes.dictionary_docs` and commit outcomes/data_dictionary/README.md"
+    committed = (ROOT / "data_dictionary" / "README.md").read_text(encoding="utf-8")
+    assert committed == render_markdown(), "run `python -m outcomes.dictionary_docs` and commit data_dictionary/README.md"
 
 
 def _name(requirement: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import outcomes.disclosure
+import outcomes.disclosure.rules
 from outcomes.disclosure import (
     REDACTED,
     DisclosureError,
@@ -31,7 +31,7 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 
 def test_docstring_example_runs():
-    assert doctest.testmod(outcomes.disclosure).failed == 0
+    assert doctest.testmod(outcomes.disclosure.rules).failed == 0
 
 
 def shown_ok(value) -> bool:
@@ -291,6 +291,34 @@ def test_cli_reads_person_ids_and_fails_on_findings(tmp_path, capsys):
     assert main([str(out), "--person-ids", str(ids)]) == 1
     assert "person_id 'P000456'" in capsys.readouterr().out
     assert main([str(out)]) == 0
+
+
+def test_the_checker_is_an_outcomes_subcommand_and_a_module(tmp_path, capsys):
+    """`outcomes check-outputs DIR` and `python -m outcomes.disclosure DIR`: 0 clean, 1 on findings,
+    2 with a one-line error (no traceback) for a folder or identifiers file that is not there."""
+    import subprocess
+    import sys
+
+    from outcomes.cli import main as outcomes
+
+    out = tmp_path / "out"
+    out.mkdir()
+    write_clean_folder(out)
+    assert outcomes(["check-outputs", str(out)]) == 0
+    pd.DataFrame({"admissions_n": [3]}).to_csv(out / "small.csv", index=False)
+    assert outcomes(["check-outputs", str(out)]) == 1
+    assert "small.csv: small_count" in capsys.readouterr().out
+    assert outcomes(["check-outputs", str(tmp_path / "missing")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    ids = tmp_path / "ids.csv"
+    pd.DataFrame({"id": PEOPLE}).to_csv(ids, index=False)
+    assert outcomes(["check-outputs", str(out), "--person-ids", str(ids)]) == 2
+    assert "no column 'Person_ID'" in capsys.readouterr().err
+    module = subprocess.run([sys.executable, "-m", "outcomes.disclosure", str(out), "--person-ids", str(tmp_path / "none.csv")],
+                            capture_output=True, text=True)
+    assert module.returncode == 2 and "no such file" in module.stderr and "Traceback" not in module.stderr
+    module = subprocess.run([sys.executable, "-m", "outcomes.disclosure", str(out)], capture_output=True, text=True)
+    assert module.returncode == 1 and "small_count" in module.stdout
 
 
 def test_checker_ignores_notebook_cell_numbers_but_not_counts_in_notebooks(tmp_path):

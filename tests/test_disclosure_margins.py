@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from outcomes.disclosure import REDACTED
-from outcomes.disclosure_margins import determined_cells, protect_margins, suppression_pattern
+from outcomes.disclosure.margins import determined_cells, protect_margins, suppression_pattern
 
 
 def feasible_range(values, hidden, total_row, total_col, cell):

@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import outcomes.disclosure_models
+import outcomes.disclosure.models
 from outcomes.disclosure import REDACTED
-from outcomes.disclosure_models import ALL, formula_term_groups, gate_model_table, group_counts
+from outcomes.disclosure.models import ALL, formula_term_groups, gate_model_table, group_counts
 from outcomes.survival import LengthOfStay, last_time_at_risk
 
 
 def test_docstring_example_runs():
-    assert doctest.testmod(outcomes.disclosure_models).failed == 0
+    assert doctest.testmod(outcomes.disclosure.models).failed == 0
 
 
 def stays(n=300, seed=5):

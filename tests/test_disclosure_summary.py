@@ -5,8 +5,8 @@ import csv
 import pandas as pd
 
 from outcomes.disclosure import check_output_folder
-from outcomes.disclosure_margins import protect_margins
-from outcomes.disclosure_summary import SUMMARY_CSV, SUMMARY_HTML, write_output_check
+from outcomes.disclosure.margins import protect_margins
+from outcomes.disclosure.summary import SUMMARY_CSV, SUMMARY_HTML, write_output_check
 from outcomes.results import read_sidecar, record_table
 
 

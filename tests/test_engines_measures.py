@@ -225,7 +225,7 @@ def test_report_runs_on_the_warehouse(postgres_extract, postgres_url, tmp_path):
     from conftest import ROOT
 
     done = _cli("report", "--quarter", "2024Q1", "--url", f"{postgres_url}/{SCHEMA}", "--only", "05",
-                "--notebooks", str(ROOT / "outcomes" / "notebooks"), "--reports", str(tmp_path))
+                "--notebooks", str(ROOT / "notebooks"), "--reports", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads((tmp_path / "2024Q1.partial" / "results.json").read_text())
     assert results["05_dbt_mirror_image"]["dbt_bed_days"]["value"]["before_n"] == 605

@@ -107,7 +107,7 @@ def test_breakdown_table_protection_and_small_multiples_from_counts():
     matplotlib.use("Agg")
     from outcomes.breakdowns import MEASURES, plot_small_multiples
     from outcomes.disclosure import REDACTED
-    from outcomes.disclosure_margins import protect_margins
+    from outcomes.disclosure.margins import protect_margins
 
     windows = before_after_windows("2014-04-01", "2017-10-01", 6, "2024-03-31")
     rows = []

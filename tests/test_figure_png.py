@@ -1,4 +1,4 @@
-"""outcomes.figure_png: one draw gives the PNG savefig(bbox_inches="tight") writes."""
+"""outcomes.figures.png: one draw gives the PNG savefig(bbox_inches="tight") writes."""
 
 import matplotlib
 
@@ -9,8 +9,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from outcomes import plots  # noqa: E402
-from outcomes.figure_png import save_png, show_saved  # noqa: E402
+from outcomes.figures import plots  # noqa: E402
+from outcomes.figures.png import save_png, show_saved  # noqa: E402
 
 
 def _pixels(path):

@@ -1,5 +1,5 @@
 """Figures a board can read: no text cut off at the edge of a saved figure or hidden under another
-axes' grid (`outcomes.plots.unreadable_text`), counts of different sizes on their own scales, and
+axes' grid (`outcomes.figures.plots.unreadable_text`), counts of different sizes on their own scales, and
 window labels naming the months included."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcomes import plots
+from outcomes.figures import plots
 from outcomes.disclosure import format_count
 from outcomes.programme import programme_windows, window_label
 

@@ -101,7 +101,7 @@ def test_bad_values_are_user_errors_naming_the_notebook(installed, given, words)
 def test_a_clone_uses_its_data_reference_and_reports_scratch(monkeypatch):
     assert workspace.source_checkout() == ROOT  # these tests run from a clone (editable install)
     assert workspace.default_reference_extract(build=False) == ROOT / "data" / "reference"
-    monkeypatch.chdir(notebooks_dir())  # JupyterLab on outcomes/notebooks/
+    monkeypatch.chdir(notebooks_dir())  # JupyterLab on notebooks/
     assert workspace.scratch_dir("01_bed_days") == ROOT / "reports" / "scratch" / "01_bed_days"
 
 

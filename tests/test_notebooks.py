@@ -10,7 +10,7 @@ from conftest import ROOT
 
 from outcomes.report import build_report
 
-NOTEBOOKS = sorted(p.stem for p in (ROOT / "outcomes" / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_the_collection_is_complete():
@@ -18,15 +18,15 @@ def test_the_collection_is_complete():
                          "04_crisis_and_ae", "05_dbt_mirror_image", "06_published_figures", "07_methods_validation",
                          "08_crisis_line_extension", "09_spc_dashboard", "10_costs", "11_equity"]
     for name in NOTEBOOKS:
-        assert (ROOT / "outcomes" / "notebooks" / f"{name}.py").exists(), f"{name} has no jupytext py:percent pair"
+        assert (ROOT / "notebooks" / f"{name}.py").exists(), f"{name} has no jupytext py:percent pair"
 
 
 def test_py_pairs_match_the_notebooks():
     import jupytext
 
     for name in NOTEBOOKS:
-        notebook = jupytext.read(ROOT / "outcomes" / "notebooks" / f"{name}.ipynb")
-        script = jupytext.read(ROOT / "outcomes" / "notebooks" / f"{name}.py")
+        notebook = jupytext.read(ROOT / "notebooks" / f"{name}.ipynb")
+        script = jupytext.read(ROOT / "notebooks" / f"{name}.py")
         sources = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]  # noqa: E731
         assert sources(notebook) == sources(script), f"run `jupytext --sync notebooks/{name}.ipynb`"
 
@@ -34,7 +34,7 @@ def test_py_pairs_match_the_notebooks():
 @pytest.fixture(scope="module")
 def report(small_reference_dir, tmp_path_factory):
     reports = tmp_path_factory.mktemp("reports")
-    outcome = build_report("2024Q1", extract=small_reference_dir, notebooks_dir=ROOT / "outcomes" / "notebooks", reports_dir=reports, jobs=2)
+    outcome = build_report("2024Q1", extract=small_reference_dir, notebooks_dir=ROOT / "notebooks", reports_dir=reports, jobs=2)
     failures = [f"{r.name}: {r.failure.describe()}" for r in outcome.failed_runs]
     assert outcome.ok, failures or outcome.problems
     return outcome.folder
@@ -72,7 +72,7 @@ def test_results_hold_the_headline_measures_and_reproduce_the_published_figures(
 
 def test_every_figure_in_the_report_can_be_read(report):
     """No recorded figure has text cut off at its edge or hidden under a grid (record_figure checks
-    each with outcomes.plots.unreadable_text and lists what it found as `unreadable`)."""
+    each with outcomes.figures.plots.unreadable_text and lists what it found as `unreadable`)."""
     results = json.loads((report / "results.json").read_text())
     figures = [(nb, name, entry) for nb, entries in results.items() for name, entry in entries.items()
                if entry.get("kind") == "figure"]

@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 
 from outcomes import __version__
+from outcomes import resources
+from outcomes.resources import TOP_LEVEL
 
 ROOT = Path(__file__).resolve().parents[1]
 #: package data every distribution must carry, as (folder inside outcomes/, a file that must be there)
@@ -32,6 +34,7 @@ PACKAGE_DATA = {
     "published": ("camhs_tier4_collaborative.yaml", "linden_2015_prop99.yaml"),
     "notebooks": ("01_bed_days.ipynb", "01_bed_days.py", "README.md", "jupytext.toml"),
     "validation_data": ("california_prop99.csv", "deaths_and_temps_england_wales.csv", "README.md"),
+    "report/templates": ("report_index.html.j2", "report_index.css", "notebook_page.html.j2", "image_check.html"),
 }
 
 
@@ -42,12 +45,14 @@ def _source_files() -> list[str]:
 
 
 def _expected_data() -> set[str]:
-    """Every package-data file of the source tree, relative to outcomes/."""
+    """Every package-data file of the source tree, relative to outcomes/ of the wheel (the top-level
+notebooks/ and data_dictionary/ of a clone land in outcomes/notebooks/ and outcomes/data_dictionary/)."""
     wanted = set()
     for folder in PACKAGE_DATA:
-        for path in (ROOT / "outcomes" / folder).rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix in {".yaml", ".md", ".ipynb", ".py", ".toml", ".csv"}:
-                wanted.add(path.relative_to(ROOT / "outcomes").as_posix())
+        source = ROOT / folder if folder in TOP_LEVEL else ROOT / "outcomes" / folder
+        for path in source.rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix in {".yaml", ".md", ".ipynb", ".py", ".toml", ".csv", ".j2", ".css", ".html"}:
+                wanted.add(f"{folder}/{path.relative_to(source).as_posix()}")
     return wanted
 
 
@@ -77,13 +82,15 @@ def test_wheel_carries_the_package_data(distributions):
             assert f"outcomes/{folder}/{name}" in names, f"the wheel lacks outcomes/{folder}/{name}"
     missing = {f"outcomes/{name}" for name in _expected_data()} - names
     assert not missing, f"package data left out of the wheel: {sorted(missing)}"
-    assert not [n for n in names if n.startswith(("tests/", "data/", "reports/"))]
+    assert not [n for n in names if n.startswith(("tests/", "data/", "reports/", "notebooks/", "data_dictionary/"))]
 
 
 def test_sdist_carries_the_same_package_data(distributions):
+    """The sdist keeps the clone's layout: notebooks/ and data_dictionary/ at its top level."""
     with tarfile.open(distributions["sdist"]) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    missing = {f"outcomes/{name}" for name in _expected_data()} - names
+    in_sdist = {name if name.split("/")[0] in TOP_LEVEL else f"outcomes/{name}" for name in _expected_data()}
+    missing = in_sdist - names
     assert not missing, f"package data left out of the sdist: {sorted(missing)}"
     assert {"pyproject.toml", "README.md"} <= names
 
@@ -134,11 +141,13 @@ def test_installed_wheel_works_from_any_folder(installed):
     started = time.perf_counter()
     outcomes = str(installed["venv"] / "bin" / "outcomes")
     work, cache = installed["work"], installed["home"] / "cache"
-    where = run(installed, str(installed["python"]), "-c", "import outcomes, outcomes.workspace as w; "
-                "print(outcomes.__file__); print(w.source_checkout())")
-    package_file, checkout = where.stdout.split()
+    where = run(installed, str(installed["python"]), "-c", "import outcomes, outcomes.workspace as w, outcomes.resources as r; "
+                "print(outcomes.__file__); print(w.source_checkout()); print(r.notebooks_dir()); print(r.dictionary_dir())")
+    package_file, checkout, notebooks, dictionary = where.stdout.split()
     assert package_file.startswith(str(installed["venv"])), f"not the wheel: {where.stdout}{where.stderr}"
     assert checkout == "None"
+    package = Path(package_file).parent
+    assert (Path(notebooks), Path(dictionary)) == (package / "notebooks", package / "data_dictionary")
 
     # the small reference extract, written where the built-in one is looked for
     reference = cache / f"reference-{__version__}"
@@ -182,6 +191,18 @@ def test_installed_wheel_works_from_any_folder(installed):
     assert manifest["package"]["commit"] is None  # an installed package has no git state
     assert manifest["versions"]["outcomes"] == __version__
     print(f"installed-wheel commands took {time.perf_counter() - started:.1f} s")
+
+
+def test_a_clone_reads_notebooks_and_contract_from_its_top_level():
+    """The design card's layout: in a clone (or its editable install) the notebooks and the data
+    dictionary are the repository's top-level folders, not copies inside the package."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    assert resources.repository_root() == ROOT
+    assert resources.notebooks_dir() == ROOT / "notebooks"
+    assert resources.dictionary_dir() == ROOT / "data_dictionary"
+    assert resources.published_dir() == ROOT / "outcomes" / "published"
+    assert not (ROOT / "outcomes" / "notebooks").exists() and not (ROOT / "outcomes" / "data_dictionary").exists()
 
 
 def test_nothing_in_the_repository_reads_files_from_beside_it():

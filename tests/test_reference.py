@@ -24,7 +24,7 @@ from filelock import FileLock
 from outcomes.reference import TABLES, ReferenceParameterError, write_reference_extract
 
 ROOT = Path(__file__).resolve().parents[1]
-CONTRACT = ROOT / "outcomes" / "data_dictionary"
+CONTRACT = ROOT / "data_dictionary"
 END = dt.date(2024, 3, 31)
 SMALL = 0.1
 ARROW_TYPES = {"string": pa.string(), "date": pa.date32(), "integer": pa.int64()}

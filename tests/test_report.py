@@ -357,7 +357,7 @@ def test_wait_queues_behind_the_running_report_then_publishes_partial(good_repor
 
 # ----------------------------------------------------------------------------- notebooks in git
 def _repo_notebooks() -> list[Path]:
-    return sorted((ROOT / "outcomes" / "notebooks").glob("*.ipynb"))
+    return sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def _assigned_names(source: str) -> set[str]:

@@ -15,7 +15,7 @@ from outcomes.report.index import format_number, headline_rows
 from outcomes.report.parameters import default_parameters, load_overrides, parse_quarter, validate_overrides
 from outcomes.report.publish import keep_failed, swap_in
 from outcomes.report.render import external_references, notebook_title, relative_links
-from outcomes.report.runner import (
+from outcomes.report.execution.runner import (
     CellFailure,
     NotebookRun,
     Progress,
@@ -255,7 +255,7 @@ def test_house_style_and_figure_helpers():
     import numpy as np
     import pandas as pd
 
-    from outcomes import plots
+    from outcomes.figures import plots
 
     plots.use_house_style()
     assert matplotlib.rcParams["axes.spines.top"] is False

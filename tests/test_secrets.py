@@ -184,7 +184,7 @@ def test_report_with_a_password_in_the_url_publishes_no_secret(secured, tmp_path
     _, password, with_password = secured
     done = subprocess.run(
         [sys.executable, "-m", "outcomes.cli", "report", "--quarter", "2024Q1", "--url", f"{with_password}/{SCHEMA}",
-         "--only", "05", "--notebooks", str(ROOT / "outcomes" / "notebooks"), "--reports", str(tmp_path)],
+         "--only", "05", "--notebooks", str(ROOT / "notebooks"), "--reports", str(tmp_path)],
         capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]

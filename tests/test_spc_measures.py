@@ -108,7 +108,7 @@ def test_catalogue_spc_uses_the_declared_direction_and_target():
 def test_the_chart_shows_points_limits_icons_and_the_suppression_note():
     from matplotlib.figure import Figure
 
-    from outcomes.plots import unreadable_text
+    from outcomes.figures.plots import unreadable_text
 
     from outcomes.spc.plot import POINT_COLOURS
 

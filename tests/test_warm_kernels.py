@@ -1,4 +1,4 @@
-"""Kernels reused between a report's notebooks (outcomes.report.warm_kernels): each notebook sees a
+"""Kernels reused between a report's notebooks (outcomes.report.execution.warm_kernels): each notebook sees a
 kernel as fresh as a new one, a failure takes its kernel with it, and --fresh-kernels opts out."""
 
 import json
@@ -7,8 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from outcomes.report.pool import run_notebooks
-from outcomes.report.runner import NotebookJob
+from outcomes.report.execution.pool import run_notebooks
+from outcomes.report.execution.runner import NotebookJob
 
 #: what a notebook finds when it starts, then everything it could leave behind for the next one
 PROBE = """\
@@ -128,7 +128,7 @@ def test_parallel_workers_each_keep_a_kernel_and_results_keep_the_given_order(tm
 
 
 def test_notebooks_start_longest_first_by_the_last_run_and_results_keep_their_order(tmp_path):
-    from outcomes.report.schedule import load_seconds, longest_first, record_seconds
+    from outcomes.report.execution.schedule import load_seconds, longest_first, record_seconds
 
     history = tmp_path / "cache" / "notebook-seconds.json"
     assert load_seconds(history) == {} and longest_first(["a", "b"], {}) == ["a", "b"]

@@ -24,7 +24,7 @@ examples:
 Run the edited collection as the quarterly report with `outcomes report --notebooks my-notebooks`.
 """
 
-#: the kernel the notebooks name (outcomes.report.runner.KERNEL_NAME, without importing the runner)
+#: the kernel the notebooks name (outcomes.report.execution.runner.KERNEL_NAME, without importing the runner)
 KERNEL_NAME = "outcomes"
 #: what a copy of the collection holds, by file pattern
 PATTERNS = ("*.ipynb", "*.py", "README.md", "jupytext.toml")

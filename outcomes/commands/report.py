@@ -35,8 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run only these notebooks (name or unique prefix, e.g. 03); "
                              "published as reports/<quarter>.partial/, never over the full report")
     parser.add_argument("--jobs", type=int, help="notebooks run at once (default: the cores available, at most one per notebook)")
-    parser.add_argument("--notebooks", help="folder of notebooks (default: the notebooks shipped in the package, "
-                                             "outcomes/notebooks/; `outcomes notebooks DIR` copies them to edit)")
+    parser.add_argument("--notebooks", help="folder of notebooks (default: the notebooks shipped with the package, "
+                                             "notebooks/ of a clone; `outcomes notebooks DIR` copies them to edit)")
     parser.add_argument("--reports", metavar="DIR", help="folder of reports (default: ./reports of the working directory)")
     parser.add_argument("--fresh-kernels", action="store_true",
                         help="run every notebook in a kernel of its own (slower: each imports its libraries again); "

@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         text = json.dumps(summary if args.all else summary[0], indent=1, ensure_ascii=False)
         _to_stdout(lambda stream: print(text, file=stream))
     if args.figure:
-        from outcomes import plots
+        from outcomes.figures import plots
 
         plots.use_house_style()
         ax = charts[names[0]].plot()

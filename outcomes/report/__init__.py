@@ -4,10 +4,8 @@
 uses the modules here, one idea each:
 
 * `parameters`  the quarter and the notebook contract: the parameters the runner owns, their defaults
-* `runner`      one notebook through papermill on the project's kernel; progress lines
-* `pool`        the workers, `jobs` at a time, each with its kernel started as the run begins
-* `warm_kernels`, `kernel_state`  a worker's kernel kept between notebooks, put back as fresh before each
-* `schedule`    the order notebooks start in: longest first, by their last timings
+* `execution/`  running the notebooks: `runner` (papermill, progress), `pool` (the workers), `warm_kernels`
+                and `kernel_state` (a kernel kept between notebooks), `schedule` (longest first)
 * `render`      executed notebooks as self-contained HTML (code hidden, nothing fetched remotely)
 * `index`       the front page: headline table, key figures, analyses, data quality, provenance
 * `manifest`    provenance: versions, git commit, lock file and extract hashes, timings

@@ -28,9 +28,9 @@ from outcomes.report.manifest import build_manifest, git_state, sha256_file
 from outcomes.report.parameters import Quarter, declared_parameters, default_parameters, load_overrides, parse_quarter
 from outcomes.report.publish import keep_failed, new_build_dir, quarter_lock, remove_stale, swap_in
 from outcomes.report.render import external_references, prepare_rendering, render_notebook
-from outcomes.report.schedule import load_seconds, longest_first, record_seconds
-from outcomes.report.pool import NotebookPool
-from outcomes.report.runner import KERNEL_NAME, NotebookJob, NotebookRun, Progress, available_cores
+from outcomes.report.execution.schedule import load_seconds, longest_first, record_seconds
+from outcomes.report.execution.pool import NotebookPool
+from outcomes.report.execution.runner import KERNEL_NAME, NotebookJob, NotebookRun, Progress, available_cores
 from outcomes.results import SIDECAR_SUFFIX, read_sidecar
 
 __all__ = ["REPORT_TITLE", "ReportOutcome", "build_report", "find_notebooks"]
@@ -170,7 +170,7 @@ def _caveats(extract, parameters: dict, partial_names: list[str] | None) -> list
         f"a transition of {parameters['transition_months']} months; they are associations, adjusted for "
         "trend and season, not proof that the programme caused them."
     )
-    from outcomes.disclosure_summary import SUMMARY_HTML
+    from outcomes.disclosure.summary import SUMMARY_HTML
 
     caveats.append(
         "Statistical disclosure control: counts of 1 to 7 are suppressed, other counts are rounded to the "
@@ -286,7 +286,7 @@ class _Run:
     def write_pages(self, status: str, banner: str | None, *, runs: list[NotebookRun], results: dict, kernel: str,
                     jobs: int, generated: dt.datetime) -> None:
         """index.html, manifest.json and the output-checking summary of the build folder."""
-        from outcomes.disclosure_summary import write_output_check
+        from outcomes.disclosure.summary import write_output_check
 
         seconds = time.perf_counter() - self.started
         build, opened, q = self.build, self.opened, self.quarter
@@ -404,7 +404,7 @@ def build_report(
     `engine`: as `outcomes.sources.open_source` takes them). It is validated once, here; the
     notebooks get it by a reference with no secret in it (`outcomes.sources.share_with_notebooks`).
     Each of the `jobs` parallel workers runs its notebooks in one kernel, reset between them;
-    `reuse_kernels=False` starts a kernel per notebook (`outcomes.report.pool`).
+    `reuse_kernels=False` starts a kernel per notebook (`outcomes.report.execution.pool`).
     Raises UserError (CLI exit 2) before anything runs for bad arguments, an invalid extract or a
     run of the same quarter already in progress; returns a ReportOutcome otherwise.
     """

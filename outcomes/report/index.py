@@ -5,6 +5,8 @@ Sections: title band (NHS blue), caveats, the headline table (results recorded w
 notebook recorded `outcomes.spc.measures.DASHBOARD_TABLE`), key figures (embedded PNGs), the analyses (links to each notebook's page), the
 extract's data-quality summary, and provenance. No script, style, font or image is fetched: CSS is
 inline, figures are data URIs, and the only script is the inline image check the browser test reads.
+The page is `outcomes/report/templates/report_index.html.j2` (its CSS `report_index.css`, its script
+`image_check.html`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from outcomes.report.render import IMAGE_CHECK_SCRIPT
+from outcomes.resources import templates_dir
+
 
 __all__ = ["IndexPage", "HeadlineRow", "DashboardRow", "KeyFigure", "NotebookEntry", "headline_rows", "dashboard_rows",
            "format_number", "render_index"]
@@ -207,168 +210,14 @@ def png_data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-_CSS = """
-:root { --nhs-blue: #005EB8; --nhs-dark-blue: #003087; --nhs-dark-grey: #425563; --nhs-mid-grey: #768692;
-        --nhs-pale-grey: #E8EDEE; --nhs-warm-yellow: #FFB81C; --nhs-red: #DA291C; --nhs-green: #009639; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.5 Arial, Helvetica, sans-serif; color: #212b32; background: #f0f4f5; }
-header { background: var(--nhs-blue); color: #fff; padding: 28px 0 24px; }
-.wrap { max-width: 1100px; margin: 0 auto; padding: 0 24px; }
-header h1 { margin: 0 0 6px; font-size: 28px; line-height: 1.25; }
-header p { margin: 0; opacity: .92; }
-main { padding: 8px 0 48px; }
-section { background: #fff; margin: 24px 0; padding: 20px 24px; border-radius: 4px; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
-h2 { color: var(--nhs-dark-blue); font-size: 22px; margin: 0 0 12px; }
-h3 { font-size: 17px; margin: 16px 0 6px; }
-table { border-collapse: collapse; width: 100%; font-size: 15px; }
-caption { text-align: left; color: var(--nhs-dark-grey); font-size: 14px; padding-bottom: 6px; }
-th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid #d8dde0; vertical-align: top; }
-thead th { border-bottom: 2px solid var(--nhs-dark-blue); color: var(--nhs-dark-blue); }
-td.icon svg { vertical-align: middle; margin-right: 6px; }
-td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-.unit, .source, .muted { color: var(--nhs-dark-grey); font-size: 13px; }
-.caveats { border-left: 8px solid var(--nhs-warm-yellow); }
-.caveats ul { margin: 0; padding-left: 20px; }
-.banner { background: var(--nhs-red); color: #fff; padding: 14px 24px; font-weight: bold; margin-top: 24px; border-radius: 4px; }
-.banner.partial { background: var(--nhs-warm-yellow); color: #212b32; }
-figure { margin: 0 0 28px; }
-figure img { max-width: 100%; height: auto; border: 1px solid var(--nhs-pale-grey); }
-figcaption { color: var(--nhs-dark-grey); font-size: 14px; margin-top: 4px; }
-.status-done { color: var(--nhs-green); font-weight: bold; }
-.status-failed { color: var(--nhs-red); font-weight: bold; }
-a { color: var(--nhs-blue); }
-a:visited { color: #330072; }
-dl.provenance { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; font-size: 14px; }
-dl.provenance dt { font-weight: bold; color: var(--nhs-dark-grey); }
-dl.provenance dd { margin: 0; word-break: break-all; }
-code { font-family: Consolas, "Courier New", monospace; font-size: 13px; }
-footer { color: var(--nhs-dark-grey); font-size: 13px; padding: 0 0 32px; }
-@media print {
-  body { background: #fff; } section { box-shadow: none; padding: 0; margin: 18px 0; }
-  header { background: none; color: #000; border-bottom: 4px solid var(--nhs-blue); }
-  figure, tr { break-inside: avoid; }
-}
-"""
-
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en-GB">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ page.title }}</title>
-<link rel="icon" href="data:,">
-<style>{{ css }}</style>
-</head>
-<body data-report-status="{{ page.status }}">
-<header><div class="wrap">
-  <h1>{{ page.title }}</h1>
-  <p>Reporting period {{ page.period }} &middot; generated {{ page.generated.strftime("%-d %B %Y, %H:%M") }}</p>
-</div></header>
-<div class="wrap">
-{% if page.banner %}<div class="banner{% if page.status == 'partial' %} partial{% endif %}" role="alert">{{ page.banner }}</div>{% endif %}
-<main>
-{% if page.caveats %}
-<section class="caveats" aria-labelledby="caveats"><h2 id="caveats">Read this first</h2>
-<ul>{% for caveat in page.caveats %}<li>{{ caveat }}</li>{% endfor %}</ul>
-</section>
-{% endif %}
-
-<section aria-labelledby="headline"><h2 id="headline">Headline measures</h2>
-{% if page.headline %}
-<table>
-<caption>Change is the estimated effect since go-live with its 95% confidence interval; published figures are the nearest official statistic, where there is one.</caption>
-<thead><tr><th scope="col">Measure</th><th scope="col" class="num">Baseline</th><th scope="col" class="num">Latest</th><th scope="col" class="num">Change (95% CI)</th><th scope="col" class="num">Published</th></tr></thead>
-<tbody>
-{% for row in page.headline %}<tr>
-<td>{{ row.measure }}{% if row.unit %}<br><span class="unit">{{ row.unit }}</span>{% endif %}{% if row.sentence %}<br><span class="sentence">{{ row.sentence }}</span>{% endif %}{% if row.definition %}<br><span class="muted">{{ row.definition }}</span>{% endif %}</td>
-<td class="num">{{ row.baseline }}</td><td class="num">{{ row.latest }}</td><td class="num">{{ row.change }}</td>
-<td class="num">{{ row.published }}{% if row.published_source %}<br><span class="source">{{ row.published_source }}</span>{% endif %}</td>
-</tr>
-{% endfor %}</tbody>
-</table>
-{% else %}<p class="muted">No headline measures were recorded.</p>{% endif %}
-</section>
-
-{% if page.dashboard %}
-<section aria-labelledby="dashboard"><h2 id="dashboard">Monitoring: is each measure in control?</h2>
-<table>
-<caption>Making Data Count XmR charts, limits recomputed from go-live. Variation: common cause (grey) or a special cause of improvement (blue), concern (orange) or neither (purple), H/L for high or low, in the latest month. Assurance: whether the latest limits make the target always met (P), never met (F) or met by chance (?). Select a measure for its chart.</caption>
-<thead><tr><th scope="col">Measure</th><th scope="col">Latest month</th><th scope="col" class="num">Value</th><th scope="col">Variation</th><th scope="col">Assurance</th></tr></thead>
-<tbody>
-{% for row in page.dashboard %}<tr>
-<td><a href="{{ row.href }}">{{ row.measure }}</a>{% if row.note %}<br><span class="muted">{{ row.note }}</span>{% endif %}</td>
-<td>{{ row.latest_month }}</td>
-<td class="num">{{ row.value }}{% if row.unit %}<br><span class="unit">{{ row.unit }}</span>{% endif %}</td>
-<td class="icon">{{ row.variation }}<span class="muted">{{ row.variation_words }}</span></td>
-<td class="icon">{{ row.assurance }}<span class="muted">{{ row.assurance_words }}</span></td>
-</tr>
-{% endfor %}</tbody>
-</table>
-</section>
-{% endif %}
-
-{% if page.figures %}
-<section aria-labelledby="figures"><h2 id="figures">Key figures</h2>
-{% for figure in page.figures %}<figure>
-<img src="{{ figure.data_uri }}" alt="{{ figure.alt }}">
-<figcaption>{% if figure.caption %}{{ figure.caption }} &middot; {% endif %}<a href="{{ figure.href }}">{{ figure.notebook }}</a></figcaption>
-</figure>
-{% endfor %}
-</section>
-{% endif %}
-
-<section aria-labelledby="analyses"><h2 id="analyses">Analyses</h2>
-<table>
-<thead><tr><th scope="col">Analysis</th><th scope="col">Notebook</th><th scope="col">Status</th><th scope="col" class="num">Run time</th></tr></thead>
-<tbody>
-{% for nb in page.notebooks %}<tr>
-<td>{% if nb.html_href %}<a href="{{ nb.html_href }}">{{ nb.title }}</a>{% else %}{{ nb.title }}{% endif %}</td>
-<td>{% if nb.ipynb_href %}<a href="{{ nb.ipynb_href }}"><code>{{ nb.name }}.ipynb</code></a>{% else %}<code>{{ nb.name }}</code>{% endif %}</td>
-<td class="status-{{ nb.status }}">{{ nb.status }}{% if nb.failure %}<br><span class="muted">{{ nb.failure }}</span>{% endif %}</td>
-<td class="num">{{ "%.1f"|format(nb.seconds) }} s</td>
-</tr>
-{% endfor %}</tbody>
-</table>
-</section>
-
-<section aria-labelledby="quality"><h2 id="quality">Data quality</h2>
-{% if page.quality %}
-<table>
-<caption>Warnings found when the extract was validated against the data dictionary; they did not stop the report. Row figures are rounded as counts are.</caption>
-<thead><tr><th scope="col">Table</th><th scope="col">Field</th><th scope="col">Check</th><th scope="col" class="num">Rows</th><th scope="col">Severity</th></tr></thead>
-<tbody>
-{% for q in page.quality %}<tr><td>{{ q.table }}</td><td>{{ q.field }}</td><td>{{ q.check }}</td><td class="num">{{ q.rows }}</td><td>{{ q.severity }}</td></tr>
-{% endfor %}</tbody>
-</table>
-{% else %}<p>The extract passed every check of the data dictionary with no warnings.</p>{% endif %}
-</section>
-
-<section aria-labelledby="provenance"><h2 id="provenance">Provenance</h2>
-<dl class="provenance">
-{% for key, value in page.provenance %}<dt>{{ key }}</dt><dd>{{ value }}</dd>
-{% endfor %}</dl>
-{% if page.files %}
-<h3>Extract files (sha256)</h3>
-<table><thead><tr><th scope="col">File</th><th scope="col">sha256</th></tr></thead><tbody>
-{% for name, digest in page.files %}<tr><td><code>{{ name }}</code></td><td><code>{{ digest }}</code></td></tr>
-{% endfor %}</tbody></table>
-{% endif %}
-<p class="muted">Machine-readable: <a href="results.json">results.json</a> (every recorded result) &middot; <a href="manifest.json">manifest.json</a> (versions, hashes, parameters, timings).</p>
-</section>
-</main>
-<footer>Produced with <code>outcomes report</code>. Statistical disclosure control: counts of 1 to 7 are suppressed and other counts rounded to the nearest 5.</footer>
-</div>
-{{ script }}
-</body>
-</html>
-"""
+#: the front page's template, in outcomes/report/templates/
+INDEX_TEMPLATE = "report_index.html.j2"
 
 
 def render_index(page: IndexPage, path: Path) -> None:
     """Write the page to `path`."""
-    from jinja2 import Environment
-    from markupsafe import Markup
+    from jinja2 import Environment, FileSystemLoader
 
-    env = Environment(autoescape=True, trim_blocks=False)
-    html = env.from_string(_TEMPLATE).render(page=page, css=Markup(_CSS), script=Markup(IMAGE_CHECK_SCRIPT))
+    env = Environment(loader=FileSystemLoader(templates_dir()), autoescape=True, trim_blocks=False)
+    html = env.get_template(INDEX_TEMPLATE).render(page=page)
     path.write_text(html, encoding="utf-8")

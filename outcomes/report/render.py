@@ -2,8 +2,8 @@
 
 NHS secure environments have no internet, so a report page may not load a script, style, font or
 image from another host. nbconvert's `lab` template pulls require.js, MathJax and mermaid from a
-CDN; the template here (held in this module, so no package data is needed) extends `lab` and
-drops those blocks, hides code (`exclude_input`), embeds figures (outputs are already base64;
+CDN; the template here (`outcomes/report/templates/notebook_page.html.j2`, with the inline image
+check `image_check.html` the front page shares) extends `lab` and drops those blocks, hides code (`exclude_input`), embeds figures (outputs are already base64;
 `embed_images` inlines markdown images), drops stderr streams from the page (they stay in the
 .ipynb), removes cells tagged `remove-cell` and outputs tagged `remove-output`, and adds a bar
 linking back to the report's index. LaTeX in markdown is shown as typed (no MathJax offline).
@@ -16,46 +16,12 @@ import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
-__all__ = ["render_notebook", "prepare_rendering", "notebook_title", "external_references", "IMAGE_CHECK_SCRIPT"]
+from outcomes.resources import templates_dir
 
-#: an inline script (allowed: nothing is fetched) that marks on <body> how many images loaded;
-#: the browser test reads these attributes from the dumped DOM
-IMAGE_CHECK_SCRIPT = """<script>
-window.addEventListener("load", function () {
-  var images = Array.prototype.slice.call(document.images);
-  var broken = images.filter(function (img) { return !(img.complete && img.naturalWidth > 0); });
-  document.body.setAttribute("data-images", String(images.length));
-  document.body.setAttribute("data-broken-images", String(broken.length));
-  document.body.setAttribute("data-loaded", "yes");
-});
-</script>"""
+__all__ = ["render_notebook", "prepare_rendering", "notebook_title", "external_references", "NOTEBOOK_TEMPLATE"]
 
-_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
-{%- block html_head_js -%}{%- endblock html_head_js -%}
-{% block jupyter_widgets %}{% endblock jupyter_widgets %}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{% block extra_css %}
-<link rel="icon" href="data:,">
-<style type="text/css">
-  .outcomes-bar { background: #005EB8; color: #fff; padding: 10px 24px; font: 15px/1.4 Arial, Helvetica, sans-serif; }
-  .outcomes-bar a { color: #fff; font-weight: bold; text-decoration: none; }
-  .outcomes-bar a:hover { text-decoration: underline; }
-  .outcomes-bar .outcomes-sub { opacity: .85; margin-left: 12px; }
-  body.jp-Notebook { padding: 0; margin: 0; }
-  main { max-width: 1100px; margin: 0 auto; padding: 8px 24px 40px; }
-  @media print { .outcomes-bar { background: none; color: #000; border-bottom: 2px solid #005EB8; } .outcomes-bar a { color: #000; } }
-</style>
-{% endblock extra_css %}
-{%- block body_header -%}
-<body class="jp-Notebook" data-jp-theme-light="true" data-jp-theme-name="JupyterLab Light">
-<nav class="outcomes-bar"><a href="{{ resources.outcomes.index_href }}">&larr; {{ resources.outcomes.report_title }}</a><span class="outcomes-sub">{{ resources.outcomes.page_title }}</span></nav>
-<main>
-{%- endblock body_header -%}
-{% block footer_js %}
-""" + IMAGE_CHECK_SCRIPT + r"""
-{% endblock footer_js %}
-"""
+#: the template of a notebook's page, in outcomes/report/templates/
+NOTEBOOK_TEMPLATE = "notebook_page.html.j2"
 
 
 def notebook_title(nb, fallback: str) -> str:
@@ -93,7 +59,7 @@ def _exporter():
 
 
 def _new_exporter():
-    from jinja2 import DictLoader
+    from jinja2 import FileSystemLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
@@ -107,8 +73,8 @@ def _new_exporter():
 
     exporter = HTMLExporter(
         template_name="lab",
-        template_file="outcomes_report.html.j2",
-        extra_loaders=[DictLoader({"outcomes_report.html.j2": _TEMPLATE})],
+        template_file=NOTEBOOK_TEMPLATE,
+        extra_loaders=[FileSystemLoader(templates_dir())],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,

@@ -41,7 +41,7 @@ def plot_chart(chart, ax=None, *, title: str | None = None, ylabel: str | None =
         fig, ax = plt.subplots(figsize=figsize)
         width, height = figsize
         # fixed margins in inches, room for the y labels, the title and icons above and the legend
-        # and notes below: the saved PNG is cropped to what is drawn (outcomes.figure_png), so a
+        # and notes below: the saved PNG is cropped to what is drawn (outcomes.figures.png), so a
         # spare margin costs nothing, where tight_layout's measuring took 0.13 s a chart
         fig.subplots_adjust(left=1.1 / width, right=1 - 0.3 / width, top=1 - 1.1 / height, bottom=1.5 / height)
     table = chart.table_

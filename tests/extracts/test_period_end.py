@@ -25,13 +25,13 @@ from outcomes.report import build_report
 
 QUARTER, QUARTER_END = "2019Q1", dt.date(2019, 3, 31)
 #: every notebook that reads the extract (07 validates the methods on published data only)
-ANALYSES = sorted(p.stem for p in (ROOT / "outcomes" / "notebooks").glob("0[0-6]_*.ipynb"))
+ANALYSES = sorted(p.stem for p in (ROOT / "notebooks").glob("0[0-6]_*.ipynb"))
 #: results describing the extract's files rather than its events
 ABOUT_THE_FILES = {("00_cohort_profile", "data_quality")}
 
 
 def _results(extract, reports) -> dict:
-    outcome = build_report(QUARTER, extract=extract, notebooks_dir=ROOT / "outcomes" / "notebooks", reports_dir=reports,
+    outcome = build_report(QUARTER, extract=extract, notebooks_dir=ROOT / "notebooks", reports_dir=reports,
                            only=ANALYSES, jobs=2)
     assert outcome.ok, [f"{r.name}: {r.failure.describe()}" for r in outcome.failed_runs] or outcome.problems
     results = json.loads((outcome.folder / "results.json").read_text())

@@ -1,0 +1,98 @@
+# %% [markdown]
+# # PICU length of stay
+#
+# Lengths of CYP psychiatric intensive care (PICU, bed type 309) ward stays admitted in the year
+# before go-live against those admitted in the year after the transition window. Stays still open
+# at the period's end are censored, never dropped: Kaplan-Meier medians, restricted mean length of
+# stay (RMST) to 90 days and its difference, the log-rank test, and a Cox model of the hazard of
+# discharge (a hazard ratio above 1 means shorter stays) adjusted for age band, sex and provider.
+
+# %% tags=["parameters"]
+# 03_picu_length_of_stay: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# `outcomes report` injects the report's values after this cell
+extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
+
+# %%
+from outcomes.report.parameters import notebook_parameters
+params = notebook_parameters("03_picu_length_of_stay", globals())  # every None above becomes the runner's default
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from outcomes.figures import plots
+from outcomes.cohort import picu_episodes
+from outcomes.disclosure import format_count
+from outcomes.disclosure.models import MIN_MODEL_COUNT, formula_term_groups, gate_model_table, group_counts
+from outcomes.extract import open_analysis_extract
+from outcomes.programme import programme_windows
+from outcomes.published_figures import published_value
+from outcomes.results import record, record_figure, record_table
+from outcomes.survival import LengthOfStay
+
+plots.use_house_style()
+data = open_analysis_extract(extract).until(period_end)  # nothing after the period is seen
+episodes = picu_episodes(footprint, providers).build(data).table
+people = data["MHS001MPI"].select("Person_ID", "Gender")
+stays = episodes.join(people, "Person_ID").select(
+    "StartDateWardStay", "los_days", "censored", "age_at_admission", "Gender", "provider").to_pandas()
+windows = programme_windows(go_live, transition_months)
+start = pd.to_datetime(stays.StartDateWardStay).dt.date
+stays["period"] = None
+for label, (lo, hi) in windows.items():
+    stays.loc[(start >= lo) & (start < hi), "period"] = label
+stays = stays.dropna(subset=["period"]).assign(
+    discharged=lambda f: ~f.censored.astype(bool),
+    age_band=lambda f: pd.cut(f.age_at_admission, [0, 13, 16, 18], right=False, labels=["0-12", "13-15", "16-17"]).astype(str),
+    sex=lambda f: f.Gender.map({"1": "male", "2": "female"}).fillna("other"),
+    provider=lambda f: f.provider.where(f.provider.isin(providers), "out of network"),
+)
+
+# %%
+los = LengthOfStay(horizon_days=90, reference_group="baseline").fit(
+    stays, duration="los_days", event="discharged", group="period", covariates=["age_band", "sex", "provider"])
+summary = record_table("picu_length_of_stay", los.summary.reset_index(),
+                       derived=los.summary_depends_on,
+                       caption="PICU stays by period: Kaplan-Meier median and RMST (days) with 95% CI")
+medians = los.medians_
+record("picu_median_los_change", float(medians.loc["post", "median"] - medians.loc["baseline", "median"]),
+       kind="difference", unit="days", headline=True,
+       baseline=float(medians.loc["baseline", "median"]), latest=float(medians.loc["post", "median"]),
+       label="PICU median length of stay (days), post year minus baseline year",
+       definition="Kaplan-Meier medians of PICU stays admitted in each window; open stays censored",
+       published=published_value("picu_median_los_change"),
+       counts={"baseline_n": int((stays.period == "baseline").sum()), "post_n": int((stays.period == "post").sum())})
+difference = los.rmst_difference_.loc["post"]
+record("picu_rmst_difference", float(difference["difference"]), kind="difference", unit="days",
+       ci=(float(difference["lower"]), float(difference["upper"])),
+       definition="Restricted mean length of stay to 90 days, post minus baseline; Wald CI from the two variances",
+       counts={"baseline_n": int(difference["reference_n"]), "post_n": int((stays.period == "post").sum())})
+summary
+
+# %%
+# numbers at risk disclosure-controlled ("<8" or rounded to 5); each curve stops where fewer than 8 stays are at risk
+ax = los.plot(count_formatter=format_count, min_at_risk=MIN_MODEL_COUNT)
+record_figure("picu_km", ax.figure, key=True,
+              caption="Kaplan-Meier curves of PICU length of stay by period, with numbers at risk (rounded)")
+plt.show()
+
+# %% [markdown]
+# ## Cox model and proportional hazards
+
+# %% [markdown]
+# A model row is published only when every group it compares (the level and its reference) has at
+# least 8 stays and 8 discharges; other rows are withheld with the reason.
+
+# %%
+model_groups = ["period", "age_band", "sex", "provider"]
+group_sizes = group_counts(stays, model_groups, "discharged")
+cox = gate_model_table(los.cox_summary_.round(4), formula_term_groups(los.cox_summary_.index, stays, model_groups),
+                       group_sizes, event_label="discharges")
+record_table("picu_cox", cox.reset_index(), keep=list(cox.columns) + ["covariate"],
+             caption="Cox model of the hazard of discharge (rows of small groups withheld)")
+display(cox)
+ph_test = gate_model_table(los.ph_test_.round(4), formula_term_groups(los.ph_test_.index, stays, model_groups),
+                           group_sizes, event_label="discharges")
+record_table("picu_ph_test", ph_test.reset_index(), keep=list(ph_test.columns) + ["index"],
+             caption="Proportional-hazards test (rank time; rows of small groups withheld)")
+ph_test

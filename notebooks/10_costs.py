@@ -1,0 +1,115 @@
+# %% [markdown]
+# # What the programme saved
+#
+# The bed days averted (CYP occupied bed days, interrupted time series) priced at an in-network
+# CAMHS bed day, and the out-of-area bed days brought home priced at the difference between an
+# out-of-area (independent sector) bed day and an in-network one. Each saving has two intervals,
+# kept apart: the 95% CI carried from the ITS (uncertainty in the days) and a low/high unit-cost
+# sensitivity (uncertainty in the price). Unit costs come from the versioned table shipped with the
+# package, inflated to one price year with the stated index; a figure with no published source is
+# marked *illustrative*, and so is every saving it feeds.
+
+# %% tags=["parameters"]
+# 10_costs: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# `outcomes report` injects the report's values after this cell
+extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
+# this notebook's own settings (papermill -p to change): price year, the table's figures to use, overrides
+price_year = "2023/24"
+in_network_cost = "camhs_general_in_network"
+out_of_area_cost = "camhs_general_out_of_area"
+unit_cost_overrides = {}  # {figure_id: {"cost_per_bed_day": 812, "low": 700, "high": 950, "source": "..."}}
+
+# %%
+from outcomes.report.parameters import notebook_parameters
+params = notebook_parameters("10_costs", globals())  # every None above becomes the runner's default
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from outcomes.figures import plots
+from outcomes.costs import (bed_days_saving, days_from_its_headline, format_gbp, load_inflation, load_unit_costs,
+                            out_of_area_saving, savings_table, unit_cost)
+from outcomes.extract import open_analysis_extract
+from outcomes.programme import its_headline, measure_its
+from outcomes.measures import catalogue
+from outcomes.results import record, record_figure, record_table
+
+plots.use_house_style()
+data = open_analysis_extract(extract)
+measures = catalogue(footprint, providers)
+table = load_unit_costs(overrides=unit_cost_overrides)
+inflation = load_inflation()
+in_network = unit_cost(in_network_cost, price_year, table, inflation)
+out_of_area = unit_cost(out_of_area_cost, price_year, table, inflation)
+
+# %% [markdown]
+# ## Unit costs
+# Every figure in the table, with its source; the ones used here are inflated to the price year with
+# the index below.
+
+# %%
+record_table("unit_costs", table.reset_index()[["figure_id", "setting", "location", "financial_year",
+                                                "cost_per_bed_day", "low", "high", "status", "source"]],
+             keep=["cost_per_bed_day", "low", "high"], caption="Unit costs per bed day (GBP at their own year's prices)")
+print(f"Inflation: {inflation.attrs['index']} ({inflation.attrs['source']})")
+print(f"In network:  {in_network.label}")
+print(f"Out of area: {out_of_area.label}")
+table
+
+# %% [markdown]
+# ## Days from the interrupted time series
+
+# %%
+its = {}
+for name in ("bed_days", "out_of_area_bed_days"):
+    monthly = measures[name].to_pandas(data, end=period_end)
+    result = measure_its(monthly, go_live, transition_months=transition_months)
+    its[name] = its_headline(result, go_live, transition_months=transition_months)
+averted = days_from_its_headline(its["bed_days"])
+brought_home = days_from_its_headline(its["out_of_area_bed_days"])
+window = f"{its['bed_days']['averted_from']} to {its['bed_days']['at']}"
+
+# %% [markdown]
+# ## Savings
+
+# %%
+beds = bed_days_saving(averted, in_network)
+home = out_of_area_saving(brought_home, out_of_area, in_network)
+savings = savings_table(beds, home)
+record_table("savings", savings.reset_index(), keep=list(savings.columns),
+             caption=f"Savings in GBP ({price_year} prices), {window}: ITS 95% CI and low/high unit-cost sensitivity")
+total = savings.loc["total"]
+flag = " (illustrative unit costs)" if total["status"] == "illustrative" else ""
+record("cost_bed_days_averted", beds.value, kind="estimate", unit=f"GBP {price_year}",
+       ci=(beds.lower, beds.upper), headline=True,
+       label=f"Saving from CYP bed days averted, {window}{' (illustrative)' if beds.status == 'illustrative' else ''}",
+       definition=f"Bed days averted (ITS, 95% CI) x {in_network.label}; unit-cost sensitivity "
+                  f"{format_gbp(beds.low)} to {format_gbp(beds.high)}")
+record("cost_out_of_area_brought_home", home.value, kind="estimate", unit=f"GBP {price_year}",
+       ci=(home.lower, home.upper), headline=True,
+       label=f"Saving from out-of-area bed days brought home, {window}{' (illustrative)' if home.status == 'illustrative' else ''}",
+       definition=f"Out-of-area bed days averted (ITS, 95% CI) x (out of area {out_of_area.label} - in network "
+                  f"{in_network.label}); unit-cost sensitivity {format_gbp(home.low)} to {format_gbp(home.high)}")
+record("cost_total_sensitivity", {"value": total["gbp"], "low_unit_cost": total["gbp_low_unit_cost"],
+                                  "high_unit_cost": total["gbp_high_unit_cost"], "status": total["status"]},
+       kind="estimate", unit=f"GBP {price_year}",
+       definition=f"Total change in spend{flag}; no CI because the two ITS share months (see outcomes.costs)")
+savings
+
+# %%
+shown = savings.drop(index="total").reset_index()
+fig, ax = plt.subplots(figsize=(8, 3.2))
+for i, row in shown.iterrows():
+    ax.errorbar(row["gbp"] / 1e6, i, xerr=[[(row["gbp"] - row["gbp_lower"]) / 1e6], [(row["gbp_upper"] - row["gbp"]) / 1e6]],
+                fmt="o", color="#005EB8", capsize=4, label="ITS 95% CI" if i == 0 else None)
+    ax.plot([row["gbp_low_unit_cost"] / 1e6, row["gbp_high_unit_cost"] / 1e6], [i + 0.2] * 2, color="#ED8B00",
+            linewidth=3, label="unit-cost low/high" if i == 0 else None)
+ax.set_yticks(range(len(shown)), [f"{s.replace('_', ' ')}{' (illustrative)' if st == 'illustrative' else ''}"
+                                  for s, st in zip(shown.saving, shown.status)])
+ax.axvline(0, color="grey", linewidth=0.8)
+ax.set_xlabel(f"GBP million, {price_year} prices")
+ax.legend(loc="lower right")
+record_figure("savings", fig, key=True,
+              caption=f"Savings with the ITS 95% CI and the unit-cost sensitivity{flag}")
+plt.show()

@@ -1,0 +1,184 @@
+# %% [markdown]
+# # Did every group benefit?
+#
+# Bed days, admissions, out-of-area placements and crisis escalations of children and young people
+# resident in the footprint, by ethnic group (the five top-level groups), sex, age band and IMD
+# quintile, every month before go-live against every month after the transition. Then the
+# inequality the collaborative set out to reduce: the rate at which admissions are placed out of
+# area, for each ethnic group, before and after, with a test of whether the change differs between
+# groups and the slope index of inequality across IMD quintiles. Tables with totals use secondary
+# suppression, so no suppressed cell can be worked out from the totals; model rows of groups with
+# fewer than 8 admissions or placements are withheld.
+
+# %% tags=["parameters"]
+# 11_equity: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# `outcomes report` injects the report's values after this cell
+extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
+
+# %%
+from outcomes.report.parameters import notebook_parameters
+params = notebook_parameters("11_equity", globals())  # every None above becomes the runner's default
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from outcomes.figures import plots
+from outcomes.breakdowns import (DIMENSIONS, before_after_windows, breakdown_counts, breakdown_table,
+                                 placements_by_group, plot_small_multiples)
+from outcomes.cohort.groups import has_deprivation
+from outcomes.disclosure.margins import protect_margins
+from outcomes.disclosure.models import gate_model_table
+from outcomes.equity import (heterogeneity_test, rate_ratio_against_others, rate_ratios_by_group,
+                             slope_index_of_inequality)
+from outcomes.extract import open_analysis_extract
+from outcomes.measures import catalogue
+from outcomes.measures.define import default_period
+from outcomes.reference import read_truth
+from outcomes.results import record, record_figure, record_table
+
+plots.use_house_style()
+data = open_analysis_extract(extract)
+first_month = default_period(catalogue(footprint, providers)["admissions"], data).first_day
+windows = before_after_windows(first_month, go_live, transition_months, period_end)
+counts = breakdown_counts(data, windows, footprint, providers)
+truth = read_truth(extract)  # the planted inequality, on the synthetic reference extract only
+print({label: f"{lo} to {hi}" for label, (lo, hi) in windows.items()})
+
+# %% [markdown]
+# ## Breakdowns, before and after
+# Counts in each window (bed days in days); the Total row is the true total, so cells are
+# suppressed in pairs where needed.
+
+# %%
+safe_tables = {}
+for dimension, label in DIMENSIONS.items():
+    if dimension not in set(counts.dimension):
+        print(f"{label}: not run: the extract has no deprivation table (optional in the data dictionary)")
+        continue
+    safe_tables[dimension] = record_table(
+        f"breakdown_{dimension}", protect_margins(breakdown_table(counts, dimension, windows), total_row="Total"),
+        caption=f"{label}: bed days, admissions, out-of-area placements and crisis escalations, before and after")
+    display(safe_tables[dimension])
+
+# %%
+for dimension, safe in safe_tables.items():
+    grid = plot_small_multiples(safe, windows, f"{DIMENSIONS[dimension]}: per month, before and after")
+    record_figure(f"breakdown_{dimension}_figure", grid.figure, key=dimension == "ethnic_group",
+                  caption=f"Main measures per month by {DIMENSIONS[dimension].lower()}, before and after (one panel per measure)")
+    plt.show()
+
+# %% [markdown]
+# ## Out-of-area placements by ethnic group
+# Placements per admission. First, each group against every other group in each window (the
+# inequality); then each group's change, after against before, and whether the change differs
+# between groups (Wald test of the group x period interaction, Poisson).
+
+# %%
+placements = placements_by_group(counts, "ethnic_group")
+focus = "Black"
+against = rate_ratio_against_others(placements, focus)
+sizes = pd.DataFrame(  # admissions and placements behind each side of each ratio, for the publication rule
+    [(side, period, row[f"{side}_exposure"], row[f"{side}_events"])
+     for period, row in against.iterrows() for side in ("focus", "others")],
+    columns=["side", "period", "people_n", "events_n"]).set_index(["side", "period"])
+against_safe = gate_model_table(against[["rate_ratio", "lower", "upper"]].round(3),
+                                {p: [("focus", p), ("others", p)] for p in against.index}, sizes,
+                                event_label="out-of-area placements")
+record_table("out_of_area_black_vs_others", against_safe.reset_index(),
+             caption=f"Out-of-area placements per admission, {focus} CYP against all others, by window (rate ratio, 95% CI)")
+by_group = rate_ratios_by_group(placements)
+group_sizes = placements.groupby("group").agg(people_n=("exposure", "min"), events_n=("events", "min"))
+group_sizes.index = pd.MultiIndex.from_tuples([("ethnic_group", g) for g in group_sizes.index])
+change_safe = gate_model_table(by_group[["rate_ratio", "lower", "upper"]].round(3),
+                               {g: [("ethnic_group", g)] for g in by_group.index}, group_sizes,
+                               event_label="out-of-area placements")
+record_table("out_of_area_change_by_group", change_safe.reset_index(),
+             caption="Out-of-area placements per admission, after against before, by ethnic group (rate ratio, 95% CI)")
+publishable = by_group.loc[change_safe.publication == "published"]
+if len(publishable) >= 2:
+    heterogeneity = heterogeneity_test(publishable)
+    record("out_of_area_change_heterogeneity", heterogeneity["p_value"], kind="p_value",
+           definition=f"Wald test that the after/before rate ratio of out-of-area placements is the same in every "
+                      f"ethnic group with 8+ admissions and placements in each window (chi-squared "
+                      f"{heterogeneity['statistic']:.2f} on {heterogeneity['df']} df)")
+else:
+    heterogeneity = "not run: fewer than two ethnic groups have 8+ admissions and placements in each window"
+    record("out_of_area_change_heterogeneity", heterogeneity, kind="p_value")
+display(against_safe, change_safe)
+heterogeneity
+
+# %%
+before, after = against.loc["before"], against.loc["after"]
+record("out_of_area_rate_ratio_black_after", float(after["rate_ratio"]), kind="ratio", unit="rate ratio",
+       ci=(float(after["lower"]), float(after["upper"])), headline=True,
+       baseline=float(before["rate_ratio"]), latest=float(after["rate_ratio"]),
+       label=f"Out-of-area placement rate, {focus} CYP against others (before -> after)",
+       definition="Out-of-area placements per admission of footprint CYP, rate ratio with Wald 95% CI; "
+                  f"before {before['rate_ratio']:.2f} ({before['lower']:.2f} to {before['upper']:.2f})",
+       counts={"focus_before_n": before["focus_events"], "focus_after_n": after["focus_events"],
+               "others_before_n": before["others_events"], "others_after_n": after["others_events"]})
+
+# %% [markdown]
+# ## Against the planted truth (synthetic reference extract only)
+
+# %%
+if truth is None:
+    print("No truth.json beside the extract: a real extract has no planted truth to compare with.")
+else:
+    planted = truth["equity"]["planted_out_of_area_rate_ratio"]
+    realised = truth["equity"]["realised_spells"]
+    rows = []
+    for period in ("before", "after"):
+        spells = realised[period]
+        focus_key = focus.lower()
+        f_adm, f_ooa = spells[focus_key]["admissions"], spells[focus_key]["out_of_area"]
+        o_adm = sum(v["admissions"] for k, v in spells.items() if k != focus_key)
+        o_ooa = sum(v["out_of_area"] for k, v in spells.items() if k != focus_key)
+        est = against.loc[period]
+        rows.append({"window": period, "planted": planted[period],
+                     "realised": (f_ooa / f_adm) / (o_ooa / o_adm) if f_adm and o_adm and o_ooa else np.nan,
+                     "estimate": est["rate_ratio"], "lower": est["lower"], "upper": est["upper"],
+                     "planted_in_ci": bool(est["lower"] <= planted[period] <= est["upper"])})
+    recovered = pd.DataFrame(rows).set_index("window")
+    safe_recovered = gate_model_table(recovered.round(3), {p: [("focus", p), ("others", p)] for p in recovered.index},
+                                      sizes, event_label="out-of-area placements", keep=["planted"])
+    record_table("equity_truth", safe_recovered.reset_index(), keep=["planted"],
+                 caption="Planted and realised inequality (truth.json) against the estimate; realised "
+                         "counts every admission, the plant acts on first admissions, so it is a little diluted")
+    shown = (safe_recovered.publication == "published").all()
+    record("equity_truth_recovered", bool(recovered.planted_in_ci.all()) if shown else "withheld: small groups",
+           kind="estimate", definition="Planted out-of-area rate ratio inside the estimate's 95% CI in both windows")
+    display(safe_recovered)
+
+# %% [markdown]
+# ## Deprivation: slope and relative index of inequality
+# Out-of-area placements per 100 admissions across IMD quintiles (1 = most deprived), as
+# PHEindicatormethods' `phe_sii` for rates (standard errors on the log scale, 1/sqrt(placements));
+# the SII is the modelled difference from the most to the least deprived end. Population by group
+# is not in the data contract, so population-based rates and directly standardised rates are not run.
+
+# %%
+if not has_deprivation(data):
+    print("Not run: the extract has no deprivation table (optional in the data dictionary).")
+else:
+    imd = placements_by_group(counts, "imd_quintile")
+    imd = imd[imd.group != "Not recorded"]
+    rows = {}
+    for period, part in imd.groupby("period"):
+        part = part.assign(quantile=part.group.astype(int), population=part.exposure,
+                           value=100 * part.events / part.exposure, se=1 / np.sqrt(part.events))
+        if len(part) == 5 and (part.events >= 8).all() and (part.exposure >= 8).all():
+            rows[period] = slope_index_of_inequality(part, value_type="rate")
+            rows[period]["reason"] = "published"
+        else:
+            rows[period] = {"reason": "withheld: a quintile has fewer than 8 admissions or placements"}
+    sii = pd.DataFrame(rows).T.reindex(columns=["sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper", "reason"])
+    numbers = sii.columns[:-1]
+    sii[numbers] = sii[numbers].astype(float).round(3)
+    record_table("out_of_area_sii_imd", sii.reset_index(names="window"), keep=list(sii.columns),
+                 caption="Slope and relative index of inequality of out-of-area placements per 100 admissions across IMD quintiles")
+    if truth is not None:
+        print("Planted:", truth["equity"]["deprivation"])
+    display(sii)

@@ -1,0 +1,490 @@
+"""The output checker: reads a finished output folder for what must not be published, by the
+count-naming convention of :mod:`outcomes.disclosure.rules` (`outcomes check-outputs DIR`).
+
+What it can and cannot see
+--------------------------
+:func:`check_output_folder` walks a finished output folder and reports:
+
+* ``small_count``: a number in 1..7 where the convention marks a count: in HTML ``<table>`` cells
+  whose column header (any header row; colspan/rowspan honoured) or row label (an index ``<th>``)
+  is a count name; in CSV/TSV columns whose header is a count name, or rows whose first cell is;
+  in JSON values under count keys (every number below such a key), and in HTML tables held in JSON
+  strings (notebook ``text/html`` outputs; plain-text DataFrame reprs are not read as tables).
+  The number read is a cell's *leading* number, so tableone-style "3 (2.1%)" is read as 3;
+  markers such as "[REDACTED]" or "<8" are not numbers.
+* ``unrounded_count``: such a count above the threshold that is not a multiple of 5.
+* ``person_id``: any identifier from ``person_ids`` anywhere in the text of HTML, CSV, TSV, JSON,
+  ipynb, TXT, MD, SVG, TEX files and in file names, as a whole token (not inside a longer
+  alphanumeric string); embedded base64 images are skipped so their bytes cannot match by chance.
+* ``credential``: a URL carrying a password or a secret parameter (``postgresql://user:PW@...``,
+  ``?password=``, ``;token=``) in the same files (``outcomes.credentials.find_secrets``); the
+  finding shows the URL masked, never the secret.
+
+It cannot see: numbers drawn inside images (PNG/JPG pixels; SVG text is searched for identifiers
+only), so KM curves and their at-risk tables must be made from disclosure-controlled counts
+(``plot(count_formatter=format_count)``); counts in columns or keys not named by the convention (it
+cannot tell a count from a measurement in an unlabelled column); counts in running prose ("3
+patients..."); JSON tables laid out by position (pandas ``orient="split"``/``"values"``; use
+``"records"``); counts recoverable by differencing across tables or reports; identifiers other
+than those given (it does not recognise NHS numbers or dates of birth by shape), and short
+numeric identifiers collide with ordinary numbers (false alarms). Files of other types (PDF,
+XLSX, parquet, images) are listed in ``not_scanned``, not read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import io
+import json
+import math
+import re
+import sys
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from outcomes.credentials import find_secrets
+from outcomes.disclosure.rules import REDACT_AT_OR_BELOW, ROUNDING_BASE, _is_number, is_count_name
+from outcomes.errors import UserError
+
+__all__ = [
+    "OutputFinding",
+    "OutputCheck",
+    "DisclosureError",
+    "check_output_folder",
+    "FolderChecker",
+    "counts_in_file",
+    "assert_output_folder_clean",
+    "add_arguments",
+    "run",
+    "main",
+]
+
+TEXT_SUFFIXES = {".txt", ".md", ".svg", ".tex", ".log", ".xml"}
+TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSON_SUFFIXES = {".json", ".ipynb"}
+
+
+@dataclass(frozen=True)
+class OutputFinding:
+    """One possible disclosure in an output file."""
+
+    path: str  #: file, relative to the folder checked
+    kind: str  #: "small_count", "unrounded_count", "person_id" or "credential"
+    where: str  #: table/row/column, JSON path or line
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.kind} {self.value!r} at {self.where}"
+
+
+@dataclass
+class OutputCheck:
+    """What :func:`check_output_folder` found, read and could not read."""
+
+    folder: Path
+    findings: list[OutputFinding] = field(default_factory=list)
+    scanned: list[str] = field(default_factory=list)
+    not_scanned: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame([vars(f) for f in self.findings], columns=["path", "kind", "where", "value"])
+
+
+class DisclosureError(AssertionError):
+    """An output folder holds something that must not be published."""
+
+
+_LEADING_NUMBER = re.compile(r"^\s*\+?(\d[\d,]*(?:\.\d+)?)(?![\d/:-])")
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
+
+
+def _leading_number(text: str) -> float | None:
+    match = _LEADING_NUMBER.match(str(text).replace("\u2009", "").replace("\xa0", ""))
+    if not match:
+        return None
+    try:
+        return float(match.group(1).replace(",", ""))
+    except ValueError:
+        return None
+
+
+class _Rules:
+    def __init__(self, redact_at_or_below: int, rounding_base: int, check_rounding: bool):
+        self.threshold, self.base, self.check_rounding = redact_at_or_below, rounding_base, check_rounding
+        self.seen: list[float] = []  #: every count judged, for the output-checking summary
+
+    def judge(self, value: float) -> str | None:
+        self.seen.append(value)
+        if value <= 0 or math.isnan(value):
+            return None
+        if value <= self.threshold:
+            return "small_count"
+        if self.check_rounding and self.base > 1 and not math.isclose(value % self.base, 0, abs_tol=1e-9):
+            return "unrounded_count"
+        return None
+
+
+class _IdScanner:
+    """Finds whole-token occurrences of any identifier in text."""
+
+    def __init__(self, person_ids: Iterable):
+        ids = {str(i).strip() for i in person_ids if i is not None and not (isinstance(i, float | np.floating) and math.isnan(i))}
+        ids.discard("")
+        self.ids = ids
+        # one match over all of them (a quarter of a million ids: 0.05 s rather than 0.5 s one by one)
+        self.simple = re.fullmatch(r"[A-Za-z0-9\n]*", "\n".join(ids)) is not None
+        if ids and not self.simple:
+            alternatives = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+            self.pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+
+    def find(self, text: str) -> list[tuple[int, str]]:
+        """(line number, identifier) of each occurrence."""
+        if not self.ids:
+            return []
+        text = _DATA_URI.sub(" ", text)
+        hits = []
+        if self.simple:
+            matches = ((m.start(), m.group()) for m in re.finditer(r"[A-Za-z0-9]+", text) if m.group() in self.ids)
+        else:
+            matches = ((m.start(), m.group()) for m in self.pattern.finditer(text))
+        for start, token in matches:
+            hits.append((text.count("\n", 0, start) + 1, token))
+        return hits
+
+
+class _TableParser(HTMLParser):
+    """Collects every <table> as rows of cells: (text, is_th, in_thead, colspan, rowspan)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[tuple]]] = []
+        self._stack: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self._stack.append({"rows": [], "thead": False, "cell": None})
+        elif not self._stack:
+            return
+        state = self._stack[-1]
+        if tag == "thead":
+            state["thead"] = True
+        elif tag == "tr":
+            state["rows"].append([])
+        elif tag in ("td", "th"):
+            if not state["rows"]:
+                state["rows"].append([])
+            span = lambda k: int(attrs.get(k) or 1) if str(attrs.get(k) or 1).isdigit() else 1  # noqa: E731
+            state["cell"] = {"text": [], "th": tag == "th", "thead": state["thead"],
+                             "colspan": span("colspan"), "rowspan": span("rowspan")}
+        elif tag == "br" and state["cell"] is not None:
+            state["cell"]["text"].append(" ")
+
+    def handle_endtag(self, tag):
+        if not self._stack:
+            return
+        state = self._stack[-1]
+        if tag in ("td", "th") and state["cell"] is not None:
+            cell = state["cell"]
+            state["rows"][-1].append(("".join(cell["text"]).strip(), cell["th"], cell["thead"],
+                                      cell["colspan"], cell["rowspan"]))
+            state["cell"] = None
+        elif tag == "thead":
+            state["thead"] = False
+        elif tag == "table":
+            self.tables.append(self._stack.pop()["rows"])
+
+    def handle_data(self, data):
+        if self._stack and self._stack[-1]["cell"] is not None:
+            self._stack[-1]["cell"]["text"].append(data)
+
+
+def _grid(rows: list[list[tuple]]) -> list[list[tuple]]:
+    """Lay cells on a grid, repeating colspan/rowspan cells so that columns line up."""
+    empty = ("", False, False, 1, 1)
+    grid, pending = [], {}  # pending: column -> (rows still to fill, cell)
+    for row in rows:
+        line = {}
+        for col, (left, cell) in list(pending.items()):
+            line[col] = cell
+            if left == 1:
+                del pending[col]
+            else:
+                pending[col] = (left - 1, cell)
+        col = 0
+        for cell in row:
+            while col in line:
+                col += 1
+            for _ in range(cell[3]):
+                line[col] = cell
+                if cell[4] > 1:
+                    pending[col] = (cell[4] - 1, cell)
+                col += 1
+        width = max(line) + 1 if line else 0
+        grid.append([line.get(j, empty) for j in range(width)])
+    return grid
+
+
+def _check_html_tables(text: str, rel: str, rules: _Rules, where_prefix: str = "") -> list[OutputFinding]:
+    parser = _TableParser()
+    parser.feed(text)
+    parser.close()
+    findings = []
+    for t, rows in enumerate(parser.tables, start=1):
+        grid = _grid(rows)
+        header_count = 0
+        for line in grid:  # header rows: in <thead>, else the leading all-<th> rows
+            if line and (all(c[2] for c in line) or all(c[1] for c in line)):
+                header_count += 1
+            else:
+                break
+        headers, body = grid[:header_count], grid[header_count:]
+        width = max((len(line) for line in grid), default=0)
+        labels = {j: [h[j][0] for h in headers if j < len(h) and h[j][0]] for j in range(width)}
+        count_cols = {j for j, names in labels.items() if any(is_count_name(n) for n in names)}
+        for i, line in enumerate(body, start=1):
+            row_is_count = any(c[1] and is_count_name(c[0]) for c in line)
+            for j, cell in enumerate(line):
+                if not (j in count_cols or (row_is_count and not cell[1])):
+                    continue
+                value = _leading_number(cell[0])
+                kind = None if value is None else rules.judge(value)
+                if kind:
+                    column = "/".join(labels.get(j, [])) or str(j)
+                    findings.append(OutputFinding(rel, kind, f"{where_prefix}table {t}, body row {i}, column {column!r}",
+                                            cell[0]))
+    return findings
+
+
+def _check_delimited(text: str, rel: str, rules: _Rules, delimiter: str) -> list[OutputFinding]:
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if not rows:
+        return []
+    header, findings = rows[0], []
+    count_cols = {j for j, name in enumerate(header) if is_count_name(name)}
+    for i, row in enumerate(rows[1:], start=2):
+        row_is_count = bool(row) and is_count_name(row[0]) and _leading_number(row[0]) is None
+        for j, cell in enumerate(row):
+            if j in count_cols or (row_is_count and j > 0):
+                value = _leading_number(cell)
+                kind = None if value is None else rules.judge(value)
+                if kind:
+                    column = header[j] if j < len(header) else str(j)
+                    findings.append(OutputFinding(rel, kind, f"line {i}, column {column!r}", cell))
+    return findings
+
+
+#: keys of nbformat's own structure that look like counts but number cells, not people
+NOTEBOOK_STRUCTURE_KEYS = frozenset({"execution_count"})
+
+
+def _check_json(node, rel: str, rules: _Rules, path: str = "$", under_count: bool = False) -> list[OutputFinding]:
+    findings = []
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if str(key).startswith("image/"):
+                continue  # base64 image data in notebooks
+            if rel.endswith(".ipynb") and key in NOTEBOOK_STRUCTURE_KEYS:
+                continue
+            child = f"{path}.{key}"
+            if key == "text/html":
+                text = "".join(value) if isinstance(value, list) else str(value)
+                findings += _check_html_tables(text, rel, rules, where_prefix=f"{child}: ")
+                continue
+            findings += _check_json(value, rel, rules, child, under_count or is_count_name(key))
+    elif isinstance(node, list):
+        for k, value in enumerate(node):
+            findings += _check_json(value, rel, rules, f"{path}[{k}]", under_count)
+    elif under_count and _is_number(node):
+        kind = rules.judge(float(node))
+        if kind:
+            findings.append(OutputFinding(rel, kind, path, str(node)))
+    elif isinstance(node, str) and "<table" in node:
+        findings += _check_html_tables(node, rel, rules, where_prefix=f"{path}: ")
+    return findings
+
+
+def _json_text(node) -> str:
+    """Keys and values of a JSON document as text, without base64 images."""
+    if isinstance(node, Mapping):
+        return "\n".join(f"{k}\n{_json_text(v)}" for k, v in node.items() if not str(k).startswith("image/"))
+    if isinstance(node, list):
+        return "\n".join(_json_text(v) for v in node)
+    return "" if node is None else str(node)
+
+
+def _check_file_counts(text: str, rel: str, suffix: str, rules: _Rules) -> tuple[list[OutputFinding], str]:
+    """Count findings in one file's text, and the text to search for identifiers."""
+    if suffix in HTML_SUFFIXES:
+        return _check_html_tables(text, rel, rules), text + "\n" + html.unescape(text)
+    if suffix in TABLE_SUFFIXES:
+        return _check_delimited(text, rel, rules, TABLE_SUFFIXES[suffix]), text
+    if suffix in JSON_SUFFIXES:
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError:
+            return [], text
+        return _check_json(document, rel, rules), _json_text(document)
+    return [], text
+
+
+def counts_in_file(
+    path: str | Path,
+    redact_at_or_below: int = REDACT_AT_OR_BELOW,
+    rounding_base: int = ROUNDING_BASE,
+) -> tuple[list[float], list[OutputFinding]]:
+    """Every number the checker reads as a count in one file (HTML/CSV/TSV/JSON/ipynb), and its
+    count findings; ([], []) for other file types. Used by the output-checking summary."""
+    file = Path(path)
+    suffix = file.suffix.lower()
+    if suffix not in HTML_SUFFIXES | JSON_SUFFIXES | set(TABLE_SUFFIXES):
+        return [], []
+    rules = _Rules(redact_at_or_below, rounding_base, check_rounding=True)
+    findings, _ = _check_file_counts(file.read_text(encoding="utf-8", errors="replace"), file.name, suffix, rules)
+    return rules.seen, findings
+
+
+class FolderChecker:
+    """:func:`check_output_folder` in parts: files checked as they are finished (`check`, from any
+    thread: the report checks each notebook's files as its worker renders it, while other notebooks
+    run), then `finish` checks every file not checked yet, or changed since (by size and
+    modification time), and returns the whole folder's report, in file order."""
+
+    def __init__(self, path: str | Path, person_ids: Iterable = (), redact_at_or_below: int = REDACT_AT_OR_BELOW,
+                 rounding_base: int = ROUNDING_BASE, check_rounding: bool = True):
+        self.folder = Path(path)
+        self.rules = _Rules(redact_at_or_below, rounding_base, check_rounding)
+        self.ids = _IdScanner(person_ids)
+        self._checked: dict[str, tuple[tuple[int, int], list[OutputFinding], bool]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, files: Iterable[str | Path]) -> None:
+        """Check these files of the folder (directories and missing files are skipped)."""
+        for file in files:
+            file = Path(file)
+            if file.is_file():
+                self._check_file(file)
+
+    def _check_file(self, file: Path) -> None:
+        rel = file.relative_to(self.folder).as_posix()
+        stat = file.stat()
+        findings = [OutputFinding(rel, "person_id", "file name", token) for _, token in self.ids.find(rel)]
+        scanned = file.suffix.lower() in HTML_SUFFIXES | JSON_SUFFIXES | TEXT_SUFFIXES | set(TABLE_SUFFIXES)
+        if scanned:
+            text = file.read_text(encoding="utf-8", errors="replace")
+            with self._lock:  # the rules keep what they have seen
+                counts, searchable = _check_file_counts(text, rel, file.suffix.lower(), self.rules)
+            findings += counts
+            for secret in dict.fromkeys(find_secrets(searchable)):  # shown masked: never echo a secret
+                findings.append(OutputFinding(rel, "credential", "a URL with a password or token", secret))
+            seen = set()
+            for line, token in self.ids.find(searchable):
+                if token not in seen:  # one finding per identifier per file
+                    seen.add(token)
+                    findings.append(OutputFinding(rel, "person_id", f"line {line}", token))
+        with self._lock:
+            self._checked[rel] = ((stat.st_size, stat.st_mtime_ns), findings, scanned)
+
+    def finish(self) -> OutputCheck:
+        """Check what is left, and report on every file now in the folder."""
+        report = OutputCheck(folder=self.folder)
+        for file in sorted(p for p in self.folder.rglob("*") if p.is_file()):
+            rel = file.relative_to(self.folder).as_posix()
+            stat = file.stat()
+            if rel not in self._checked or self._checked[rel][0] != (stat.st_size, stat.st_mtime_ns):
+                self._check_file(file)
+            _, findings, scanned = self._checked[rel]
+            report.findings += findings
+            (report.scanned if scanned else report.not_scanned).append(rel)
+        return report
+
+
+def check_output_folder(
+    path: str | Path,
+    person_ids: Iterable = (),
+    redact_at_or_below: int = REDACT_AT_OR_BELOW,
+    rounding_base: int = ROUNDING_BASE,
+    check_rounding: bool = True,
+) -> OutputCheck:
+    """Scan a finished output folder (recursively) for unredacted small counts, unrounded counts
+    and any of ``person_ids``; see the module docstring for what it can and cannot see."""
+    return FolderChecker(path, person_ids, redact_at_or_below, rounding_base, check_rounding).finish()
+
+
+def assert_output_folder_clean(path: str | Path, person_ids: Iterable = (), **rules) -> OutputCheck:
+    """:func:`check_output_folder`, raising :class:`DisclosureError` listing every finding."""
+    report = check_output_folder(path, person_ids, **rules)
+    if not report.ok:
+        listing = "\n".join(f"  {f}" for f in report.findings)
+        raise DisclosureError(f"{len(report.findings)} disclosure finding(s) in {report.folder}:\n{listing}")
+    return report
+
+
+def _read_ids(file: str, column: str) -> list[str]:
+    """Identifiers to look for: a column of a .csv or .parquet file, else one per line of a text file."""
+    path = Path(file)
+    if not path.is_file():
+        raise UserError(f"--person-ids {file}: no such file")
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path, columns=[column])[column].astype(str).tolist()
+        if path.suffix.lower() == ".csv":
+            return pd.read_csv(path, usecols=[column], dtype=str)[column].tolist()
+    except (KeyError, ValueError) as missing:
+        raise UserError(f"--person-ids {file}: no column {column!r} (set it with --id-column): {missing}") from None
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The checker's command-line arguments (`outcomes check-outputs`, `python -m outcomes.disclosure`)."""
+    parser.add_argument("folder", metavar="DIR", help="the output folder to check (read recursively)")
+    parser.add_argument("--person-ids", metavar="FILE",
+                        help="file of identifiers: .csv/.parquet (see --id-column) or one per line")
+    parser.add_argument("--id-column", default="Person_ID", help="the identifiers' column in a .csv/.parquet file")
+    parser.add_argument("--redact-at-or-below", type=int, default=REDACT_AT_OR_BELOW,
+                        help=f"the largest count that must be redacted (default {REDACT_AT_OR_BELOW})")
+    parser.add_argument("--rounding-base", type=int, default=ROUNDING_BASE,
+                        help=f"other counts must be multiples of this (default {ROUNDING_BASE})")
+    parser.add_argument("--no-rounding-check", action="store_true", help="do not report unrounded counts")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check `args.folder`, print each finding, and return 0 if clean, 1 on findings; a folder or
+    identifiers file that is not there is a UserError."""
+    if not Path(args.folder).is_dir():
+        raise UserError(f"check-outputs: no such folder {args.folder}")
+    ids = _read_ids(args.person_ids, args.id_column) if args.person_ids else []
+    report = check_output_folder(args.folder, ids, args.redact_at_or_below, args.rounding_base,
+                                 check_rounding=not args.no_rounding_check)
+    for finding in report.findings:
+        print(finding)
+    if report.not_scanned:
+        print(f"not scanned ({len(report.not_scanned)}): " + ", ".join(report.not_scanned), file=sys.stderr)
+    print(f"{len(report.scanned)} file(s) scanned, {len(report.findings)} finding(s)", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m outcomes.disclosure DIR [--person-ids FILE]``, the same as ``outcomes check-outputs``:
+    exit 0 when clean, 1 on findings, 2 on bad input (printed without a traceback)."""
+    parser = argparse.ArgumentParser(prog="python -m outcomes.disclosure", description=main.__doc__.splitlines()[0])
+    add_arguments(parser)
+    try:
+        return run(parser.parse_args(argv))
+    except UserError as error:
+        print(f"python -m outcomes.disclosure: {error}", file=sys.stderr)
+        return 2
