@@ -7,25 +7,23 @@
 # rounded to the nearest 5.
 
 # %% tags=["parameters"]
-# 00_cohort_profile: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# 00_cohort_profile: None takes the runner's default (outcomes.notebook.start);
 # `outcomes report` injects the report's values after this cell
 extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
 
 # %%
-from outcomes.report.parameters import notebook_parameters
-params = notebook_parameters("00_cohort_profile", globals())  # every None above becomes the runner's default
+from outcomes import notebook
+
+run = notebook.start("00_cohort_profile", globals())  # every None above becomes the runner's default
 
 # %%
 import pandas as pd
 
 from outcomes.cohort import cyp_inpatients, dbt_cohort, picu_episodes
 from outcomes.dictionary import load_dictionary
-from outcomes.extract import open_analysis_extract
-from outcomes.programme import programme_windows
-from outcomes.results import record, record_table
 from outcomes.table_one import table_one
 
-data = open_analysis_extract(extract).until(period_end)  # nothing after the period is seen
+data = run.extract  # opened once, cut to period_end: nothing after the period is seen
 cohorts = {
     "cyp_inpatients": cyp_inpatients(footprint, providers),
     "picu_episodes": picu_episodes(footprint, providers),
@@ -39,10 +37,10 @@ built = {name: cohort.build(data) for name, cohort in cohorts.items()}
 
 # %%
 for name, cohort in built.items():
-    shown = record_table(f"attrition_{name}", cohort.attrition,
-                         counts=["people_in", "rows_in", "people_excluded", "rows_excluded",
-                                 "people_remaining", "rows_remaining"],
-                         caption=f"Attrition of the {name.replace('_', ' ')} cohort")
+    shown = run.record_table(f"attrition_{name}", cohort.attrition,
+                             counts=["people_in", "rows_in", "people_excluded", "rows_excluded",
+                                     "people_remaining", "rows_remaining"],
+                             caption=f"Attrition of the {name.replace('_', ' ')} cohort")
     display(shown.style.set_caption(name.replace("_", " ")))
 
 # %% [markdown]
@@ -50,7 +48,7 @@ for name, cohort in built.items():
 # Stays starting in the 12 months before go-live and in the 12 months after the transition window.
 
 # %%
-windows = programme_windows(go_live, transition_months)
+windows = run.programme.windows()
 stays = built["cyp_inpatients"].table
 people = data["MHS001MPI"].select("Person_ID", "Gender", "EthnicCategory")
 stays = stays.join(people, "Person_ID").select(
@@ -70,8 +68,8 @@ stays = stays.dropna(subset=["period"]).assign(  # codes shown by their labels i
                   "EthnicCategory": "ethnic category", "Gender": "gender"})
 table = table_one(stays, continuous=["age at admission"], nonnormal=["age at admission"],
                   categorical=["gender", "ethnic category", "bed type", "area", "provider"], group="period")
-record_table("table_one_cyp_inpatients", table, keep=list(table.columns),
-             caption="CYP inpatient ward stays by period (counts rounded to 5, 1-7 redacted)")
+run.record_table("table_one_cyp_inpatients", table, keep=list(table.columns),
+                 caption="CYP inpatient ward stays by period (counts rounded to 5, 1-7 redacted)")
 table
 
 # %% [markdown]
@@ -80,7 +78,7 @@ table
 
 # %%
 quality = data.quality.rename(columns={"rows": "rows_n"})
-shown = record_table("data_quality", quality, caption="Data-quality warnings (rows rounded to 5, 1-7 redacted)")
-record("cyp_inpatient_stays_n", int(built["cyp_inpatients"].attrition["rows_remaining"].iloc[-1]), kind="count",
-       label="CYP inpatient ward stays in the extract")
+shown = run.record_table("data_quality", quality, caption="Data-quality warnings (rows rounded to 5, 1-7 redacted)")
+run.record("cyp_inpatient_stays_n", int(built["cyp_inpatients"].attrition["rows_remaining"].iloc[-1]), kind="count",
+           label="CYP inpatient ward stays in the extract")
 shown

@@ -8,13 +8,14 @@
 # discharge (a hazard ratio above 1 means shorter stays) adjusted for age band, sex and provider.
 
 # %% tags=["parameters"]
-# 03_picu_length_of_stay: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# 03_picu_length_of_stay: None takes the runner's default (outcomes.notebook.start);
 # `outcomes report` injects the report's values after this cell
 extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
 
 # %%
-from outcomes.report.parameters import notebook_parameters
-params = notebook_parameters("03_picu_length_of_stay", globals())  # every None above becomes the runner's default
+from outcomes import notebook
+
+run = notebook.start("03_picu_length_of_stay", globals())  # every None above becomes the runner's default
 
 # %%
 import matplotlib.pyplot as plt
@@ -24,19 +25,16 @@ from outcomes.figures import plots
 from outcomes.cohort import picu_episodes
 from outcomes.disclosure import format_count
 from outcomes.disclosure.models import MIN_MODEL_COUNT, formula_term_groups, gate_model_table, group_counts
-from outcomes.extract import open_analysis_extract
-from outcomes.programme import programme_windows
-from outcomes.published_figures import published_value
-from outcomes.results import record, record_figure, record_table
+from outcomes.programme.published_figures import published_value
 from outcomes.survival import LengthOfStay
 
 plots.use_house_style()
-data = open_analysis_extract(extract).until(period_end)  # nothing after the period is seen
+data = run.extract  # opened once, cut to period_end: nothing after the period is seen
 episodes = picu_episodes(footprint, providers).build(data).table
 people = data["MHS001MPI"].select("Person_ID", "Gender")
 stays = episodes.join(people, "Person_ID").select(
     "StartDateWardStay", "los_days", "censored", "age_at_admission", "Gender", "provider").to_pandas()
-windows = programme_windows(go_live, transition_months)
+windows = run.programme.windows()
 start = pd.to_datetime(stays.StartDateWardStay).dt.date
 stays["period"] = None
 for label, (lo, hi) in windows.items():
@@ -51,29 +49,29 @@ stays = stays.dropna(subset=["period"]).assign(
 # %%
 los = LengthOfStay(horizon_days=90, reference_group="baseline").fit(
     stays, duration="los_days", event="discharged", group="period", covariates=["age_band", "sex", "provider"])
-summary = record_table("picu_length_of_stay", los.summary.reset_index(),
-                       derived=los.summary_depends_on,
-                       caption="PICU stays by period: Kaplan-Meier median and RMST (days) with 95% CI")
+summary = run.record_table("picu_length_of_stay", los.summary.reset_index(),
+                           derived=los.summary_depends_on,
+                           caption="PICU stays by period: Kaplan-Meier median and RMST (days) with 95% CI")
 medians = los.medians_
-record("picu_median_los_change", float(medians.loc["post", "median"] - medians.loc["baseline", "median"]),
-       kind="difference", unit="days", headline=True,
-       baseline=float(medians.loc["baseline", "median"]), latest=float(medians.loc["post", "median"]),
-       label="PICU median length of stay (days), post year minus baseline year",
-       definition="Kaplan-Meier medians of PICU stays admitted in each window; open stays censored",
-       published=published_value("picu_median_los_change"),
-       counts={"baseline_n": int((stays.period == "baseline").sum()), "post_n": int((stays.period == "post").sum())})
+run.record("picu_median_los_change", float(medians.loc["post", "median"] - medians.loc["baseline", "median"]),
+           kind="difference", unit="days", headline=True,
+           baseline=float(medians.loc["baseline", "median"]), latest=float(medians.loc["post", "median"]),
+           label="PICU median length of stay (days), post year minus baseline year",
+           definition="Kaplan-Meier medians of PICU stays admitted in each window; open stays censored",
+           published=published_value("picu_median_los_change"),
+           counts={"baseline_n": int((stays.period == "baseline").sum()), "post_n": int((stays.period == "post").sum())})
 difference = los.rmst_difference_.loc["post"]
-record("picu_rmst_difference", float(difference["difference"]), kind="difference", unit="days",
-       ci=(float(difference["lower"]), float(difference["upper"])),
-       definition="Restricted mean length of stay to 90 days, post minus baseline; Wald CI from the two variances",
-       counts={"baseline_n": int(difference["reference_n"]), "post_n": int((stays.period == "post").sum())})
+run.record("picu_rmst_difference", float(difference["difference"]), kind="difference", unit="days",
+           ci=(float(difference["lower"]), float(difference["upper"])),
+           definition="Restricted mean length of stay to 90 days, post minus baseline; Wald CI from the two variances",
+           counts={"baseline_n": int(difference["reference_n"]), "post_n": int((stays.period == "post").sum())})
 summary
 
 # %%
 # numbers at risk disclosure-controlled ("<8" or rounded to 5); each curve stops where fewer than 8 stays are at risk
 ax = los.plot(count_formatter=format_count, min_at_risk=MIN_MODEL_COUNT)
-record_figure("picu_km", ax.figure, key=True,
-              caption="Kaplan-Meier curves of PICU length of stay by period, with numbers at risk (rounded)")
+run.record_figure("picu_km", ax.figure, key=True,
+                  caption="Kaplan-Meier curves of PICU length of stay by period, with numbers at risk (rounded)")
 plt.show()
 
 # %% [markdown]
@@ -88,11 +86,11 @@ model_groups = ["period", "age_band", "sex", "provider"]
 group_sizes = group_counts(stays, model_groups, "discharged")
 cox = gate_model_table(los.cox_summary_.round(4), formula_term_groups(los.cox_summary_.index, stays, model_groups),
                        group_sizes, event_label="discharges")
-record_table("picu_cox", cox.reset_index(), keep=list(cox.columns) + ["covariate"],
-             caption="Cox model of the hazard of discharge (rows of small groups withheld)")
+run.record_table("picu_cox", cox.reset_index(), keep=list(cox.columns) + ["covariate"],
+                 caption="Cox model of the hazard of discharge (rows of small groups withheld)")
 display(cox)
 ph_test = gate_model_table(los.ph_test_.round(4), formula_term_groups(los.ph_test_.index, stays, model_groups),
                            group_sizes, event_label="discharges")
-record_table("picu_ph_test", ph_test.reset_index(), keep=list(ph_test.columns) + ["index"],
-             caption="Proportional-hazards test (rank time; rows of small groups withheld)")
+run.record_table("picu_ph_test", ph_test.reset_index(), keep=list(ph_test.columns) + ["index"],
+                 caption="Proportional-hazards test (rank time; rows of small groups withheld)")
 ph_test

@@ -11,30 +11,28 @@
 # and self-harm A&E attendances of every CYP living in the footprint.
 
 # %% tags=["parameters"]
-# 04_crisis_and_ae: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# 04_crisis_and_ae: None takes the runner's default (outcomes.notebook.start);
 # `outcomes report` injects the report's values after this cell
 extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
 
 # %%
-from outcomes.report.parameters import notebook_parameters
-params = notebook_parameters("04_crisis_and_ae", globals())  # every None above becomes the runner's default
+from outcomes import notebook
+
+run = notebook.start("04_crisis_and_ae", globals())  # every None above becomes the runner's default
 
 # %%
 import matplotlib.pyplot as plt
 
 from outcomes.figures import plots
-from outcomes.extract import open_analysis_extract
-from outcomes.programme import (change_sentence, counterfactual_for_figure, its_headline, measure_its,
-                                programme_windows, relative_change)
-from outcomes.published_figures import published_value
-from outcomes.measures import catalogue
-from outcomes.results import record, record_figure, record_table
+from outcomes.programme import change_sentence, relative_change
+from outcomes.programme.published_figures import published_value
 
 plots.use_house_style()
-data = open_analysis_extract(extract)
-measures = catalogue(footprint, providers)
-windows = programme_windows(go_live, transition_months)
-series = {name: measures[name].to_pandas(data, end=period_end) for name in ("crisis_escalations", "ae_attendances")}
+data = run.extract  # opened once, cut to period_end: nothing after the period is seen
+measures = run.measures
+programme = run.programme
+windows = programme.windows()
+series = {name: measures[name].to_pandas(data) for name in ("crisis_escalations", "ae_attendances")}
 labels = {"crisis_escalations": "Crisis escalations of known service users",
           "ae_attendances": "A&E attendances of known service users"}
 in_words = {"crisis_escalations": "crisis escalations of known service users",
@@ -43,38 +41,33 @@ in_words = {"crisis_escalations": "crisis escalations of known service users",
 # %%
 results = {}
 for name, monthly in series.items():
-    result = measure_its(monthly, go_live, transition_months=transition_months)
-    headline = its_headline(result, go_live, transition_months=transition_months, what=in_words[name])
+    result = programme.its(monthly)
+    headline = programme.headline(result, what=in_words[name])
     change = relative_change(monthly, windows)
     results[name] = result
-    record(f"{name}_level_change", headline["level_change"], kind="ratio", unit="rate ratio",
-           ci=(headline["level_change_lower"], headline["level_change_upper"]), headline=True,
-           baseline=change["baseline"] / 12, latest=change["post"] / 12,
-           label=f"{labels[name]} per month: level change at go-live (rate ratio)",
-           definition="Segmented quasi-Poisson ITS with CYP population offset, AR(1) errors; baseline and "
-                      "latest are monthly means of the baseline and post years",
-           published=published_value(f"{name}_change"), sentence=headline["level_sentence"],
-           counts={"baseline_n": change["baseline"], "post_n": change["post"]})
-    record(f"{name}_relative_effect", headline["relative"], kind="percent_change", unit="proportion",
-           ci=(headline["relative_lower"], headline["relative_upper"]), sentence=headline["sentence"],
-           definition=f"Fitted / counterfactual - 1 in {headline['horizon']}; delta-method CI")
-    record(f"{name}_change", change["change"], kind="percent_change", unit="proportion",
-           definition="Post year against baseline year, simple totals",
-           sentence=change_sentence(labels[name], change, windows),
-           counts={"baseline_n": change["baseline"], "post_n": change["post"]})
-    record_table(f"its_{name}", result.summary.round(4), keep=list(result.summary.columns),
-                 caption=f"{labels[name]}: rate ratios with 95% CI")
+    headline.record(name, lead="level", label=f"{labels[name]} per month: level change at go-live (rate ratio)",
+                    level_definition="Segmented quasi-Poisson ITS with CYP population offset, AR(1) errors; baseline "
+                                     "and latest are monthly means of the baseline and post years",
+                    baseline=change["baseline"] / 12, latest=change["post"] / 12,
+                    published=published_value(f"{name}_change"),
+                    counts={"baseline_n": change["baseline"], "post_n": change["post"]})
+    run.record(f"{name}_change", change["change"], kind="percent_change", unit="proportion",
+               definition="Post year against baseline year, simple totals",
+               sentence=change_sentence(labels[name], change, windows),
+               counts={"baseline_n": change["baseline"], "post_n": change["post"]})
+    run.record_table(f"its_{name}", result.summary.round(4), keep=list(result.summary.columns),
+                     caption=f"{labels[name]}: rate ratios with 95% CI")
     display(result.summary.style.set_caption(labels[name]))
 
 # %%
 fig, axes = plt.subplots(2, 1, figsize=(9, 7), sharex=True)
 for ax, (name, result) in zip(axes, results.items()):
-    line = counterfactual_for_figure(result)
+    line = programme.counterfactual(result)
     plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
-                         lower="counterfactual_lower", upper="counterfactual_upper", go_live=go_live,
-                         transition_months=transition_months, ylabel="per month", title=labels[name], ax=ax)
-record_figure("crisis_and_ae_counterfactual", fig, key=True,
-              caption="Crisis escalations and A&E attendances of known service users, with counterfactuals (95% CI)")
+                         lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
+                         transition_months=programme.transition_months, ylabel="per month", title=labels[name], ax=ax)
+run.record_figure("crisis_and_ae_counterfactual", fig, key=True,
+                  caption="Crisis escalations and A&E attendances of known service users, with counterfactuals (95% CI)")
 plt.show()
 
 # %% [markdown]
@@ -94,20 +87,20 @@ plt.show()
 
 # %%
 from outcomes.its import Component, ITSInputError
-from outcomes.programme import against_planted, components_its
+from outcomes.programme import against_planted
 from outcomes.reference import read_truth
 
 enhanced_crisis_teams = "2016-04-01"  # the component's start (as planted in the reference extract)
-by_area = measures["cyp_mental_health_ae_by_area"].to_pandas(data, end=period_end)
+by_area = measures["cyp_mental_health_ae_by_area"].to_pandas(data)
 footprint_ae = by_area[by_area["area"] == "footprint"].drop(columns="area")
 teams = Component("enhanced_crisis_teams", enhanced_crisis_teams[:7], slope=False)
 try:
-    parts = components_its(footprint_ae, go_live, [teams], transition_months=transition_months)
+    parts = programme.components_its(footprint_ae, [teams])
 except ITSInputError as error:  # a go-live on the crisis teams' month, after COVID-19, or too near either
     parts = None
-    reason = f"not evaluated with go-live {go_live}: {error}"
-    record("two_component_its", reason, kind="estimate",
-           definition="Two-component ITS of MH/self-harm A&E attendances of CYP footprint residents before COVID-19")
+    reason = f"not evaluated with go-live {programme.go_live}: {error}"
+    run.record("two_component_its", reason, kind="estimate",
+               definition="Two-component ITS of MH/self-harm A&E attendances of CYP footprint residents before COVID-19")
     print(reason)
 if parts is not None:
     effects = parts.component_effects()
@@ -116,14 +109,15 @@ if parts is not None:
         e = effects.loc[name]
         words = (f"{label} (from {e['start']}): {what} changed by a rate ratio of {e['level_change']:.2f} "
                  f"(95% CI {e['level_change_lower']:.2f} to {e['level_change_upper']:.2f}), the other component held apart.")
-        record(f"two_component_{name}_level_change", e["level_change"], kind="ratio", unit="rate ratio",
-               ci=(e["level_change_lower"], e["level_change_upper"]), sentence=words,
-               label=f"{label}: MH/self-harm A&E attendances of CYP footprint residents, level change (rate ratio)",
-               definition=f"Two-component ITS (enhanced crisis teams {enhanced_crisis_teams[:7]}, level only; go-live "
-                          f"{go_live}, {transition_months}-month transition excluded); {parts.window_note}; quasi-Poisson, AR(1)")
+        run.record(f"two_component_{name}_level_change", e["level_change"], kind="ratio", unit="rate ratio",
+                   ci=(e["level_change_lower"], e["level_change_upper"]), sentence=words,
+                   label=f"{label}: MH/self-harm A&E attendances of CYP footprint residents, level change (rate ratio)",
+                   definition=f"Two-component ITS (enhanced crisis teams {enhanced_crisis_teams[:7]}, level only; go-live "
+                              f"{programme.go_live}, {programme.transition_months}-month transition excluded); "
+                              f"{parts.window_note}; quasi-Poisson, AR(1)")
         print(words)
-    record_table("its_programme_components", parts.summary.round(4), keep=list(parts.summary.columns),
-                 caption="Two-component ITS of MH/self-harm A&E attendances of CYP footprint residents: rate ratios with 95% CI")
+    run.record_table("its_programme_components", parts.summary.round(4), keep=list(parts.summary.columns),
+                     caption="Two-component ITS of MH/self-harm A&E attendances of CYP footprint residents: rate ratios with 95% CI")
     display(parts.summary.style.set_caption(f"Two components ({parts.window_note})"))
 
 # %% [markdown]
@@ -134,18 +128,19 @@ if parts is not None:
 # admissions), so on the whole series each is diluted; the ITS estimates the diluted ratios.
 
 # %%
-truth = read_truth(extract)
+truth = read_truth(run.params.extract)
 planted_go_live = None if truth is None else truth["programme"]["go_live"]
 if truth is None or "enhanced_crisis_teams" not in truth:
     print("No planted components beside the extract: a real extract has no truth to compare with.")
-elif parts is None or planted_go_live[:7] != str(go_live)[:7]:
-    print(f"The extract plants the go-live in {planted_go_live[:7]}; this run's go-live is {go_live}: nothing to compare.")
+elif parts is None or planted_go_live[:7] != str(programme.go_live)[:7]:
+    print(f"The extract plants the go-live in {planted_go_live[:7]}; this run's go-live is {programme.go_live}: "
+          "nothing to compare.")
 else:
     planted = {"enhanced_crisis_teams": truth["enhanced_crisis_teams"]["series_rate_ratio"],
                "programme": truth["enhanced_crisis_teams"]["main_go_live_on_the_series"]["series_rate_ratio"]}
     recovered = against_planted(effects, planted).round(3)
-    record_table("programme_components_truth", recovered.reset_index(), keep=list(recovered.reset_index().columns),
-                 caption="Each component's level change beside its planted rate ratio on the series (truth.json)")
-    record("programme_components_truth_recovered", bool(recovered["covered"].all()), kind="estimate",
-           definition="Each component's planted rate ratio on the series inside its 95% CI")
+    run.record_table("programme_components_truth", recovered.reset_index(), keep=list(recovered.reset_index().columns),
+                     caption="Each component's level change beside its planted rate ratio on the series (truth.json)")
+    run.record("programme_components_truth_recovered", bool(recovered["covered"].all()), kind="estimate",
+               definition="Each component's planted rate ratio on the series inside its 95% CI")
     display(recovered)

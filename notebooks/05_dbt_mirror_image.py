@@ -9,13 +9,14 @@
 # had any event, and a bootstrap CI of the relative reduction (people resampled).
 
 # %% tags=["parameters"]
-# 05_dbt_mirror_image: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# 05_dbt_mirror_image: None takes the runner's default (outcomes.notebook.start);
 # `outcomes report` injects the report's values after this cell
 extract = period_end = output_dir = None
 
 # %%
-from outcomes.report.parameters import notebook_parameters
-params = notebook_parameters("05_dbt_mirror_image", globals())  # every None above becomes the runner's default
+from outcomes import notebook
+
+run = notebook.start("05_dbt_mirror_image", globals())  # every None above becomes the runner's default
 
 # %%
 import matplotlib.pyplot as plt
@@ -23,17 +24,15 @@ import pandas as pd
 
 from outcomes.figures import plots
 from outcomes.cohort import dbt_cohort
-from outcomes.extract import open_analysis_extract
 from outcomes.mirror import MirrorImage
-from outcomes.results import record, record_figure, record_table
 
 plots.use_house_style()
-data = open_analysis_extract(extract).until(period_end)  # nothing after the period is seen
+data = run.extract  # opened once, cut to period_end: nothing after the period is seen
 cohort = dbt_cohort().build(data)
 people = cohort.table.to_pandas()
-record_table("attrition_dbt", cohort.attrition,
-             counts=["people_in", "rows_in", "people_excluded", "rows_excluded", "people_remaining", "rows_remaining"],
-             caption="Attrition of the DBT cohort")
+run.record_table("attrition_dbt", cohort.attrition,
+                 counts=["people_in", "rows_in", "people_excluded", "rows_excluded", "people_remaining", "rows_remaining"],
+                 caption="Attrition of the DBT cohort")
 
 # %%
 outcomes_of_interest = {"suicide_attempts": "Suicide attempts", "ae_attendances": "A&E attendances",
@@ -42,8 +41,8 @@ rows = []
 for name, label in outcomes_of_interest.items():
     mirror = MirrorImage(seed=20171001).fit(people, person="Person_ID", before=f"{name}_before", after=f"{name}_after")
     summary = mirror.to_dict()
-    record(f"dbt_{name}", summary, kind="estimate", label=label,
-           definition="12 months before vs after the first DBT session; exact conditional-binomial rate ratio")
+    run.record(f"dbt_{name}", summary, kind="estimate", label=label,
+               definition="12 months before vs after the first DBT session; exact conditional-binomial rate ratio")
     rate_ratio, reduction = summary["rate_ratio"], summary["relative_reduction"]
     rows.append({
         "outcome": label, "people_n": summary["people_n"], "before_n": summary["before_n"], "after_n": summary["after_n"],
@@ -52,8 +51,8 @@ for name, label in outcomes_of_interest.items():
         "bootstrap_lower": reduction["lower"], "bootstrap_upper": reduction["upper"],
         "wilcoxon_p": summary["wilcoxon"]["p_value"], "mcnemar_p": summary["mcnemar"]["p_value"],
     })
-table = record_table("dbt_mirror_image", pd.DataFrame(rows).set_index("outcome"),
-                     caption="DBT cohort, 12 months before vs after (counts rounded to 5, 1-7 redacted)")
+table = run.record_table("dbt_mirror_image", pd.DataFrame(rows).set_index("outcome"),
+                         caption="DBT cohort, 12 months before vs after (counts rounded to 5, 1-7 redacted)")
 table
 
 # %%
@@ -63,6 +62,6 @@ for column in ("before_n", "after_n"):
 axes = plots.before_after_panels(bars, category="outcome", before="before_n", after="after_n",
                                  labels=("12 months before DBT", "12 months after"),
                                  title="DBT cohort: events before and after", ylabel="count (rounded to 5)")
-record_figure("dbt_before_after", axes[0].figure, key=True,
-              caption="DBT cohort events, 12 months before vs after the first session (each outcome on its own scale)")
+run.record_figure("dbt_before_after", axes[0].figure, key=True,
+                  caption="DBT cohort events, 12 months before vs after the first session (each outcome on its own scale)")
 plt.show()

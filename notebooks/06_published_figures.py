@@ -8,35 +8,32 @@
 # rounded to 5); the comparison with the published figure is made on the exact values.
 
 # %% tags=["parameters"]
-# 06_published_figures: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# 06_published_figures: None takes the runner's default (outcomes.notebook.start);
 # `outcomes report` injects the report's values after this cell
 extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
 
 # %%
-from outcomes.report.parameters import notebook_parameters
-params = notebook_parameters("06_published_figures", globals())  # every None above becomes the runner's default
+from outcomes import notebook
+
+run = notebook.start("06_published_figures", globals())  # every None above becomes the runner's default
 
 # %%
 import pandas as pd
 
 from outcomes.cohort import dbt_cohort, picu_episodes
-from outcomes.extract import open_analysis_extract
-from outcomes.programme import programme_windows
-from outcomes.published_figures import published_figures, reproduce_published
-from outcomes.measures import catalogue
-from outcomes.results import record, record_table
+from outcomes.programme.published_figures import published_figures, reproduce_published
 
-data = open_analysis_extract(extract).until(period_end)  # nothing after the period is seen
+data = run.extract  # opened once, cut to period_end: nothing after the period is seen
 published = published_figures()
 print(published.attrs["source"])
-comparison = reproduce_published(data, published, go_live=go_live, transition_months=transition_months,
-                                 footprint=footprint, providers=providers, end=period_end)
+comparison = reproduce_published(data, published, programme=run.programme, measures=run.measures,
+                                 footprint=footprint, providers=providers)
 
 # %%
 for name, row in comparison.iterrows():
-    record(f"reproduced_{name}", row["within_tolerance"], kind="estimate", label=row["label"],
-           definition=row["definition"])
-table = record_table("published_vs_reproduced", comparison.reset_index(),
-                     keep=["name", "label", "published", "reproduced", "difference", "tolerance", "within_tolerance", "definition"],
-                     caption="Published figures beside the reproduced values")
+    run.record(f"reproduced_{name}", row["within_tolerance"], kind="estimate", label=row["label"],
+               definition=row["definition"])
+table = run.record_table("published_vs_reproduced", comparison.reset_index(),
+                         keep=["name", "label", "published", "reproduced", "difference", "tolerance", "within_tolerance", "definition"],
+                         caption="Published figures beside the reproduced values")
 table

@@ -15,14 +15,15 @@
 # its README); they are not part of an extract and contain no patient data.
 
 # %% tags=["parameters"]
-# 07_methods_validation: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# 07_methods_validation: None takes the runner's default (outcomes.notebook.start);
 # `outcomes report` injects the report's values after this cell
 output_dir = None
 validation_data = ""  # folder of the validation files; empty: the copy shipped in the package
 
 # %%
-from outcomes.report.parameters import notebook_parameters
-params = notebook_parameters("07_methods_validation", globals())  # every None above becomes the runner's default
+from outcomes import notebook
+
+run = notebook.start("07_methods_validation", globals())  # every None above becomes the runner's default
 
 # %%
 from pathlib import Path
@@ -32,8 +33,7 @@ import pandas as pd
 
 from outcomes.figures import plots
 from outcomes.its import InterruptedTimeSeries
-from outcomes.methods_validation import VALIDATION_DIR, deaths_seasonality, prop99_estimators, reproduce_linden
-from outcomes.results import record, record_figure, record_table
+from outcomes.programme.methods_validation import VALIDATION_DIR, deaths_seasonality, prop99_estimators, reproduce_linden
 
 plots.use_house_style()
 folder = Path(validation_data) if validation_data else VALIDATION_DIR
@@ -46,10 +46,10 @@ if missing:  # never a silent skip: the page fails and the report says why
 
 # %%
 linden = reproduce_linden(folder)
-record("linden_all_within_tolerance", bool(linden.within_tolerance.all()), kind="estimate",
-       label="Linden (2015) Proposition 99 reproduced", definition="Every coefficient to 4 decimals, P values to 3")
-shown = record_table("linden_prop99", linden, keep=list(linden.columns),
-                     caption="Linden (2015) Proposition 99: published and reproduced estimates")
+run.record("linden_all_within_tolerance", bool(linden.within_tolerance.all()), kind="estimate",
+           label="Linden (2015) Proposition 99 reproduced", definition="Every coefficient to 4 decimals, P values to 3")
+shown = run.record_table("linden_prop99", linden, keep=list(linden.columns),
+                         caption="Linden (2015) Proposition 99: published and reproduced estimates")
 display(shown)
 
 # %%
@@ -59,8 +59,8 @@ result = InterruptedTimeSeries(california, "cigsale", "Year", 1989, cov_type="ne
 ax = result.plot()
 ax.set_title("California: cigarette sales per capita, Proposition 99 (1989)")
 ax.set_ylabel("packs per person per year")
-record_figure("prop99_california", ax.figure, key=True,
-              caption="Proposition 99 single-group ITS (Linden 2015), reproduced")
+run.record_figure("prop99_california", ax.figure, key=True,
+                  caption="Proposition 99 single-group ITS (Linden 2015), reproduced")
 plt.show()
 
 # %% [markdown]
@@ -78,11 +78,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # the AR(1) fit warns that rho is at its bound: the table shows it
     estimators = prop99_estimators(folder)
 for label, row in estimators.iterrows():
-    record(f"prop99_level_change_{'ar1' if 'AR(1)' in label else 'newey'}", row["level_change"], kind="estimate",
-           unit="packs per person", label=f"Proposition 99 level change, {label}",
-           definition=f"Single-group ITS of California 1970-2000, interruption 1989; 95% CI {row['level_change_ci']}")
-record_table("prop99_estimators", estimators.round(3).reset_index(), keep=["estimator", *estimators.columns],
-             caption="Proposition 99 under the default AR(1) GLS and under OLS with Newey-West errors")
+    run.record(f"prop99_level_change_{'ar1' if 'AR(1)' in label else 'newey'}", row["level_change"], kind="estimate",
+               unit="packs per person", label=f"Proposition 99 level change, {label}",
+               definition=f"Single-group ITS of California 1970-2000, interruption 1989; 95% CI {row['level_change_ci']}")
+run.record_table("prop99_estimators", estimators.round(3).reset_index(), keep=["estimator", *estimators.columns],
+                 caption="Proposition 99 under the default AR(1) GLS and under OLS with Newey-West errors")
 estimators.round(3)
 
 # %% [markdown]
@@ -92,12 +92,12 @@ estimators.round(3)
 
 # %%
 seasonality = deaths_seasonality(folder)
-record_table("deaths_seasonality", seasonality, keep=list(seasonality.columns),
-             caption="Lag-12 residual autocorrelation of monthly deaths by seasonal model")
+run.record_table("deaths_seasonality", seasonality, keep=list(seasonality.columns),
+                 caption="Lag-12 residual autocorrelation of monthly deaths by seasonal model")
 display(seasonality)
 deaths = pd.read_csv(folder / "deaths_and_temps_england_wales.csv")
 model = InterruptedTimeSeries(deaths, "deaths", "date", "2020-01-01", family="quasipoisson", seasonality="month").fit()
 ax = model.plot()
 ax.set_title("Deaths in England and Wales per month, with COVID-19 from January 2020")
-record_figure("deaths_its", ax.figure, caption="Monthly deaths: fitted (month indicators) and counterfactual")
+run.record_figure("deaths_its", ax.figure, caption="Monthly deaths: fitted (month indicators) and counterfactual")
 plt.show()

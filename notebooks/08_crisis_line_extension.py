@@ -11,58 +11,55 @@
 # the change at the extension in the footprint beyond the change in the comparison series.
 
 # %% tags=["parameters"]
-# 08_crisis_line_extension: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# 08_crisis_line_extension: None takes the runner's default (outcomes.notebook.start);
 # `outcomes report` injects the report's values after this cell
 extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
 crisis_line_extension = "2020-09-01"
 
 # %%
-from outcomes.report.parameters import notebook_parameters
-params = notebook_parameters("08_crisis_line_extension", globals())  # every None above becomes the runner's default
+from outcomes import notebook
+
+run = notebook.start("08_crisis_line_extension", globals())  # every None above becomes the runner's default
 
 # %%
 import matplotlib.pyplot as plt
 
 from outcomes.figures import plots
 from outcomes.disclosure import plottable_counts
-from outcomes.extract import open_analysis_extract
 from outcomes.its import period_words
-from outcomes.measures import catalogue
-from outcomes.programme import headline_month, later_component_its
-from outcomes.published_figures import published_value
-from outcomes.results import record, record_figure, record_table
+from outcomes.programme.published_figures import published_value
 
 plots.use_house_style()
-data = open_analysis_extract(extract)
-by_area = catalogue(footprint, providers)["cyp_mental_health_ae_by_area"].to_pandas(data, end=period_end)
+data = run.extract  # opened once, cut to period_end: nothing after the period is seen
+by_area = run.measures["cyp_mental_health_ae_by_area"].to_pandas(data)
 
 # %% [markdown]
 # ## Controlled interrupted time series: footprint against the rest
 
 # %%
-result = later_component_its(by_area, crisis_line_extension, name="crisis_line_extension", go_live=go_live,
-                             transition_months=transition_months)
+programme = run.programme
+result = programme.later_component_its(by_area, crisis_line_extension, name="crisis_line_extension")
 print(f"Window: {result.window_note}")
-at, horizon = headline_month(result)
+at, horizon = programme.headline_month(result)
 effects = result.component_effects(at=at)
 extension = effects.loc["crisis_line_extension"]
 what = "mental-health and self-harm A&E attendances of CYP living in the footprint"
 level_words = (f"From {period_words(extension['start'])}, {what} changed by a rate ratio of {extension['level_change']:.2f} "
                f"(95% CI {extension['level_change_lower']:.2f} to {extension['level_change_upper']:.2f}) beyond the "
                "change in CYP living elsewhere who use the same emergency departments.")
-record("crisis_line_extension_level_change", extension["level_change"], kind="ratio", unit="rate ratio",
-       ci=(extension["level_change_lower"], extension["level_change_upper"]), headline=True,
-       label="Crisis-line extension: MH/self-harm A&E attendances of CYP residents, level change (rate ratio)",
-       definition=f"Controlled ITS, footprint vs CYP living elsewhere at the same EDs, from {extension['start']}; "
-                  f"{result.window_note}; quasi-Poisson, AR(1) errors, COVID-19 shared context",
-       published=published_value("crisis_line_extension_ae_change"), sentence=level_words)
-record("crisis_line_extension_relative_effect", extension["relative"], kind="percent_change", unit="proportion",
-       ci=(extension["relative_lower"], extension["relative_upper"]),
-       sentence=result.effect_summary(what, at=at, remove="crisis_line_extension"),
-       definition=f"Fitted / counterfactual - 1 in {horizon} (counterfactual: without the extension)")
-record_table("its_crisis_line_extension", result.summary.round(4), keep=list(result.summary.columns),
-             caption="Controlled ITS of the crisis-line extension: rate ratios with 95% CI (level and slope changes "
-                     "are footprint minus comparison)")
+run.record("crisis_line_extension_level_change", extension["level_change"], kind="ratio", unit="rate ratio",
+           ci=(extension["level_change_lower"], extension["level_change_upper"]), headline=True,
+           label="Crisis-line extension: MH/self-harm A&E attendances of CYP residents, level change (rate ratio)",
+           definition=f"Controlled ITS, footprint vs CYP living elsewhere at the same EDs, from {extension['start']}; "
+                      f"{result.window_note}; quasi-Poisson, AR(1) errors, COVID-19 shared context",
+           published=published_value("crisis_line_extension_ae_change"), sentence=level_words)
+run.record("crisis_line_extension_relative_effect", extension["relative"], kind="percent_change", unit="proportion",
+           ci=(extension["relative_lower"], extension["relative_upper"]),
+           sentence=result.effect_summary(what, at=at, remove="crisis_line_extension"),
+           definition=f"Fitted / counterfactual - 1 in {horizon} (counterfactual: without the extension)")
+run.record_table("its_crisis_line_extension", result.summary.round(4), keep=list(result.summary.columns),
+                 caption="Controlled ITS of the crisis-line extension: rate ratios with 95% CI (level and slope changes "
+                         "are footprint minus comparison)")
 print(level_words)
 result.summary
 
@@ -76,6 +73,6 @@ ax.axvline("2020-03-01", color="grey", lw=1, ls=":", label="COVID-19")
 ax.set_ylabel("attendances per month")
 ax.set_title("MH/self-harm A&E attendances of CYP: footprint residents and CYP living elsewhere")
 ax.legend(fontsize=8, frameon=False)
-record_figure("crisis_line_extension_series", fig, key=True,
-              caption="Mental-health and self-harm A&E attendances of CYP per month by residence (disclosure-controlled)")
+run.record_figure("crisis_line_extension_series", fig, key=True,
+                  caption="Mental-health and self-harm A&E attendances of CYP per month by residence (disclosure-controlled)")
 plt.show()

@@ -16,37 +16,36 @@
 # months are gaps, and the limits come from the other months.
 
 # %% tags=["parameters"]
-# 09_spc_dashboard: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# 09_spc_dashboard: None takes the runner's default (outcomes.notebook.start);
 # `outcomes report` injects the report's values after this cell
 extract = period_end = go_live = footprint = providers = output_dir = None
 
 # %%
-from outcomes.report.parameters import notebook_parameters
-params = notebook_parameters("09_spc_dashboard", globals())  # every None above becomes the runner's default
+from outcomes import notebook
+
+run = notebook.start("09_spc_dashboard", globals())  # every None above becomes the runner's default
 
 # %%
 import matplotlib.pyplot as plt
 from IPython.display import HTML, display
 
 from outcomes.figures import plots
-from outcomes.extract import open_analysis_extract
-from outcomes.measures import catalogue
-from outcomes.results import record_figure, record_table
 from outcomes.spc.measures import DASHBOARD_TABLE, board_dashboard, catalogue_spc, chart_anchor, dashboard_html
 
 plots.use_house_style()
-data = open_analysis_extract(extract)
-measures = catalogue(footprint, providers)
-frames = {name: measure.to_pandas(data, end=period_end) for name, measure in measures.items()}
-charts = catalogue_spc(measures, frames, rebase=[go_live], strict=False)
+data = run.extract  # opened once, cut to period_end: nothing after the period is seen
+measures = run.measures
+frames = {name: measure.to_pandas(data) for name, measure in measures.items()}
+rebase_at = run.programme.go_live  # SPC limits are rebased at the go-live
+charts = catalogue_spc(measures, frames, rebase=[rebase_at], strict=False)
 
 # %% [markdown]
 # ## The board's view: the latest month of every measure
 
 # %%
 dashboard = board_dashboard(charts)
-shown = record_table(DASHBOARD_TABLE, dashboard, keep=list(dashboard.columns),
-                     caption=f"Latest month of every measure with its variation and assurance (limits since {go_live})")
+shown = run.record_table(DASHBOARD_TABLE, dashboard, keep=list(dashboard.columns),
+                         caption=f"Latest month of every measure with its variation and assurance (limits since {rebase_at})")
 display(HTML(dashboard_html(shown)))
 
 # %% [markdown]
@@ -61,5 +60,5 @@ for name, spc in charts.items():
         label = spc.label(group)
         display(HTML(f'<h3 id="{chart_anchor(label)}">{label}</h3><p>{spc.description}</p>'))
         ax = spc.plot(group)
-        record_figure(chart_anchor(label), ax.figure, caption=f"SPC chart of {label}, {spc.unit}")
+        run.record_figure(chart_anchor(label), ax.figure, caption=f"SPC chart of {label}, {spc.unit}")
         plt.show()

@@ -10,7 +10,7 @@
 # marked *illustrative*, and so is every saving it feeds.
 
 # %% tags=["parameters"]
-# 10_costs: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# 10_costs: None takes the runner's default (outcomes.notebook.start);
 # `outcomes report` injects the report's values after this cell
 extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
 # this notebook's own settings (papermill -p to change): price year, the table's figures to use, overrides
@@ -20,24 +20,21 @@ out_of_area_cost = "camhs_general_out_of_area"
 unit_cost_overrides = {}  # {figure_id: {"cost_per_bed_day": 812, "low": 700, "high": 950, "source": "..."}}
 
 # %%
-from outcomes.report.parameters import notebook_parameters
-params = notebook_parameters("10_costs", globals())  # every None above becomes the runner's default
+from outcomes import notebook
+
+run = notebook.start("10_costs", globals())  # every None above becomes the runner's default
 
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from outcomes.figures import plots
-from outcomes.costs import (bed_days_saving, days_from_its_headline, format_gbp, load_inflation, load_unit_costs,
-                            out_of_area_saving, savings_table, unit_cost)
-from outcomes.extract import open_analysis_extract
-from outcomes.programme import its_headline, measure_its
-from outcomes.measures import catalogue
-from outcomes.results import record, record_figure, record_table
+from outcomes.programme.costs import (bed_days_saving, days_from_headline, format_gbp, load_inflation, load_unit_costs,
+                                      out_of_area_saving, savings_table, unit_cost)
 
 plots.use_house_style()
-data = open_analysis_extract(extract)
-measures = catalogue(footprint, providers)
+data = run.extract  # opened once, cut to period_end: nothing after the period is seen
+measures = run.measures
 table = load_unit_costs(overrides=unit_cost_overrides)
 inflation = load_inflation()
 in_network = unit_cost(in_network_cost, price_year, table, inflation)
@@ -49,9 +46,9 @@ out_of_area = unit_cost(out_of_area_cost, price_year, table, inflation)
 # the index below.
 
 # %%
-record_table("unit_costs", table.reset_index()[["figure_id", "setting", "location", "financial_year",
-                                                "cost_per_bed_day", "low", "high", "status", "source"]],
-             keep=["cost_per_bed_day", "low", "high"], caption="Unit costs per bed day (GBP at their own year's prices)")
+run.record_table("unit_costs", table.reset_index()[["figure_id", "setting", "location", "financial_year",
+                                                    "cost_per_bed_day", "low", "high", "status", "source"]],
+                 keep=["cost_per_bed_day", "low", "high"], caption="Unit costs per bed day (GBP at their own year's prices)")
 print(f"Inflation: {inflation.attrs['index']} ({inflation.attrs['source']})")
 print(f"In network:  {in_network.label}")
 print(f"Out of area: {out_of_area.label}")
@@ -61,14 +58,12 @@ table
 # ## Days from the interrupted time series
 
 # %%
-its = {}
-for name in ("bed_days", "out_of_area_bed_days"):
-    monthly = measures[name].to_pandas(data, end=period_end)
-    result = measure_its(monthly, go_live, transition_months=transition_months)
-    its[name] = its_headline(result, go_live, transition_months=transition_months)
-averted = days_from_its_headline(its["bed_days"])
-brought_home = days_from_its_headline(its["out_of_area_bed_days"])
-window = f"{its['bed_days']['averted_from']} to {its['bed_days']['at']}"
+programme = run.programme
+its = {name: programme.headline(programme.its(measures[name].to_pandas(data)))
+       for name in ("bed_days", "out_of_area_bed_days")}
+averted = days_from_headline(its["bed_days"])
+brought_home = days_from_headline(its["out_of_area_bed_days"])
+window = f"{its['bed_days'].averted_from} to {its['bed_days'].at}"
 
 # %% [markdown]
 # ## Savings
@@ -77,24 +72,24 @@ window = f"{its['bed_days']['averted_from']} to {its['bed_days']['at']}"
 beds = bed_days_saving(averted, in_network)
 home = out_of_area_saving(brought_home, out_of_area, in_network)
 savings = savings_table(beds, home)
-record_table("savings", savings.reset_index(), keep=list(savings.columns),
-             caption=f"Savings in GBP ({price_year} prices), {window}: ITS 95% CI and low/high unit-cost sensitivity")
+run.record_table("savings", savings.reset_index(), keep=list(savings.columns),
+                 caption=f"Savings in GBP ({price_year} prices), {window}: ITS 95% CI and low/high unit-cost sensitivity")
 total = savings.loc["total"]
 flag = " (illustrative unit costs)" if total["status"] == "illustrative" else ""
-record("cost_bed_days_averted", beds.value, kind="estimate", unit=f"GBP {price_year}",
-       ci=(beds.lower, beds.upper), headline=True,
-       label=f"Saving from CYP bed days averted, {window}{' (illustrative)' if beds.status == 'illustrative' else ''}",
-       definition=f"Bed days averted (ITS, 95% CI) x {in_network.label}; unit-cost sensitivity "
-                  f"{format_gbp(beds.low)} to {format_gbp(beds.high)}")
-record("cost_out_of_area_brought_home", home.value, kind="estimate", unit=f"GBP {price_year}",
-       ci=(home.lower, home.upper), headline=True,
-       label=f"Saving from out-of-area bed days brought home, {window}{' (illustrative)' if home.status == 'illustrative' else ''}",
-       definition=f"Out-of-area bed days averted (ITS, 95% CI) x (out of area {out_of_area.label} - in network "
-                  f"{in_network.label}); unit-cost sensitivity {format_gbp(home.low)} to {format_gbp(home.high)}")
-record("cost_total_sensitivity", {"value": total["gbp"], "low_unit_cost": total["gbp_low_unit_cost"],
-                                  "high_unit_cost": total["gbp_high_unit_cost"], "status": total["status"]},
-       kind="estimate", unit=f"GBP {price_year}",
-       definition=f"Total change in spend{flag}; no CI because the two ITS share months (see outcomes.costs)")
+run.record("cost_bed_days_averted", beds.value, kind="estimate", unit=f"GBP {price_year}",
+           ci=(beds.lower, beds.upper), headline=True,
+           label=f"Saving from CYP bed days averted, {window}{' (illustrative)' if beds.status == 'illustrative' else ''}",
+           definition=f"Bed days averted (ITS, 95% CI) x {in_network.label}; unit-cost sensitivity "
+                      f"{format_gbp(beds.low)} to {format_gbp(beds.high)}")
+run.record("cost_out_of_area_brought_home", home.value, kind="estimate", unit=f"GBP {price_year}",
+           ci=(home.lower, home.upper), headline=True,
+           label=f"Saving from out-of-area bed days brought home, {window}{' (illustrative)' if home.status == 'illustrative' else ''}",
+           definition=f"Out-of-area bed days averted (ITS, 95% CI) x (out of area {out_of_area.label} - in network "
+                      f"{in_network.label}); unit-cost sensitivity {format_gbp(home.low)} to {format_gbp(home.high)}")
+run.record("cost_total_sensitivity", {"value": total["gbp"], "low_unit_cost": total["gbp_low_unit_cost"],
+                                      "high_unit_cost": total["gbp_high_unit_cost"], "status": total["status"]},
+           kind="estimate", unit=f"GBP {price_year}",
+           definition=f"Total change in spend{flag}; no CI because the two ITS share months (see outcomes.programme.costs)")
 savings
 
 # %%
@@ -110,6 +105,6 @@ ax.set_yticks(range(len(shown)), [f"{s.replace('_', ' ')}{' (illustrative)' if s
 ax.axvline(0, color="grey", linewidth=0.8)
 ax.set_xlabel(f"GBP million, {price_year} prices")
 ax.legend(loc="lower right")
-record_figure("savings", fig, key=True,
-              caption=f"Savings with the ITS 95% CI and the unit-cost sensitivity{flag}")
+run.record_figure("savings", fig, key=True,
+                  caption=f"Savings with the ITS 95% CI and the unit-cost sensitivity{flag}")
 plt.show()

@@ -11,13 +11,14 @@
 # fewer than 8 admissions or placements are withheld.
 
 # %% tags=["parameters"]
-# 11_equity: None takes the runner's default (outcomes.report.parameters.notebook_parameters);
+# 11_equity: None takes the runner's default (outcomes.notebook.start);
 # `outcomes report` injects the report's values after this cell
 extract = period_end = go_live = transition_months = footprint = providers = output_dir = None
 
 # %%
-from outcomes.report.parameters import notebook_parameters
-params = notebook_parameters("11_equity", globals())  # every None above becomes the runner's default
+from outcomes import notebook
+
+run = notebook.start("11_equity", globals())  # every None above becomes the runner's default
 
 # %%
 import matplotlib.pyplot as plt
@@ -25,25 +26,22 @@ import numpy as np
 import pandas as pd
 
 from outcomes.figures import plots
-from outcomes.breakdowns import (DIMENSIONS, before_after_windows, breakdown_counts, breakdown_table,
-                                 placements_by_group, plot_small_multiples)
+from outcomes.programme.breakdowns import (DIMENSIONS, breakdown_counts, breakdown_table, placements_by_group,
+                                           plot_small_multiples)
 from outcomes.cohort.groups import has_deprivation
 from outcomes.disclosure.margins import protect_margins
 from outcomes.disclosure.models import gate_model_table
 from outcomes.equity import (heterogeneity_test, rate_ratio_against_others, rate_ratios_by_group,
                              slope_index_of_inequality)
-from outcomes.extract import open_analysis_extract
-from outcomes.measures import catalogue
 from outcomes.measures.define import default_period
 from outcomes.reference import read_truth
-from outcomes.results import record, record_figure, record_table
 
 plots.use_house_style()
-data = open_analysis_extract(extract)
-first_month = default_period(catalogue(footprint, providers)["admissions"], data).first_day
-windows = before_after_windows(first_month, go_live, transition_months, period_end)
+data = run.extract  # opened once, cut to period_end: nothing after the period is seen
+first_month = default_period(run.measures["admissions"], data).first_day
+windows = run.programme.whole_windows(first_month, data.end_date)  # every month before go-live, every month after the transition
 counts = breakdown_counts(data, windows, footprint, providers)
-truth = read_truth(extract)  # the planted inequality, on the synthetic reference extract only
+truth = read_truth(run.params.extract)  # the planted inequality, on the synthetic reference extract only
 print({label: f"{lo} to {hi}" for label, (lo, hi) in windows.items()})
 
 # %% [markdown]
@@ -57,7 +55,7 @@ for dimension, label in DIMENSIONS.items():
     if dimension not in set(counts.dimension):
         print(f"{label}: not run: the extract has no deprivation table (optional in the data dictionary)")
         continue
-    safe_tables[dimension] = record_table(
+    safe_tables[dimension] = run.record_table(
         f"breakdown_{dimension}", protect_margins(breakdown_table(counts, dimension, windows), total_row="Total"),
         caption=f"{label}: bed days, admissions, out-of-area placements and crisis escalations, before and after")
     display(safe_tables[dimension])
@@ -65,8 +63,8 @@ for dimension, label in DIMENSIONS.items():
 # %%
 for dimension, safe in safe_tables.items():
     grid = plot_small_multiples(safe, windows, f"{DIMENSIONS[dimension]}: per month, before and after")
-    record_figure(f"breakdown_{dimension}_figure", grid.figure, key=dimension == "ethnic_group",
-                  caption=f"Main measures per month by {DIMENSIONS[dimension].lower()}, before and after (one panel per measure)")
+    run.record_figure(f"breakdown_{dimension}_figure", grid.figure, key=dimension == "ethnic_group",
+                      caption=f"Main measures per month by {DIMENSIONS[dimension].lower()}, before and after (one panel per measure)")
     plt.show()
 
 # %% [markdown]
@@ -86,38 +84,38 @@ sizes = pd.DataFrame(  # admissions and placements behind each side of each rati
 against_safe = gate_model_table(against[["rate_ratio", "lower", "upper"]].round(3),
                                 {p: [("focus", p), ("others", p)] for p in against.index}, sizes,
                                 event_label="out-of-area placements")
-record_table("out_of_area_black_vs_others", against_safe.reset_index(),
-             caption=f"Out-of-area placements per admission, {focus} CYP against all others, by window (rate ratio, 95% CI)")
+run.record_table("out_of_area_black_vs_others", against_safe.reset_index(),
+                 caption=f"Out-of-area placements per admission, {focus} CYP against all others, by window (rate ratio, 95% CI)")
 by_group = rate_ratios_by_group(placements)
 group_sizes = placements.groupby("group").agg(people_n=("exposure", "min"), events_n=("events", "min"))
 group_sizes.index = pd.MultiIndex.from_tuples([("ethnic_group", g) for g in group_sizes.index])
 change_safe = gate_model_table(by_group[["rate_ratio", "lower", "upper"]].round(3),
                                {g: [("ethnic_group", g)] for g in by_group.index}, group_sizes,
                                event_label="out-of-area placements")
-record_table("out_of_area_change_by_group", change_safe.reset_index(),
-             caption="Out-of-area placements per admission, after against before, by ethnic group (rate ratio, 95% CI)")
+run.record_table("out_of_area_change_by_group", change_safe.reset_index(),
+                 caption="Out-of-area placements per admission, after against before, by ethnic group (rate ratio, 95% CI)")
 publishable = by_group.loc[change_safe.publication == "published"]
 if len(publishable) >= 2:
     heterogeneity = heterogeneity_test(publishable)
-    record("out_of_area_change_heterogeneity", heterogeneity["p_value"], kind="p_value",
-           definition=f"Wald test that the after/before rate ratio of out-of-area placements is the same in every "
+    run.record("out_of_area_change_heterogeneity", heterogeneity["p_value"], kind="p_value",
+               definition=f"Wald test that the after/before rate ratio of out-of-area placements is the same in every "
                       f"ethnic group with 8+ admissions and placements in each window (chi-squared "
                       f"{heterogeneity['statistic']:.2f} on {heterogeneity['df']} df)")
 else:
     heterogeneity = "not run: fewer than two ethnic groups have 8+ admissions and placements in each window"
-    record("out_of_area_change_heterogeneity", heterogeneity, kind="p_value")
+    run.record("out_of_area_change_heterogeneity", heterogeneity, kind="p_value")
 display(against_safe, change_safe)
 heterogeneity
 
 # %%
 before, after = against.loc["before"], against.loc["after"]
-record("out_of_area_rate_ratio_black_after", float(after["rate_ratio"]), kind="ratio", unit="rate ratio",
-       ci=(float(after["lower"]), float(after["upper"])), headline=True,
-       baseline=float(before["rate_ratio"]), latest=float(after["rate_ratio"]),
-       label=f"Out-of-area placement rate, {focus} CYP against others (before -> after)",
-       definition="Out-of-area placements per admission of footprint CYP, rate ratio with Wald 95% CI; "
+run.record("out_of_area_rate_ratio_black_after", float(after["rate_ratio"]), kind="ratio", unit="rate ratio",
+           ci=(float(after["lower"]), float(after["upper"])), headline=True,
+           baseline=float(before["rate_ratio"]), latest=float(after["rate_ratio"]),
+           label=f"Out-of-area placement rate, {focus} CYP against others (before -> after)",
+           definition="Out-of-area placements per admission of footprint CYP, rate ratio with Wald 95% CI; "
                   f"before {before['rate_ratio']:.2f} ({before['lower']:.2f} to {before['upper']:.2f})",
-       counts={"focus_before_n": before["focus_events"], "focus_after_n": after["focus_events"],
+           counts={"focus_before_n": before["focus_events"], "focus_after_n": after["focus_events"],
                "others_before_n": before["others_events"], "others_after_n": after["others_events"]})
 
 # %% [markdown]
@@ -144,12 +142,12 @@ else:
     recovered = pd.DataFrame(rows).set_index("window")
     safe_recovered = gate_model_table(recovered.round(3), {p: [("focus", p), ("others", p)] for p in recovered.index},
                                       sizes, event_label="out-of-area placements", keep=["planted"])
-    record_table("equity_truth", safe_recovered.reset_index(), keep=["planted"],
-                 caption="Planted and realised inequality (truth.json) against the estimate; realised "
-                         "counts every admission, the plant acts on first admissions, so it is a little diluted")
+    run.record_table("equity_truth", safe_recovered.reset_index(), keep=["planted"],
+                     caption="Planted and realised inequality (truth.json) against the estimate; realised "
+                             "counts every admission, the plant acts on first admissions, so it is a little diluted")
     shown = (safe_recovered.publication == "published").all()
-    record("equity_truth_recovered", bool(recovered.planted_in_ci.all()) if shown else "withheld: small groups",
-           kind="estimate", definition="Planted out-of-area rate ratio inside the estimate's 95% CI in both windows")
+    run.record("equity_truth_recovered", bool(recovered.planted_in_ci.all()) if shown else "withheld: small groups",
+               kind="estimate", definition="Planted out-of-area rate ratio inside the estimate's 95% CI in both windows")
     display(safe_recovered)
 
 # %% [markdown]
@@ -177,8 +175,8 @@ else:
     sii = pd.DataFrame(rows).T.reindex(columns=["sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper", "reason"])
     numbers = sii.columns[:-1]
     sii[numbers] = sii[numbers].astype(float).round(3)
-    record_table("out_of_area_sii_imd", sii.reset_index(names="window"), keep=list(sii.columns),
-                 caption="Slope and relative index of inequality of out-of-area placements per 100 admissions across IMD quintiles")
+    run.record_table("out_of_area_sii_imd", sii.reset_index(names="window"), keep=list(sii.columns),
+                     caption="Slope and relative index of inequality of out-of-area placements per 100 admissions across IMD quintiles")
     if truth is not None:
         print("Planted:", truth["equity"]["deprivation"])
     display(sii)

@@ -83,6 +83,7 @@ class Field:
     not_after_extract_end: bool = False
     quality_warning_codes: tuple[str, ...] = ()
     age_bands: bool = False  # age bands (`outcomes.age_bands`): checked for form, overlap and the 17/18 split
+    suppressed: str | None = None  # text standing for a value suppressed at source (e.g. "*"): read as null
 
     @property
     def ibis_type(self) -> str:
@@ -235,6 +236,7 @@ def _table(raw: dict) -> Table:
             not_after_extract_end=bool(f.get("not_after_extract_end", False)),
             quality_warning_codes=tuple(str(c) for c in f.get("quality_warning_codes", ())),
             age_bands=bool(f.get("age_bands", False)),
+            suppressed=None if f.get("suppressed") is None else str(f["suppressed"]),
         )
         for f in raw["fields"]
     )

@@ -78,6 +78,8 @@ def _table_section(contract: DataDictionary, name: str) -> list[str]:
             rules.append("not after the extract end")
         if f.identifier:
             rules.append("person identifier: never published")
+        if f.suppressed is not None:
+            rules.append(f'"{f.suppressed}" (suppressed at source) reads as null')
         lines.append(
             f"| `{f.name}` | {f.type} | {'no' if f.nullable else 'yes'} | {_cell('; '.join(rules))} | {_cell(f.description)} |"
         )

@@ -241,6 +241,8 @@ def _typed_column(table: ibis.Table, spec: Field, table_name: str, findings: Fin
         return column.cast(want)
     if have.is_string():
         text = column.strip()
+        if spec.suppressed is not None:  # a cell suppressed at source (e.g. "*") is a null
+            text = text.nullif(spec.suppressed)
         parsed = _parsed(text.nullif(""), want, date_format, backend)
         bad = text.notnull() & (text != "") & parsed.isnull()
         n_bad = table.filter(bad).count().to_pandas()

@@ -2,16 +2,19 @@
 
 A notebook run by `outcomes report` receives an `output_dir` parameter. Everything it wants in the
 report goes through three calls, each of which appends (or replaces, by name) one entry in
-`<output_dir>/<notebook>.results.json`:
+`<output_dir>/<notebook>.results.json`; a notebook makes them through its session
+(`run.record`, `run.record_table`, `run.record_figure`: `outcomes.notebook`), which names the
+folder and the notebook. Called directly, they need `output_dir` (and take the notebook's name
+from the folder's unless `notebook` is given):
 
 >>> from outcomes.results import record, record_table, record_figure
->>> record("out_of_area_bed_days", -118.4, kind="difference", unit="bed days per month",
+>>> record("out_of_area_bed_days", -118.4, output_dir=folder, kind="difference", unit="bed days per month",
 ...        ci=(-170.2, -66.5), baseline=412.0, latest=291.6, headline=True,
 ...        label="Out-of-area bed days per month",
 ...        definition="Level change at go-live, segmented Poisson GLM with month-of-year terms",
 ...        published={"value": 405, "source": "NHS England MHSDS monthly statistics"})  # doctest: +SKIP
->>> record_table("admissions_by_provider", frame, total_rows=["Total"])    # doctest: +SKIP
->>> record_figure("bed_days_series", fig, caption="Monthly bed days", key=True)  # doctest: +SKIP
+>>> record_table("admissions_by_provider", frame, total_rows=["Total"], output_dir=folder)  # doctest: +SKIP
+>>> record_figure("bed_days_series", fig, caption="Monthly bed days", key=True, output_dir=folder)  # doctest: +SKIP
 
 The runner gathers the sidecars into the report's `results.json` (keyed by notebook, then by
 result name) and builds the index page from them:
@@ -62,9 +65,6 @@ KINDS = (
 )
 #: `<output_dir>/<notebook>` + this suffix
 SIDECAR_SUFFIX = ".results.json"
-#: environment variables the runner sets in each notebook's kernel
-ENV_OUTPUT_DIR = "OUTCOMES_OUTPUT_DIR"
-ENV_NOTEBOOK = "OUTCOMES_NOTEBOOK"
 #: significant digits kept for floats (reproducible output across thread counts)
 FLOAT_DIGITS = 12
 #: record_table refuses bigger tables: row-level data never leaves the notebook
@@ -120,15 +120,11 @@ def to_json_value(value: Any) -> Any:
 
 # ----------------------------------------------------------------------------- where to write
 def _output_dir(output_dir: str | os.PathLike | None) -> Path:
-    """The explicit folder, else the notebook's `output_dir` parameter, else the runner's env."""
-    if output_dir is None:
-        import __main__
-
-        output_dir = getattr(__main__, "output_dir", None) or os.environ.get(ENV_OUTPUT_DIR)
+    """The folder results are written to (created); none given is an error, never a guess."""
     if not output_dir:
         raise RuntimeError(
-            "record(): no output_dir: pass output_dir=..., or define `output_dir` in the notebook's "
-            "parameters cell (outcomes report sets it)"
+            "record(): no output_dir: record through the notebook's session (run = outcomes.notebook.start(...); "
+            "run.record(...)), or pass output_dir=..."
         )
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -136,10 +132,10 @@ def _output_dir(output_dir: str | os.PathLike | None) -> Path:
 
 
 def sidecar_path(output_dir: str | os.PathLike | None = None, notebook: str | None = None) -> Path:
-    """`<output_dir>/<notebook>.results.json`; the notebook name defaults to the runner's, else the
-    folder's name (the runner gives each notebook its own output_dir named after it)."""
+    """`<output_dir>/<notebook>.results.json`; the notebook name defaults to the folder's name (the
+    runner gives each notebook its own output_dir named after it)."""
     folder = _output_dir(output_dir)
-    name = notebook or os.environ.get(ENV_NOTEBOOK) or folder.resolve().name
+    name = notebook or folder.resolve().name
     return folder / f"{name}{SIDECAR_SUFFIX}"
 
 
@@ -213,7 +209,7 @@ def record(
     and if any is small the result is redacted (its `sentence` too). `sentence` says the result in
     one plain sentence a board member reads, with its interval and the period it refers to
     (`outcomes.its.effect_sentence`, `outcomes.programme.change_sentence`). Returns None (so a cell ending in `record(...)`
-    shows nothing); read the stored entry back with `read_sidecar(sidecar_path())`.
+    shows nothing); read the stored entry back with `read_sidecar(sidecar_path(output_dir))`.
     """
     _check_name(name)
     if kind not in KINDS:

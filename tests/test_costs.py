@@ -5,18 +5,19 @@ computation, so 1e-9 (relative) is generous.
 """
 
 import doctest
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
-import outcomes.costs
-from outcomes.costs import (DaysEstimate, bed_days_saving, days_from_its_headline, inflation_factor, load_inflation,
-                            load_unit_costs, out_of_area_saving, savings_table, unit_cost)
+import outcomes.programme.costs
 from outcomes.errors import UserError
+from outcomes.programme.costs import (DaysEstimate, bed_days_saving, days_from_headline, inflation_factor, load_inflation,
+                                      load_unit_costs, out_of_area_saving, savings_table, unit_cost)
 
 
 def test_docstring_example_runs():
-    assert doctest.testmod(outcomes.costs).failed == 0
+    assert doctest.testmod(outcomes.programme.costs).failed == 0
 
 
 def test_every_shipped_figure_names_its_source_or_says_illustrative():
@@ -77,8 +78,8 @@ def test_savings_carry_the_its_ci_and_the_unit_cost_sensitivity_separately():
     assert (table.status == "illustrative").all()
 
 
-def test_days_from_its_headline_turns_fitted_minus_counterfactual_into_days_averted():
-    days = days_from_its_headline({"averted": -1200.0, "averted_lower": -1500.0, "averted_upper": -900.0})
+def test_days_from_headline_turns_fitted_minus_counterfactual_into_days_averted():
+    days = days_from_headline(SimpleNamespace(averted=-1200.0, averted_lower=-1500.0, averted_upper=-900.0))
     assert (days.value, days.lower, days.upper) == (1200, 900, 1500)
     with pytest.raises(ValueError, match="not inside its interval"):
         DaysEstimate(10, 20, 30)

@@ -12,7 +12,7 @@ import pytest
 
 from outcomes.extract import open_extract
 from outcomes.measures import catalogue
-from outcomes.programme import later_component_its
+from outcomes.programme import Programme
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_the_measure_splits_footprint_and_rest(reference):
 def test_the_controlled_its_recovers_the_planted_rate_ratio(reference):
     extract, truth = reference
     by_area = catalogue()["cyp_mental_health_ae_by_area"].to_pandas(extract)
-    result = later_component_its(by_area, "2020-09-01", name="crisis_line_extension", go_live="2017-10-01")
+    result = Programme("2017-10-01").later_component_its(by_area, "2020-09-01", name="crisis_line_extension")
     assert result.window_note.startswith("series from April 2018")
     level = result.summary.loc["level_change"]
     # at scale 0.1 (about 50 attendances a month in the footprint) the interval is wide (about

@@ -14,7 +14,7 @@ from conftest import shared_reference_dir
 from outcomes.extract import open_extract
 from outcomes.its import Component, ITSInputError
 from outcomes.measures import catalogue
-from outcomes.programme import against_planted, components_its
+from outcomes.programme import Programme, against_planted
 
 TEAMS = "enhanced_crisis_teams"
 
@@ -23,7 +23,7 @@ def _fit(folder):
     truth = json.loads((folder / "truth.json").read_text())["enhanced_crisis_teams"]
     by_area = catalogue()["cyp_mental_health_ae_by_area"].to_pandas(open_extract(folder))
     footprint = by_area[by_area["area"] == "footprint"].drop(columns="area")
-    result = components_its(footprint, "2017-10-01", [Component(TEAMS, truth["date"][:7], slope=False)])
+    result = Programme("2017-10-01").components_its(footprint, [Component(TEAMS, truth["date"][:7], slope=False)])
     planted = {"programme": truth["main_go_live_on_the_series"]["series_rate_ratio"], TEAMS: truth["series_rate_ratio"]}
     return truth, result, against_planted(result.component_effects(), planted)
 
@@ -94,4 +94,4 @@ def test_a_go_live_after_the_series_stops_is_a_clear_error(small_reference_dir):
     by_area = catalogue()["cyp_mental_health_ae_by_area"].to_pandas(open_extract(small_reference_dir))
     footprint = by_area[by_area["area"] == "footprint"].drop(columns="area")
     with pytest.raises(ITSInputError, match="go-live 2021-01 is not before 2020-03"):
-        components_its(footprint, "2021-01-01", [Component(TEAMS, "2016-04", slope=False)])
+        Programme("2021-01-01").components_its(footprint, [Component(TEAMS, "2016-04", slope=False)])

@@ -15,7 +15,7 @@ from outcomes import resources
 from outcomes.dictionary import ContractError, load_dictionary, table_order
 from outcomes.dictionary_docs import render_markdown
 
-DESIGN_TABLES = {"MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation"}
+DESIGN_TABLES = {"MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation", "area_statistics"}
 
 
 def test_every_design_table_is_in_the_contract():
@@ -41,7 +41,7 @@ def test_every_v5_code_maps_to_a_v6_code():
 
 def test_person_identifiers_are_marked():
     identifiers = load_dictionary().identifier_fields
-    for name in DESIGN_TABLES - {"population", "deprivation", "MHS202CareActivity"}:
+    for name in DESIGN_TABLES - {"population", "deprivation", "area_statistics", "MHS202CareActivity"}:
         assert "Person_ID" in identifiers[name], name
 
 
@@ -53,7 +53,7 @@ def test_table_order_is_derived_from_the_foreign_keys():
             assert order.index(fk.references) < order.index(table.name), (table.name, fk.references)
     # ties go by file order (name): the master patient index, then its children, each followed by theirs
     assert order == ("MHS001MPI", "ECDS", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity",
-                     "MHS501HospProvSpell", "MHS502WardStay", "RiskEvents", "deprivation", "population")
+                     "MHS501HospProvSpell", "MHS502WardStay", "RiskEvents", "area_statistics", "deprivation", "population")
     assert contract.in_order(["population", "MHS502WardStay", "not_in_contract", "MHS001MPI"]) == [
         "MHS001MPI", "MHS502WardStay", "population", "not_in_contract"]  # an unknown name is kept, last
 

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from extract_factory import tiny_tables, write_extract
 
-from outcomes.breakdowns import before_after_windows, breakdown_counts, breakdown_table, placements_by_group
+from outcomes.programme import Programme
+from outcomes.programme.breakdowns import breakdown_counts, breakdown_table, placements_by_group
 from outcomes.cohort.groups import has_deprivation, person_groups, window_bed_days_by_group, window_totals_by_group
 from outcomes.equity import rate_ratio_against_others
 from outcomes.extract import ExtractError, open_extract
@@ -56,7 +57,7 @@ def test_window_totals_and_bed_days_follow_mhs24():
 @pytest.fixture(scope="module")
 def reference_counts(small_reference_dir):
     extract = open_extract(small_reference_dir)
-    windows = before_after_windows("2014-04-01", "2017-10-01", 6, "2024-03-31")
+    windows = Programme("2017-10-01", 6).whole_windows("2014-04-01", "2024-03-31")
     return windows, breakdown_counts(extract, windows), read_truth(small_reference_dir)
 
 
@@ -90,7 +91,7 @@ def test_planted_inequality_and_its_narrowing_are_recovered_at_full_scale(tmp_pa
     from conftest import shared_reference_dir
 
     folder = shared_reference_dir(tmp_path_factory, request, scale=1.0)
-    windows = before_after_windows("2014-04-01", "2017-10-01", 6, "2024-03-31")
+    windows = Programme("2017-10-01", 6).whole_windows("2014-04-01", "2024-03-31")
     counts = breakdown_counts(open_extract(folder), windows)
     against = rate_ratio_against_others(placements_by_group(counts, "ethnic_group"), "Black")
     planted = read_truth(folder)["equity"]["planted_out_of_area_rate_ratio"]
@@ -105,11 +106,11 @@ def test_breakdown_table_protection_and_small_multiples_from_counts():
     import matplotlib
 
     matplotlib.use("Agg")
-    from outcomes.breakdowns import MEASURES, plot_small_multiples
+    from outcomes.programme.breakdowns import MEASURES, plot_small_multiples
     from outcomes.disclosure import REDACTED
     from outcomes.disclosure.margins import protect_margins
 
-    windows = before_after_windows("2014-04-01", "2017-10-01", 6, "2024-03-31")
+    windows = Programme("2017-10-01", 6).whole_windows("2014-04-01", "2024-03-31")
     rows = []
     for group, base in (("Black", 40), ("White", 200), ("Other", 3)):
         for i, measure in enumerate(MEASURES):

@@ -1,4 +1,4 @@
-"""Evidence words (outcomes.evidence): every grade, the detectable change by hand, exact figures under
+"""Evidence words (outcomes.programme.evidence): every grade, the detectable change by hand, exact figures under
 disclosure control."""
 
 import doctest
@@ -7,12 +7,12 @@ import math
 import pytest
 from scipy import stats
 
-import outcomes.evidence
-from outcomes.evidence import GRADES, detectable_change, grade_direction, grade_exact
+import outcomes.programme.evidence as evidence_module
+from outcomes.programme.evidence import GRADES, detectable_change, grade_direction, grade_exact
 
 
 def test_docstring_example_runs():
-    assert doctest.testmod(outcomes.evidence).failed == 0
+    assert doctest.testmod(evidence_module).failed == 0
 
 
 @pytest.mark.parametrize("estimate, lower, upper", [

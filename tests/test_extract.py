@@ -187,3 +187,18 @@ def test_validation_stamp_skips_rechecking_only_identical_content(tmp_path, monk
     write_extract(folder, tables)  # same file names, new content: checked again, and it fails
     with pytest.raises(ExtractError, match="MHS001MPI.Gender"):
         open_extract(folder)
+
+
+def test_published_area_statistics_read_suppressed_cells_as_null(tmp_path):
+    """The optional area_statistics table as NHS England publishes it: "*" (suppressed at source)
+    and an empty cell read as null counts; any other text is still an error naming the field."""
+    tables = tiny_tables()
+    tables["area_statistics"] = pd.DataFrame({
+        "area_code": ["E38000001"] * 3, "month": ["2019-01-01", "2019-02-01", "2019-03-01"],
+        "measure": ["cyp_bed_days"] * 3, "count": ["125", "*", ""], "population": [40000] * 3})
+    extract = open_extract(write_extract(tmp_path / "areas", tables, fmt="csv"))
+    counts = extract["area_statistics"].to_pandas().sort_values("month")["count"]
+    assert counts.iloc[0] == 125 and counts.iloc[1:].isna().all()
+    tables["area_statistics"].loc[2, "count"] = "n/a"
+    message = str(_error(write_extract(tmp_path / "bad", tables, fmt="csv")))
+    assert "area_statistics" in message and "count" in message and "not a whole number" in message

@@ -17,7 +17,7 @@ import pytest
 
 from outcomes.figures import plots
 from outcomes.disclosure import format_count
-from outcomes.programme import programme_windows, window_label
+from outcomes.programme import Programme, window_label
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +76,7 @@ def test_monthly_series_and_bars_are_readable():
 
 
 def test_window_labels_name_the_months_included():
-    windows = programme_windows("2017-10-01", transition_months=6)
+    windows = Programme("2017-10-01", transition_months=6).windows()
     assert windows["post"] == (dt.date(2018, 4, 1), dt.date(2019, 4, 1))  # half-open
     assert window_label(windows["post"]) == "Apr 2018-Mar 2019"
     assert window_label(windows["baseline"]) == "Oct 2016-Sep 2017"

@@ -1,9 +1,11 @@
 """A report run's measure cache: the same measure on the same extract and period is computed once
-per run and read by the run's other notebooks; never across runs, never for a changed extract."""
+per run and read by the run's other notebooks; never across runs, never for a changed extract. The
+measures get the folder from the notebook's session, never from the environment."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -28,67 +30,92 @@ def computed(monkeypatch):
     return calls
 
 
+class _Run:
+    """A report run's cache entered as `outcomes.report.build` does; `measures` are the catalogue's
+    as a notebook session of the run gives them (`Measure.cached_in` the run's folder)."""
+
+    def __init__(self):
+        self.context = run_measure_cache()
+        self.folder = self.context.__enter__()[RUN_MEASURES]
+
+    def catalogue(self):
+        return {name: measure.cached_in(self.folder) for name, measure in catalogue().items()}
+
+    def __exit__(self, *exc):
+        self.context.__exit__(*exc)
+
+
 @pytest.fixture
-def in_run(monkeypatch):
-    """Enter a run's cache as a report run does, with its folder in this process's environment."""
-
-    def enter():
-        context = run_measure_cache()
-        env = context.__enter__()
-        monkeypatch.setenv(RUN_MEASURES, env[RUN_MEASURES])
-        return context
-
-    return enter
+def in_run():
+    return _Run
 
 
 def test_two_notebooks_of_one_run_compute_a_measure_once(tiny_extract_dir, computed, in_run):
     run = in_run()
-    first = catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
-    second = catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")  # another notebook
+    first = run.catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
+    second = run.catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")  # another notebook
     assert len(computed) == 1
     pd.testing.assert_frame_equal(first, second)  # the same values and dtypes (month as date, Int64 denominator)
     assert first["numerator"].tolist()[-5:] == [0, 29, 30, 19, 0]
     # another measure, another period or another grouping is a frame of its own
-    catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-07-31")
-    catalogue()["bed_days"].by("provider").to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
-    catalogue()["admissions"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
+    run.catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-07-31")
+    run.catalogue()["bed_days"].by("provider").to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
+    run.catalogue()["admissions"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
     assert len(computed) == 4
     run.__exit__(None, None, None)
-    assert not os.path.exists(os.environ[RUN_MEASURES])  # deleted when the run ends
+    assert not os.path.exists(run.folder)  # deleted when the run ends
 
 
 def test_a_second_run_never_reads_the_first_runs_frames(tiny_extract_dir, computed, in_run):
     first_run = in_run()
-    catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
+    first_run.catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
     first_run.__exit__(None, None, None)
     second_run = in_run()
-    catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
+    second_run.catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
     second_run.__exit__(None, None, None)
     assert len(computed) == 2
 
 
 def test_a_changed_extract_or_period_end_never_hits(tiny_extract_dir, computed, in_run):
     run = in_run()
-    before = catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
+    before = run.catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
     stays = tiny_extract_dir / "MHS502WardStay.parquet"
     table = pd.read_parquet(stays)
     table.iloc[:-1].to_parquet(stays, index=False)  # one ward stay fewer
-    after = catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
+    after = run.catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
     assert len(computed) == 2
     assert after["numerator"].sum() <= before["numerator"].sum()
     # the extract as it stood at an earlier period end is other data
-    catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir).until("2019-07-31"), end="2019-07-31")
+    run.catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir).until("2019-07-31"))
     assert len(computed) == 3
     run.__exit__(None, None, None)
 
 
 def test_outside_a_run_and_for_undeclared_measures_nothing_is_cached(tiny_extract_dir, computed, in_run, monkeypatch):
-    monkeypatch.delenv(RUN_MEASURES, raising=False)
+    run = in_run()
+    monkeypatch.setenv(RUN_MEASURES, run.folder)  # the kernels' environment is no channel to the measures
     for _ in range(2):
         catalogue()["bed_days"].to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
-    run = in_run()
-    mine = define_measure("bed_days", sum_bed_days(lambda extract: extract.tables["MHS502WardStay"]))
+    mine = define_measure("bed_days", sum_bed_days(lambda extract: extract.tables["MHS502WardStay"])).cached_in(run.folder)
     for _ in range(2):  # a measure declared by hand: no declaration to key it on
         mine.to_pandas(open_source(tiny_extract_dir), end="2019-08-31")
     run.__exit__(None, None, None)
     assert len(computed) == 4
+
+
+def test_a_notebook_session_gives_its_measures_the_runs_cache(tiny_extract_dir, computed, in_run, monkeypatch, tmp_path):
+    from outcomes import notebook
+
+    run = in_run()
+    monkeypatch.setenv(RUN_MEASURES, run.folder)  # as outcomes.report sets it in the kernels
+    namespace = {"extract": str(tiny_extract_dir), "period_end": "2019-08-31", "footprint": None, "providers": None,
+                 "output_dir": str(tmp_path / "out")}
+    sessions = [notebook.start(name, dict(namespace)) for name in ("01_bed_days", "09_spc_dashboard")]
+    assert all(s.measure_cache == Path(run.folder) for s in sessions)
+    frames = [s.measures["bed_days"].to_pandas(s.extract) for s in sessions]
+    assert len(computed) == 1
+    pd.testing.assert_frame_equal(*frames)
+    run.__exit__(None, None, None)
+    monkeypatch.delenv(RUN_MEASURES)
+    alone = notebook.start("01_bed_days", dict(namespace))  # JupyterLab: no run, nothing cached
+    assert alone.measure_cache is None and alone.measures["bed_days"].cache is None

@@ -1,6 +1,8 @@
 """One notebook contract: the runner owns the defaults, `notebook_parameters` fills a notebook's
-None parameters with them, the runner injects only what a notebook declares; where a run keeps
-things (outcomes.workspace); `outcomes notebooks DIR` copies the collection without overwriting."""
+None parameters with them, the runner injects only what a notebook declares, and every notebook
+starts one session (`outcomes.notebook.start`) that holds the extract cut to its period, the
+measures, the programme and the recorders; where a run keeps things (outcomes.workspace);
+`outcomes notebooks DIR` copies the collection without overwriting."""
 
 from __future__ import annotations
 
@@ -125,7 +127,8 @@ def _notebook_declaring(folder: Path, source: str) -> Path:
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# Declares two"),
         nbformat.v4.new_code_cell(source, metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("from outcomes.results import record\nrecord('go_live_year', int(go_live[:4]))"),
+        nbformat.v4.new_code_cell('from outcomes import notebook\nrun = notebook.start("01_two", globals())'),
+        nbformat.v4.new_code_cell("run.record('go_live_year', run.programme.go_live.year)"),
     ])
     nbformat.write(nb, folder / "01_two.ipynb")
     return folder
@@ -140,6 +143,55 @@ def test_the_runner_injects_only_what_a_notebook_declares(tmp_path):
     injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
     names = {t.id for node in ast.parse(injected.source).body for t in node.targets}
     assert names == {"go_live", "output_dir"}
+
+
+#: what a notebook reads from its session for each contract name it declares (footprint and
+#: providers may also be read by name: cohorts declared in the notebook take them)
+NEEDS = {"extract": {"extract", "measures"}, "period_end": {"extract", "measures"}, "go_live": {"programme"},
+         "transition_months": {"programme"}, "footprint": {"measures"}, "providers": {"measures"}}
+#: the preamble and hidden channels the session replaces
+OLD_PREAMBLE = ("notebook_parameters(", "open_analysis_extract", "outcomes.results", "catalogue(", ".until(", "end=period_end")
+
+
+def _code_cells(nb, skip_tags=("parameters",)):
+    for cell in nb.cells:
+        if cell.cell_type == "code" and not set(cell.metadata.get("tags", [])) & set(skip_tags):
+            yield "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+
+
+@pytest.mark.parametrize("path", sorted(notebooks_dir().glob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_notebook_starts_one_session_and_reads_the_run_through_it(path):
+    """Contract names are None (the runner owns the defaults); the first code cell after the
+    parameters starts the session; no cell repeats the old preamble or reads the extract, the
+    period, the programme's dates or the output folder by name (one meaning each, in the session);
+    a notebook declares exactly the names its session needs, plus output_dir."""
+    nb = nbformat.read(path, as_version=4)
+    index, cell = next((i, c) for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    values = {t.id: node.value for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+              for t in node.targets if isinstance(t, ast.Name)}
+    declared = set(declared_parameters(path))
+    assert "output_dir" in declared, f"{path.name}: declare output_dir = None (where results are recorded)"
+    not_none = sorted(n for n in declared if not (isinstance(values[n], ast.Constant) and values[n].value is None))
+    assert not not_none, f"{path.name}: contract parameters {not_none} must be None (defaults belong to the runner)"
+    session = next(c for c in nb.cells[index + 1:] if c.cell_type == "code")
+    assert f'run = notebook.start("{path.stem}", globals())' in session.source, \
+        f"{path.name}: the first code cell after the parameters must start the session"
+    code = "\n".join(_code_cells(nb))
+    assert code.count("notebook.start(") == 1, f"{path.name}: one session per notebook"
+    old = [words for words in OLD_PREAMBLE if words in code]
+    assert not old, f"{path.name}: {old}: the session replaces these (run.extract, run.measures, run.record...)"
+    trees = [ast.parse(source) for source in _code_cells(nb)]
+    read = {n.id for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    by_name = read & {"extract", "period_end", "go_live", "transition_months", "output_dir"}
+    assert not by_name, f"{path.name}: reads {sorted(by_name)} by name; use the session (run.extract, run.programme, ...)"
+    used = {n.attr for tree in trees for n in ast.walk(tree)
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "run"}
+    needed = {name for name, attributes in NEEDS.items() if used & attributes} | (read & {"footprint", "providers"})
+    unneeded = declared - {"output_dir"} - needed
+    assert not unneeded, f"{path.name}: declares {sorted(unneeded)} but its session never needs them"
+    missing = needed - {"transition_months"} - declared  # the programme's default transition serves go_live alone
+    assert not missing, f"{path.name}: needs {sorted(missing)} without declaring them = None"
+    assert path.with_suffix(".py").is_file(), f"{path.name}: no jupytext pair {path.stem}.py (see notebooks/README.md)"
 
 
 def test_packaged_notebooks_declare_only_contract_names_or_their_own():

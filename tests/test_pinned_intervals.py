@@ -179,7 +179,7 @@ def test_published_figures_built_to_fail_are_not_within_tolerance(reference_extr
     """Claims the reference extract contradicts: bed days up 30% (it falls about a third) and DBT suicide
     attempts 30 -> 5 (it holds 24 -> 1). Each must come back outside its tolerance, beside the true claim
     that does come back."""
-    from outcomes.published_figures import published_figures, reproduce_published
+    from outcomes.programme.published_figures import published_figures, reproduce_published
 
     extract, _ = reference_extract
     figures = published_figures()

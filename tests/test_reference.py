@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -139,9 +140,10 @@ def test_extract_yaml(small):
         "seed": 20171001,
         "scale": SMALL,
         "generated_by": f"outcomes {__version__}",
-        "notes": {"deprivation": meta["notes"]["deprivation"]},
+        "notes": {"deprivation": meta["notes"]["deprivation"], "area_statistics": meta["notes"]["area_statistics"]},
     }
     assert meta["notes"]["deprivation"].startswith("synthetic")  # the deprivation table is marked synthetic
+    assert meta["notes"]["area_statistics"].startswith("synthetic")  # and so are the published area statistics
 
 
 def test_opens_with_the_project_validator_without_errors(small):
@@ -450,3 +452,73 @@ def test_bad_parameters_are_user_errors(kwargs, tmp_path):
     with pytest.raises(ReferenceParameterError):
         write_reference_extract(tmp_path / "x", **kwargs)
     assert not (tmp_path / "x").exists()
+
+
+# --- published area statistics (the synthetic control's donor pool) ---------------------------------
+def _areas(folder: Path) -> tuple[pd.DataFrame, dict]:
+    return _read(folder, "area_statistics"), json.loads((folder / "truth.json").read_text())
+
+
+def test_area_statistics_footprint_rows_are_the_extracts_counts_as_published(small):
+    """Each footprint borough's published counts are multiples of 5 or suppressed (1-4), and summed
+    over the boroughs they give truth.json's monthly footprint series within the rounding (12 x 2.5,
+    a suppressed cell being 1-4)."""
+    areas, truth = _areas(small)
+    coll = _codes("collaborative")["groups"]
+    assert truth["area_statistics"]["footprint_areas"] == coll["footprint"]
+    fp = areas[areas.area_code.isin(coll["footprint"])]
+    assert (fp["count"].dropna() % 5 == 0).all()
+    monthly = truth["monthly"]
+    for measure, series in (("cyp_bed_days", "cyp_bed_days"), ("cyp_out_of_area_bed_days", "ooa_bed_days")):
+        m = fp[fp.measure == measure]
+        low = m.groupby("month")["count"].sum().to_numpy() + m["count"].isna().groupby(m["month"]).sum().to_numpy() * 1
+        high = m.groupby("month")["count"].sum().to_numpy() + m["count"].isna().groupby(m["month"]).sum().to_numpy() * 4
+        assert len(low) == 120
+        true = np.array(monthly[series])
+        assert ((low - 12 * 2.5 <= true) & (true <= high + 12 * 2.5)).all(), measure
+    # population: each borough's CYP (0-17) from the population table, for the month's calendar year
+    pop = _read(small, "population")
+    cyp = pop[pop.age_band.isin(["0-4", "5-9", "10-14", "15-17"])].groupby(["LADistrictAuth", "year"])["persons"].sum()
+    row = fp[(fp.measure == "cyp_bed_days") & (fp.month == dt.date(2019, 3, 1))].iloc[0]
+    assert row["population"] == cyp.loc[(row["area_code"], 2019)]
+
+
+def test_area_statistics_donors_are_recorded_and_some_unlike_south_london(small):
+    areas, truth = _areas(small)
+    t = truth["area_statistics"]
+    donors = sorted(set(areas.area_code) - set(t["footprint_areas"]))
+    assert len(donors) == t["donor_areas"] >= 30 and donors == sorted(t["donors"])
+    assert not areas.duplicated(["area_code", "month", "measure"]).any()
+    assert (areas.groupby(["area_code", "measure"]).size() == 120).all()
+    unlike = {code: d["unlike_south_london"] for code, d in t["donors"].items() if d["unlike_south_london"]}
+    assert len(unlike) == 7
+    for d in t["donors"].values():  # every donor's own level, trend, seasonality, noise and COVID-19 term
+        assert {"level_per_100k", "trend_per_year", "season", "covid", "ar_sigma", "national_loading"} <= set(d)
+    assert t["suppressed_cells"]["donors"] == int(areas[~areas.area_code.isin(t["footprint_areas"])]["count"].isna().sum())
+
+
+def test_synthetic_control_recovers_the_planted_footprint_effect_at_scale_1(full):
+    """The footprint against a synthetic South London from the published table (suppressed
+    footprint cells as 2.5): over the post year its bed days are within 0.06 of the planted relative
+    effect, and at the headline month (March 2019) the planted effect lies in the 95% conformal
+    interval; out-of-area bed days within 0.03 over the post year (their month-12 effect is larger
+    than the post-year average the truth gives: stays placed before go-live run on into it)."""
+    from outcomes.synth import SyntheticControl
+
+    areas, truth = _areas(full)
+    t = truth["area_statistics"]
+    fp = areas.area_code.isin(t["footprint_areas"])
+    areas["unit"] = np.where(fp, "footprint", areas.area_code)
+    areas["count"] = areas["count"].astype(float).mask(fp & areas["count"].isna(), 2.5)
+    panel = areas.groupby(["unit", "month", "measure"], as_index=False)[["count", "population"]].sum(min_count=1)
+    for measure, tol in (("cyp_bed_days", 0.06), ("cyp_out_of_area_bed_days", 0.03)):
+        planted = t["planted_footprint_effect"][measure]["relative"]
+        data = panel[panel.measure == measure]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a small donor with suppressed months is dropped
+            sc = SyntheticControl(data, unit="unit", time="month", outcome="count", population="population",
+                                  treated="footprint", start="2017-10").fit()
+        effect = sc.effect(at="2019-03", cumulative_from="2018-04")
+        assert effect.loc["cumulative", "relative"] == pytest.approx(planted, abs=tol), measure
+        if measure == "cyp_bed_days":
+            assert effect.loc["point", "relative_lower"] <= planted <= effect.loc["point", "relative_upper"]

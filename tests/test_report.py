@@ -29,7 +29,7 @@ from filelock import FileLock
 from outcomes.cli import main
 from outcomes.extract import open_extract
 from outcomes.report.build import disclosure_problems
-from outcomes.report.parameters import CONTRACT, declared_parameters
+from outcomes.report.parameters import CONTRACT
 from outcomes.report.render import external_references, relative_links
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -379,41 +379,6 @@ def test_notebooks_in_git_carry_no_outputs(path):
     assert "papermill" not in nb.metadata, f"{path.name} is an executed notebook, not a source"
     parameters = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(parameters) == 1, f"{path.name}: exactly one cell must be tagged `parameters`"
-
-
-def _names_used(nb, skip_tags=("parameters",)) -> set[str]:
-    """Names read by the notebook's code cells other than its parameters cell."""
-    used = set()
-    for cell in nb.cells:
-        if cell.cell_type != "code" or set(cell.metadata.get("tags", [])) & set(skip_tags):
-            continue
-        code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
-        used |= {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return used
-
-
-@pytest.mark.parametrize("path", _repo_notebooks() or [None], ids=lambda p: p.name if p else "none-yet")
-def test_repo_notebooks_follow_the_contract(path):
-    """One contract: every contract name a notebook declares is None (the runner owns the
-    defaults), it declares exactly the names it uses (nothing else is injected) plus output_dir,
-    and its first code cell resolves them with notebook_parameters."""
-    if path is None:
-        pytest.skip("notebooks/ holds no notebooks yet")
-    nb = nbformat.read(path, as_version=4)
-    index, cell = next((i, c) for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    values = {t.id: node.value for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
-              for t in node.targets if isinstance(t, ast.Name)}
-    declared = set(declared_parameters(path))
-    not_none = sorted(n for n in declared if not (isinstance(values[n], ast.Constant) and values[n].value is None))
-    assert not not_none, f"{path.name}: contract parameters {not_none} must be None (defaults belong to the runner)"
-    used = _names_used(nb) & set(CONTRACT)
-    assert used - declared == set(), f"{path.name}: uses {sorted(used - declared)} without declaring them = None"
-    assert declared - used - {"output_dir"} == set(), f"{path.name}: declares {sorted(declared - used)} but never uses them"
-    assert "output_dir" in declared, f"{path.name}: declare output_dir = None (where results are recorded)"
-    setup = next(c for c in nb.cells[index + 1:] if c.cell_type == "code")
-    call = f'notebook_parameters("{path.stem}", globals())'
-    assert call in setup.source, f"{path.name}: the first code cell after the parameters must call {call}"
-    assert path.with_suffix(".py").is_file(), f"{path.name}: no jupytext pair {path.stem}.py (see notebooks/README.md)"
 
 
 def test_every_report_carries_an_output_checking_summary(good_report):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -28,10 +29,8 @@ from outcomes.results import (  # noqa: E402
 
 
 @pytest.fixture
-def out(tmp_path, monkeypatch):
+def out(tmp_path):
     """A notebook's output_dir, as the runner would make it (named after the notebook)."""
-    monkeypatch.delenv("OUTCOMES_NOTEBOOK", raising=False)
-    monkeypatch.delenv("OUTCOMES_OUTPUT_DIR", raising=False)
     folder = tmp_path / "outputs" / "03_its_bed_days"
     folder.mkdir(parents=True)
     return folder
@@ -178,27 +177,36 @@ def test_record_figure_saves_png_and_records_it(out):
                                       "alt": "A series", "key": True}
 
 
-def test_output_dir_comes_from_the_notebook_parameter_or_the_runner(out, monkeypatch):
+def test_output_dir_is_given_never_read_from_the_notebook_or_the_environment(out, monkeypatch, tmp_path):
     import __main__
 
+    # the old hidden channels: a notebook's global `output_dir` and the runner's environment
     monkeypatch.setattr(__main__, "output_dir", str(out), raising=False)
-    record("from_parameter", 1)
-    monkeypatch.delattr(__main__, "output_dir")
-    other = out.parent / "runner_dir"
-    monkeypatch.setenv("OUTCOMES_OUTPUT_DIR", str(other))
-    monkeypatch.setenv("OUTCOMES_NOTEBOOK", "05_survival")
-    record("from_runner", 2)
-    assert "from_parameter" in entries(out)
-    assert "from_runner" in read_sidecar(other / "05_survival.results.json")
-
-
-def test_without_output_dir_record_says_what_to_do(monkeypatch):
-    import __main__
-
-    monkeypatch.delenv("OUTCOMES_OUTPUT_DIR", raising=False)
-    monkeypatch.delattr(__main__, "output_dir", raising=False)
-    with pytest.raises(RuntimeError, match="parameters cell"):
+    monkeypatch.setenv("OUTCOMES_OUTPUT_DIR", str(out))
+    with pytest.raises(RuntimeError, match=r"record through the notebook's session .*or pass output_dir="):
         record("x", 1)
+    with pytest.raises(RuntimeError, match="no output_dir"):
+        record_table("t", pd.DataFrame({"n": [10]}))
+    assert not (out / "03_its_bed_days.results.json").exists()
+    record("named", 2, output_dir=tmp_path / "runner_dir", notebook="05_survival")
+    assert "named" in read_sidecar(tmp_path / "runner_dir" / "05_survival.results.json")
+
+
+def test_a_session_records_into_its_notebooks_folder(tmp_path):
+    from outcomes import notebook
+
+    run = notebook.start("07_methods_validation", {"output_dir": str(tmp_path / "07"), "validation_data": ""})
+    assert run.extract is None and run.measures is None and run.programme is None  # it declares none of them
+    run.record("a", 1.5, unit="days")
+    safe = run.record_table("t", pd.DataFrame({"people_n": [3, 20]}))
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4])
+    path = run.record_figure("f", fig)
+    plt.close(fig)
+    assert list(read_sidecar(tmp_path / "07" / "07_methods_validation.results.json")) == ["a", "t", "f"]
+    assert safe["people_n"].tolist() == ["[REDACTED]", 20] and path == tmp_path / "07" / "f.png"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.output_dir = tmp_path
 
 
 def test_sidecar_is_reproducible(tmp_path):

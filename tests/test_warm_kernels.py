@@ -20,15 +20,15 @@ found = {
     "left_behind": "left_behind" in globals(),
     "execution_count": get_ipython().execution_count,
     "cwd": os.getcwd(),
-    "notebook": os.environ.get("OUTCOMES_NOTEBOOK"),
-    "output_dir": os.environ.get("OUTCOMES_OUTPUT_DIR"),
+    "output_dir": output_dir,
+    "runner_variables": sorted(k for k in os.environ if k in ("OUTCOMES_OUTPUT_DIR", "OUTCOMES_NOTEBOOK")),
     "leaked_variable": os.environ.get("LEAKED"),
     "linewidth": matplotlib.rcParams["lines.linewidth"],
     "open_figures": len(plt.get_fignums()),
     "filters": [str(f) for f in warnings.filters],
     "path_leak": "/leaked/path" in sys.path,
 }
-with open(os.path.join(os.environ["OUTCOMES_OUTPUT_DIR"], "found.json"), "w") as out:
+with open(os.path.join(output_dir, "found.json"), "w") as out:
     json.dump(found, out)
 left_behind = 1
 os.environ["LEAKED"] = "1"
@@ -42,7 +42,7 @@ os.chdir("/")
 
 def _notebook(folder: Path, name: str, *cells: str) -> Path:
     nb = nbformat.v4.new_notebook()
-    parameters = nbformat.v4.new_code_cell("x = None")
+    parameters = nbformat.v4.new_code_cell("output_dir = None")
     parameters.metadata["tags"] = ["parameters"]
     nb.cells = [parameters, *[nbformat.v4.new_code_cell(source) for source in cells]]
     path = folder / f"{name}.ipynb"
@@ -56,7 +56,8 @@ def _run(tmp_path: Path, sources: dict[str, tuple[str, ...]], **options):
     jobs = []
     for name, cells in sources.items():
         source = _notebook(folder, name, *cells)
-        jobs.append(NotebookJob(name, source, tmp_path / "out" / f"{name}.ipynb", tmp_path / "outputs" / name, {"x": 1}))
+        jobs.append(NotebookJob(name, source, tmp_path / "out" / f"{name}.ipynb", tmp_path / "outputs" / name,
+                                {"output_dir": str(tmp_path / "outputs" / name)}))
     runs, _ = run_notebooks(jobs, jobs=1, cwd=folder, **options)
     found = {}
     for job in jobs:
@@ -71,7 +72,8 @@ def test_each_notebook_finds_the_kernel_as_fresh_as_a_new_one(tmp_path):
     first = found["a"]
     assert len({f["pid"] for f in found.values()}) == 1  # one kernel served all three
     for name, seen in found.items():
-        assert seen["notebook"] == name and seen["output_dir"] == str(tmp_path / "outputs" / name)
+        assert seen["output_dir"] == str(tmp_path / "outputs" / name)  # its parameter: no variable names it
+        assert seen["runner_variables"] == []
         assert seen["cwd"] == str(folder)
         assert not seen["left_behind"] and seen["leaked_variable"] is None and not seen["path_leak"]
         assert seen["linewidth"] == first["linewidth"] != 7 and seen["open_figures"] == 0
@@ -120,7 +122,7 @@ def test_parallel_workers_each_keep_a_kernel_and_results_keep_the_given_order(tm
     folder.mkdir()
     names = ["n1", "n2", "n3", "n4"]
     job_list = [NotebookJob(n, _notebook(folder, n, PROBE), tmp_path / "out" / f"{n}.ipynb", tmp_path / "outputs" / n,
-                            {"x": 1}) for n in names]
+                            {"output_dir": str(tmp_path / "outputs" / n)}) for n in names]
     runs, _ = run_notebooks(job_list, jobs=jobs, cwd=folder)
     assert [run.name for run in runs] == names and all(run.ok for run in runs)
     pids = {json.loads((tmp_path / "outputs" / n / "found.json").read_text())["pid"] for n in names}
@@ -141,9 +143,9 @@ def test_notebooks_start_longest_first_by_the_last_run_and_results_keep_their_or
 
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    stamp = "import os, time\nopen(os.path.join(os.environ['OUTCOMES_OUTPUT_DIR'], 'started'), 'w').write(str(time.time()))"
+    stamp = "import os, time\nopen(os.path.join(output_dir, 'started'), 'w').write(str(time.time()))"
     job_list = [NotebookJob(n, _notebook(folder, n, stamp), tmp_path / "out" / f"{n}.ipynb", tmp_path / "outputs" / n,
-                            {"x": 1}) for n in ("a", "b", "c")]
+                            {"output_dir": str(tmp_path / "outputs" / n)}) for n in ("a", "b", "c")]
     runs, _ = run_notebooks(job_list, jobs=1, cwd=folder, start_order=["c", "a", "b"])
     assert [run.name for run in runs] == ["a", "b", "c"]
     started = {n: float((tmp_path / "outputs" / n / "started").read_text()) for n in ("a", "b", "c")}
@@ -153,7 +155,7 @@ def test_notebooks_start_longest_first_by_the_last_run_and_results_keep_their_or
 def test_outputs_of_one_notebook_are_not_kept_for_the_next(tmp_path):
     keep = "big = list(range(10))\nbig"  # displayed: kept in Out and _ by IPython
     probe = ("import json, os\nip = get_ipython()\njson.dump({'out': len(ip.user_ns['Out']), 'last': repr(ip.displayhook._)},"
-             " open(os.path.join(os.environ['OUTCOMES_OUTPUT_DIR'], 'found.json'), 'w'))")
+             " open(os.path.join(output_dir, 'found.json'), 'w'))")
     runs, found, _ = _run(tmp_path, {"a": (keep,), "b": (probe,)})
     assert [run.status for run in runs] == ["done", "done"]
     assert found["b"] == {"out": 0, "last": "''"}

@@ -12,9 +12,9 @@ compared on (month, day), so a birthday on the date counts.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis
+
+from outcomes.dates import as_date  # noqa: F401  (cohorts take dates as the package does)
 
 __all__ = ["age_on", "days_between", "as_date"]
 
@@ -28,12 +28,3 @@ def age_on(birth_date: ibis.Value, on: ibis.Value) -> ibis.Value:
 def days_between(start: ibis.Value, end: ibis.Value) -> ibis.Value:
     """`end - start` in days (int64); a same-day interval is 0."""
     return end.delta(start, unit="day").cast("int64")
-
-
-def as_date(value: dt.date | str) -> dt.date:
-    """A `datetime.date` from a date or an ISO string."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))

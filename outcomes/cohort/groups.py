@@ -27,6 +27,7 @@ import pandas as pd
 from outcomes.cohort.codes import code_group
 from outcomes.cohort.core import ExtractLike
 from outcomes.cohort.dates import days_between
+from outcomes.dates import as_date
 
 __all__ = ["ETHNIC_GROUPS", "NOT_RECORDED", "person_groups", "with_person_groups", "has_deprivation",
            "cyp_age_band", "window_totals_by_group", "window_bed_days_by_group"]
@@ -69,10 +70,6 @@ def cyp_age_band(age: ibis.Value) -> ibis.Value:
     return ibis.cases((age <= 12, "0-12"), (age <= 15, "13-15"), else_="16-17")
 
 
-def _as_date(value) -> dt.date:
-    return pd.Timestamp(value).date()
-
-
 def window_totals_by_group(table: ibis.Table, date: str, windows: Mapping[str, tuple], by: Sequence[str],
                            value: str | None = None) -> pd.DataFrame:
     """Rows of ``table`` (or the sum of ``value``) whose ``date`` falls in each window
@@ -80,7 +77,7 @@ def window_totals_by_group(table: ibis.Table, date: str, windows: Mapping[str, t
     ``n`` (every group seen in any window appears in every window, 0 where none)."""
     parts = []
     for label, (lo, hi) in windows.items():
-        inside = table.filter(table[date] >= _as_date(lo), table[date] < _as_date(hi))
+        inside = table.filter(table[date] >= as_date(lo), table[date] < as_date(hi))
         measure = inside[value].sum() if value else inside.count()
         parts.append(inside.group_by(list(by)).aggregate(n=measure).mutate(window=ibis.literal(label)))
     frame = parts[0].union(*parts[1:], distinct=False).to_pandas() if len(parts) > 1 else parts[0].to_pandas()
@@ -91,10 +88,10 @@ def window_bed_days_by_group(stays: ibis.Table, windows: Mapping[str, tuple], by
                              start: str = "StartDateWardStay", end: str = "EndDateWardStay") -> pd.DataFrame:
     """Occupied bed days (MHS24: the admission day counts, the discharge day does not; an open
     stay runs to the extract end) of ``stays`` inside each window, per group of ``by``."""
-    stop = stays[end].fill_null(_as_date(end_date) + dt.timedelta(days=1))
+    stop = stays[end].fill_null(as_date(end_date) + dt.timedelta(days=1))
     parts = []
     for label, (lo, hi) in windows.items():
-        first, last = ibis.greatest(stays[start], ibis.literal(_as_date(lo))), ibis.least(stop, ibis.literal(_as_date(hi)))
+        first, last = ibis.greatest(stays[start], ibis.literal(as_date(lo))), ibis.least(stop, ibis.literal(as_date(hi)))
         days = days_between(first, last).clip(lower=0)
         parts.append(stays.mutate(_days=days).group_by(list(by)).aggregate(n=ibis._["_days"].sum())
                      .mutate(window=ibis.literal(label)))

@@ -22,6 +22,8 @@ import sys
 
 import matplotlib
 
+from outcomes.dates import add_months, as_date
+
 __all__ = ["NHS", "PALETTE", "HOUSE_STYLE", "use_house_style", "monthly_series", "before_after_bars", "before_after_panels",
            "unreadable_text", "unreadable_in_area"]
 
@@ -102,13 +104,7 @@ def use_house_style(font_scale: float = 1.0) -> None:
 def _as_datetime(value):
     import pandas as pd
 
-    return None if value is None else pd.Timestamp(value)
-
-
-def _add_months(date, months: int):
-    import pandas as pd
-
-    return pd.Timestamp(date) + pd.DateOffset(months=int(months))
+    return None if value is None else pd.Timestamp(as_date(value))
 
 
 def monthly_series(
@@ -159,7 +155,7 @@ def monthly_series(
         ax.annotate("go-live", xy=(start, 1), xycoords=("data", "axes fraction"), xytext=(4, -4),
                     textcoords="offset points", va="top", fontsize=9, color=NHS["dark_grey"])
         if transition_months:
-            ax.axvspan(start, _add_months(start, transition_months), color=NHS["pale_grey"], alpha=.8, zorder=0,
+            ax.axvspan(start, pd.Timestamp(add_months(start, transition_months)), color=NHS["pale_grey"], alpha=.8, zorder=0,
                        label="transition")
     import matplotlib.dates as mdates
 

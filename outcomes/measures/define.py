@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
 import ibis
@@ -41,7 +42,7 @@ from outcomes.cohort.dates import as_date
 from outcomes.errors import UserError
 from outcomes.measures.bed_days import bed_days_by_month, grouping_columns
 from outcomes.measures.intervals import Period, month_key, parse_month
-from outcomes.measures.run_cache import RUN_MEASURES, cached_frame, extract_identity
+from outcomes.measures.run_cache import cached_frame, extract_identity
 
 __all__ = [
     "Measure",
@@ -220,6 +221,8 @@ class Measure:
     #: who declared it, with what (the catalogue: its footprint and providers): keys the frames a
     #: report run shares between notebooks (`outcomes.measures.run_cache`); empty: never shared
     declared_by: tuple = ()
+    #: the report run's folder of shared frames (`cached_in`); None: every call computes
+    cache: Path | None = field(default=None, compare=False, repr=False)
 
     @property
     def counts(self) -> bool:
@@ -236,6 +239,11 @@ class Measure:
         if base is None and (start is None or end is None):
             base = default_period(self, extract)
         return Period(parse_month(start, "start") if start else base.start, parse_month(end, "end") if end else base.end)
+
+    def cached_in(self, folder: str | os.PathLike | None) -> "Measure":
+        """The same measure sharing its frames through a report run's `folder`
+        (`outcomes.measures.run_cache`; a notebook session gives it its run's)."""
+        return replace(self, cache=None if folder is None else Path(folder))
 
     def by(self, *group_by: str) -> "Measure":
         """The same measure split by `group_by` columns of its source."""
@@ -256,15 +264,15 @@ class Measure:
 
     def to_pandas(self, extract: ExtractLike, start: str | dt.date | None = None, end: str | dt.date | None = None) -> pd.DataFrame:
         """The monthly frame as pandas (`month` as datetime.date, `denominator` nullable Int64).
-        Inside a report run, a frame another notebook of the run computed for the same measure,
-        period and extract is read instead (`outcomes.measures.run_cache`)."""
+        With a run's `cache` (`cached_in`), a frame another notebook of the run computed for the same
+        measure, period and extract is read instead (`outcomes.measures.run_cache`)."""
         period = self.period(extract, start, end)
         key = None
-        if self.declared_by and os.environ.get(RUN_MEASURES):
+        if self.declared_by and self.cache is not None:
             key = {"measure": self.name, "group_by": self.group_by, "per": self.per, "intervals": self.intervals,
                    "declared_by": self.declared_by, "start": period.start, "end": period.end,
                    "extract": extract_identity(extract)}
-        return cached_frame(key, lambda: self._compute(extract, period.start, period.end))
+        return cached_frame(self.cache, key, lambda: self._compute(extract, period.start, period.end))
 
     def _compute(self, extract: ExtractLike, start: dt.date, end: dt.date) -> pd.DataFrame:
         frame = self.build(extract, start, end).to_pandas()

@@ -2,7 +2,9 @@
 
 A report run (`outcomes.report.build`) opens `run_measure_cache()`: a private folder of its own,
 named to the kernels by `$OUTCOMES_RUN_MEASURES` (as `$OUTCOMES_RUN_SOURCES` names its sources)
-and removed when the run ends, so nothing is ever read across runs. Inside a run,
+and removed when the run ends, so nothing is ever read across runs. A notebook's session
+(`outcomes.notebook`) reads that name and gives the folder to its measures
+(`Measure.cached_in`); the measures themselves never read the environment. With a folder,
 `Measure.to_pandas` looks a frame up by a key of
 
 * the measure: its name, grouping, rate multiplier, declared intervals and declaration (the
@@ -14,8 +16,8 @@ and removed when the run ends, so nothing is ever read across runs. Inside a run
 
 Frames are kept as parquet, written to a temporary name and renamed into place, so a notebook
 never reads a half-written frame; two notebooks computing the same frame at once both compute
-it and the second rename wins with identical content. Outside a run (JupyterLab, the CLI, tests)
-nothing is cached and every call computes.
+it and the second rename wins with identical content. Without a folder (outside a run: JupyterLab,
+the CLI, tests) nothing is cached and every call computes.
 """
 
 from __future__ import annotations
@@ -60,18 +62,14 @@ def extract_identity(extract: Any) -> dict:
             "files": files}
 
 
-def _folder() -> Path | None:
-    path = os.environ.get(RUN_MEASURES)
-    return Path(path) if path and Path(path).is_dir() else None
-
-
-def cached_frame(key: dict | None, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """`compute()`'s frame, read from the run's cache when `key` (JSON-able) was computed before in
-    this run, else computed and stored there. Computes every time outside a run or for `key` None."""
-    folder = _folder()
-    if folder is None or key is None:
+def cached_frame(folder: Path | None, key: dict | None, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """`compute()`'s frame, read from the run's cache `folder` when `key` (JSON-able) was computed
+    before in this run, else computed and stored there. Computes every time without a folder (or
+    one that no longer exists) or for `key` None."""
+    if folder is None or key is None or not Path(folder).is_dir():
         return compute()
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+    folder = Path(folder)
     path = folder / f"{digest}.parquet"
     if path.exists():
         try:

@@ -9,7 +9,8 @@ and parameters, byte-identical files):
 
 * one parquet file per table of the contract (MHS001MPI, MHS101Referral, MHS201CareContact,
   MHS202CareActivity, MHS501HospProvSpell, MHS502WardStay, ECDS, RiskEvents, population, and the
-  optional deprivation table, synthetic), with exactly the contract's columns and types;
+  optional deprivation and area_statistics tables, synthetic), with exactly the contract's columns
+  and types;
 * `extract.yaml` (extract_end_date 2024-03-31, mhsds_version 6, source, seed, scale, generated_by);
 * `truth.json`: the planted effects, their functional form, go-live and phase-in, the windows, the
   rate model (seasonality, trend, COVID-19 terms, noise), and the values the files give by simple
@@ -37,6 +38,13 @@ inequality is planted too (`_equity.py`): Black footprint CYP are placed out of 
 rate of others before go-live and 1.0 times once phased in, by choosing people's ethnic group given
 their first spell, so no spell and no other planted figure changes.
 
+Published area statistics (`_areas.py`): the footprint's 12 boroughs, counted on the written files,
+and 36 donor areas with no programme drawn from their own random stream (every other table is
+byte-identical to an extract without them), as NHS England publishes them (rounded to 5, 1-4
+suppressed); truth.json's `area_statistics` gives each donor's parameters and the footprint's
+planted effect against its own no-programme path over the post year (bed days x0.62, out-of-area
+bed days x0.06 at the defaults), the target of notebook 12's synthetic control.
+
 `scale` multiplies the population and every volume with it (15 is about England); the DBT cohort
 keeps its size at every scale.
 """
@@ -54,6 +62,8 @@ from outcomes.errors import UserError
 __all__ = ["write_reference_extract", "read_truth", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
 
 DEFAULT_SEED = 20171001
+#: where the reference extract plants the programme's effects, and so the programme's default go-live
+#: (`outcomes.programme.DEFAULT_GO_LIVE`): the South London Partnership's CAMHS Tier 4 programme
 DEFAULT_GO_LIVE = "2017-10-01"
 MIN_SCALE, MAX_SCALE = 0.02, 50.0
 

@@ -28,6 +28,8 @@ from outcomes.reference._community import (
 )
 from outcomes.reference._dbt import ACTIVITY_CODES, N_ELIGIBLE, N_LATE, TARGETS, DBTRecords, plant_dbt
 from outcomes.reference._inpatient import (
+    Effects,
+    _expected_overlaps,
     ADMISSION_METHODS,
     DESTINATIONS,
     OOA_LOS_FACTOR,
@@ -43,6 +45,7 @@ from outcomes.reference._inpatient import (
     size_effects,
 )
 from outcomes.reference._model import (
+    BURN_START,
     AGE_BANDS,
     ALL_LAS,
     COVID_BY_MONTH,
@@ -75,6 +78,7 @@ from outcomes.reference import _model as M
 from outcomes.reference._population import adult_share_by_la, cyp_share_by_la, daily_index, population_rows
 from outcomes.reference._equity import SYNTHETIC_NOTE, deprivation_rows, equity_truth, plant_ethnic_inequality
 from outcomes.reference._truth import DEFINITIONS, realised
+from outcomes.reference._areas import AREAS_NOTE, area_statistics, area_truth
 from outcomes.reference._write import ChunkedWriter, build, coded, dates, numbered, org_prefix, permuted, write
 
 # --- sizes at scale 1 (per month, mid-2017, before seasonality and noise) --------------------------
@@ -290,6 +294,7 @@ def generate(folder: Path, *, seed: int, scale: float, go_live: str, phase_in_mo
                                    equity_windows, iso)
     truth["crisis_line_extension"] = att.crisis_line
     truth["enhanced_crisis_teams"] = att.crisis_teams
+    truth["area_statistics"] = _write_area_statistics(folder, s=s, truth=truth, targets=(bed_day_reduction, ooa_reduction))
     (folder / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     _write_extract_yaml(folder, seed=seed, scale=scale, version=version)
     return truth["row_counts"]
@@ -651,6 +656,37 @@ def _write_contacts(folder: Path, *, s: Setting, ids: Ids, referrals: Referrals,
     activities.close()
 
 
+def _write_area_statistics(folder: Path, *, s: Setting, truth: dict, targets: tuple[float, float]) -> dict:
+    """area_statistics (optional table): the footprint's boroughs counted on the written files and
+    the donor areas from their own stream (_areas.py); returns truth.json's section."""
+    noise = truth["rate_model"]["realised_monthly_noise"]
+    ar, fr = np.asarray(noise["cyp_admissions_ar1"]), np.asarray(noise["cyp_admissions_frailty"])
+    cols, donors = area_statistics(folder, s.streams("area_statistics"), s.scale, np.log(ar * fr))
+    count = cols["count"]
+    table = build("area_statistics", {
+        "area_code": pa.array(cols["area_code"]), "month": dates(cols["month"]), "measure": pa.array(cols["measure"]),
+        "count": pa.array(np.where(count < 0, 0, count), mask=count < 0), "population": pa.array(cols["population"])})
+    write(table, folder / "area_statistics.parquet")
+    truth["row_counts"]["area_statistics"] = table.num_rows
+    return area_truth(donors, go_live=iso(s.prog.go_live), phase_end=iso(s.prog.phase_end), bed_day_reduction=targets[0],
+                      ooa_reduction=targets[1], no_programme=_no_programme_ratios(s, ar * fr))
+
+
+def _no_programme_ratios(s: Setting, noise: np.ndarray) -> dict[str, float]:
+    """Expected post-year / baseline-year bed days and out-of-network bed days of footprint CYP with
+    no programme at all (no admission, placement or length-of-stay effect), given the realised
+    monthly noise of admissions: the denominators of the planted effects on the footprint's series."""
+    lam = with_burn_in(CYP_ADMISSIONS_PER_MONTH * 12 / 365.25 * s.scale * s.cyp_index * np.exp(deterministic_log_rate(ADMISSIONS)),
+                       ADMISSIONS.trend) * with_burn_in(noise[DAY_MONTH], 0.0)
+    none = Effects(1.0, 1.0, 1.0, 1.0)
+    totals = {}
+    for name, window in (("baseline", s.prog.baseline), ("post", s.prog.post)):
+        a, x_in, y_in, y_ooa, _ = _expected_overlaps(s.prog, none, window)
+        weight = lam[a - BURN_START]
+        totals[name] = (float((weight * (x_in - y_in + y_ooa)).sum()), float((weight * y_ooa).sum()))
+    return {"bed_days": totals["post"][0] / totals["baseline"][0], "ooa_bed_days": totals["post"][1] / totals["baseline"][1]}
+
+
 def _write_extract_yaml(folder: Path, *, seed: int, scale: float, version: str) -> None:
     meta = {
         "extract_end_date": "2024-03-31",
@@ -659,7 +695,7 @@ def _write_extract_yaml(folder: Path, *, seed: int, scale: float, version: str) 
         "seed": int(seed),
         "scale": float(scale),
         "generated_by": f"outcomes {version}",
-        "notes": {"deprivation": SYNTHETIC_NOTE},
+        "notes": {"deprivation": SYNTHETIC_NOTE, "area_statistics": AREAS_NOTE},
     }
     (folder / "extract.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
 

@@ -65,19 +65,22 @@ def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> 
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     for name in TABLES:
+        if name == "area_statistics":  # written after these counts, from them (_areas.py)
+            continue
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{(Path(folder) / (name + '.parquet')).as_posix()}')")
     _stage(con)
     out = _window_counts(con, baseline=baseline, post=post)
     out["monthly"] = _monthly(con)
     out["dbt"] = _dbt(con)
-    out["row_counts"] = {name: int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]) for name in TABLES}
+    out["row_counts"] = {name: int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]) for name in TABLES
+                         if name != "area_statistics"}
     con.close()
     return out
 
 
-def _stage(con) -> None:
+def _stage(con, events: bool = True) -> None:
     """Temporary tables: cyp (CYP ward stays with residence, network and admission method),
-    cyp_refs (referrals received while aged 0-17) and events (of known service users)."""
+    cyp_refs (referrals received while aged 0-17) and, with `events`, events (of known service users)."""
     fp, net = _in(FOOTPRINT), _in(NETWORK)
     stop = "DATE '2024-04-01'"
     con.execute(
@@ -96,6 +99,9 @@ def _stage(con) -> None:
         FROM MHS101Referral r JOIN MHS001MPI m USING (Person_ID)
         WHERE {_age('m.PersonBirthDate', 'r.ReferralRequestReceivedDate')} BETWEEN 0 AND 17"""
     )
+
+    if not events:
+        return
 
     def known(alias: str, date: str) -> str:
         return f"EXISTS (SELECT 1 FROM cyp_refs r WHERE r.Person_ID = {alias}.Person_ID AND r.rec <= {date} AND (r.dis IS NULL OR r.dis > {date}))"

@@ -82,6 +82,8 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType, bool]]] = {
     "RiskEvents": [("EventID", S, False), ("Person_ID", S, False), ("EventDate", D, False), ("EventType", S, False)],
     "population": [("LADistrictAuth", S, False), ("year", I, False), ("age_band", S, False), ("persons", I, False)],
     "deprivation": [("LSOA2011", S, False), ("IMDDecile", I, False), ("IMDYear", I, False)],  # synthetic (_equity.py)
+    "area_statistics": [("area_code", S, False), ("month", D, False), ("measure", S, False), ("count", I, True),
+                        ("population", I, False)],  # synthetic donor areas and the footprint's boroughs (_areas.py)
 }
 TABLES = tuple(SCHEMAS)
 

@@ -2,10 +2,10 @@
 
 A notebook declares, in its one cell tagged `parameters`, the names below that it uses, each set
 to `None`; `outcomes report` injects (papermill, in a cell after it) only the names a notebook
-declares. The notebook's first code cell resolves them with `notebook_parameters`, which keeps
-injected values and fills every `None` with the same default the runner would use, so a
-notebook runs top to bottom on its defaults in JupyterLab, wherever it was copied to. Dates are
-ISO strings (papermill stores parameters as JSON).
+declares. The notebook's session (`outcomes.notebook.start`) resolves them with
+`notebook_parameters`, which keeps injected values and fills every `None` with the same default
+the runner would use, so a notebook runs top to bottom on its defaults in JupyterLab, wherever it
+was copied to. Dates are ISO strings (papermill stores parameters as JSON).
 
 ===================  =======================================================================
 extract              the extract: a folder (absolute path) or a warehouse URL with secrets masked
@@ -13,8 +13,9 @@ extract              the extract: a folder (absolute path) or a warehouse URL wi
                      default: the built-in synthetic reference extract (`outcomes.workspace`)
 period_end           last day analysed, "2024-03-31": the reported quarter's end; default:
                      the extract's end date
-go_live              the programme's go-live date; default "2017-10-01"
+go_live              the programme's go-live date; default `outcomes.programme.DEFAULT_GO_LIVE`, "2017-10-01"
 transition_months    months after go-live treated as transition (excluded from "after"); default 6
+                     (`outcomes.programme.DEFAULT_TRANSITION_MONTHS`)
 footprint            ONS codes of the local authorities of residence in the footprint; default:
                      the collaborative in `data_dictionary/codes/collaborative.yaml`
 providers            provider (trust) codes of the collaborative's network; default: the same file
@@ -38,18 +39,12 @@ from typing import Any
 
 import yaml
 
+from outcomes.dates import as_date
 from outcomes.errors import UserError
+from outcomes.programme import DEFAULT_GO_LIVE, DEFAULT_TRANSITION_MONTHS
 
 __all__ = ["Quarter", "parse_quarter", "default_parameters", "load_overrides", "OVERRIDABLE", "CONTRACT",
            "NotebookParameters", "notebook_parameters", "declared_parameters"]
-
-#: the programme go-live assumed when no --params file says otherwise: the South London
-#: Partnership's CAMHS Tier 4 programme, October 2017 (the reference extract plants its effects
-#: there too: outcomes.reference.DEFAULT_GO_LIVE; a test keeps the two equal); override it per
-#: collaborative
-DEFAULT_GO_LIVE = "2017-10-01"
-#: months after go-live treated as transition (the reference extract phases its effects in over 6)
-DEFAULT_TRANSITION_MONTHS = 6
 
 #: parameters a --params file may set
 OVERRIDABLE = ("go_live", "transition_months", "footprint", "providers")
@@ -114,12 +109,8 @@ def default_parameters() -> dict[str, Any]:
 
 
 def _iso_date(value: Any, where: str) -> str:
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return value.isoformat()
     try:
-        return dt.date.fromisoformat(str(value)).isoformat()
+        return as_date(value).isoformat()
     except ValueError:
         raise UserError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
 
@@ -205,8 +196,8 @@ def _extract_end(extract: str) -> str | None:
 
 
 def notebook_parameters(notebook: str, namespace: dict[str, Any]) -> NotebookParameters:
-    """Resolve a notebook's contract parameters: call it in the first code cell as
-    `notebook_parameters("01_bed_days", globals())`.
+    """Resolve a notebook's contract parameters, as its session does
+    (`outcomes.notebook.start("01_bed_days", globals())` calls `notebook_parameters("01_bed_days", globals())`).
 
     Every contract name the notebook declared (present in `namespace`) keeps the value the runner
     injected, or, if still None, gets the runner's default (see the module docstring): the

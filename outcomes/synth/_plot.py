@@ -4,7 +4,8 @@ Disclosure control comes first: where the series are built from counts (a popula
 the count form), every unit's observed counts are rounded to 5 and counts of 1-7 left out
 (:func:`outcomes.disclosure.plottable_counts`, a gap in the line) before any rate or gap is drawn,
 so no small count can be read off the figure. The synthetic control is a weighted mix of many
-donors and is drawn as fitted.
+donors and is drawn as fitted. Colours are the colour cycle's first two (the house style's NHS blue
+and orange once ``outcomes.figures.plots.use_house_style()`` has run), placebos grey.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from outcomes.disclosure.rules import plottable_counts
-from outcomes.figures.plots import NHS
 
 from ._panel import time_label
 
@@ -48,8 +48,8 @@ def plot_control(sc, axes=None, *, placebo: bool = True, what: str | None = None
     observed = _safe_values(sc, 0)
     synthetic = sc.synthetic_.to_numpy()
     unit_label = f"per {sc.per:,.0f}" if P.population is not None else ("(count)" if sc.form == "count" else "")
-    top.plot(x, _display(sc, observed), color=NHS["dark_blue"], lw=2, label=str(sc.treated))
-    top.plot(x, _display(sc, synthetic), color=NHS["orange"], lw=2, ls="--", label=f"synthetic {sc.treated}")
+    top.plot(x, _display(sc, observed), color="C0", lw=2, label=str(sc.treated))
+    top.plot(x, _display(sc, synthetic), color="C1", lw=2, ls="--", label=f"synthetic {sc.treated}")
     top.set_ylabel(" ".join(filter(None, [what or sc.outcome, unit_label])))
     relative = sc.form == "count"
     gap = observed / np.where(synthetic != 0, synthetic, np.nan) - 1 if relative else observed - synthetic
@@ -62,17 +62,17 @@ def plot_control(sc, axes=None, *, placebo: bool = True, what: str | None = None
             syn = P.values[:, j] - raw if not relative else P.values[:, j] / (raw + 1)
             safe = _safe_values(sc, j)
             g = safe / np.where(syn != 0, syn, np.nan) - 1 if relative else safe - syn
-            bottom.plot(x, 100 * g if relative else g, color=NHS["mid_grey"], lw=0.8, alpha=0.35,
+            bottom.plot(x, 100 * g if relative else g, color="grey", lw=0.8, alpha=0.35,
                         label="placebo (donor as if treated)" if not drawn else None, zorder=1)
             drawn = True
-    bottom.plot(x, 100 * gap if relative else gap, color=NHS["dark_blue"], lw=2, label=str(sc.treated), zorder=3)
-    bottom.axhline(0, color=NHS["dark_grey"], lw=0.8)
+    bottom.plot(x, 100 * gap if relative else gap, color="C0", lw=2, label=str(sc.treated), zorder=3)
+    bottom.axhline(0, color="dimgrey", lw=0.8)
     bottom.set_ylabel("gap (% of synthetic)" if relative else f"gap {unit_label}".strip())
     start = pd.Timestamp(sc.start) - pd.Timedelta(days=15) if isinstance(x, pd.DatetimeIndex) else sc.start - 0.5
     for ax in axes:
-        ax.axvline(start, color=NHS["red"], lw=1.2)
+        ax.axvline(start, color="firebrick", lw=1.2)
     top.annotate(f"start {time_label(sc.start)}", (start, 1), xycoords=("data", "axes fraction"), va="top",
-                 ha="left", fontsize=8, color=NHS["dark_grey"])
+                 ha="left", fontsize=8, color="dimgrey")
     if placebo and sc.placebo_ is not None:
         bottom.set_title(f"placebo p = {sc.p_value_:.3f}", loc="right", fontsize=9, fontweight="normal")
     top.legend(fontsize=9)

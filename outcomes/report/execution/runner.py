@@ -6,9 +6,10 @@ keeps one kernel for its notebooks, reset before each (`outcomes.report.executio
 kernelspec named "outcomes" (registered by `make install`), whatever kernel the notebook file
 names. If that kernelspec is missing, or names a Python that no longer exists, a temporary
 kernelspec running this interpreter (`sys.executable`) stands in, so tests and CI work without
-registering anything. A notebook's kernel has `OUTCOMES_OUTPUT_DIR` and `OUTCOMES_NOTEBOOK` in its
-environment (read by `outcomes.results`), `PYTHONHASHSEED=0` (reproducible set/dict order) and
-BLAS/OpenMP threads capped so that parallel kernels do not oversubscribe the cores. Kernel
+registering anything. A notebook learns where it writes from its `output_dir` parameter (its
+session, `outcomes.notebook`, binds the recorders to it); its kernel has the run's variables,
+`PYTHONHASHSEED=0` (reproducible set/dict order) and BLAS/OpenMP threads capped so that parallel
+kernels do not oversubscribe the cores. Kernel
 stderr (not the notebook's outputs, which go in the notebook) is kept in a private log and
 quoted if a kernel dies.
 """
@@ -310,17 +311,12 @@ def _tail(path: Path, lines: int = 15, start: int = 0) -> str:
     return "\n".join(keep[-lines:])
 
 
-def _notebook_environment(job: NotebookJob) -> dict[str, str]:
-    """The variables a notebook's kernel has for that notebook (read by `outcomes.results`)."""
-    return {"OUTCOMES_OUTPUT_DIR": str(job.output_dir), "OUTCOMES_NOTEBOOK": job.name}
-
-
 def run_notebook(job: NotebookJob, *, kernel_name: str, env: dict[str, str], spec_dirs, scratch: Path,
                  registry: KernelRegistry, cwd: Path, start_timeout: int = 120, kernel: WarmKernel | None = None,
                  stderr_path: Path | None = None) -> NotebookRun:
     """Execute one notebook with papermill; never raises for a failing notebook.
 
-    `env` and the notebook's own variables are added to its kernel's environment. With `kernel` (a
+    `env` (the run's variables) is added to its kernel's environment. With `kernel` (a
     worker's `WarmKernel`, whose kernel logs to `stderr_path`) the notebook runs in that kernel, put
     back as fresh first, and a failure discards the kernel; without, in a kernel of its own started
     for it (in `cwd`) and shut down after."""
@@ -333,13 +329,13 @@ def run_notebook(job: NotebookJob, *, kernel_name: str, env: dict[str, str], spe
     if kernel is None:
         stderr_path = scratch / f"{job.name}.kernel.log"
         own = {"cwd": str(cwd), "kernel_manager_class": kernel_manager_class(
-            {**env, **_notebook_environment(job)}, spec_dirs, stderr_path, registry)}
+            env, spec_dirs, stderr_path, registry)}
     log_start = stderr_path.stat().st_size if stderr_path and stderr_path.exists() else 0
     started = time.perf_counter()
     failure = None
     try:
         if kernel is not None:
-            own = {"km": kernel.ready({**env, **_notebook_environment(job)})}
+            own = {"km": kernel.ready(env)}
         papermill.execute_notebook(
             str(job.source),
             str(job.output),

@@ -1,7 +1,7 @@
 """What the bed days averted and the out-of-area days brought home are worth, with uncertainty.
 
-Two money figures, each from plain numbers (never ITS internals; :func:`days_from_its_headline`
-is the thin adapter from ``outcomes.programme.its_headline``):
+Two money figures, each from plain numbers (never ITS internals; :func:`days_from_headline`
+is the thin adapter from ``outcomes.programme.Programme.headline``):
 
 * **bed days averted x unit cost** of an in-network CAMHS bed day;
 * **out-of-area days brought home x (out-of-area cost - in-network cost)**: a day brought home is
@@ -51,7 +51,7 @@ from outcomes.errors import UserError
 
 __all__ = [
     "UNIT_COSTS_FILE", "INFLATION_FILE", "ILLUSTRATIVE", "DaysEstimate", "UnitCost", "Saving",
-    "load_unit_costs", "load_inflation", "inflation_factor", "unit_cost", "days_from_its_headline",
+    "load_unit_costs", "load_inflation", "inflation_factor", "unit_cost", "days_from_headline",
     "bed_days_saving", "out_of_area_saving", "savings_table", "format_gbp",
 ]
 
@@ -200,11 +200,10 @@ class DaysEstimate:
             raise ValueError(f"days estimate {self.value} is not inside its interval ({self.lower}, {self.upper})")
 
 
-def days_from_its_headline(headline: Mapping) -> DaysEstimate:
-    """Bed days averted (positive = fewer than the counterfactual) from ``its_headline(...)``'s
-    ``averted`` (fitted - counterfactual) and its interval."""
-    return DaysEstimate(-float(headline["averted"]), -float(headline["averted_upper"]),
-                        -float(headline["averted_lower"]))
+def days_from_headline(headline) -> DaysEstimate:
+    """Bed days averted (positive = fewer than the counterfactual) from a
+    :class:`~outcomes.programme.Headline`'s ``averted`` (fitted - counterfactual) and its interval."""
+    return DaysEstimate(-float(headline.averted), -float(headline.averted_upper), -float(headline.averted_lower))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The main measures broken down by group, before against after, and their small-multiple figure.
 
 Four measures of children and young people resident in the footprint, each counted in a window
-before go-live and one after the transition (:func:`before_after_windows`):
+before go-live and one after the transition (`outcomes.programme.Programme.whole_windows`):
 
 * ``bed_days``: occupied bed days (MHS24 rules) of CYP inpatient ward stays;
 * ``admissions``: hospital provider spells starting on a CYP bed (the first ward stay of each);
@@ -28,12 +28,13 @@ import pandas as pd
 
 from outcomes.cohort import crisis_escalations, cyp_inpatients
 from outcomes.cohort.core import ExtractLike
-from outcomes.cohort.dates import age_on, as_date
+from outcomes.cohort.dates import age_on
 from outcomes.cohort.groups import (NOT_RECORDED, cyp_age_band, has_deprivation, window_bed_days_by_group,
                                     window_totals_by_group, with_person_groups)
 from outcomes.disclosure import REDACTED
+from outcomes.measures.catalogue import first_stays_of_spells
 
-__all__ = ["MEASURES", "DIMENSIONS", "before_after_windows", "breakdown_counts", "breakdown_table",
+__all__ = ["MEASURES", "DIMENSIONS", "breakdown_counts", "breakdown_table",
            "placements_by_group", "plot_small_multiples", "SmallMultiples"]
 
 #: measure -> label
@@ -42,14 +43,6 @@ MEASURES = {"bed_days": "Bed days", "admissions": "Admissions", "out_of_area": "
 #: dimension -> label
 DIMENSIONS = {"ethnic_group": "Ethnic group", "sex": "Sex", "age_band": "Age band", "imd_quintile": "IMD quintile"}
 TOTAL = "Total"
-
-
-def before_after_windows(first_day, go_live, transition_months: int, last_day) -> dict[str, tuple[dt.date, dt.date]]:
-    """``before`` = [first_day, go-live), ``after`` = [go-live + transition, last_day + 1 day):
-    every month the extract gives on each side, the transition left out."""
-    go = pd.Timestamp(as_date(go_live))
-    return {"before": (as_date(first_day), go.date()),
-            "after": ((go + pd.DateOffset(months=transition_months)).date(), as_date(last_day) + dt.timedelta(days=1))}
 
 
 def _months(window: tuple[dt.date, dt.date]) -> float:
@@ -61,8 +54,6 @@ def breakdown_counts(extract: ExtractLike, windows: dict, footprint: Sequence[st
                      providers: Sequence[str] | None = None) -> pd.DataFrame:
     """Long frame: ``dimension``, ``group``, ``measure``, ``window``, ``n`` for every measure and
     dimension (IMD quintile only when the extract has the deprivation table)."""
-    from outcomes.measures.catalogue import first_stays_of_spells
-
     stays = cyp_inpatients(footprint, providers).build(extract).table
     stays = with_person_groups(stays.filter(stays.resident_in_footprint), extract)
     stays = stays.mutate(age_band=cyp_age_band(stays.age_at_admission))

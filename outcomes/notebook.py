@@ -1,0 +1,107 @@
+"""The session a notebook starts: one frozen value holding what the notebook analyses and where it
+writes.
+
+    run = notebook.start("01_bed_days", globals())
+
+after the notebook's tagged `parameters` cell (papermill's signature, the values `outcomes report`
+injects; every None there takes the runner's default: `outcomes.report.parameters`). The run has
+
+* `.params`: the resolved parameters (`NotebookParameters`);
+* `.extract`: the extract, opened and validated once and cut to `period_end` (`Extract.until`:
+  nothing after the period is seen; measures then end at its last complete month), so
+  `period_end` has one meaning in every notebook; None when the notebook declares no `extract`;
+* `.measures`: the catalogue of measures for the footprint and providers (`outcomes.measures`),
+  sharing their frames with the report run's other notebooks when there is a run;
+* `.programme`: the `Programme` (go-live, transition) whose headlines record into this run;
+  None when the notebook declares no `go_live`;
+* `.record`, `.record_table`, `.record_figure`: `outcomes.results`' calls, bound to the
+  notebook's output folder and name.
+
+A report run's context reaches the notebook here and only here: its parameters through papermill,
+and its measure cache through the variable `outcomes.report` sets in the kernels
+(`outcomes.measures.run_cache.RUN_MEASURES`); nothing below this module reads either.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from outcomes import results
+from outcomes.extract import open_analysis_extract
+from outcomes.measures import catalogue
+from outcomes.measures.run_cache import RUN_MEASURES
+from outcomes.programme import DEFAULT_TRANSITION_MONTHS, Programme
+from outcomes.report.parameters import NotebookParameters, notebook_parameters
+from outcomes.workspace import scratch_dir
+
+__all__ = ["Run", "start"]
+
+
+@dataclass(frozen=True)
+class Run:
+    """A notebook's session (see the module docstring)."""
+
+    notebook: str
+    params: NotebookParameters
+    output_dir: Path
+    extract: Any = field(default=None, repr=False)
+    measures: Mapping[str, Any] | None = field(default=None, repr=False)
+    programme: Programme | None = None
+    #: the report run's folder of shared measure frames; None outside a run
+    measure_cache: Path | None = field(default=None, repr=False)
+
+    def record(self, name: str, value: Any, **options: Any) -> None:
+        """`outcomes.results.record` into this notebook's results."""
+        results.record(name, value, output_dir=self.output_dir, notebook=self.notebook, **options)
+
+    def record_table(self, name: str, frame, counts=None, **options: Any):
+        """`outcomes.results.record_table` into this notebook's folder; returns the controlled table."""
+        return results.record_table(name, frame, counts, output_dir=self.output_dir, notebook=self.notebook, **options)
+
+    def record_figure(self, name: str, fig=None, **options: Any) -> Path:
+        """`outcomes.results.record_figure` into this notebook's folder; returns the PNG's path."""
+        return results.record_figure(name, fig, output_dir=self.output_dir, notebook=self.notebook, **options)
+
+
+def _measure_cache() -> Path | None:
+    """The report run's measure cache folder, when the notebook runs in one."""
+    folder = os.environ.get(RUN_MEASURES)
+    return Path(folder) if folder and Path(folder).is_dir() else None
+
+
+def _codes(codes: tuple[str, ...] | None) -> list[str] | None:
+    return None if codes is None else list(codes)
+
+
+def _open_extract(params: NotebookParameters):
+    """The extract the notebook analyses, cut to the period (the one place a notebook opens it)."""
+    return open_analysis_extract(params.extract).until(params.period_end)
+
+
+def start(notebook: str, namespace: dict[str, Any]) -> Run:
+    """Start notebook `notebook`'s session from its namespace (`globals()`): resolve the parameters
+    its `parameters` cell declares (`notebook_parameters`, which also writes them back by name),
+    open the extract, declare the measures and the programme. Bad parameters or an extract that
+    breaks the contract raise `UserError` / `ExtractError` with a message naming them."""
+    params = notebook_parameters(notebook, namespace)
+    if params.output_dir is not None:
+        output_dir = Path(params.output_dir)
+    else:  # a notebook declaring no output_dir still writes somewhere of its own
+        output_dir = Path(scratch_dir(notebook))
+    cache = _measure_cache()
+    extract = measures = programme = None
+    if params.extract is not None:
+        extract = _open_extract(params)
+        declared = catalogue(_codes(params.footprint), _codes(params.providers))
+        measures = MappingProxyType({name: measure.cached_in(cache) for name, measure in declared.items()})
+    if params.go_live is not None:
+        transition = DEFAULT_TRANSITION_MONTHS if params.transition_months is None else params.transition_months
+        programme = Programme(params.go_live, transition,
+                              record=partial(results.record, output_dir=output_dir, notebook=notebook))
+    return Run(notebook, params, output_dir, extract, measures, programme, cache)
