@@ -96,7 +96,9 @@ def _reasons(row: Mapping[str, Any]) -> list[str]:
         first, last = _month(row["concern_first"]), _month(row["concern_last"])
         when = first if first == last else f"{first} to {last}"
         rules = "; ".join(RULE_WORDS.get(rule, rule) for rule in str(row.get("concern_rules") or "").split("; "))
-        reasons.append(f"special cause of concern in {int(months)} of the last 12 months ({when}): {rules}")
+        points = {"quarter": "quarters", "event": "events"}.get(row.get("grain") or "month", "months")
+        counted = f"{int(months)} of the last 12 months" if points == "months" else f"{int(months)} {points} of the last 12 months"
+        reasons.append(f"special cause of concern in {counted} ({when}): {rules}")
     assurance, target = row.get("assurance"), row.get("target")
     if assurance == "consistent_fail":
         reasons.append(f"target of {format_number(target)} {row.get('unit') or ''} will not be met without "
