@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from outcomes.resources import templates_dir
+from outcomes.spc.icons import icon_spec, icon_svg
 
 
 __all__ = ["IndexPage", "HeadlineRow", "DashboardRow", "KeyFigure", "NotebookEntry", "headline_rows", "dashboard_rows",
@@ -249,7 +250,6 @@ def dashboard_rows(results: dict[str, dict[str, dict]], names: dict[str, str] | 
     from markupsafe import Markup
 
     from outcomes.report.attention import dashboard_label, dashboard_table_rows, measure_titles
-    from outcomes.spc.icons import icon_spec, icon_svg
 
     titles = measure_titles()
     rows = []
