@@ -43,7 +43,7 @@ def dashboard_table_rows(results: dict[str, dict[str, dict]]):
 def code_names(extract_metadata: Mapping[str, Any] | None = None) -> dict[str, str]:
     """Code -> name: the data dictionary's `collaborative` codes (network trusts, footprint boroughs),
     then the extract's `organisations` map (extract.yaml), which wins."""
-    from outcomes.dictionary import load_dictionary
+    from outcomes.source.contract.dictionary import load_dictionary
 
     names: dict[str, str] = {}
     collaborative = load_dictionary().codes.get("collaborative")
