@@ -55,4 +55,12 @@ def test_the_its_notebooks_run_for_any_go_live(go_live, small_reference_dir, tmp
         for name in ("enhanced_crisis_teams", "programme"):
             assert components[f"two_component_{name}_level_change"]["ci"] is not None
     index = (outcome.folder / "index.html").read_text()
-    assert f"In {pd.Timestamp(at):%B %Y} CYP occupied bed days were" in index
+    # the design check: a go-live after COVID-19 is not headlined by a single series, and says why
+    design = results["01_bed_days"]["bed_days_design_check"]
+    if go_live >= "2020-03":
+        assert design["value"] == "not headlined" and design["headline"]
+        assert "A single-series ITS cannot carry the headline for CYP occupied bed days" in index
+        assert not results["01_bed_days"]["bed_days_relative_effect"]["headline"]
+    else:
+        assert design["value"] == "passed"
+        assert f"In {pd.Timestamp(at):%B %Y} CYP occupied bed days were" in index
