@@ -56,15 +56,8 @@ by_area = measures["bed_days_by_area"].to_pandas(data)
 # %%
 programme = run.programme
 design = check_design(programme, monthly["month"].min(), what="CYP occupied bed days")
-if design.warning:
-    print(design.warning)
-    run.record("bed_days_seasonality_warning", design.warning, kind="estimate",
-               definition="Seasonal terms reduced for a short pre-period")
-print(design.sentence)
-run.record("bed_days_design_check", "passed" if design.trusted else "not headlined", kind="estimate",
-           sentence=design.sentence, headline=not design.trusted,
-           label="CYP occupied bed days: the single-series design" if not design.trusted else None,
-           definition="Go-live before COVID-19, a pre-period of 24+ months, no change of data source at the go-live")
+print(design.sentence + (f" {design.warning}" if design.warning else ""))
+design.record(run.record, "bed_days", "CYP occupied bed days")
 
 # %% [markdown]
 # ## Bed days by flow: admissions and length of stay

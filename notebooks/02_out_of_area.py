@@ -44,15 +44,8 @@ resident_by_area = measures["resident_bed_days_by_area"].to_pandas(data)  # foot
 # %%
 programme = run.programme
 design = check_design(programme, out_of_area["month"].min(), what="out-of-area CYP bed days")
-if design.warning:
-    print(design.warning)
-    run.record("out_of_area_seasonality_warning", design.warning, kind="estimate",
-               definition="Seasonal terms reduced for a short pre-period")
-print(design.sentence)
-run.record("out_of_area_design_check", "passed" if design.trusted else "not headlined", kind="estimate",
-           sentence=design.sentence, headline=not design.trusted,
-           label="Out-of-area bed days: the single-series design" if not design.trusted else None,
-           definition="Go-live before COVID-19, a pre-period of 24+ months, no change of data source at the go-live")
+print(design.sentence + (f" {design.warning}" if design.warning else ""))
+design.record(run.record, "out_of_area", "Out-of-area bed days")
 
 # %% [markdown]
 # ## Interrupted time series

@@ -50,10 +50,7 @@ results = {}
 for name, monthly in series.items():
     design = check_design(programme, monthly["month"].min(), what=in_words[name])
     print(design.sentence + (f" {design.warning}" if design.warning else ""))
-    run.record(f"{name}_design_check", "passed" if design.trusted else "not headlined", kind="estimate",
-               sentence=design.sentence, headline=not design.trusted,
-               label=f"{labels[name]}: the single-series design" if not design.trusted else None,
-               definition="Go-live before COVID-19, a pre-period of 24+ months, no change of data source at the go-live")
+    design.record(run.record, name, labels[name])
     result = programme.its(monthly, seasonality=design.seasonality)
     headline = programme.headline(result, what=in_words[name])
     change = relative_change(monthly, windows)

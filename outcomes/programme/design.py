@@ -45,6 +45,18 @@ class DesignCheck:
     warning: str | None
     pre_months: int
 
+    def record(self, record, prefix: str, label: str) -> None:
+        """Record the check through `record` (a notebook's `run.record`): `<prefix>_design_check`
+        ("passed" or "not headlined", the sentence; a headline row when the single series cannot carry
+        one, labelled `label`) and `<prefix>_seasonality_warning` when the seasonal terms were reduced."""
+        if self.warning:
+            record(f"{prefix}_seasonality_warning", self.warning, kind="estimate",
+                   definition="Seasonal terms reduced for a short pre-period")
+        record(f"{prefix}_design_check", "passed" if self.trusted else "not headlined", kind="estimate",
+               sentence=self.sentence, headline=not self.trusted,
+               label=f"{label}: the single-series design" if not self.trusted else None,
+               definition="Go-live before COVID-19, a pre-period of 24+ months, no change of data source at the go-live")
+
 
 def _months_between(first: Any, last_exclusive: Any) -> int:
     a, b = as_date(first), as_date(last_exclusive)
