@@ -60,11 +60,11 @@ def test_the_flow_holds_the_planted_bed_day_effect_on_the_reference_extract(full
     """Scale 1 (about 30 CYP admissions a month). The planted effect: the footprint's post-year bed days
     against its own no-programme path (truth.json, area_statistics), -0.38. The flow's post-year interval
     (from the end of the transition window to the headline month, the same year) must hold it."""
-    from outcomes.extract import open_extract
+    from outcomes.source import open_source
     from outcomes.measures import catalogue
     from outcomes.programme.flow import flow, monthly_admissions, spells
 
-    extract = open_extract(full_reference)
+    extract = open_source(full_reference)
     truth = json.loads((full_reference / "truth.json").read_text())
     planted = truth["area_statistics"]["planted_footprint_effect"]["cyp_bed_days"]["relative"]
     measure = catalogue()["bed_days"].to_pandas(extract)
