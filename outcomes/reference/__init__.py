@@ -9,6 +9,8 @@ and parameters, byte-identical files):
 
 * one parquet file per table of the contract (MHS001MPI, MHS101Referral, MHS201CareContact,
   MHS202CareActivity, MHS501HospProvSpell, MHS502WardStay, ECDS, RiskEvents, population, and the
+  optional deprivation, MHS903WardDetails, MHS505RestrictiveIntervention, MHS401MHActPeriod and
+  MHS607CodedScoreAssessment tables, synthetic), with exactly the contract's columns and types;
   optional deprivation and area_statistics tables, synthetic), with exactly the contract's columns
   and types;
 * `extract.yaml` (extract_end_date 2024-03-31, mhsds_version 6, source, seed, scale, generated_by);
@@ -38,6 +40,15 @@ inequality is planted too (`_equity.py`): Black footprint CYP are placed out of 
 rate of others before go-live and 1.0 times once phased in, by choosing people's ethnic group given
 their first spell, so no spell and no other planted figure changes.
 
+The programme as delivered and what it must not worsen (issue 22; `_delivery.py`, `_activity.py`,
+truth.json `delivery`): distances from home (falling as out-of-area placements are repatriated),
+the network's CYP wards and commissioned beds with a new 8-bed adolescent PICU from April 2018,
+restrictive interventions at a steady 30 per 1,000 occupied bed days, MHA detentions of 40% of CYP
+admissions, paired CGAS/HoNOSCA scores reliably improved for 45% of young people before go-live and
+60% after, crisis-line contact times (out of hours rising from April 2016), crisis-line calls and
+single point of access referrals of CYP not known to services, and under-18s on adult wards falling
+once the PICU opens. Each is drawn from its own stream and written after the other rows, so the
+other tables' rows are unchanged.
 Published area statistics (`_areas.py`): the footprint's 12 boroughs, counted on the written files,
 and 36 donor areas with no programme drawn from their own random stream (every other table is
 byte-identical to an extract without them), as NHS England publishes them (rounded to 5, 1-4
@@ -52,14 +63,16 @@ keeps its size at every scale.
 from __future__ import annotations
 
 import os
+import sys
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
+from outcomes import __version__, workspace
 from outcomes.errors import UserError
 
-__all__ = ["write_reference_extract", "read_truth", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
+__all__ = ["write_reference_extract", "default_reference_extract", "read_truth", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
 
 DEFAULT_SEED = 20171001
 #: where the reference extract plants the programme's effects, and so the programme's default go-live
@@ -83,6 +96,7 @@ class ReferenceParameterError(UserError, ValueError):
 def _check(seed, scale, go_live, phase_in_months, bed_day_reduction, ooa_reduction) -> tuple[int, float, str, int]:
     import datetime as dt
 
+    # the generator (numpy, pyarrow) loads when an extract is written: `outcomes --help` reads DEFAULT_SEED here
     from outcomes.reference._model import add_months, iso, to_day
 
     try:
@@ -148,8 +162,7 @@ def write_reference_extract(
     bed_day_reduction, ooa_reduction: the published reductions the post year shows against the
         baseline year (CYP occupied bed days, out-of-area bed days of footprint residents).
     """
-    from outcomes import __version__
-    from outcomes.reference._build import generate
+    from outcomes.reference._build import generate  # numpy and pyarrow load only to write (see _check)
 
     seed, scale, go_live, phase_in_months = _check(seed, scale, go_live, phase_in_months, bed_day_reduction, ooa_reduction)
     out = Path(out_dir)
@@ -185,3 +198,28 @@ def read_truth(extract: str | os.PathLike) -> dict | None:
         return None
     path = Path(extract) / "truth.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+#: the scale of the default reference extract (1 = the south London collaborative, 3.6 million residents)
+DEFAULT_REFERENCE_SCALE = 1.0
+
+
+def default_reference_extract(*, build: bool = True) -> Path:
+    """The folder of the built-in synthetic reference extract, generated on first use (about 30 s).
+
+    A clone's `data/reference` (what `make reference` builds); for an installed package `<cache>/reference-<version>` (a new
+    version of the generator gets a new folder). `build=False` only names the folder.
+    """
+
+    checkout = workspace.source_checkout()
+    folder = checkout / "data" / "reference" if checkout else workspace.cache_dir() / f"reference-{__version__}"
+    if build and not (folder / "truth.json").is_file():
+        from filelock import FileLock
+
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder) + ".lock"):  # two notebooks started together build it once
+            if not (folder / "truth.json").is_file():
+                print(f"building the synthetic reference extract in {folder} (first use only, about 30 s)",
+                      file=sys.stderr, flush=True)
+                write_reference_extract(folder, scale=DEFAULT_REFERENCE_SCALE)
+    return folder
