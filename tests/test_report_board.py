@@ -23,17 +23,21 @@ def entry(value, ci=None, kind="ratio", published=None, **more):
 # ----------------------------------------------------------------------------- evidence words
 @pytest.mark.parametrize("result, words", [
     (entry(0.11, [0.06, 0.21]), "confirmed"),  # no claim: the point's own direction, CI excludes 1
-    (entry(0.67, [0.45, 1.0048], published={"value": "fewer"}), "consistent but not confirmed"),
+    (entry(0.67, [0.45, 1.0048], published={"value": "fewer"}), "consistent, not confirmed"),
+    (entry(1.1, [0.8, 1.5], published={"value": "fewer"}), "not confirmed, estimate the other way"),
     (entry(1.3, [1.1, 1.5], published={"value": "fewer"}), "contradicted"),
     (entry(-0.33, [-0.51, -0.10], kind="percent_change", published={"value": -0.32}), "confirmed"),
-    (entry(-0.32, None, kind="percent_change", published={"value": -0.32}), "consistent but not confirmed"),  # no CI
-    (entry(-10.0, None, kind="difference", published={"value": "shorter"}), "consistent but not confirmed"),
-    (entry(11.7e6, [1.7e6, 21.7e6], kind="estimate"), "confirmed"),
-    (entry("[REDACTED]", "[REDACTED]", published={"value": "fewer"}), "matches with the value withheld"),
-    (entry(0.9, [0.5, 1.2], evidence="confirmed"), "confirmed"),  # a recorded grade is kept
+    (entry(-0.32, None, kind="percent_change", published={"value": -0.32}), "no estimate"),  # no CI, no grade
+    (entry(-10.0, None, kind="difference", published={"value": "shorter"}), "no estimate"),
+    (entry(11.7e6, [1.7e6, 21.7e6], kind="estimate"), "confirmed"),  # no claim: against no change
+    (entry(0.64, [0.36, 1.13]), "consistent, not confirmed"),
+    (entry("[REDACTED]", "[REDACTED]", published={"value": "fewer"}), "matches, value withheld"),
+    (entry(0.9, [0.5, 1.2], evidence="contradicted: the 95% CI excludes no change"), "contradicted"),  # recorded: kept
 ])
-def test_results_are_graded_in_the_four_evidence_words(result, words):
-    assert messages.grade(result) == words and words in messages.EVIDENCE_WORDS
+def test_results_are_graded_in_the_evidence_words(result, words):
+    from outcomes.programme.evidence import GRADES
+
+    assert messages.grade(result) == words and words in GRADES
 
 
 def test_a_result_that_is_not_an_estimate_has_no_grade():
@@ -52,7 +56,7 @@ def test_key_messages_take_one_result_per_notebook_those_with_a_ci_first_at_most
     assert all(m.evidence == "confirmed" for m in found)
     only_no_ci = messages.key_messages({"08_no_ci": results["08_no_ci"]}, index.describe)
     assert only_no_ci[0].text == "PICU stay: \u221210.0 (difference in days)."
-    assert only_no_ci[0].evidence == "consistent but not confirmed"
+    assert only_no_ci[0].evidence == "no estimate"
 
 
 # ----------------------------------------------------------------------------- the headline table

@@ -132,7 +132,7 @@ def test_headline_rows_come_from_records_marked_headline():
     assert (first.published, first.published_source, first.notebook) == ("405", "NHS England", "03_its")
     assert first.evidence == "contradicted" and first.no_ci is None  # a published rise, an estimated fall
     assert rows[1].change == "[REDACTED]" and rows[1].published == "\u2013"
-    assert rows[1].evidence == "matches with the value withheld" and rows[1].no_ci is None
+    assert rows[1].evidence == "matches, value withheld" and rows[1].no_ci is None
 
 
 def test_external_references_finds_every_kind_of_remote_load():

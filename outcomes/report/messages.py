@@ -1,39 +1,28 @@
 """The index's key messages: three to six sentences a board reads first, each with its number, its
 95% confidence interval and its evidence grade in words, written from `results.json`.
 
-Evidence words (docs/design.md, "Evidence words"): a claim set beside a reproduced value is
-*confirmed* (the CI excludes no change, in the claimed direction), *consistent but not confirmed*
-(the point is in the claimed direction, the CI includes no change, or there is no CI),
-*contradicted* (the point lies the other way) or *matches with the value withheld* (disclosure
-control withheld the number). A result that records its own `evidence` keeps it; this module
-grades the others, in this one place. The claimed direction is the published claim's (a number's
-sign, or a word such as "fewer"), else the result's own `claim`, else the direction of its point.
+Grades are `outcomes.programme.evidence`'s words (confirmed; consistent, not confirmed; not
+confirmed, estimate the other way; contradicted; matches, value withheld; no estimate). A result
+that records its own `evidence` (a notebook grading a published claim) keeps it; `grade` grades
+the others with `grade_direction`, against the published claim (a word such as "fewer", or a
+published number's sign), else against the direction of the estimate itself ("is there a change?").
 
 >>> grade({"kind": "ratio", "value": 0.67, "ci": [0.45, 1.0048], "published": {"value": "fewer"}})
-'consistent but not confirmed'
+'consistent, not confirmed'
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["EVIDENCE_WORDS", "grade", "claimed_direction", "KeyMessage", "key_messages", "no_change_value",
-           "MAX_MESSAGES"]
+from outcomes.programme.evidence import NO_ESTIMATE, WITHHELD, grade_direction
 
-#: the four grades, strongest first
-EVIDENCE_WORDS = ("confirmed", "consistent but not confirmed", "contradicted", "matches with the value withheld")
+__all__ = ["grade", "claim_words", "KeyMessage", "key_messages", "MAX_MESSAGES"]
+
 REDACTED = "[REDACTED]"
 #: at most this many key messages (one per notebook)
 MAX_MESSAGES = 6
-_DOWN = ("fewer", "lower", "shorter", "less", "reduced", "decrease", "down", "smaller")
-_UP = ("more", "higher", "longer", "greater", "increase", "up", "larger")
-
-
-def no_change_value(kind: str | None) -> float:
-    """The value meaning "no change": 1 for a ratio, 0 for a difference, percent change or estimate."""
-    return 1.0 if kind == "ratio" else 0.0
 
 
 def _number(value: Any) -> float | None:
@@ -42,53 +31,47 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def claimed_direction(entry: dict) -> int:
-    """+1 (the claim is an increase), -1 (a decrease) or 0 (no claim), from the published figure or
-    the entry's own `claim` ("increase"/"decrease")."""
+def claim_words(entry: dict) -> str | None:
+    """The claim a result is graded against: the published claim's word ("fewer"), "lower" or
+    "higher" for a published number, else the direction of the estimate itself; None if neither."""
+    null = 1.0 if entry.get("kind") == "ratio" else 0.0
     published = entry.get("published") or {}
     claim = published.get("value") if isinstance(published, dict) else published
-    if claim is None:
-        claim = entry.get("claim")
+    if isinstance(claim, str) and claim != REDACTED:
+        return claim
     number = _number(claim)
-    if number is not None:
-        null = no_change_value(entry.get("kind"))
-        return (number > null) - (number < null)
-    if isinstance(claim, str):
-        words = claim.lower()
-        if any(word in words for word in _DOWN):
-            return -1
-        if any(word in words for word in _UP):
-            return 1
-    return 0
+    if number is None:
+        number = _number(entry.get("value"))
+    if number is None or number == null:
+        return None
+    return "lower" if number < null else "higher"
 
 
 def grade(entry: dict) -> str | None:
-    """The evidence grade of a recorded result in words (`EVIDENCE_WORDS`); None for a result that
-    is not an estimate (text, a table)."""
+    """The evidence grade of a recorded result (one of `outcomes.programme.evidence.GRADES`, without
+    its explanation); None for a result that is not an estimate (text, a table)."""
     if entry.get("evidence"):
-        return str(entry["evidence"])
-    value = entry.get("value")
-    if value == REDACTED:
-        return EVIDENCE_WORDS[3]
-    point = _number(value)
+        return str(entry["evidence"]).split(":")[0].split(" (")[0]
+    if entry.get("value") == REDACTED:
+        return WITHHELD
+    point = _number(entry.get("value"))
     if point is None:
         return None
-    null = no_change_value(entry.get("kind"))
-    direction = claimed_direction(entry) or (1 if point > null else -1 if point < null else 0)
-    if direction == 0 or (point - null) * direction < 0:
-        return EVIDENCE_WORDS[2] if direction else EVIDENCE_WORDS[1]
+    claim = claim_words(entry)
     ci = entry.get("ci")
     bounds = [_number(b) for b in ci] if isinstance(ci, list) and len(ci) == 2 else [None, None]
-    if None in bounds:
-        return EVIDENCE_WORDS[1]
-    excludes = min(bounds) > null if direction > 0 else max(bounds) < null
-    return EVIDENCE_WORDS[0] if excludes else EVIDENCE_WORDS[1]
+    if claim is None or None in bounds:
+        return NO_ESTIMATE
+    try:
+        return grade_direction(claim, point, min(bounds), max(bounds), ratio=entry.get("kind") == "ratio").grade
+    except ValueError:  # a claim in words with no direction
+        return NO_ESTIMATE
 
 
 @dataclass
 class KeyMessage:
     text: str  #: the sentence, with its number and CI
-    evidence: str  #: one of EVIDENCE_WORDS
+    evidence: str  #: one of outcomes.programme.evidence.GRADES
     notebook: str
     name: str
 
