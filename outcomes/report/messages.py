@@ -14,6 +14,7 @@ published number's sign), else against the direction of the estimate itself ("is
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from outcomes.programme.evidence import NO_ESTIMATE, WITHHELD, grade_direction
