@@ -198,6 +198,7 @@ def record(
     counts: Mapping[str, float] | None = None,
     notebook: str | None = None,
     sentence: str | None = None,
+    evidence: str | None = None,
 ) -> None:
     """Record one result in the notebook's sidecar (replacing an earlier one of the same name).
 
@@ -208,7 +209,9 @@ def record(
     `counts` ({count name: count}) are the counts the result is built on: they are stored rounded,
     and if any is small the result is redacted (its `sentence` too). `sentence` says the result in
     one plain sentence a board member reads, with its interval and the period it refers to
-    (`outcomes.its.effect_sentence`, `outcomes.programme.change_sentence`). Returns None (so a cell ending in `record(...)`
+    (`outcomes.its.effect_sentence`, `outcomes.programme.change_sentence`). `evidence` grades the
+    result against its `published` claim in words (`outcomes.programme.evidence`: "confirmed",
+    "consistent, not confirmed", ...), shown beside the published figure. Returns None (so a cell ending in `record(...)`
     shows nothing); read the stored entry back with `read_sidecar(sidecar_path(output_dir))`.
     """
     _check_name(name)
@@ -236,6 +239,8 @@ def record(
     }
     if sentence is not None:
         entry["sentence"] = str(sentence)
+    if evidence is not None:
+        entry["evidence"] = str(evidence)
     disclosure = _disclosure()
     statistic_fields = ("value", "ci", "baseline", "latest")
     if kind == "count" or disclosure.is_count_name(name):

@@ -85,6 +85,7 @@ class HeadlineRow:
     published_source: str | None
     definition: str | None
     sentence: str | None = None  #: the result in one plain sentence, with its CI and period
+    evidence: str | None = None  #: the result graded against the published claim, in words
 
 
 @dataclass
@@ -165,6 +166,7 @@ def headline_rows(results: dict[str, dict[str, dict]]) -> list[HeadlineRow]:
                 published_source=published.get("source") if published else None,
                 definition=entry.get("definition"),
                 sentence=entry.get("sentence"),
+                evidence=entry.get("evidence"),
             ))
     return rows
 
