@@ -72,14 +72,15 @@ from outcomes.errors import UserError
 from outcomes.measures import catalogue
 from outcomes.source import open_source
 extract = open_source(sys.argv[1]).until(sys.argv[2])
-started, done, skipped = time.perf_counter(), 0, []
+started, each, skipped = time.perf_counter(), {}, []
 for name, measure in catalogue().items():
     try:
+        t0 = time.perf_counter()
         measure.to_pandas(extract)
-        done += 1
+        each[name] = time.perf_counter() - t0
     except UserError:
         skipped.append(name)
-print(json.dumps({"seconds": time.perf_counter() - started, "measures": done, "skipped": skipped}))
+print(json.dumps({"seconds": time.perf_counter() - started, "measures": len(each), "skipped": skipped, "each": each}))
 """
 
 FLOOR = r"""
@@ -272,6 +273,11 @@ def print_table(runs: dict[float, dict[str, dict]]) -> list[str]:
         b = runs[last].get("report", {}).get("notebooks", {}).get(name)
         if a and b:
             print(f"  {name:<20} {growth(a, b):6.2f}x time")
+    each = runs[last].get("measures", {}).get("each") or {}
+    slowest = sorted(each, key=each.get, reverse=True)[:5]
+    if slowest:
+        print(f"  slowest measures at scale {last:g}: " + ", ".join(
+            f"{n} {each[n]:.1f} s ({each[n] / runs[first]['measures']['each'].get(n, float('nan')):.1f}x)" for n in slowest))
     rows = [runs[x]["floor"].get("rows") for x in scales]
     print("  rows in the extract: " + ", ".join(f"{r:,}" for r in rows if r))
 
