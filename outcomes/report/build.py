@@ -296,6 +296,7 @@ class _Run:
             caveats=_caveats(opened, self.parameters, self.names if self.partial else None),
             headline=index_page.headline_rows(results),
             dashboard=index_page.dashboard_rows(results),
+            balancing=index_page.balancing_rows(results),
             figures=key_figures(build, results, self.titles),
             notebooks=[
                 index_page.NotebookEntry(

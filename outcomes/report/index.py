@@ -21,7 +21,8 @@ from typing import Any
 from outcomes.resources import templates_dir
 
 
-__all__ = ["IndexPage", "HeadlineRow", "DashboardRow", "KeyFigure", "NotebookEntry", "headline_rows", "dashboard_rows",
+__all__ = ["IndexPage", "HeadlineRow", "DashboardRow", "BalancingRow", "KeyFigure", "NotebookEntry", "headline_rows", "dashboard_rows",
+           "balancing_rows",
            "format_number", "render_index"]
 
 MINUS = "\u2212"
@@ -100,6 +101,20 @@ class DashboardRow:
 
 
 @dataclass
+class BalancingRow:
+    """A row of "What it must not worsen": a balancing measure before and after, its change and grade."""
+
+    measure: str
+    unit: str | None
+    href: str
+    baseline: str
+    post: str
+    change: str
+    grade: str
+    worsened: bool
+
+
+@dataclass
 class KeyFigure:
     data_uri: str
     caption: str
@@ -135,6 +150,7 @@ class IndexPage:
     files: list[tuple[str, str]] = field(default_factory=list)  #: (file name, sha256) of the extract
     banner: str | None = None
     dashboard: list[DashboardRow] = field(default_factory=list)  #: the SPC board dashboard, if a notebook recorded it
+    balancing: list[BalancingRow] = field(default_factory=list)  #: what the programme must not worsen, if recorded
 
 
 def headline_rows(results: dict[str, dict[str, dict]]) -> list[HeadlineRow]:
@@ -202,6 +218,34 @@ def dashboard_rows(results: dict[str, dict[str, dict]]) -> list[DashboardRow]:
                 assurance_words=(icon_spec("assurance", assurance)[2] + f" (target {format_number(row.get('target'))})"
                                  if assurance else "no target set"),
                 note="; ".join(notes) or None,
+            ))
+    return rows
+
+
+def balancing_rows(results: dict[str, dict[str, dict]]) -> list[BalancingRow]:
+    """"What it must not worsen": the rows of the balancing table a notebook recorded
+    (`outcomes.programme.delivery.BALANCING_TABLE`), the change as a percentage with its 95% CI
+    and the evidence grade in words (`outcomes.programme.evidence`); withheld values stay withheld."""
+    from outcomes.programme.delivery import BALANCING_TABLE
+
+    def change(ratio, lower, upper) -> str:
+        values = [r - 1 if isinstance(r, int | float) and not isinstance(r, bool) and math.isfinite(r) else r
+                  for r in (ratio, lower, upper)]
+        if any(not isinstance(v, int | float) for v in values):
+            return "withheld (small numbers)" if any(isinstance(v, str) for v in values) else "–"
+        return f"{format_percent(values[0], signed=True)} ({format_percent(values[1], signed=True)} to {format_percent(values[2], signed=True)})"
+
+    rows = []
+    for notebook, entries in results.items():
+        entry = entries.get(BALANCING_TABLE)
+        if not isinstance(entry, dict) or entry.get("kind") != "table":
+            continue
+        for row in entry.get("rows", []):
+            rows.append(BalancingRow(
+                measure=row.get("measure"), unit=row.get("unit"), href=f"notebooks/{notebook}.html#balancing",
+                baseline=format_number(row.get("baseline")), post=format_number(row.get("post")),
+                change=change(row.get("ratio"), row.get("ratio_lower"), row.get("ratio_upper")),
+                grade=str(row.get("grade") or "–"), worsened=bool(row.get("worsened")),
             ))
     return rows
 
