@@ -177,15 +177,15 @@ paired
 # ### Against the planted truth (synthetic reference extract only)
 #
 # truth.json's `delivery` gives what the reference extract planted. Each estimate above should
-# hold it within its 95% interval. A realised count, such as the PICU's occupancy or the census
-# of CYP far from home, should match it exactly.
+# hold it within its 95% interval (about one in twenty would miss by chance). A realised count,
+# such as the PICU's occupancy or the census of CYP far from home, should match it exactly.
 
 # %%
 truth = read_truth(run.params.extract)
 if truth is None or "delivery" not in truth:
     print("No planted truth beside the extract: a real extract has none to compare with.")
 else:
-    checks = delivery.planted_checks(data, measures, frames, truth, windows)
+    checks = delivery.planted_checks(data, measures, frames, truth, windows, first_years)
     safe = run.record_table("delivery_planted_truth", checks.set_index("item"), counts=["events_n"],
                             derived={"estimate": ["events_n"], "lower": ["events_n"], "upper": ["events_n"]},
                             keep=["planted", "within", "how"],

@@ -91,7 +91,12 @@ def test_delivery_notebook_recovers_its_planted_truth_and_fills_the_front_page(r
     results = json.loads((report / "results.json").read_text())["13_delivery_and_balancing"]
     checks = results["delivery_planted_truth"]["rows"]
     assert checks and all(row["within"] for row in checks), [row["item"] for row in checks if not row["within"]]
-    grades = {row["measure"]: row["grade"] for row in results["must_not_worsen"]["rows"]}
-    assert len(grades) == 6 and "contradicted" not in grades.values()  # nothing planted to worsen
+    from outcomes.programme.evidence import GRADES
+
+    grades = {row["name"]: row["grade"] for row in results["must_not_worsen"]["rows"]}
+    assert len(grades) == 6 and set(grades.values()) <= set(GRADES)
+    # the planted fall in CYP far from home is large enough to confirm at this scale; the steady
+    # balancing measures are graded by chance here (95% intervals: about 1 in 20 looks "contradicted")
+    assert grades["ward_stays_50km_from_home"] == "confirmed"
     html = (report / "index.html").read_text()
     assert "What it must not worsen" in html and html.index("What it must not worsen") < html.index("Monitoring: is each measure")

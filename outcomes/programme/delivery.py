@@ -122,16 +122,10 @@ def before_after(measure, frame: pd.DataFrame, before: tuple[dt.date, dt.date], 
 def proportion_change(k0: int, n0: int, k1: int, n1: int) -> dict:
     """Shares k0/n0 and k1/n1 and their difference (after - before) with Newcombe's hybrid score
     95% CI (method 10 of Newcombe 1998), from Wilson intervals of each share."""
-    def wilson(k: int, n: int) -> tuple[float, float]:
-        p, z = k / n, Z95
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        return centre - half, centre + half
-
     if not (n0 and n1):
         return {"before": math.nan, "after": math.nan, "difference": math.nan, "lower": math.nan, "upper": math.nan}
     p0, p1 = k0 / n0, k1 / n1
-    (l0, u0), (l1, u1) = wilson(k0, n0), wilson(k1, n1)
+    (l0, u0), (l1, u1) = _wilson(k0, n0), _wilson(k1, n1)
     d = p1 - p0
     lower = d - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
     upper = d + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
@@ -257,10 +251,12 @@ def _poisson_rate(k: float, exposure: float, level: float = 0.95) -> tuple[float
     return lo / exposure, hi / exposure
 
 
-def planted_checks(extract, measures: Mapping[str, Any], frames: Mapping[str, pd.DataFrame], truth: Mapping, windows: Mapping) -> pd.DataFrame:
+def planted_checks(extract, measures: Mapping[str, Any], frames: Mapping[str, pd.DataFrame], truth: Mapping, windows: Mapping,
+                   first_years: Mapping | None = None) -> pd.DataFrame:
     """The reference extract's planted truth (truth.json `delivery`) beside the measures' estimates
     with 95% intervals (exact Poisson for rates, Wilson for shares), or the exact count where the
-    truth is a realised count; `within`: the interval holds the planted value (or it matches);
+    truth is a realised count (`first_years`: `picu_first_years` already computed, if it is for the
+    planted opening); `within`: the interval holds the planted value (or it matches);
     `events_n`: the count each estimate rests on (for disclosure control)."""
     delivery, scale = truth["delivery"], truth["generator"]["scale"]
     rows = []
@@ -293,7 +289,8 @@ def planted_checks(extract, measures: Mapping[str, Any], frames: Mapping[str, pd
             distance["realised"][name]["share_50km_or_more"], k / float(part["denominator"].sum()),
             None, None, "realised count: must match exactly", k)
     picu = delivery["picu"]
-    first_years = picu_first_years(extract, picu["opens"], 2)
+    if first_years is None or as_date(first_years["window"][0]) != as_date(picu["opens"]):
+        first_years = picu_first_years(extract, picu["opens"], 2)
     add("New PICU occupancy, first two years", picu["occupancy"], first_years["occupancy"], None, None,
         "realised count: must match exactly", first_years["occupied_bed_days"])
     adult = delivery["activity"]["cyp_on_adult_wards"]

@@ -235,6 +235,9 @@ def balancing_rows(results: dict[str, dict[str, dict]]) -> list[BalancingRow]:
             return "withheld (small numbers)" if any(isinstance(v, str) for v in values) else "–"
         return f"{format_percent(values[0], signed=True)} ({format_percent(values[1], signed=True)} to {format_percent(values[2], signed=True)})"
 
+    def shown(value) -> str:  # a redacted value (a marker string) says so in words
+        return "withheld" if isinstance(value, str) and value.startswith("[") else format_number(value)
+
     rows = []
     for notebook, entries in results.items():
         entry = entries.get(BALANCING_TABLE)
@@ -243,7 +246,7 @@ def balancing_rows(results: dict[str, dict[str, dict]]) -> list[BalancingRow]:
         for row in entry.get("rows", []):
             rows.append(BalancingRow(
                 measure=row.get("measure"), unit=row.get("unit"), href=f"notebooks/{notebook}.html#balancing",
-                baseline=format_number(row.get("baseline")), post=format_number(row.get("post")),
+                baseline=shown(row.get("baseline")), post=shown(row.get("post")),
                 change=change(row.get("ratio"), row.get("ratio_lower"), row.get("ratio_upper")),
                 grade=str(row.get("grade") or "–"), worsened=bool(row.get("worsened")),
             ))
