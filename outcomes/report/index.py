@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from outcomes.resources import templates_dir
+from outcomes.spc.icons import icon_spec, icon_svg
+from outcomes.spc.measures import DASHBOARD_TABLE
 
 
 __all__ = ["IndexPage", "HeadlineRow", "DashboardRow", "BalancingRow", "KeyFigure", "NotebookEntry", "headline_rows", "dashboard_rows",
@@ -187,9 +189,6 @@ def dashboard_rows(results: dict[str, dict[str, dict]]) -> list[DashboardRow]:
     """The board dashboard: the rows of the SPC dashboard table a notebook recorded
     (`outcomes.spc.measures.DASHBOARD_TABLE`), each with its icons and a link to its chart."""
     from markupsafe import Markup
-
-    from outcomes.spc.icons import icon_spec, icon_svg
-    from outcomes.spc.measures import DASHBOARD_TABLE
 
     rows = []
     for notebook, entries in results.items():
