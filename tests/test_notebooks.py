@@ -62,8 +62,17 @@ def test_results_hold_the_headline_measures_and_reproduce_the_published_figures(
     # the planted -32% and -93% come back (baseline vs post year, simple totals), to within 1 point
     assert results["01_bed_days"]["bed_days_change"]["value"] == pytest.approx(-0.32, abs=0.01)
     assert results["02_out_of_area"]["out_of_area_bed_days_change"]["value"] == pytest.approx(-0.93, abs=0.01)
-    reproduced = {k: v["value"] for k, v in results["06_published_figures"].items() if k.startswith("reproduced_")}
-    assert len(reproduced) == 9 and all(reproduced.values()), reproduced
+    # every published claim graded in words (outcomes.programme.evidence), none contradicted; the DBT counts
+    # match with what disclosure control withholds said in words, and the headline rows carry the same words
+    from outcomes.programme.evidence import GRADES
+
+    evidence = {k: v for k, v in results["06_published_figures"].items() if k.startswith("evidence_")}
+    assert len(evidence) == 9 and all(v["value"] in GRADES for v in evidence.values()), evidence
+    assert "contradicted" not in {v["value"] for v in evidence.values()}
+    assert evidence["evidence_dbt_suicide_attempts"]["sentence"] == "matches (before: rounded to 25; after: fewer than 8)"
+    assert results["01_bed_days"]["bed_days_change"]["evidence"] == evidence["evidence_bed_days_change"]["sentence"]
+    assert results["04_crisis_and_ae"]["crisis_escalations_level_change"]["evidence"] == \
+        evidence["evidence_crisis_escalations_change"]["sentence"]
     # the crisis-line extension: the planted rate ratio 0.75 (truth.json) inside the recorded CI
     extension = results["08_crisis_line_extension"]["crisis_line_extension_level_change"]
     assert extension["ci"][0] <= 0.75 <= extension["ci"][1] and extension["value"] < 1

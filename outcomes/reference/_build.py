@@ -935,6 +935,8 @@ def _write_extract_yaml(folder: Path, *, seed: int, scale: float, version: str) 
         "scale": float(scale),
         "generated_by": f"outcomes {version}",
         "notes": {"deprivation": SYNTHETIC_NOTE, "area_statistics": AREAS_NOTE},
+        # names shown beside ODS codes in reports (outcomes.report.attention); all but three are invented
+        "organisations": {code: name for code, (name, _role, _sector) in PROVIDERS.items()},
     }
     (folder / "extract.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
 
