@@ -316,7 +316,7 @@ def record_figure(
     fig=None,
     *,
     caption: str | None = None,
-    key: bool = False,
+    key: bool | str = False,
     alt: str | None = None,
     output_dir: str | os.PathLike | None = None,
     notebook: str | None = None,
@@ -327,7 +327,7 @@ def record_figure(
     is shown in the cell and the figure closed (`outcomes.figures.png`: drawn once, not four times).
 
     `key=True` puts it among the index page's key figures, with `caption` under it and `alt` as
-    its text alternative. Text a reader could not see whole (cut off at the edge, or a legend under
+    its text alternative; `key="methods"` in the index's methods-validation section instead. Text a reader could not see whole (cut off at the edge, or a legend under
     another axes' grid: `outcomes.figures.plots.unreadable_text`) is warned about and listed in the entry
     as `unreadable`. Figures must be drawn from disclosure-controlled numbers: the checker
     cannot read pixels. Returns the PNG's path.
@@ -342,7 +342,8 @@ def record_figure(
     from outcomes.figures.png import save_png, show_saved
 
     saved = save_png(fig, path, dpi=dpi)  # drawn once: the PNG and its text checks
-    entry = {"kind": "figure", "file": path.name, "caption": caption, "alt": alt or caption, "key": bool(key)}
+    entry = {"kind": "figure", "file": path.name, "caption": caption, "alt": alt or caption,
+             "key": key if key == "methods" else bool(key)}
     unreadable = saved.unreadable
     if unreadable:  # kept with the entry (the report's tests read it) and said where the notebook runs
         import warnings
