@@ -21,7 +21,7 @@ from outcomes.cohort import (
     of_known_service_users,
     picu_episodes,
 )
-from outcomes.cohort.crisis import crisis_escalations
+from outcomes.cohort.crisis import crisis_activity, crisis_escalations
 from outcomes.source.contract.dictionary import load_dictionary
 
 END = dt.date(2024, 3, 31)
@@ -216,13 +216,19 @@ def test_crisis_escalations_kinds_and_rules(referral_extract):
             {"UniqHospProvSpellID": "S-el", "Person_ID": "a", "StartDateHospProvSpell": D("2023-05-01"), "MethAdmMHHospProvSpell": "11"},
         ],
     )
+    # escalation outcomes: MH and self-harm attendances, emergency admissions; crisis-team contacts are not escalations
     built = crisis_escalations().build(extract)
     rows = built.to_pandas().set_index("event_id")
-    assert set(rows.index) == {"C-crisis", "E-sh", "E-mh", "S-em"}
+    assert set(rows.index) == {"E-sh", "E-mh", "S-em"}
     assert rows.loc["E-sh", "self_harm"] and rows.loc["E-mh", "mental_health"]
-    assert rows.kind.value_counts().to_dict() == {"ae_attendance": 2, "crisis_contact": 1, "emergency_admission": 1}
+    assert rows.kind.value_counts().to_dict() == {"ae_attendance": 2, "emergency_admission": 1}
     assert_attrition_adds_up(built.attrition)
-    assert built.attrition.rows_excluded.tolist() == [0, 1, 2, 1, 1]
+    assert built.attrition.rows_excluded.tolist() == [0, 1, 1, 1]  # entry; other A&E; elective spell; before referral
+    # crisis activity: the attended contact on the crisis-team referral (not the DNA, not the CAMHS contact)
+    activity = crisis_activity().build(extract)
+    assert activity.to_pandas()["event_id"].tolist() == ["C-crisis"]
+    assert_attrition_adds_up(activity.attrition)
+    assert activity.attrition.rows_excluded.tolist() == [0, 2, 0]
 
 
 # ------------------------------------------------------------------------------ DBT
