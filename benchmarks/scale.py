@@ -333,9 +333,11 @@ def main(argv: list[str] | None = None) -> int:
             folder = ensure_extract(scale, given, root)
             print(f"  scale {scale:g}: {folder}", flush=True)
             runs[scale] = run_scale(folder, args.quarter, args.jobs, args.stages, Path(scratch))
-            for stage, result in runs[scale].items():
+            for stage, result in runs[scale].items():  # as each scale ends: a run stopped early still tells
                 if result.get("rc"):
                     print(f"  scale {scale:g} {stage} failed:\n{result.get('error', '')}")
+                else:
+                    print(f"  scale {scale:g} {stage:<10} {_cell(result, runs[scale]['floor'])}", flush=True)
         missed = print_table(runs)
         if args.spark_scale:
             folder = ensure_extract(args.spark_scale, given, root)
