@@ -145,6 +145,7 @@ summary
 line = programme.counterfactual(result)
 ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
                           lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
+                          markers=programme.markers(),
                           transition_months=programme.transition_months, ylabel="bed days per month",
                           title=f"CYP occupied bed days: observed, fitted and counterfactual (to {headline.at})")
 run.record_figure("bed_days_counterfactual", ax.figure, key=True,

@@ -101,3 +101,18 @@ def test_the_check_sees_a_legend_over_data_and_text_over_text_from_the_drawn_box
     assert any("text 'second label' overlaps text 'first label'" in p for p in plots.unreadable_text(fig2))
     ax2.text(0.5, 0.05, "on the line")
     assert any("'on the line' lies over plotted data" in p for p in plots.unreadable_text(fig2))
+
+
+def test_time_series_mark_covid_and_components_with_the_legend_outside_the_data():
+    programme = Programme("2017-10-01", transition_months=6)
+    assert programme.markers() == {"COVID-19": dt.date(2020, 3, 1)}
+    months = pd.date_range("2015-01-01", periods=84, freq="MS")
+    frame = pd.DataFrame({"month": months, "y": np.linspace(100, 50, 84)})
+    ax = plots.monthly_series(frame, "y", go_live="2017-10-01", transition_months=6, ylabel="bed days",
+                              markers={**programme.markers(), "crisis teams": "2016-04-01", "later": "2030-01-01"})
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "COVID-19 (Mar 2020)" in labels and "crisis teams (Apr 2016)" in labels
+    assert not any(label.startswith("later") for label in labels)  # outside the series: not drawn
+    assert plots.unreadable_text(ax.figure) == []
+    legend = ax.get_legend().get_window_extent(ax.figure.canvas.get_renderer())
+    assert legend.x0 >= ax.get_window_extent().x1  # beside the axes, never over the data

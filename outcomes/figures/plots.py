@@ -121,6 +121,7 @@ def monthly_series(
     title: str | None = None,
     ylabel: str | None = None,
     label: str = "observed",
+    markers=None,
     ax=None,
 ):
     """A monthly series with the interruption marked.
@@ -128,7 +129,10 @@ def monthly_series(
     `data` has one row per month: `x` (dates or monthly periods) and the observed `y`; optionally
     model columns `fitted` (the segmented model's fit), `counterfactual` (the pre-go-live trend
     carried on) and an interval `lower`/`upper` around the counterfactual. `go_live` draws a
-    dashed line; `transition_months` shades the transition after it. Returns the Axes.
+    dashed line; `transition_months` shades the transition after it; `markers` ({label: date}, e.g.
+    `Programme.markers()`: COVID-19 and the programme's other components) are vertical lines named
+    in the legend, drawn where they fall within the series. The legend sits outside the axes, to
+    the right, so it never covers the data. Returns the Axes.
     """
     import matplotlib.pyplot as plt
     import pandas as pd
@@ -157,6 +161,12 @@ def monthly_series(
         if transition_months:
             ax.axvspan(start, pd.Timestamp(add_months(start, transition_months)), color=NHS["pale_grey"], alpha=.8, zorder=0,
                        label="transition")
+    styles = iter([("-.", NHS["dark_grey"]), ("--", NHS["purple"]), (":", NHS["dark_blue"]), ("-.", NHS["orange"])])
+    for name, at in (markers or {}).items():
+        at = _as_datetime(at)
+        if when.min() < at <= when.max():
+            style, colour = next(styles, ("-.", NHS["dark_grey"]))
+            ax.axvline(at, color=colour, linestyle=style, linewidth=1.2, zorder=1, label=f"{name} ({at:%b %Y})")
     import matplotlib.dates as mdates
 
     locator = mdates.AutoDateLocator(minticks=4, maxticks=8)
@@ -168,8 +178,15 @@ def monthly_series(
         ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    ax.legend(loc="best", fontsize=9)
+    legend_outside(ax)
     return ax
+
+
+def legend_outside(ax, **options):
+    """The axes' legend outside it, to the right (top-aligned), where it cannot cover the data."""
+    options = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0, "fontsize": 9,
+               "frameon": False, **options}
+    return ax.legend(**options)
 
 
 def before_after_bars(
