@@ -118,7 +118,7 @@ run.record("bed_days_change", change["change"], kind="percent_change", unit="pro
            published=published, evidence=evidence,
            sentence=change_sentence("CYP occupied bed days", change, windows),
            counts={"baseline_n": change["baseline"], "post_n": change["post"]})
-change
+run.said("bed_days_change")
 
 # %% [markdown]
 # ## The bed-day ITS, beside the flow
