@@ -161,12 +161,7 @@ def monthly_series(
         if transition_months:
             ax.axvspan(start, pd.Timestamp(add_months(start, transition_months)), color=NHS["pale_grey"], alpha=.8, zorder=0,
                        label="transition")
-    styles = iter([("-.", NHS["dark_grey"]), ("--", NHS["purple"]), (":", NHS["dark_blue"]), ("-.", NHS["orange"])])
-    for name, at in (markers or {}).items():
-        at = _as_datetime(at)
-        if when.min() < at <= when.max():
-            style, colour = next(styles, ("-.", NHS["dark_grey"]))
-            ax.axvline(at, color=colour, linestyle=style, linewidth=1.2, zorder=1, label=f"{name} ({at:%b %Y})")
+    mark_events(ax, markers or {}, when.min(), when.max())
     import matplotlib.dates as mdates
 
     locator = mdates.AutoDateLocator(minticks=4, maxticks=8)
@@ -180,6 +175,23 @@ def monthly_series(
         ax.set_title(title)
     legend_outside(ax)
     return ax
+
+
+def mark_events(ax, events, first=None, last=None) -> None:
+    """Vertical lines at `events` ({label: date}: COVID-19, programme components) named in the
+    legend as "label (Mon YYYY)", those after `first` and up to `last` (default: the x limits)."""
+    if first is None or last is None:
+        import matplotlib.dates as mdates
+
+        low, high = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
+        first, last = first if first is not None else low, last if last is not None else high
+    first, last = _as_datetime(first), _as_datetime(last)
+    styles = iter([("-.", NHS["dark_grey"]), ("--", NHS["purple"]), (":", NHS["dark_blue"]), ("-.", NHS["orange"])])
+    for name, at in events.items():
+        at = _as_datetime(at)
+        if first < at <= last:
+            style, colour = next(styles, ("-.", NHS["dark_grey"]))
+            ax.axvline(at, color=colour, linestyle=style, linewidth=1.2, zorder=1, label=f"{name} ({at:%b %Y})")
 
 
 def legend_outside(ax, **options):
