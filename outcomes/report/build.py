@@ -336,6 +336,7 @@ class _Run:
             data_line=_data_line(opened, quality),
             attention=attention.attention_items(results, attention.measure_titles(), names),
             dashboard=index_page.dashboard_rows(results, names),
+            balancing=index_page.balancing_rows(results),
             figures=key_figures(build, results, self.titles),
             methods_figures=key_figures(build, results, self.titles, section="methods"),
             tables=tables,

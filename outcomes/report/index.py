@@ -22,8 +22,8 @@ from outcomes.resources import templates_dir
 from outcomes.spc.icons import icon_spec, icon_svg
 
 
-__all__ = ["IndexPage", "HeadlineRow", "DashboardRow", "KeyFigure", "NotebookEntry", "headline_rows", "dashboard_rows",
-           "format_number", "render_index"]
+__all__ = ["IndexPage", "HeadlineRow", "DashboardRow", "BalancingRow", "KeyFigure", "NotebookEntry", "headline_rows",
+           "dashboard_rows", "balancing_rows", "format_number", "render_index"]
 
 MINUS = "\u2212"
 
@@ -102,6 +102,20 @@ class DashboardRow:
 
 
 @dataclass
+class BalancingRow:
+    """A row of "What it must not worsen": a balancing measure before and after, its change and grade."""
+
+    measure: str
+    unit: str | None
+    href: str
+    baseline: str
+    post: str
+    change: str
+    grade: str
+    worsened: bool
+
+
+@dataclass
 class KeyFigure:
     data_uri: str
     caption: str
@@ -137,6 +151,7 @@ class IndexPage:
     files: list[tuple[str, str]] = field(default_factory=list)  #: (file name, sha256) of the extract
     banner: str | None = None
     dashboard: list[DashboardRow] = field(default_factory=list)  #: the SPC board dashboard, if a notebook recorded it
+    balancing: list[BalancingRow] = field(default_factory=list)  #: what the programme must not worsen, if recorded
     messages: list = field(default_factory=list)  #: key messages (outcomes.report.messages.KeyMessage)
     data_line: str | None = None  #: one line on the data: its source, its date and its quality
     attention: list = field(default_factory=list)  #: outcomes.report.attention.AttentionItem
@@ -276,6 +291,37 @@ def dashboard_rows(results: dict[str, dict[str, dict]], names: dict[str, str] | 
                              if assurance else "no target"),
             note="; ".join(notes) or None,
         ))
+    return rows
+
+
+def balancing_rows(results: dict[str, dict[str, dict]]) -> list[BalancingRow]:
+    """"What it must not worsen": the rows of the balancing table a notebook recorded
+    (`outcomes.programme.delivery.BALANCING_TABLE`), the change as a percentage with its 95% CI
+    and the evidence grade in words (`outcomes.programme.evidence`); withheld values stay withheld."""
+    from outcomes.programme.delivery import BALANCING_TABLE
+
+    def change(ratio, lower, upper) -> str:
+        values = [r - 1 if isinstance(r, int | float) and not isinstance(r, bool) and math.isfinite(r) else r
+                  for r in (ratio, lower, upper)]
+        if any(not isinstance(v, int | float) for v in values):
+            return "withheld (small numbers)" if any(isinstance(v, str) for v in values) else "–"
+        return f"{format_percent(values[0], signed=True)} ({format_percent(values[1], signed=True)} to {format_percent(values[2], signed=True)})"
+
+    def shown(value) -> str:  # a redacted value (a marker string) says so in words
+        return "withheld" if isinstance(value, str) and value.startswith("[") else format_number(value)
+
+    rows = []
+    for notebook, entries in results.items():
+        entry = entries.get(BALANCING_TABLE)
+        if not isinstance(entry, dict) or entry.get("kind") != "table":
+            continue
+        for row in entry.get("rows", []):
+            rows.append(BalancingRow(
+                measure=row.get("measure"), unit=row.get("unit"), href=f"notebooks/{notebook}.html#balancing",
+                baseline=shown(row.get("baseline")), post=shown(row.get("post")),
+                change=change(row.get("ratio"), row.get("ratio_lower"), row.get("ratio_upper")),
+                grade=str(row.get("grade") or "–"), worsened=bool(row.get("worsened")),
+            ))
     return rows
 
 
