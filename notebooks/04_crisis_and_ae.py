@@ -103,7 +103,7 @@ run.record("crisis_activity_change", activity_change["change"], kind="percent_ch
                       "a process measure, expected to rise",
            sentence=change_sentence("Crisis-service contacts of known service users", activity_change, windows),
            counts={"baseline_n": activity_change["baseline"], "post_n": activity_change["post"]})
-activity_change
+run.said("crisis_activity_change")
 
 # %% [markdown]
 # ## The 2017 programme in components: enhanced crisis teams before the go-live

@@ -155,9 +155,8 @@ def monthly_series(
                             linewidth=0, zorder=1)
     if go_live is not None:
         start = _as_datetime(go_live)
-        ax.axvline(start, color=NHS["dark_grey"], linestyle=":", linewidth=1.5, zorder=1)
-        ax.annotate("go-live", xy=(start, 1), xycoords=("data", "axes fraction"), xytext=(4, -4),
-                    textcoords="offset points", va="top", fontsize=9, color=NHS["dark_grey"])
+        ax.axvline(start, color=NHS["dark_grey"], linestyle=":", linewidth=1.5, zorder=1,
+                   label=f"go-live ({start:%b %Y})")  # named in the legend: no text over the data
         if transition_months:
             ax.axvspan(start, pd.Timestamp(add_months(start, transition_months)), color=NHS["pale_grey"], alpha=.8, zorder=0,
                        label="transition")
