@@ -337,6 +337,12 @@ class _Run:
         pages = {"runs": runs, "results": results, "kernel": kernel, "jobs": jobs,
                  "generated": dt.datetime.now().replace(microsecond=0)}
         target, failed = reports_dir / self.label, reports_dir / f"{self.label}.failed"
+        changed = self.opened.changed_files()
+        if changed:  # the notebooks may have read another extract than the one validated
+            self.write_pages("refused", f"Not published: {changed[0]} changed during the run.", **pages)
+            keep_failed(self.build, failed)
+            raise UserError(f"{changed[0]} changed during the report run (sha256 no longer the one validated): "
+                            f"nothing published (the build is kept in {failed}); run again once the extract is complete")
         failures = [r for r in runs if not r.ok]
         if failures:
             self.write_pages("failed", f"Not published: {len(failures)} of {len(runs)} notebooks failed "
@@ -406,6 +412,7 @@ def build_report(
     """
     started = time.perf_counter()
     stream = stream or sys.stderr
+    workspace.remove_dead_runs()  # temporary folders of runs killed before they could clean up
     q: Quarter = parse_quarter(quarter)
     parameters = {**default_parameters(), **load_overrides(params_file)}
     notebooks_dir = Path(notebooks_dir).resolve() if notebooks_dir else resources.notebooks_dir()
@@ -427,6 +434,7 @@ def build_report(
         if q.end > run.opened.end_date:
             raise UserError(f"the extract ends on {run.opened.end_date.isoformat()}, before the end of {q.label} "
                             f"({q.end.isoformat()}): report an earlier quarter or use a later extract")
+        run.opened.file_hashes()  # as validated: checked again before publishing, recorded in the manifest
         person_ids = run.opened.person_ids()
         remove_stale(reports_dir, q.label)
         run.build = new_build_dir(reports_dir, q.label)

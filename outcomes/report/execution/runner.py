@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,6 +228,8 @@ class _OutcomesKernelManager(AsyncKernelManager):
     registry: KernelRegistry | None = None
 
     def __init__(self, **kw: Any) -> None:
+        if self.stderr_path and "connection_file" not in kw:  # beside its log, in the run's own folder
+            kw["connection_file"] = str(Path(self.stderr_path).parent / f"kernel-{uuid.uuid4()}.json")
         if self.spec_dirs and "kernel_spec_manager" not in kw:
             kw["kernel_spec_manager"] = KernelSpecManager(kernel_dirs=list(self.spec_dirs))
         super().__init__(**kw)

@@ -52,6 +52,8 @@ class Extract:
     files: dict[str, Path] = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
     findings: FindingList = field(default_factory=FindingList)
+    #: sha256 of each file, by file name, as first read (`file_hashes`): what a report validated
+    hashes: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> ibis.Table:
         return self.tables[name]
@@ -84,8 +86,18 @@ class Extract:
         return replace(self, tables=tables, end_date=cut, metadata=metadata)
 
     def file_hashes(self) -> dict[str, str]:
-        """sha256 of every file the extract was read from (for a report's provenance)."""
-        return {path.name: sha256(path) for path in self.files.values()}
+        """sha256 of every file the extract was read from, by file name, computed on the first call
+        and kept (a report calls it as it validates: its manifest records what was validated)."""
+        if not self.hashes and self.files:
+            self.hashes.update({path.name: sha256(path) for path in self.files.values()})
+        return dict(self.hashes)
+
+    def changed_files(self) -> list[Path]:
+        """The files whose content is no longer what `file_hashes` first found (replaced, rewritten
+        or removed since)."""
+        known = self.file_hashes()
+        return [path for path in self.files.values()
+                if not path.is_file() or sha256(path) != known.get(path.name)]
 
     def person_ids(self) -> list[str]:
         """Every Person_ID in the master patient index (for the disclosure checker; never publish)."""
