@@ -19,7 +19,7 @@ import signal
 import sys
 
 from outcomes import __version__
-from outcomes.errors import UserError
+from outcomes.errors import UserError, terminal_safe
 from outcomes.credentials import ScrubbedStream, redact_secrets, remember_url
 
 #: subcommand name -> module under outcomes.commands (imported only when that command runs)
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except UserError as error:
-        print(f"outcomes {args.command}: {redact_secrets(str(error))}", file=sys.stderr)
+        print(f"outcomes {args.command}: {terminal_safe(redact_secrets(str(error)))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except Terminated:
         print("terminated", file=sys.stderr)

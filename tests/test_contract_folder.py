@@ -151,3 +151,14 @@ def test_same_contract_content_shares_a_stamp_wherever_it_is_read_from(tmp_path,
     assert loose.fingerprint != same.fingerprint
     open_source(extract, contract=loose)  # another contract: checked, and stamped on its own
     assert checked == [1]
+
+
+def test_two_files_for_one_table_is_a_clear_error_naming_both(tiny_extract_dir, capsys):
+    import pandas as pd
+
+    from outcomes.cli import main
+
+    pd.read_parquet(tiny_extract_dir / "MHS502WardStay.parquet").to_csv(tiny_extract_dir / "MHS502WardStay.csv", index=False)
+    assert main(["validate", "--extract", str(tiny_extract_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "MHS502WardStay.parquet and MHS502WardStay.csv" in err and len(err.strip().splitlines()) == 1

@@ -146,13 +146,6 @@ def test_v5_bed_types_are_recoded_to_v6(tmp_path):
     assert "v5" in " ".join(extract.quality.check)
 
 
-def test_end_date_defaults_to_today_with_a_warning(tmp_path):
-    folder = write_extract(tmp_path / "x", end_date=None)
-    extract = open_source(folder)
-    assert extract.end_date == dt.date.today()
-    assert "extract_end_date" in set(extract.quality.field)
-
-
 def test_cli_validate_valid_and_broken(tmp_path, capsys, tiny_extract_dir):
     assert main(["validate", str(tiny_extract_dir)]) == 0
     out = capsys.readouterr().out
@@ -202,3 +195,48 @@ def test_published_area_statistics_read_suppressed_cells_as_null(tmp_path):
     tables["area_statistics"].loc[2, "count"] = "n/a"
     message = str(_error(write_extract(tmp_path / "bad", tables, fmt="csv")))
     assert "area_statistics" in message and "count" in message and "not a whole number" in message
+
+
+# --------------------------------------------------------------------------- end dates the data support (issue 23)
+def test_an_end_date_past_the_data_is_refused_naming_both_dates(tiny_extract_dir, capsys):
+    """An end date after the last month with activity would run open stays on with no data behind
+    them: refused, naming both dates, unless --end-date-beyond-data says the data run to it."""
+    import datetime as dt
+
+    from outcomes.cli import main
+    from outcomes.source import open_source
+    from outcomes.source.contract.dictionary import load_dictionary
+    from outcomes.source.contract.extract import last_activity
+
+    opened = open_source(tiny_extract_dir, use_cache=False)
+    last = last_activity(opened.tables, load_dictionary())
+    month_end = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    assert main(["validate", "--extract", str(tiny_extract_dir), "--end-date", "2026-12-31"]) == 2
+    err = capsys.readouterr().err
+    assert "2026-12-31" in err and last.isoformat() in err and len(err.strip().splitlines()) == 1
+    assert open_source(tiny_extract_dir, end_date=month_end, use_cache=False).end_date == month_end
+    from outcomes.source import SourceSpec
+
+    beyond = open_source(SourceSpec(folder=tiny_extract_dir, end_date="2026-12-31", end_date_beyond_data=True),
+                         use_cache=False)
+    assert beyond.end_date == dt.date(2026, 12, 31)
+
+
+def test_no_end_date_takes_the_last_complete_month_of_activity_and_says_so(tmp_path):
+    import datetime as dt
+
+    from extract_factory import write_extract
+
+    from outcomes.source import open_source
+    from outcomes.source.contract.dictionary import load_dictionary
+    from outcomes.source.contract.extract import last_activity
+
+    folder = write_extract(tmp_path / "extract", end_date=None)
+    opened = open_source(folder, use_cache=False)
+    last = last_activity(opened.tables, load_dictionary())
+    expected = last if (last + dt.timedelta(days=1)).day == 1 else last.replace(day=1) - dt.timedelta(days=1)
+    assert opened.end_date == expected and opened.end_date < dt.date.today()
+    stays = opened["MHS502WardStay"].to_pandas()  # cut there: nothing later, stays open then still open
+    assert (stays.StartDateWardStay.dropna() <= pd.Timestamp(expected)).all()
+    said = opened.quality.query("field == 'extract_end_date'").check.iloc[0]
+    assert f"taken as {expected.isoformat()}, the end of the last complete month of activity" in said

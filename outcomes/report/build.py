@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import sys
 import time
@@ -366,6 +367,37 @@ class _Run:
                              partial=self.partial)
 
 
+def _writable(reports: Path) -> None:
+    """UserError unless `reports` is (or can be made) a folder this process can write in."""
+    existing = next((p for p in (reports, *reports.parents) if p.exists()), None)
+    if reports.exists() and not reports.is_dir():
+        raise UserError(f"--reports {reports}: is a file, not a folder")
+    if existing is not None and not existing.is_dir():
+        raise UserError(f"--reports {reports}: {existing} is a file, not a folder")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"--reports {reports}: {existing} is not writable")
+
+
+def _within_extract(q: Quarter, parameters: dict[str, Any], extract) -> None:
+    """UserError, before any notebook runs, for a quarter outside the extract or a go-live whose
+    transition ends after the quarter (there would be no months after it to compare)."""
+    from outcomes.dates import add_months, as_date
+
+    if q.end > extract.end_date:
+        raise UserError(f"the extract ends on {extract.end_date.isoformat()}, before the end of {q.label} "
+                        f"({q.end.isoformat()}): report an earlier quarter or use a later extract")
+    if extract.start_date is not None and q.end < extract.start_date:
+        raise UserError(f"{q.label} ends on {q.end.isoformat()}, before the extract starts "
+                        f"({extract.start_date.isoformat()}): report a later quarter")
+    months = parameters["transition_months"]
+    if not isinstance(months, int) or isinstance(months, bool) or months < 0:
+        raise UserError(f"transition_months {months!r}: give a whole number of months, 0 or more")
+    go_live = as_date(parameters["go_live"])
+    if months > 1200 or add_months(go_live, months) > q.end:
+        raise UserError(f"transition_months {months}: the transition from go-live {go_live.isoformat()} would end "
+                        f"after {q.label} ({q.end.isoformat()}), leaving no months after it to compare")
+
+
 def _source(source: SourceSpec | str | Path | None) -> SourceSpec:
     """The source to open, as a spec: the one given, else the built-in reference extract; UserError
     for one the notebooks cannot reach or a folder that is not there."""
@@ -417,6 +449,7 @@ def build_report(
     parameters = {**default_parameters(), **load_overrides(params_file)}
     notebooks_dir = Path(notebooks_dir).resolve() if notebooks_dir else resources.notebooks_dir()
     reports_dir = Path(reports_dir).resolve() if reports_dir else workspace.reports_dir()
+    _writable(reports_dir)
     sources = find_notebooks(notebooks_dir, only)
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs {jobs}: give 1 or more")
@@ -431,9 +464,7 @@ def build_report(
         # ExtractError (a UserError) stops here, before any notebook; a warehouse is validated
         # there by pushed-down queries, once for the whole run
         run.opened = open_source(spec)
-        if q.end > run.opened.end_date:
-            raise UserError(f"the extract ends on {run.opened.end_date.isoformat()}, before the end of {q.label} "
-                            f"({q.end.isoformat()}): report an earlier quarter or use a later extract")
+        _within_extract(q, parameters, run.opened)
         run.opened.file_hashes()  # as validated: checked again before publishing, recorded in the manifest
         person_ids = run.opened.person_ids()
         remove_stale(reports_dir, q.label)

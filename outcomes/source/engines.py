@@ -272,6 +272,7 @@ def open_engine(
     contract: Any = None,
     label: str | None = None,
     validated: Any = None,
+    end_date_beyond_data: bool = False,
 ) -> Extract:
     """The contract's tables on a database or Spark Connect URL, a Spark session or an Ibis backend
     (in `schema`), checked there by pushed-down queries (`open_backend`); `label` names the source
@@ -279,7 +280,7 @@ def open_engine(
     if label is None and isinstance(source, str):
         label = mask_url(source)
     return open_backend(connect(source), schema=schema, end_date=end_date, contract=contract, label=label,
-                        validated=validated)
+                        validated=validated, end_date_beyond_data=end_date_beyond_data)
 
 
 def spark_extract_from_folder(folder: str | Path, session: Any, end_date: str | dt.date | None = None) -> Extract:

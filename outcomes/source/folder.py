@@ -1,5 +1,5 @@
 """A folder extract: one file per table of the contract, named after the table
-(`MHS502WardStay.parquet`, `.csv` or `.csv.gz`), and optionally `extract.yaml`, the user's map of
+(`MHS502WardStay.parquet`, `.csv` or `.csv.gz`; two for one table is an error), and optionally `extract.yaml`, the user's map of
 the extract (`outcomes.source.contract.mapping`), read on an embedded DuckDB.
 
 A folder whose files (by sha256), end date, map and data dictionary (by content) are exactly those
@@ -86,11 +86,12 @@ class _Stamps:
 
 
 def _table_file(folder: Path, stem: str) -> Path | None:
-    for suffix in SUFFIXES:
-        candidate = folder / f"{stem}{suffix}"
-        if candidate.exists():
-            return candidate
-    return None
+    """The one file holding table `stem`; UserError naming both when two do (which one is meant?)."""
+    found = [folder / f"{stem}{suffix}" for suffix in SUFFIXES if (folder / f"{stem}{suffix}").exists()]
+    if len(found) > 1:
+        raise UserError(f"{folder}: two files for one table, {found[0].name} and {found[1].name}: keep one "
+                        "(which was meant cannot be told)")
+    return found[0] if found else None
 
 
 def _read_folder(folder: Path, contract: DataDictionary, con, findings: FindingList, mapping: ExtractMap):
@@ -136,10 +137,12 @@ def open_folder(
     contract: DataDictionary | None = None,
     use_cache: bool = True,
     validated: FindingList | None = None,
+    end_date_beyond_data: bool = False,
 ) -> Extract:
     """Read a folder extract on DuckDB and check it against `contract` (default: the packaged data
     dictionary): the `Extract`, or `ExtractError` naming every problem. `end_date` overrides
-    extract.yaml's; `use_cache=False` always checks; `validated`: see `checked_extract`."""
+    extract.yaml's; `use_cache=False` always checks; `validated` and `end_date_beyond_data`: see
+    `checked_extract`."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"{folder}: no such extract folder")
@@ -150,4 +153,5 @@ def open_folder(
     raw, files = _read_folder(folder, contract, con, findings, mapping)
     cache = _Stamps(files, contract) if files and use_cache else None
     return checked_extract(con, raw, contract=contract, mapping=mapping, findings=findings, label=str(folder),
-                           end_date=end_date, files=files, validated=validated, cache=cache)
+                           end_date=end_date, files=files, validated=validated, cache=cache,
+                           end_date_beyond_data=end_date_beyond_data)
