@@ -37,6 +37,7 @@ from outcomes.measures.run_cache import run_measure_cache
 from outcomes.reference import default_reference_extract
 from outcomes.results import SIDECAR_SUFFIX, read_sidecar
 from outcomes.source import SourceSpec, open_source
+from outcomes.source.contract.dictionary import ENV_DICTIONARY, dictionary_dir
 from outcomes.source.share import share_with_notebooks
 
 __all__ = ["REPORT_TITLE", "ReportOutcome", "build_report", "find_notebooks"]
@@ -473,6 +474,8 @@ def build_report(
             with ExitStack() as sharing:  # the run's private source reference lives until the run ends
                 reference, kernel_env = sharing.enter_context(share_with_notebooks(run.opened, spec))
                 kernel_env = {**kernel_env, **sharing.enter_context(run_measure_cache())}  # measures computed once a run
+                if os.environ.get(ENV_DICTIONARY):  # made absolute as the run read it: kernels start elsewhere
+                    kernel_env[ENV_DICTIONARY] = str(dictionary_dir())
                 print(f"outcomes report {run.label}: {len(sources)} notebook(s), {jobs} at a time, "
                       f"extract {run.opened.source}", file=stream, flush=True)
                 job_list = run.notebook_jobs(sources, reference)

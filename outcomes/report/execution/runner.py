@@ -47,6 +47,10 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
                     "VECLIB_MAXIMUM_THREADS")
 
 
+#: seconds to wait for a finished cell's outputs (`output_timeout`)
+OUTPUT_TIMEOUT = 60
+
+
 def available_cores() -> int:
     """Cores this process may use."""
     try:
@@ -347,6 +351,7 @@ def run_notebook(job: NotebookJob, *, kernel_name: str, env: dict[str, str], spe
             language="python",
             progress_bar=False,
             start_timeout=start_timeout,
+            iopub_timeout=output_timeout(),
             **own,
         )
     except PapermillExecutionError as error:
@@ -367,6 +372,18 @@ def run_notebook(job: NotebookJob, *, kernel_name: str, env: dict[str, str], spe
     if failure and kernel is not None:
         kernel.discard()  # the next notebook gets a new kernel
     return run
+
+
+def output_timeout() -> int:
+    """Seconds to wait for a cell's last output after it finished (nbclient's `iopub_timeout`,
+    4 s by default, failed notebooks on a loaded machine): `$OUTCOMES_OUTPUT_TIMEOUT`, else
+    OUTPUT_TIMEOUT."""
+    value = os.environ.get("OUTCOMES_OUTPUT_TIMEOUT", "")
+    try:
+        seconds = int(value) if value else OUTPUT_TIMEOUT
+    except ValueError:
+        seconds = OUTPUT_TIMEOUT
+    return max(1, seconds)
 
 
 # ----------------------------------------------------------------------------- many notebooks
