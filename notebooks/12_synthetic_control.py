@@ -40,7 +40,7 @@ if not available:
     print("This extract has no area_statistics table: there are no other areas to build a synthetic control "
           "from. See the data dictionary (area_statistics) for how to fill it from NHS England's MHSDS monthly "
           "statistics; a reference extract written before the table existed gains it when rebuilt (make reference).")
-controls = {m: area_control(run.extract, m, run.programme, run.params.footprint) for m in AREA_MEASURES} if available else {}
+controls = {m: area_control(run.extract, m, run.programme, footprint) for m in AREA_MEASURES} if available else {}
 headlines = {m: synthetic_headline(c, run.programme, AREA_MEASURES[m]) for m, c in controls.items()}
 
 # %% [markdown]
