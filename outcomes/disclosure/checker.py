@@ -28,9 +28,9 @@ cannot tell a count from a measurement in an unlabelled column); counts in runni
 patients..."); JSON tables laid out by position (pandas ``orient="split"``/``"values"``; use
 ``"records"``); counts recoverable by differencing across tables or reports; identifiers other
 than those given (it does not recognise NHS numbers or dates of birth by shape), and short
-numeric identifiers collide with ordinary numbers (false alarms). Images (PNG, JPEG) are listed in
-``not_scanned``, not read; any other kind of file (parquet, ``.csv.gz``, pickle, XLSX, PDF,
-``.xhtml``, ``.dat``) is an ``unreadable`` finding: what cannot be checked is not published
+numeric identifiers collide with ordinary numbers (false alarms). Workbooks (``.xlsx``) are read
+sheet by sheet as CSV. Images (PNG, JPEG) are listed in ``not_scanned``, not read; any other kind
+of file (parquet, ``.csv.gz``, pickle, ``.xls``, PDF, ``.xhtml``, ``.dat``) is an ``unreadable`` finding: what cannot be checked is not published
 (``PUBLISHABLE_SUFFIXES``).
 
 Counts are read whatever their sign (a negative count gives its size away) and whether stored as
@@ -78,11 +78,14 @@ TEXT_SUFFIXES = {".txt", ".md", ".svg", ".tex", ".log", ".xml"}
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".ipynb"}
+#: workbooks, read sheet by sheet as CSV (openpyxl)
+WORKBOOK_SUFFIXES = {".xlsx"}
 #: images: published though their pixels cannot be read (figures are drawn from controlled counts)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
-#: every kind of file a checked folder may hold; any other (parquet, .csv.gz, pickle, XLSX, PDF,
+#: every kind of file a checked folder may hold; any other (parquet, .csv.gz, pickle, .xls, PDF,
 #: .xhtml, .dat...) is a finding ("unreadable"): what the checker cannot read is not published
-PUBLISHABLE_SUFFIXES = frozenset(TEXT_SUFFIXES | set(TABLE_SUFFIXES) | HTML_SUFFIXES | JSON_SUFFIXES | IMAGE_SUFFIXES)
+PUBLISHABLE_SUFFIXES = frozenset(TEXT_SUFFIXES | set(TABLE_SUFFIXES) | HTML_SUFFIXES | JSON_SUFFIXES
+                                 | WORKBOOK_SUFFIXES | IMAGE_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -353,6 +356,25 @@ def _json_text(node) -> str:
     return "" if node is None else str(node)
 
 
+def _workbook_sheets(path: Path) -> list[str] | None:
+    """Each sheet of an .xlsx workbook as CSV text (cells' values, not formulas); None if unreadable."""
+    from openpyxl import load_workbook  # only for a folder holding a workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - not a workbook openpyxl can read: unreadable
+        return None
+    sheets = []
+    for sheet in book.worksheets:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for row in sheet.iter_rows(values_only=True):
+            writer.writerow(["" if value is None else value for value in row])
+        sheets.append(out.getvalue())
+    book.close()
+    return sheets
+
+
 def _check_file_counts(text: str, rel: str, suffix: str, rules: _Rules) -> tuple[list[OutputFinding], str]:
     """Count findings in one file's text, and the text to search for identifiers."""
     if suffix in HTML_SUFFIXES:
@@ -408,26 +430,38 @@ class FolderChecker:
     def _check_file(self, file: Path) -> None:
         rel = file.relative_to(self.folder).as_posix()
         stat = file.stat()
+        suffix = file.suffix.lower()
         findings = [OutputFinding(rel, "person_id", "file name", token) for _, token in self.ids.find(rel)]
-        scanned = file.suffix.lower() in HTML_SUFFIXES | JSON_SUFFIXES | TEXT_SUFFIXES | set(TABLE_SUFFIXES)
-        if file.suffix.lower() not in PUBLISHABLE_SUFFIXES:
-            findings.append(OutputFinding(rel, "unreadable", "a kind of file the output checker cannot read "
-                                          f"(publishable: {', '.join(sorted(PUBLISHABLE_SUFFIXES))})",
-                                          "".join(file.suffixes) or file.name))
+        scanned = suffix in HTML_SUFFIXES | JSON_SUFFIXES | TEXT_SUFFIXES | set(TABLE_SUFFIXES)
+        sheets = _workbook_sheets(file) if suffix in WORKBOOK_SUFFIXES else None
         if scanned:
             text = file.read_text(encoding="utf-8", errors="replace")
             with self._lock:  # the rules keep what they have seen
-                counts, searchable = _check_file_counts(text, rel, file.suffix.lower(), self.rules)
-            findings += counts
-            for secret in dict.fromkeys(find_secrets(searchable)):  # shown masked: never echo a secret
-                findings.append(OutputFinding(rel, "credential", "a URL with a password or token", secret))
-            seen = set()
-            for line, token in self.ids.find(searchable):
-                if token not in seen:  # one finding per identifier per file
-                    seen.add(token)
-                    findings.append(OutputFinding(rel, "person_id", f"line {line}", token))
+                counts, searchable = _check_file_counts(text, rel, suffix, self.rules)
+            findings += counts + self._text_findings(rel, searchable)
+        elif sheets is not None:
+            with self._lock:
+                for sheet in sheets:  # each sheet a table with its own header row
+                    findings += _check_delimited(sheet, rel, self.rules, ",")
+            findings += self._text_findings(rel, "\n".join(sheets))
+            scanned = True
+        elif suffix not in IMAGE_SUFFIXES:  # what cannot be read is not published
+            findings.append(OutputFinding(rel, "unreadable", "a kind of file the output checker cannot read "
+                                          f"(publishable: {', '.join(sorted(PUBLISHABLE_SUFFIXES))})",
+                                          "".join(file.suffixes) or file.name))
         with self._lock:
             self._checked[rel] = ((stat.st_size, stat.st_mtime_ns), findings, scanned)
+
+    def _text_findings(self, rel: str, searchable: str) -> list[OutputFinding]:
+        """Secrets and identifiers in a file's text."""
+        findings = [OutputFinding(rel, "credential", "a URL with a password or token", secret)
+                    for secret in dict.fromkeys(find_secrets(searchable))]  # shown masked: never echo a secret
+        seen = set()
+        for line, token in self.ids.find(searchable):
+            if token not in seen:  # one finding per identifier per file
+                seen.add(token)
+                findings.append(OutputFinding(rel, "person_id", f"line {line}", token))
+        return findings
 
     def finish(self) -> OutputCheck:
         """Check what is left, and report on every file now in the folder."""
