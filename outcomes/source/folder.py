@@ -11,7 +11,9 @@ cache folder (`$OUTCOMES_CACHE/validated`, default ~/.cache/outcomes/validated).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import gzip
 import hashlib
 import json
 import os
@@ -94,6 +96,30 @@ def _table_file(folder: Path, stem: str) -> Path | None:
     return found[0] if found else None
 
 
+def _csv_rows(path: Path):
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+        yield from csv.reader(handle)
+
+
+def _header_width(path: Path) -> int:
+    """The number of fields in a CSV file's header line."""
+    return len(next(_csv_rows(path), []))
+
+
+def _ragged_row(path: Path) -> str | None:
+    """The first row of a CSV file whose number of fields differs from its header's, said in
+    words; None when none does (read only once DuckDB's reading looks wrong)."""
+    rows = _csv_rows(path)
+    header = next(rows, None)
+    if not header or len(header) < 2:
+        return None
+    for number, row in enumerate(rows, start=2):
+        if row and len(row) != len(header):
+            return f"line {number} has {len(row)} fields where the header has {len(header)}"
+    return None
+
+
 def _read_folder(folder: Path, contract: DataDictionary, con, findings: FindingList, mapping: ExtractMap):
     """Register each table's file (named as `mapping` says) on DuckDB as a raw (untyped) Ibis table."""
     raw, files = {}, {}
@@ -117,9 +143,13 @@ def _read_folder(folder: Path, contract: DataDictionary, con, findings: FindingL
                 # parsed once into a DuckDB table: a view over the file would parse it again for every
                 # query (each column's type check, each validation, each measure), 2-3x slower in all
                 text = con.read_csv(path, table_name=f"csv_{name}", all_varchar=True, header=True)
+                ragged = _ragged_row(path) if len(text.columns) != _header_width(path) else None
+                if ragged:
+                    raise ValueError(ragged)
                 table = con.create_table(f"raw_{name}", text, temp=True)
         except Exception as error:  # noqa: BLE001 - any reader failure is the file's fault
-            findings.add(name, None, f"cannot be read ({path.name}: {str(error).splitlines()[0]})", 0)
+            reason = (_ragged_row(path) if not path.name.endswith(".parquet") else None) or str(error).splitlines()[0]
+            findings.add(name, None, f"cannot be read ({path.name}: {reason})", 0)
             continue
         if table.count().to_pandas() == 0:
             findings.add(name, None, f"has no rows ({path.name})", 0)
