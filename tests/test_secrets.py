@@ -444,3 +444,14 @@ def test_sigterm_mid_run_leaves_no_secret_on_disk(analysts, tmp_path):
     assert [p.name for p in reports.iterdir() if p.name.startswith(".2024Q1.tmp")] == []
     left = [p for p in reports.rglob("*") if p.is_file()]
     assert all(_leaks(p.read_text(errors="replace"), password) == [] for p in left) and _leaks(out + err, password) == []
+
+
+@pytest.mark.engines
+def test_a_schema_that_does_not_exist_is_a_clear_error(secured, capsys):
+    from outcomes.cli import main
+
+    _, password, with_password = secured
+    assert main(["validate", "--url", f"{with_password}/no_such_schema"]) == 2
+    err = capsys.readouterr().err
+    assert "schema 'no_such_schema': no such schema" in err and len(err.strip().splitlines()) == 1
+    assert password not in err

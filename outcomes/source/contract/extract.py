@@ -286,6 +286,9 @@ def _read_backend(con, schema: str | None, contract: DataDictionary, findings: F
         present = set(con.list_tables(database=schema) if schema else con.list_tables())
     except Exception as error:  # noqa: BLE001 - e.g. a schema that does not exist
         raise UserError(f"cannot list the tables in {schema or 'the database'}: {str(error).splitlines()[0]}") from None
+    if schema and not present:
+        raise UserError(f"schema {schema!r}: no such schema, or it holds no tables (give the schema holding the "
+                        "extract's tables: --schema, or the URL's last path part)")
     raw = {}
     for name in contract.tables:
         match = _match(present, name)
