@@ -238,3 +238,17 @@ def test_no_end_date_takes_the_last_complete_month_of_activity_and_says_so(tmp_p
     assert "taken as 2024-02-29, the end of the last complete month of activity" in said and "2024-03-28" in said
     contacts = opened["MHS201CareContact"].to_pandas()  # cut there: nothing later
     assert "C4" not in set(contacts.UniqCareContID)
+
+
+def test_a_ward_stay_starting_in_1800_is_an_error(tmp_path):
+    import datetime as dt
+
+    from extract_factory import tiny_tables, write_extract
+
+    from outcomes.source import open_source
+    from outcomes.source.contract.validation import ExtractError
+
+    tables = tiny_tables()
+    tables["MHS502WardStay"].loc[0, "StartDateWardStay"] = dt.date(1800, 5, 3)
+    with pytest.raises(ExtractError, match="MHS502WardStay.StartDateWardStay: date before 1900-01-01 in 1 row"):
+        open_source(write_extract(tmp_path / "x", tables), use_cache=False)

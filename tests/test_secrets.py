@@ -89,7 +89,8 @@ def test_a_run_shares_a_folder_with_its_end_date_and_checks(tiny_extract_dir, mo
     from outcomes.source import open_source
     from outcomes.source.share import RUN_SOURCES, share_with_notebooks
 
-    opened = open_source(tiny_extract_dir, end_date="2024-06-30", use_cache=False)
+    spec = SourceSpec(folder=tiny_extract_dir, end_date="2024-06-30", end_date_beyond_data=True)
+    opened = open_source(spec, use_cache=False)
     with share_with_notebooks(opened, SourceSpec(folder=tiny_extract_dir)) as (reference, env):
         assert reference == str(tiny_extract_dir.resolve())
         assert not os.path.exists(env[RUN_SOURCES][:200]) and json.loads(env[RUN_SOURCES])  # in the environment, no file
