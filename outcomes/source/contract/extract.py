@@ -297,7 +297,12 @@ def _read_backend(con, schema: str | None, contract: DataDictionary, findings: F
         if match is None:
             findings.add(name, None, f"is missing: no table {name} in {schema or 'the database'}", 0)
             continue
-        table = con.table(match, database=schema) if schema else con.table(match)
+        try:
+            table = con.table(match, database=schema) if schema else con.table(match)
+        except Exception as error:  # noqa: BLE001 - listed but not readable: a schema that is not there
+            raise UserError(f"cannot read table {match} in {schema or 'the schema the URL names'} "
+                            f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else match}): does "
+                            "the schema exist? Give it with --schema or as the URL's last path part") from None
         renamed = {f: c for c in table.columns for f in contract.tables[name].field_names if c.lower() == f.lower() and c != f}
         raw[name] = table.rename(renamed) if renamed else table
     if raw:
