@@ -33,6 +33,7 @@ run = notebook.start("01_bed_days", globals())  # every None above becomes the r
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
 from outcomes.figures import plots
 from outcomes.disclosure import plottable_counts
@@ -176,4 +177,6 @@ plt.show()
 diagnostics = result.diagnostics()
 run.record_table("its_bed_days_diagnostics", diagnostics.table.round(4), keep=list(diagnostics.table.columns),
                  caption="Residual diagnostics of the bed-day ITS")
-diagnostics.table
+display(diagnostics.table)
+# what is left once the AR(1) errors are modelled, in words: what it means for the intervals
+Markdown(result.diagnostics(residuals="whitened").in_words(family=result.family, cov_type=result.cov_type))
