@@ -324,7 +324,7 @@ class _Run:
 
         seconds = time.perf_counter() - self.started
         build, opened, q = self.build, self.opened, self.quarter
-        tables = downloads.table_files(results, self.titles)
+        tables = downloads.table_files(results, self.titles, build)
         workbook = downloads.write_workbook(build, tables, self.title) if tables else None
         previous_label, previous = previous_quarter_results(self.reports_dir, q)
         quality = _quality_rows(opened)
