@@ -51,24 +51,28 @@ change
 # ## Interrupted time series
 
 # %%
-result = programme.its(monthly)
-summary = result.summary
-run.record_table("its_bed_days", summary.round(4), keep=list(summary.columns),
-                 caption="Rate ratios per month (pre-slope, slope changes) and at go-live (level change), 95% CI")
-headline = programme.headline(result, what="CYP occupied bed days")
-headline.record("bed_days", label=f"CYP bed days, modelled effect in {headline.at} (vs counterfactual)",
-                averted="bed_days_averted")
-summary
+result = run.estimate("bed_days_its", "CYP bed-day interrupted time series", programme.its, monthly, headline=True)
 
 # %%
-line = programme.counterfactual(result)
-ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
-                          lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
-                          transition_months=programme.transition_months, ylabel="bed days per month",
-                          title=f"CYP occupied bed days: observed, fitted and counterfactual (to {headline.at})")
-run.record_figure("bed_days_counterfactual", ax.figure, key=True,
-                  caption="CYP occupied bed days per month with the modelled counterfactual (95% CI) had the programme not started")
-plt.show()
+if result is not None:
+    summary = result.summary
+    run.record_table("its_bed_days", summary.round(4), keep=list(summary.columns),
+                     caption="Rate ratios per month (pre-slope, slope changes) and at go-live (level change), 95% CI")
+    headline = programme.headline(result, what="CYP occupied bed days")
+    headline.record("bed_days", label=f"CYP bed days, modelled effect in {headline.at} (vs counterfactual)",
+                    averted="bed_days_averted")
+    display(summary)
+
+# %%
+if result is not None:
+    line = programme.counterfactual(result)
+    ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
+                              lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
+                              transition_months=programme.transition_months, ylabel="bed days per month",
+                              title=f"CYP occupied bed days: observed, fitted and counterfactual (to {headline.at})")
+    run.record_figure("bed_days_counterfactual", ax.figure, key=True,
+                      caption="CYP occupied bed days per month with the modelled counterfactual (95% CI) had the programme not started")
+    plt.show()
 
 # %% [markdown]
 # ## In area and out of area
@@ -86,7 +90,8 @@ plt.show()
 # Residual autocorrelation after the seasonal terms and AR(1) errors.
 
 # %%
-diagnostics = result.diagnostics()
-run.record_table("its_bed_days_diagnostics", diagnostics.table.round(4), keep=list(diagnostics.table.columns),
-                 caption="Residual diagnostics of the bed-day ITS")
-diagnostics.table
+if result is not None:
+    diagnostics = result.diagnostics()
+    run.record_table("its_bed_days_diagnostics", diagnostics.table.round(4), keep=list(diagnostics.table.columns),
+                     caption="Residual diagnostics of the bed-day ITS")
+    display(diagnostics.table)

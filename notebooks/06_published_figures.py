@@ -30,10 +30,15 @@ comparison = reproduce_published(data, published, programme=run.programme, measu
                                  footprint=footprint, providers=providers)
 
 # %%
+# a figure these data cannot reproduce (a small collaborative, no comparison area) says why
 for name, row in comparison.iterrows():
-    run.record(f"reproduced_{name}", row["within_tolerance"], kind="estimate", label=row["label"],
-               definition=row["definition"])
+    if row["not_estimable"]:
+        run.not_estimable(f"reproduced_{name}", row["label"], row["not_estimable"])
+    else:
+        run.record(f"reproduced_{name}", row["within_tolerance"], kind="estimate", label=row["label"],
+                   definition=row["definition"])
 table = run.record_table("published_vs_reproduced", comparison.reset_index(),
-                         keep=["name", "label", "published", "reproduced", "difference", "tolerance", "within_tolerance", "definition"],
+                         keep=["name", "label", "published", "reproduced", "difference", "tolerance", "within_tolerance",
+                               "definition", "not_estimable"],
                          caption="Published figures beside the reproduced values")
 table

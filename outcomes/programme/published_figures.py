@@ -16,6 +16,7 @@ import yaml
 
 from outcomes.cohort import dbt_cohort, picu_episodes
 from outcomes.disclosure import round_count
+from outcomes.errors import NotEstimable
 from outcomes.measures import catalogue
 from outcomes.programme.core import Programme, relative_change
 from outcomes.resources import published_dir
@@ -95,7 +96,9 @@ def reproduce_published(
     tolerance, in proportion points); directions ("shorter", "fewer") compare KM medians or the
     ITS level-change rate ratio with no change (for the crisis-line extension, the controlled ITS of
     `later_component_its`, footprint against CYP living elsewhere); DBT before/after counts must match exactly.
-    Reproduced counts are shown disclosure-controlled; the comparison uses exact values.
+    Reproduced counts are shown disclosure-controlled; the comparison uses exact values. A figure
+    the extract cannot reproduce (too few stays, no comparison area: `NotEstimable`) keeps its row,
+    reproduced "not estimable", within_tolerance None and the reason in `not_estimable`.
     """
     published = published_figures() if published is None else published
     programme = Programme() if programme is None else programme
@@ -105,36 +108,54 @@ def reproduce_published(
     people = None
     for name, figure in published.iterrows():
         kind, target = figure["kind"], figure["published"]
-        row = {"label": figure["label"], "definition": " ".join(str(figure["definition"]).split())}
-        if kind == "relative_change":
-            measure = name.removesuffix("_change")
-            change = relative_change(measures[measure].to_pandas(extract), windows)["change"]
-            row.update(published=f"{target:+.0%}", reproduced=f"{change:+.1%}", difference=f"{change - target:+.1%}",
-                       tolerance=f"±{figure['tolerance']:.0%} points", within_tolerance=abs(change - target) <= figure["tolerance"])
-        elif name == "picu_median_los_change":
-            medians = _km_medians(extract, windows, footprint, providers)
-            difference = medians["post"] - medians["baseline"]
-            row.update(published=target, reproduced=f"median {medians['baseline']:.0f} -> {medians['post']:.0f} days",
-                       difference=f"{difference:+.0f} days", tolerance="direction", within_tolerance=difference < 0)
-        elif name == "crisis_line_extension_ae_change":
-            by_area = measures["cyp_mental_health_ae_by_area"].to_pandas(extract)
-            result = programme.later_component_its(by_area, figure["date"], name="crisis_line_extension")
-            row.update(_direction_row(result, target, "at the extension vs comparison"))
-        elif kind == "direction":
-            measure = name.removesuffix("_change")
-            result = programme.its(measures[measure].to_pandas(extract))
-            row.update(_direction_row(result, target, "at go-live"))
-        elif kind == "before_after":
-            if people is None:
-                people = dbt_cohort().build(extract).table.to_pandas()
-            outcome = name.removeprefix("dbt_")
-            before, after = int(people[f"{outcome}_before"].sum()), int(people[f"{outcome}_after"].sum())
-            row.update(published=f"{target['before']} -> {target['after']}",
-                       reproduced=f"{_format_count(before)} -> {_format_count(after)}",
-                       difference="none" if (before, after) == (target["before"], target["after"]) else "differs",
-                       tolerance="exact", within_tolerance=(before, after) == (target["before"], target["after"]))
-        else:
-            raise ValueError(f"published figure {name!r}: unknown kind {kind!r}")
+        row = {"label": figure["label"], "definition": " ".join(str(figure["definition"]).split()), "not_estimable": None}
+        try:
+            people = _reproduce(row, name, figure, extract, measures, programme, windows, footprint, providers, people)
+        except NotEstimable as error:
+            row.update(published=_shown(target), reproduced="not estimable", difference="\u2013", tolerance="\u2013",
+                       within_tolerance=None, not_estimable=error.reason)
         rows[name] = row
-    columns = ["label", "published", "reproduced", "difference", "tolerance", "within_tolerance", "definition"]
+    columns = ["label", "published", "reproduced", "difference", "tolerance", "within_tolerance", "definition",
+               "not_estimable"]
     return pd.DataFrame.from_dict(rows, orient="index")[columns].rename_axis("name")
+
+
+def _shown(target: Any) -> str:
+    """A published figure as the comparison shows it."""
+    if isinstance(target, Mapping):
+        return f"{target['before']} -> {target['after']}"
+    return f"{target:+.0%}" if isinstance(target, float) else str(target)
+
+
+def _reproduce(row, name, figure, extract, measures, programme, windows, footprint, providers, people):
+    """Fill `row` with figure `name` reproduced from `extract`; returns the DBT cohort (built once)."""
+    kind, target = figure["kind"], figure["published"]
+    if kind == "relative_change":
+        measure = name.removesuffix("_change")
+        change = relative_change(measures[measure].to_pandas(extract), windows)["change"]
+        row.update(published=_shown(target), reproduced=f"{change:+.1%}", difference=f"{change - target:+.1%}",
+                   tolerance=f"±{figure['tolerance']:.0%} points", within_tolerance=abs(change - target) <= figure["tolerance"])
+    elif name == "picu_median_los_change":
+        medians = _km_medians(extract, windows, footprint, providers)
+        difference = medians["post"] - medians["baseline"]
+        row.update(published=_shown(target), reproduced=f"median {medians['baseline']:.0f} -> {medians['post']:.0f} days",
+                   difference=f"{difference:+.0f} days", tolerance="direction", within_tolerance=difference < 0)
+    elif name == "crisis_line_extension_ae_change":
+        by_area = measures["cyp_mental_health_ae_by_area"].to_pandas(extract)
+        result = programme.later_component_its(by_area, figure["date"], name="crisis_line_extension")
+        row.update(_direction_row(result, target, "at the extension vs comparison"))
+    elif kind == "direction":
+        measure = name.removesuffix("_change")
+        result = programme.its(measures[measure].to_pandas(extract))
+        row.update(_direction_row(result, target, "at go-live"))
+    elif kind == "before_after":
+        if people is None:
+            people = dbt_cohort().build(extract).table.to_pandas()
+        outcome = name.removeprefix("dbt_")
+        before, after = int(people[f"{outcome}_before"].sum()), int(people[f"{outcome}_after"].sum())
+        row.update(published=_shown(target), reproduced=f"{_format_count(before)} -> {_format_count(after)}",
+                   difference="none" if (before, after) == (target["before"], target["after"]) else "differs",
+                   tolerance="exact", within_tolerance=(before, after) == (target["before"], target["after"]))
+    else:
+        raise ValueError(f"published figure {name!r}: unknown kind {kind!r}")
+    return people

@@ -31,7 +31,7 @@ from outcomes.report.render import external_references, prepare_rendering, rende
 from outcomes.report.execution.schedule import load_seconds, longest_first, record_seconds
 from outcomes.report.execution.pool import NotebookPool
 from outcomes.report.execution.runner import KERNEL_NAME, NotebookJob, NotebookRun, Progress, available_cores
-from outcomes.results import SIDECAR_SUFFIX, read_sidecar
+from outcomes.results import SIDECAR_SUFFIX, not_estimable_sentences, read_sidecar
 
 __all__ = ["REPORT_TITLE", "ReportOutcome", "build_report", "find_notebooks"]
 
@@ -303,6 +303,7 @@ class _Run:
                     html_href=f"{NOTEBOOKS}/{run.name}.html" if (build / NOTEBOOKS / f"{run.name}.html").exists() else None,
                     ipynb_href=f"{NOTEBOOKS}/{run.name}.ipynb" if (build / NOTEBOOKS / f"{run.name}.ipynb").exists() else None,
                     status=run.status, seconds=run.seconds, failure=run.failure.describe() if run.failure else None,
+                    not_estimable=not_estimable_sentences(results.get(run.name, {})),
                 )
                 for run in runs
             ],

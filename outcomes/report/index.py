@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from outcomes.resources import templates_dir
+from outcomes.results import NOT_ESTIMABLE
 
 
 __all__ = ["IndexPage", "HeadlineRow", "DashboardRow", "KeyFigure", "NotebookEntry", "headline_rows", "dashboard_rows",
@@ -117,6 +118,8 @@ class NotebookEntry:
     status: str
     seconds: float
     failure: str | None = None
+    #: "<what>: not estimable: <reason>" for each analysis the data could not support
+    not_estimable: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -145,6 +148,12 @@ def headline_rows(results: dict[str, dict[str, dict]]) -> list[HeadlineRow]:
             if not entry.get("headline"):
                 continue
             unit, kind = entry.get("unit"), entry.get("kind")
+            if kind == NOT_ESTIMABLE:  # the row stays, saying why there is no number
+                rows.append(HeadlineRow(measure=entry.get("label") or name, unit=None, notebook=notebook,
+                                        baseline="\u2013", latest="\u2013", change="not estimable",
+                                        published="\u2013", published_source=None, definition=None,
+                                        sentence=entry.get("sentence")))
+                continue
             change = _format_value(entry.get("value"), kind, unit, signed=True)
             ci = entry.get("ci")
             if isinstance(ci, list) and len(ci) == 2 and not isinstance(entry.get("value"), str):
