@@ -19,8 +19,10 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-## the reference extract (synthetic, deterministic) is built once and kept under data/ (git-ignored)
-$(REFERENCE)/truth.json: | $(STAMP)
+## the reference extract (synthetic, deterministic) is built once and kept under data/ (git-ignored);
+## rebuilt when its generator or the data contract changes (an extract without a new table would
+## give a different report without saying so)
+$(REFERENCE)/truth.json: $(wildcard outcomes/reference/*.py data_dictionary/tables/*.yaml) | $(STAMP)
 	$(BIN)/outcomes reference --out $(REFERENCE)
 
 reference: $(REFERENCE)/truth.json

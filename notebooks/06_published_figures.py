@@ -22,6 +22,7 @@ import pandas as pd
 
 from outcomes.cohort import dbt_cohort, picu_episodes
 from outcomes.programme.published_figures import published_figures, reproduce_published
+from outcomes.programme.synthetic import beside_its, has_area_statistics
 
 data = run.extract  # opened once, cut to period_end: nothing after the period is seen
 published = published_figures()
@@ -42,3 +43,29 @@ table = run.record_table("published_vs_reproduced", comparison.reset_index(),
                                "definition", "not_estimable"],
                          caption="Published figures beside the reproduced values")
 table
+
+# %% [markdown]
+# ## Beside another design: the synthetic control
+# A before/after change says nothing of what happened elsewhere. For the claims a synthetic control
+# of other areas covers (bed days and out-of-area bed days, from the published area statistics;
+# notebook `12_synthetic_control` shows it in full), the single-series ITS estimate at the headline
+# month beside the synthetic control's at the same month and over the post year, with the placebo
+# p-value. The synthetic control counts footprint residents' bed days only (the published area
+# statistics are by area of residence); the ITS of bed days also counts other CYP on the network's
+# wards. Left out when the extract has no area statistics.
+
+# %%
+if has_area_statistics(data):
+    designs = beside_its(data, run.programme, run.measures, footprint, published)
+    for name, row in designs.iterrows():
+        run.record(f"synthetic_control_beside_its_{name}", row["synthetic_relative"], kind="percent_change",
+                   unit="proportion", ci=(row["synthetic_lower"], row["synthetic_upper"]),
+                   label=f"{row['label']}: synthetic control", sentence=row["synthetic_sentence"],
+                   definition=f"Footprint / synthetic control of other areas - 1 in {row['synthetic_at']} "
+                              f"(95% conformal interval), beside the ITS estimate {row['its_relative']:.3f} "
+                              f"({row['its_lower']:.3f} to {row['its_upper']:.3f})")
+    beside = run.record_table("published_claims_its_and_synthetic_control", designs.drop(columns="synthetic_sentence")
+                              .round(3).reset_index(),
+                              caption="Published claims: the single-series ITS and the synthetic control at the "
+                                      "headline month (relative effects, 95% intervals)")
+    display(beside)

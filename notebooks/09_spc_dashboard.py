@@ -37,7 +37,7 @@ data = run.extract  # opened once, cut to period_end: nothing after the period i
 measures = run.measures
 frames = {name: measure.to_pandas(data) for name, measure in measures.items()}
 rebase_at = run.programme.go_live  # SPC limits are rebased at the go-live
-charts = catalogue_spc(measures, frames, rebase=[rebase_at], strict=False)
+charts = catalogue_spc(measures, frames, rebase=[rebase_at], strict=False, extract=data)  # rare events: quarters or t-charts
 
 # %% [markdown]
 # ## The board's view: the latest month of every measure
@@ -60,5 +60,5 @@ for name, spc in charts.items():
         label = spc.label(group)
         display(HTML(f'<h3 id="{chart_anchor(label)}">{label}</h3><p>{spc.description}</p>'))
         ax = spc.plot(group)
-        run.record_figure(chart_anchor(label), ax.figure, caption=f"SPC chart of {label}, {spc.unit}")
+        run.record_figure(chart_anchor(label), ax.figure, caption=f"SPC chart of {label}, {spc.unit_of(group)}")
         plt.show()

@@ -83,6 +83,7 @@ class Field:
     not_after_extract_end: bool = False
     quality_warning_codes: tuple[str, ...] = ()
     age_bands: bool = False  # age bands (`outcomes.age_bands`): checked for form, overlap and the 17/18 split
+    optional: bool = False  #: a trust may not send it: a missing column opens as all-null (a warning), never an error
     suppressed: str | None = None  # text standing for a value suppressed at source (e.g. "*"): read as null
 
     @property
@@ -236,6 +237,7 @@ def _table(raw: dict) -> Table:
             not_after_extract_end=bool(f.get("not_after_extract_end", False)),
             quality_warning_codes=tuple(str(c) for c in f.get("quality_warning_codes", ())),
             age_bands=bool(f.get("age_bands", False)),
+            optional=bool(f.get("optional", False)),
             suppressed=None if f.get("suppressed") is None else str(f["suppressed"]),
         )
         for f in raw["fields"]

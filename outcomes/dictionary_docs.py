@@ -78,6 +78,8 @@ def _table_section(contract: DataDictionary, name: str) -> list[str]:
             rules.append("not after the extract end")
         if f.identifier:
             rules.append("person identifier: never published")
+        if f.optional:
+            rules.append("optional column: an extract may leave it out (read as empty)")
         if f.suppressed is not None:
             rules.append(f'"{f.suppressed}" (suppressed at source) reads as null')
         lines.append(

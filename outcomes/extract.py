@@ -294,6 +294,10 @@ def type_tables(
     typed = {}
     for name, table in raw.items():
         spec = contract.tables[name]
+        absent = [f for f in spec.fields if f.optional and f.name not in table.columns]
+        if absent:  # optional fields a trust may not send: all-null columns, so analyses needing them say so
+            findings.add(name, ",".join(f.name for f in absent), "optional columns absent (read as empty)", 0, severity=WARNING)
+            table = table.mutate(**{f.name: ibis.literal(None, f.ibis_type) for f in absent})
         missing = [f for f in spec.field_names if f not in table.columns]
         if missing:
             for field_name in missing:

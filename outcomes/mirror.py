@@ -12,7 +12,14 @@ DataFrame; ``.to_dict()`` for recording):
 * the proportion with at least one event before vs after, exact McNemar test
   (``statsmodels`` ``mcnemar(exact=True)``: binomial test on the discordant pairs; it compares
   the windows as they are, so with unequal windows it is not adjusted for their lengths);
-* a bootstrap CI of the relative reduction 1 - rate ratio, resampling people (seeded).
+* a bootstrap CI of the relative reduction 1 - rate ratio, resampling people (seeded);
+* with a **pre-pre** window (the window before the before window: with 12-month windows, the 12
+  months before the 12 months before), regression to the mean. People start treatment after a bad
+  year, so the year before is not a typical year. The exact rate ratio after / pre-pre tests the
+  after window against a year that did not choose them, and the **share of the fall the pre-pre
+  window already shows** is (before - pre-pre) / (before - after): 0 when the pre-pre year was as
+  bad as the year before, 1 (or more) when it was already as low as the year after. Its CI
+  comes from the same people-resampling bootstrap.
 
 The exact rate ratio (conditional binomial). If before and after counts are independent Poisson
 with rates lambda_b, lambda_a over person-time T_b, T_a, then given their sum n = before + after,
@@ -47,6 +54,10 @@ Example
 (0.0417, 0.2555)
 >>> rate_ratio_exact(before=605, after=0).lower
 0.0
+>>> people["pre_pre"] = [2, 3, 1, 2, 2]
+>>> mirror = MirrorImage(seed=1).fit(people, pre_pre="pre_pre")
+>>> mirror.totals_["pre_pre_n"], round(mirror.regression_["share_of_fall"], 4)   # (24 - 10) / (24 - 1)
+(10, 0.6087)
 """
 
 from __future__ import annotations
@@ -118,6 +129,7 @@ def counts_from_events(
     index: str = "index_date",
     window_days: int = 365,
     value: str | None = None,
+    pre_pre: bool = False,
 ) -> pd.DataFrame:
     """Per-person totals before and after each person's index date, from long events.
 
@@ -125,7 +137,8 @@ def counts_from_events(
     appears in the result, with 0 if they had no events. Windows, in days:
     before = [index - window_days, index), after = [index, index + window_days).
     Each event counts 1, or its ``value`` (e.g. bed days) if given; stays straddling the index
-    date must be split upstream (the measures layer). Returns columns person, before, after.
+    date must be split upstream (the measures layer). Returns columns person, before, after, and
+    with ``pre_pre`` also pre_pre = [index - 2 window_days, index - window_days).
     """
     cohort = index_dates[[person, index]].drop_duplicates(person)
     merged = events.merge(cohort, on=person, how="inner")
@@ -134,10 +147,12 @@ def counts_from_events(
     merged = merged.assign(
         before=weight.where((days >= -window_days) & (days < 0), 0),
         after=weight.where((days >= 0) & (days < window_days), 0),
+        pre_pre=weight.where((days >= -2 * window_days) & (days < -window_days), 0),
     )
-    totals = merged.groupby(person)[["before", "after"]].sum()
+    columns = ["pre_pre", "before", "after"] if pre_pre else ["before", "after"]
+    totals = merged.groupby(person)[columns].sum()
     out = cohort[[person]].merge(totals, left_on=person, right_index=True, how="left")
-    return out.fillna({"before": 0, "after": 0}).reset_index(drop=True)
+    return out.fillna(dict.fromkeys(columns, 0)).reset_index(drop=True)
 
 
 class MirrorImage:
@@ -171,13 +186,18 @@ class MirrorImage:
         person: str = "Person_ID",
         before: str = "before",
         after: str = "after",
+        pre_pre: str | None = None,
     ) -> MirrorImage:
-        """Fit to one row per person: counts (or days) in the before and after windows."""
-        frame = df[[person, before, after]].rename(columns={before: "before", after: "after"})
+        """Fit to one row per person: counts (or days) in the before and after windows, and in
+        the ``pre_pre`` window (a column name; the window before the before window, of the same
+        length) when given."""
+        names = {before: "before", after: "after", **({pre_pre: "pre_pre"} if pre_pre else {})}
+        frame = df[[person, *names]].rename(columns=names)
+        windows = list(names.values())
         if frame[person].duplicated().any():
             raise ValueError(f"{person!r} is not unique: give one row per person")
-        if frame[["before", "after"]].isna().any().any() or (frame[["before", "after"]] < 0).any().any():
-            raise ValueError("before/after must be non-negative with no missing values")
+        if frame[windows].isna().any().any() or (frame[windows] < 0).any().any():
+            raise ValueError(f"{'/'.join(windows)} must be non-negative with no missing values")
         frame["difference"] = frame["after"] / self.time_ratio - frame["before"]
         self.per_person_ = frame.reset_index(drop=True)
         b = self.per_person_["before"].to_numpy(dtype=float)
@@ -190,8 +210,53 @@ class MirrorImage:
         self.p_value_ = self.rate_ratio_.p_value
         self.wilcoxon_ = self._wilcoxon(frame["difference"].to_numpy(dtype=float))
         self.mcnemar_ = self._mcnemar(b > 0, a > 0)
-        self.relative_reduction_ = self._bootstrap_reduction(b, a)
+        draws = np.random.default_rng(self.seed).integers(0, len(b), size=(self.n_bootstrap, len(b)))
+        self.relative_reduction_ = self._bootstrap_reduction(b, a, draws)
+        self.regression_ = None
+        if pre_pre:
+            p = self.per_person_["pre_pre"].to_numpy(dtype=float)
+            self.totals_["pre_pre_n"] = _as_number(p.sum())
+            self.regression_ = self._regression(p, b, a, draws)
         return self
+
+    def _share_of_fall(self, pre_pre_total, before_total, after_total):
+        """(before - pre-pre) / (before - after), after scaled to the before window's length;
+        undefined (NaN) where nothing fell."""
+        fall = before_total - np.divide(after_total, self.time_ratio)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(fall > 0, (before_total - pre_pre_total) / np.where(fall > 0, fall, 1.0), np.nan)
+
+    def _regression(self, p: np.ndarray, b: np.ndarray, a: np.ndarray, draws: np.ndarray) -> dict:
+        """Regression to the mean: after and before against the pre-pre window (exact rate ratios,
+        equal windows before and pre-pre) and the share of the fall the pre-pre window already
+        shows, with a people-resampling bootstrap CI (the reduction's draws)."""
+        share = float(self._share_of_fall(p.sum(), b.sum(), a.sum()))
+        replicates = self._share_of_fall(p[draws].sum(axis=1), b[draws].sum(axis=1), a[draws].sum(axis=1))
+        lower, upper, undefined = self._percentile_interval(replicates)
+        return {
+            "after_vs_pre_pre": rate_ratio_exact(p.sum(), a.sum(), self.time_ratio, self.confidence_level),
+            "before_vs_pre_pre": rate_ratio_exact(p.sum(), b.sum(), 1.0, self.confidence_level),
+            "share_of_fall": share, "share_of_fall_lower": lower, "share_of_fall_upper": upper,
+            "undefined_resamples": undefined,
+        }
+
+    def regression_sentence(self, what: str = "events") -> str:
+        """The pre-pre window in words: how the after window compares with it, and how much of
+        the fall from before to after it already shows (percentages only, no counts)."""
+        if self.regression_ is None:
+            raise ValueError("fit with pre_pre=... to compare with the pre-pre window")
+        r = self.regression_
+        rr = r["after_vs_pre_pre"]
+        level = f"{self.confidence_level:.0%} CI"
+        versus = (f"After treatment began, {what} were at {rr.estimate:.0%} of their level two years before "
+                  f"(the pre-pre window; {level} {rr.lower:.0%} to {rr.upper:.0%}, exact P = {rr.p_value:.2g}).")
+        share = r["share_of_fall"]
+        if np.isnan(share):
+            return versus + f" {what[:1].upper() + what[1:]} did not fall from the window before to the window after."
+        return (versus + f" The pre-pre window already shows {share:.0%} ({level} {r['share_of_fall_lower']:.0%} to "
+                f"{r['share_of_fall_upper']:.0%}) of the fall from the window before treatment to the window after: "
+                "that part is the return of an unusually bad year to its usual level (regression to the mean), "
+                "not an effect of treatment.")
 
     @staticmethod
     def _wilcoxon(differences: np.ndarray) -> dict:
@@ -230,11 +295,9 @@ class MirrorImage:
         with np.errstate(divide="ignore", invalid="ignore"):
             return 1 - np.divide(np.divide(after_total, self.time_ratio), before_total)
 
-    def _bootstrap_reduction(self, b: np.ndarray, a: np.ndarray) -> dict:
-        estimate = float(self._relative_reduction(b.sum(), a.sum()))
-        rng = np.random.default_rng(self.seed)
-        draws = rng.integers(0, len(b), size=(self.n_bootstrap, len(b)))
-        replicates = self._relative_reduction(b[draws].sum(axis=1), a[draws].sum(axis=1))
+    def _percentile_interval(self, replicates: np.ndarray) -> tuple[float, float, int]:
+        """Percentile interval over the defined replicates (order statistics, so +-inf are kept)
+        and how many were undefined (NaN)."""
         defined = replicates[~np.isnan(replicates)]
         alpha = 1 - self.confidence_level
         if defined.size:
@@ -242,12 +305,13 @@ class MirrorImage:
             upper = float(np.percentile(defined, 100 * (1 - alpha / 2), method="higher"))
         else:
             lower = upper = np.nan
-        return {
-            "estimate": estimate,
-            "lower": lower,
-            "upper": upper,
-            "undefined_resamples": int(self.n_bootstrap - defined.size),
-        }
+        return lower, upper, int(len(replicates) - defined.size)
+
+    def _bootstrap_reduction(self, b: np.ndarray, a: np.ndarray, draws: np.ndarray) -> dict:
+        estimate = float(self._relative_reduction(b.sum(), a.sum()))
+        replicates = self._relative_reduction(b[draws].sum(axis=1), a[draws].sum(axis=1))
+        lower, upper, undefined = self._percentile_interval(replicates)
+        return {"estimate": estimate, "lower": lower, "upper": upper, "undefined_resamples": undefined}
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -267,6 +331,14 @@ class MirrorImage:
             "with_event_after_proportion": (m["with_event_after_proportion"], np.nan, np.nan, m["p_value"],
                                             "people with >= 1 event after; exact McNemar"),
         }
+        if self.regression_ is not None:
+            r, pp = self.regression_, self.regression_["after_vs_pre_pre"]
+            rows = {"pre_pre_n": (self.totals_["pre_pre_n"], np.nan, np.nan, np.nan, "total, pre-pre window"), **rows,
+                    "rate_ratio_vs_pre_pre": (pp.estimate, pp.lower, pp.upper, pp.p_value,
+                                              "after / pre-pre; conditional binomial, Clopper-Pearson"),
+                    "share_of_fall_in_pre_pre": (r["share_of_fall"], r["share_of_fall_lower"], r["share_of_fall_upper"],
+                                                 np.nan, "(before - pre-pre) / (before - after); percentile bootstrap "
+                                                 f"over people (B={self.n_bootstrap})")}
         return pd.DataFrame.from_dict(
             rows, orient="index", columns=["estimate", "lower", "upper", "p_value", "method"]
         ).rename_axis("measure")
@@ -274,7 +346,7 @@ class MirrorImage:
     def to_dict(self) -> dict:
         """Plain nested dict for recording; count keys end in ``_n`` (the disclosure convention)."""
         rr = asdict(self.rate_ratio_)
-        return {
+        out = {
             "people_n": int(self.totals_["people_n"]),
             "before_n": self.totals_["before_n"],
             "after_n": self.totals_["after_n"],
@@ -287,6 +359,14 @@ class MirrorImage:
             "bootstrap_resamples": self.n_bootstrap,
             "seed": self.seed,
         }
+        if self.regression_ is not None:
+            r = self.regression_
+            out["pre_pre_n"] = self.totals_["pre_pre_n"]
+            out["regression_to_the_mean"] = {
+                "after_vs_pre_pre": {k: asdict(r["after_vs_pre_pre"])[k] for k in ("estimate", "lower", "upper", "p_value")},
+                "before_vs_pre_pre": {k: asdict(r["before_vs_pre_pre"])[k] for k in ("estimate", "lower", "upper", "p_value")},
+                **{k: r[k] for k in ("share_of_fall", "share_of_fall_lower", "share_of_fall_upper", "undefined_resamples")}}
+        return out
 
 
 def _as_number(x: float) -> float | int:

@@ -15,7 +15,9 @@ from outcomes import resources
 from outcomes.dictionary import ContractError, load_dictionary, table_order
 from outcomes.dictionary_docs import render_markdown
 
-DESIGN_TABLES = {"MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation", "area_statistics"}
+DESIGN_TABLES = {"MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation", "area_statistics",
+                 # issue 22: optional delivery and balancing tables
+                 "MHS401MHActPeriod", "MHS505RestrictiveIntervention", "MHS607CodedScoreAssessment", "MHS903WardDetails"}
 
 
 def test_every_design_table_is_in_the_contract():
@@ -29,6 +31,12 @@ def test_design_code_lists():
     assert set(codes["service_team_type"].group("crisis")) == {"A02", "A03", "A04", "A18", "A19"}
     assert set(codes["bed_type"].group("cyp")) >= {"300", "301", "302", "303", "304", "309", "310", "311"}
     assert codes["bed_type"].v5_to_v6["23"] == "300" and codes["bed_type"].v5_to_v6["34"] == "309"
+    # NHS Digital's hospital bed types: 201 older adult acute, 202 adult PICU; NHS England's v5 -> v6 recoding
+    bed = codes["bed_type"]
+    assert "older adult" in bed.labels["201"].lower() and "intensive care" in bed.labels["202"].lower()
+    assert {k: bed.v5_to_v6[k] for k in ("10", "11", "12", "13", "19", "20", "21", "26", "29", "33")} == {
+        "10": "200", "11": "201", "12": "202", "13": "203", "19": "206", "20": "207", "21": "208", "26": "302", "29": "305", "33": "308"}
+    assert not {"16", "17", "18"} & set(bed.v5_to_v6)  # no v6 successor: refused, not guessed
     assert set(codes["ward_age"].group("cyp")) == {"10", "11", "12"}
     assert codes["collaborative"].group("network_providers") == ("RPG", "RV5", "RQY")
     assert len(codes["collaborative"].group("footprint")) == 12
@@ -41,7 +49,7 @@ def test_every_v5_code_maps_to_a_v6_code():
 
 def test_person_identifiers_are_marked():
     identifiers = load_dictionary().identifier_fields
-    for name in DESIGN_TABLES - {"population", "deprivation", "area_statistics", "MHS202CareActivity"}:
+    for name in DESIGN_TABLES - {"population", "deprivation", "area_statistics", "MHS202CareActivity", "MHS903WardDetails"}:
         assert "Person_ID" in identifiers[name], name
 
 
@@ -52,8 +60,9 @@ def test_table_order_is_derived_from_the_foreign_keys():
         for fk in table.foreign_keys:
             assert order.index(fk.references) < order.index(table.name), (table.name, fk.references)
     # ties go by file order (name): the master patient index, then its children, each followed by theirs
-    assert order == ("MHS001MPI", "ECDS", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity",
-                     "MHS501HospProvSpell", "MHS502WardStay", "RiskEvents", "area_statistics", "deprivation", "population")
+    assert order == ("MHS001MPI", "ECDS", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS401MHActPeriod",
+                     "MHS501HospProvSpell", "MHS502WardStay", "MHS505RestrictiveIntervention", "MHS607CodedScoreAssessment",
+                     "MHS903WardDetails", "RiskEvents", "area_statistics", "deprivation", "population")
     assert contract.in_order(["population", "MHS502WardStay", "not_in_contract", "MHS001MPI"]) == [
         "MHS001MPI", "MHS502WardStay", "population", "not_in_contract"]  # an unknown name is kept, last
 

@@ -26,7 +26,7 @@ from outcomes.cohort import COHORTS, cyp_inpatients, dbt_cohort, picu_episodes
 from outcomes.measures import MEASURES, define_measure, sum_bed_days
 from test_cohort import assert_attrition_adds_up
 
-reference = pytest.importorskip("outcomes.reference")
+import outcomes.reference as reference  # directly, not importorskip: a failed import fails, never skips
 
 #: small enough to build and validate in ~15 s; the truth is recomputed by the generator at any scale
 SCALE = 0.1

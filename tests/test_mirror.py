@@ -159,3 +159,57 @@ def test_input_validation():
         MirrorImage().fit(pd.DataFrame({"Person_ID": ["A", "A"], "before": [1, 2], "after": [0, 0]}))
     with pytest.raises(ValueError):
         MirrorImage().fit(pd.DataFrame({"Person_ID": ["A"], "before": [-1], "after": [0]}))
+
+
+# ------------------------------------------------------------------ the pre-pre window: regression to the mean
+def test_pre_pre_window_by_hand():
+    """Five people, 10 events in the pre-pre year, 24 in the year before, 1 after. After vs pre-pre:
+    the exact rate ratio 1/10 with Clopper-Pearson limits from binomtest(1, 11); the share of the fall the
+    pre-pre year already shows (24 - 10) / (24 - 1) = 14/23; its bootstrap interval recomputed by hand on
+    the same seeded draws (order statistics 49 and 1950 of 2,000)."""
+    people = pd.DataFrame({"Person_ID": list("ABCDE"), "pre_pre": [2, 3, 1, 2, 2],
+                           "before": [6, 5, 4, 5, 4], "after": [0, 1, 0, 0, 0]})
+    m = MirrorImage(seed=1).fit(people, pre_pre="pre_pre")
+    r = m.regression_
+    assert m.totals_["pre_pre_n"] == 10
+    assert r["share_of_fall"] == pytest.approx(14 / 23, rel=REL)
+    rr = r["after_vs_pre_pre"]
+    lower, upper = reference_limits(10, 1)
+    assert (rr.estimate, rr.lower, rr.upper) == (pytest.approx(0.1, rel=REL), pytest.approx(lower, rel=REL),
+                                                 pytest.approx(upper, rel=REL))
+    assert rr.p_value == pytest.approx(stats.binomtest(1, 11, 0.5).pvalue, rel=REL)
+    assert r["before_vs_pre_pre"].estimate == pytest.approx(2.4, rel=REL)
+    draws = np.random.default_rng(1).integers(0, 5, size=(2000, 5))
+    p, b, a = (people[c].to_numpy() for c in ("pre_pre", "before", "after"))
+    shares = sorted((b[row].sum() - p[row].sum()) / (b[row].sum() - a[row].sum()) for row in draws)
+    assert (r["share_of_fall_lower"], r["share_of_fall_upper"]) == (shares[49], shares[1950])
+    # the reduction's interval is unchanged by the pre-pre window (the same draws)
+    assert m.relative_reduction_ == MirrorImage(seed=1).fit(people).relative_reduction_
+    summary = m.summary
+    assert summary.index[0] == "pre_pre_n" and "share_of_fall_in_pre_pre" in summary.index
+    sentence = m.regression_sentence("suicide attempts")
+    assert "at 10% of their level two years before" in sentence and "already shows 61%" in sentence
+    assert "regression to the mean" in sentence
+    json.dumps(m.to_dict())
+    assert m.to_dict()["regression_to_the_mean"]["share_of_fall"] == pytest.approx(14 / 23)
+
+
+def test_pre_pre_as_bad_as_the_year_before_explains_none_of_the_fall():
+    people = pd.DataFrame({"Person_ID": list("ABC"), "pre_pre": [6, 5, 4], "before": [6, 5, 4], "after": [1, 0, 0]})
+    m = MirrorImage(seed=2).fit(people, pre_pre="pre_pre")
+    assert m.regression_["share_of_fall"] == 0
+    flat = MirrorImage(seed=2).fit(people.assign(after=people["before"]), pre_pre="pre_pre")
+    assert np.isnan(flat.regression_["share_of_fall"])
+    assert "did not fall" in flat.regression_sentence()
+    with pytest.raises(ValueError, match="pre_pre"):
+        MirrorImage().fit(people).regression_sentence()
+
+
+def test_counts_from_long_events_with_a_pre_pre_window():
+    index_dates = pd.DataFrame({"Person_ID": ["A", "B"], "index_date": pd.to_datetime(["2023-01-01"] * 2)})
+    events = pd.DataFrame({"Person_ID": ["A", "A", "A", "B"],
+                           "EventDate": pd.to_datetime(["2021-01-01", "2021-12-31", "2022-01-01", "2023-06-01"])})
+    counts = counts_from_events(events, index_dates, window_days=365, pre_pre=True).set_index("Person_ID")
+    # A: 2021-01-01 is day -730 (pre-pre, in), 2021-12-31 day -366 (pre-pre), 2022-01-01 day -365 (before)
+    assert counts.loc["A"].tolist() == [2, 1, 0] and counts.loc["B"].tolist() == [0, 0, 1]
+    assert list(counts.columns) == ["pre_pre", "before", "after"]

@@ -16,7 +16,8 @@ NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 def test_the_collection_is_complete():
     assert NOTEBOOKS == ["00_cohort_profile", "01_bed_days", "02_out_of_area", "03_picu_length_of_stay",
                          "04_crisis_and_ae", "05_dbt_mirror_image", "06_published_figures", "07_methods_validation",
-                         "08_crisis_line_extension", "09_spc_dashboard", "10_costs", "11_equity"]
+                         "08_crisis_line_extension", "09_spc_dashboard", "10_costs", "11_equity",
+                         "12_synthetic_control"]
     for name in NOTEBOOKS:
         assert (ROOT / "notebooks" / f"{name}.py").exists(), f"{name} has no jupytext py:percent pair"
 
@@ -68,6 +69,12 @@ def test_results_hold_the_headline_measures_and_reproduce_the_published_figures(
     assert extension["ci"][0] <= 0.75 <= extension["ci"][1] and extension["value"] < 1
     assert extension["sentence"].startswith("From September 2020, mental-health and self-harm A&E attendances")
     assert results["07_methods_validation"]["linden_all_within_tolerance"]["value"] is True
+    # the synthetic control from the published area statistics finds the planted footprint effects
+    synthetic = results["12_synthetic_control"]
+    assert synthetic["synthetic_control_available"]["value"] is True
+    for measure in ("cyp_bed_days", "cyp_out_of_area_bed_days"):
+        assert synthetic[f"synthetic_control_{measure}_planted_covered"]["value"] is True, measure
+        assert 0 < synthetic[f"synthetic_control_{measure}_p_value"]["value"] <= 1
 
 
 def test_every_figure_in_the_report_can_be_read(report):

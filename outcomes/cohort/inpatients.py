@@ -12,7 +12,7 @@ hospital spell instead (NHS England's "age at admission" for spells).
 >>> [rule.description for rule in cohort.rules]  # doctest: +NORMALIZE_WHITESPACE
 ['aged 0-17 on the first day of the ward stay', 'on a child and adolescent ward (WardType 01)',
  'ward for children or adolescents (WardAge 10, 11, 12)',
- 'on a CYP bed (bed type 300, 301, 302, 303, 304, 309, 310, 311)',
+ 'on a CYP bed (bed type 12 codes)',
  'resident in the footprint (LA 12 codes) or treated by a network provider (provider RPG, RV5, RQY)']
 """
 

@@ -5,9 +5,11 @@ one row per month (and group) with `month, value, mean, lpl, upl, point_type` an
 FILE or stdout; `--json` prints a summary (latest point, variation and assurance icons, segments)
 to stdout instead. `--figure FILE.png` draws the chart of one measure.
 
-Bad input exits 2 with a message: an unknown measure, fewer than 12 months with a value (after
-suppression), months missing or repeated, a rebase month outside the series. With `--all`, a
-measure that cannot be charted is named on stderr and the exit code is 2; the others are written.
+Rare events (most months 0-7, suppressed) are charted by quarter, or as a t-chart of the days
+between events (`outcomes.spc.rare`); stderr lists them. Bad input exits 2 with a message: an
+unknown measure, one measure that cannot be charted at any grain, a rebase month outside the
+series. With `--all`, a measure (or group) that cannot be charted is named on stderr with the
+reasons and the others are written (exit 0: a sparse or absent series is not an error).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ EXAMPLES = """examples:
 
 Improvement directions and targets come from outcomes/measures/monitoring.yaml unless given here.
 Counts of 1-7 are suppressed and others rounded to 5 before the limits are computed.
-With --all, measures that cannot be charted are named on stderr (exit 2); the others are written.
+Rare events are charted by quarter or as t-charts (days between events); with --all, measures
+that cannot be charted at all are named on stderr with the reasons (exit 0); the others are written.
 
 """ + SOURCE_EXAMPLES
 
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     needed = set(names) | {MEASURES[n].counts_from for n in names if MEASURES[n].counts_from}
     frames = {name: MEASURES[name].to_pandas(extract, start=args.start, end=args.end) for name in sorted(needed)}
     charts = catalogue_spc(MEASURES, frames, names, rebase=args.rebase, improvement=args.improvement, target=args.target,
-                           fix_after_n_points=args.fix_after, strict=not args.all)
+                           fix_after_n_points=args.fix_after, strict=False, extract=extract)
     tables = []
     for name, spc in charts.items():
         if not spc.charts:
@@ -112,6 +115,14 @@ def run(args: argparse.Namespace) -> int:
         ax.figure.savefig(args.figure, dpi=150, bbox_inches="tight")
         print(f"spc: chart -> {args.figure}", file=sys.stderr)
     problems = [f"{spc.label(group)}: {problem}" for spc in charts.values() for group, problem in spc.problems.items()]
+    rare = [f"{spc.label(group)}: {spc.unit_of(group)}" for spc in charts.values() for group, grain in spc.grains.items()
+            if grain != "month"]
+    if rare:
+        print(f"spc: {len(rare)} rare-event chart(s) (quarters, or t-charts of the days between events):\n  "
+              + "\n  ".join(rare), file=sys.stderr)
+    if problems and not args.all:
+        raise UserError(f"{names[0]} cannot be charted: " + "; ".join(p.split(": ", 1)[1] for p in problems))
     if problems:
-        raise UserError(f"{len(problems)} chart(s) could not be drawn (the others were written):\n  " + "\n  ".join(problems))
+        print(f"spc: {len(problems)} chart(s) could not be drawn (the others were written):\n  " + "\n  ".join(problems),
+              file=sys.stderr)
     return 0

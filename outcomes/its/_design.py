@@ -67,6 +67,10 @@ class InterruptedTimeSeries:
         (default "programme"), whose rows stay ``level_change`` and ``slope_change``.
         ``effect``, ``counterfactual`` and ``component_effects`` remove any chosen set.
     name : the name of the ``interruption`` component (labels only).
+    slope : False makes the programme a level change only (no ``time_post`` term, no
+        ``slope_change`` or ``post_slope`` row): the pre-period trend runs on through it. A step is
+        what a service that removes a share of events predicts, and leaving out the slope narrows
+        the interval of an effect a year after the go-live (benchmarks/its_coverage.py measures both).
     group, treated, controls : a controlled ITS. ``group`` names the unit column, ``treated``
         the treated unit; every other unit is a control. ``controls="pooled"`` (default) makes one
         comparison series (the mean per period for gaussian, the sum of counts and offsets for
@@ -85,7 +89,7 @@ class InterruptedTimeSeries:
                  extra_interruptions: Mapping[str, object] | None = None,
                  group: str | None = None, treated=None, controls: str = "pooled",
                  covariates: Sequence[str] = (), min_points: int = 3,
-                 components: Sequence[Component] = (), name: str = "programme"):
+                 components: Sequence[Component] = (), name: str = "programme", slope: bool = True):
         if not isinstance(data, pd.DataFrame):
             raise ITSInputError("data must be a pandas DataFrame")
         if len(data) == 0:
@@ -112,7 +116,7 @@ class InterruptedTimeSeries:
                 raise ITSInputError(f"extra interruption names must be identifiers, not {key!r}")
         extras = [Component(k, v, programme=False) for k, v in extra.items()] + list(components)
         self.terms = [Term(name, self.interruption, self.transition, self.transition_method, True,
-                           "post", "time_post", ("level_change", "slope_change"))]
+                           "post", "time_post", ("level_change", "slope_change"), bool(slope))]
         self.terms += [self._term(c) for c in extras]
         self._check_terms()
         self.extra_interruptions = {t.name: t.period for t in self.terms[1:] if not t.programme}
@@ -302,9 +306,10 @@ class InterruptedTimeSeries:
         return [t for j in range(1, k + 1) for t in (f"sin{j}", f"cos{j}") if t != "sin6"]
 
     def _formula(self) -> str:
-        terms = ["time", "post", "time_post"]
+        main = self.terms[0].design_columns()
+        terms = ["time", *main]
         if self.group is not None:
-            terms += ["treated", "treated:time", "treated:post", "treated:time_post"]
+            terms += ["treated", "treated:time", *(f"treated:{c}" for c in main)]
         for t in self.terms[1:]:
             terms += t.design_columns()
             if self.group is not None and t.programme:

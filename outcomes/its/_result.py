@@ -23,29 +23,28 @@ from ._terms import programme_terms
 
 
 def _lincom_rows(its) -> dict[str, dict[str, float]]:
-    """Summary rows as linear combinations of design columns."""
+    """Summary rows as linear combinations of design columns (no slope rows for a level-only programme)."""
     extra = {}
     for t in its.terms[1:]:
         prefix = "treated:" if its.group is not None and t.programme else ""
         extra[t.rows[0]] = {prefix + t.level: 1.0}
         if t.has_slope:
             extra[t.rows[1]] = {prefix + t.slope: 1.0}
+    slope = its.terms[0].has_slope
     if its.group is None:
-        return {"pre_slope": {"time": 1.0}, "level_change": {"post": 1.0},
-                "slope_change": {"time_post": 1.0}, "post_slope": {"time": 1.0, "time_post": 1.0}, **extra}
-    return {
-        "pre_slope": {"time": 1.0, "treated:time": 1.0},
-        "level_change": {"treated:post": 1.0},
-        "slope_change": {"treated:time_post": 1.0},
-        "post_slope": {"time": 1.0, "treated:time": 1.0, "time_post": 1.0, "treated:time_post": 1.0},
-        "control_pre_slope": {"time": 1.0},
-        "control_level_change": {"post": 1.0},
-        "control_slope_change": {"time_post": 1.0},
-        "control_post_slope": {"time": 1.0, "time_post": 1.0},
-        "baseline_difference": {"treated": 1.0},
-        "pre_slope_difference": {"treated:time": 1.0},
-        **extra,
-    }
+        rows = {"pre_slope": {"time": 1.0}, "level_change": {"post": 1.0}}
+        if slope:
+            rows.update(slope_change={"time_post": 1.0}, post_slope={"time": 1.0, "time_post": 1.0})
+        return {**rows, **extra}
+    rows = {"pre_slope": {"time": 1.0, "treated:time": 1.0}, "level_change": {"treated:post": 1.0}}
+    if slope:
+        rows.update(slope_change={"treated:time_post": 1.0},
+                    post_slope={"time": 1.0, "treated:time": 1.0, "time_post": 1.0, "treated:time_post": 1.0})
+    rows.update(control_pre_slope={"time": 1.0}, control_level_change={"post": 1.0})
+    if slope:
+        rows.update(control_slope_change={"time_post": 1.0}, control_post_slope={"time": 1.0, "time_post": 1.0})
+    rows.update(baseline_difference={"treated": 1.0}, pre_slope_difference={"treated:time": 1.0})
+    return {**rows, **extra}
 
 
 class ITSResult:
@@ -132,6 +131,16 @@ class ITSResult:
             cols += [c.removeprefix("treated:") for c in cols]
         X0[cols] = 0.0
         return X0
+
+    def treated_designs(self, *, basis: str | None = None, remove=None):
+        """What a simulation of the treated series' means needs: its periods (labels), the design
+        rows as fitted (X1) and with the ``remove`` d components taken away (X0, see :meth:`effect`),
+        and the offset on the link scale; a mean is ``exp(X @ params + offset)`` for a log link
+        (``X @ params + offset`` for gaussian). Used by ``outcomes.flow``."""
+        rows = self._treated_rows()
+        X1 = self.design.to_numpy()[rows]
+        X0 = self._counterfactual_design(basis, remove).to_numpy()[rows]
+        return pd.Index(self.data.loc[rows, "date"]), X1, X0, self._offset(rows)
 
     def _offset(self, rows) -> np.ndarray:
         if not self.its.offset:
@@ -399,10 +408,10 @@ class ITSResult:
                 est = list(ex.map(_placebo_fit, tasks, chunksize=max(1, len(tasks) // (4 * n_jobs))))
         else:
             est = [_placebo_fit(t) for t in tasks]
-        link = pd.DataFrame(est, columns=["level_change", "slope_change"], index=pd.Index(_periods.labels(np.array(cands), its.freq), name="date"))
+        rows = ["level_change", "slope_change"][:len(its.programme_columns)]  # a level-only programme has no slope
+        link = pd.DataFrame(est, columns=rows, index=pd.Index(_periods.labels(np.array(cands), its.freq), name="date"))
         link = link.dropna()
-        level_col, slope_col = its.programme_columns
-        actual = pd.Series({"level_change": self.params[level_col], "slope_change": self.params[slope_col]})
+        actual = pd.Series({row: self.params[col] for row, col in zip(rows, its.programme_columns)})
         p = {k: (1 + int(np.sum(np.abs(link[k]) >= abs(actual[k]) - 1e-12))) / (1 + len(link)) for k in actual.index}
         tf = np.exp if self.log_link else (lambda x: x)
         return PlaceboResult(estimates=tf(link), actual=tf(actual), p_values=pd.Series(p), window=window,
@@ -416,12 +425,12 @@ class ITSResult:
         post, time_post, in_fit = programme_terms(time, cand - its.start_period, its.transition, its.transition_method)
         for t in its.terms[1:]:  # the other components' excluded windows stay out
             in_fit &= programme_terms(time, t.period - its.start_period, t.transition, t.transition_method)[2]
-        if its.group is None:
-            X["post"], X["time_post"] = post, time_post
-        else:
-            tr = d["treated"].to_numpy()
-            X["post"], X["time_post"] = post, time_post
-            X["treated:post"], X["treated:time_post"] = tr * post, tr * time_post
+        moved = dict(zip(its.terms[0].design_columns(), (post, time_post)))
+        tr = d["treated"].to_numpy()
+        for col, values in moved.items():
+            X[col] = values
+            if its.group is not None:
+                X[f"treated:{col}"] = tr * values
         X, d = X[in_fit], d[in_fit]
         X = X.loc[:, (X != 0).any(axis=0)]
         return {"y": d[its.outcome].astype(float), "X": X,
@@ -494,13 +503,13 @@ def _placebo_fit(task: dict):
     """Level and slope change (link scale) for one placebo date; NaN if the fit fails."""
     X = task["X"]
     if any(c not in X.columns for c in task["cols"]) or np.linalg.matrix_rank(X.to_numpy()) < X.shape[1]:
-        return (np.nan, np.nan)
+        return (np.nan,) * len(task["cols"])
     try:
         f = fit_design(task["y"], X, offset=task["offset"], unit=task["unit"], time=task["time"],
                        family=task["family"], cov_type=task["cov_type"], maxlags=task["maxlags"],
                        alpha=task["alpha"])
     except (ValueError, np.linalg.LinAlgError):
-        return (np.nan, np.nan)
+        return (np.nan,) * len(task["cols"])
     return tuple(float(f.params[c]) for c in task["cols"])
 
 

@@ -265,3 +265,77 @@ def scenario_coverage(n_series: int = 200, scenarios=tuple(SCENARIOS), rhos=(0.5
                              "mc_se": float(np.sqrt(c * (1 - c) / len(g))),
                              "ci_width": float((g["upper"] - g["lower"]).mean()), "n": len(g)})
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# bed days as a flow: stays with long, skewed lengths, written as an extract would hold them
+#: admissions a month, their planted rate ratio (a step, phased in over the transition window) and the
+#: log-normal length of stay (days), unchanged by the programme
+FLOW_ADMISSIONS, FLOW_RATIO, FLOW_START, FLOW_TRANSITION, FLOW_BURN_IN = 26.0, 0.75, 42, 6, 24
+
+
+def _flow_rates(n: int = N_MONTHS, burn_in: int = FLOW_BURN_IN, programme: bool = True) -> np.ndarray:
+    """Expected admissions a month from ``burn_in`` months before the series start to its end
+    (no noise): trend, season, COVID-19's dip and rebound and, if ``programme``, the planted step."""
+    t = np.arange(-burn_in, n)
+    season = np.exp(0.1 * np.sin(2 * np.pi * (t % 12) / 12))
+    covid = np.r_[np.ones(burn_in), covid_multiplier(n)]
+    step = 1 + (FLOW_RATIO - 1) * np.r_[np.zeros(burn_in), _ramp(n, FLOW_START, FLOW_TRANSITION)] if programme else 1.0
+    return FLOW_ADMISSIONS * np.exp(0.002 * t) * season * covid * step
+
+
+def _flow_calendar(n: int, burn_in: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    months = pd.date_range(pd.Timestamp(SCENARIO_START) - pd.DateOffset(months=burn_in), periods=n + burn_in, freq="MS")
+    return months, months.days_in_month.to_numpy()
+
+
+def flow_truth(horizon: int = FLOW_START + FLOW_TRANSITION + 11, n: int = N_MONTHS, burn_in: int = FLOW_BURN_IN) -> float:
+    """True relative effect on expected bed days in month ``horizon`` of the series: expected
+    bed days with the programme / without - 1, summing admission day by admission day the
+    probability that each day of the horizon month is still occupied (stay L = max(1, round(lognormal))
+    days; MHS24: days d .. d + L - 1 are occupied). Written apart from ``outcomes.flow``, which
+    estimates the same quantity from data."""
+    months, ndays = _flow_calendar(n, burn_in)
+    first = np.r_[0, np.cumsum(ndays)]
+    h0, h1 = first[burn_in + horizon], first[burn_in + horizon + 1]
+    k = np.arange(h1 + 1)
+    cdf = stats.lognorm.cdf(k + 0.5, s=LOS_SIGMA, scale=LOS_MEDIAN)  # P(round(X) <= k)
+    occupied = np.where(k == 0, 1.0, 1 - cdf)  # P(L > k): L >= 1 always
+    expected = {}
+    for with_programme in (True, False):
+        rate = _flow_rates(n, burn_in, with_programme)
+        total = 0.0
+        for m in range(burn_in + horizon + 1):
+            for d in range(first[m], first[m + 1]):  # each admission day of month m
+                lo, hi = max(h0 - d, 0), h1 - d
+                total += rate[m] / ndays[m] * occupied[lo:hi].sum()
+        expected[with_programme] = total
+    return expected[True] / expected[False] - 1
+
+
+def flow_scenario(rho: float, rng: np.random.Generator, n: int = N_MONTHS,
+                  burn_in: int = FLOW_BURN_IN) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One simulated extract of the flow scenario: the monthly series (month, admissions,
+    bed_days by MHS24, population) and one row per stay (admitted, los_days, discharged; stays open
+    at the extract end censored). Admissions are Poisson around the expected rate times an AR(1)
+    log-normal noise (sd 0.08, parameter ``rho``); the ``burn_in`` months before the series fill the
+    wards so the first months' bed days are not short of earlier stays."""
+    months, ndays = _flow_calendar(n, burn_in)
+    first = np.r_[0, np.cumsum(ndays)]
+    counts = rng.poisson(_flow_rates(n, burn_in) * np.exp(ar1(rng, n + burn_in, rho, 0.08)))
+    month_of = np.repeat(np.arange(n + burn_in), counts)
+    day = first[month_of] + rng.integers(0, ndays[month_of])
+    los = np.maximum(1, np.rint(rng.lognormal(np.log(LOS_MEDIAN), LOS_SIGMA, len(day)))).astype(int)
+    end = first[-1]  # the day after the extract's last day
+    occupied = np.zeros(end + 1)
+    np.add.at(occupied, day, 1)
+    np.add.at(occupied, np.minimum(day + los, end), -1)
+    daily = np.cumsum(occupied)[:end]
+    bed_days = np.add.reduceat(daily, first[:-1])[burn_in:]
+    series = pd.DataFrame({"month": months[burn_in:], "admissions": counts[burn_in:].astype(float),
+                           "bed_days": bed_days, "population": 200_000.0})
+    admitted = months[0] + pd.to_timedelta(day, "D")
+    discharged = day + los < end
+    stays = pd.DataFrame({"admitted": admitted, "los_days": np.where(discharged, los, end - day),
+                          "discharged": discharged})
+    return series, stays

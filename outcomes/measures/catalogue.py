@@ -180,9 +180,67 @@ def catalogue(footprint: Sequence[str] | None = None, providers: Sequence[str] |
             description=f"Crisis escalations split by kind (ae_attendance, crisis_contact, emergency_admission), {PER_POP}",
         ),
     ]
+    measures += delivery_measures(footprint, providers, population, inpatients)
     declared_by = ("catalogue", tuple(footprint) if footprint is not None else None,
                    tuple(providers) if providers is not None else None)
     return _monitored({m.name: replace(m, declared_by=declared_by) for m in measures})
+
+
+def delivery_measures(footprint, providers, population, inpatients) -> list[Measure]:
+    """The programme as delivered and what it must not worsen (issue 22; `outcomes.measures.delivery`)."""
+    from outcomes.cohort.codes import code_group
+    from outcomes.measures import delivery as dl
+
+    spells = dl.readmission_index_spells(footprint, providers)
+    discharges = count_events(spells, "DischDateHospProvSpell")
+    census = dl.ward_stays_open_at_month_end(footprint, providers)
+    open_stays = count_events(census, "census_date", where=lambda t: t.distance_known)
+    pairs = dl.paired_scores(footprint)
+    spa = dl.spa_first_contacts
+    share = "% of "
+    return [
+        define_measure("cyp_discharges", discharges, None,
+                       description="CYP hospital spells discharged in the month with 90 days' follow-up in the extract (the readmission denominator)"),
+        define_measure("readmissions_30d", count_events(spells, "DischDateHospProvSpell", where=lambda t: t.readmitted_30),
+                       dl.Counted(discharges), per=100, unit=share + "discharges",
+                       description="CYP discharges followed by an emergency readmission within 30 days, % of discharges (by month of discharge)"),
+        define_measure("readmissions_90d", count_events(spells, "DischDateHospProvSpell", where=lambda t: t.readmitted_90),
+                       dl.Counted(discharges), per=100, unit=share + "discharges",
+                       description="CYP discharges followed by an emergency readmission within 90 days, % of discharges (by month of discharge)"),
+        define_measure("restrictive_interventions", count_events(dl.restrictive_interventions(footprint, providers), "StartDateRestrictiveIntType"),
+                       dl.Counted(sum_bed_days(inpatients)), per=1000, unit="per 1,000 occupied bed days",
+                       description="Restrictive interventions (MHS505) on CYP inpatients per 1,000 of their occupied bed days"),
+        define_measure("cyp_ward_stays_open_month_end", open_stays, None,
+                       description="Footprint residents' CYP ward stays open at the month end with a distance from home (MHS21a-like)"),
+        define_measure("median_distance_from_home", median_of(census, "WardLocDistanceHome", "census_date"), None, unit="km",
+                       description="Median distance from home (km, WardLocDistanceHome) of footprint residents' CYP ward stays open at the month end"),
+        define_measure("ward_stays_50km_from_home", count_events(census, "census_date", where=lambda t: t.far_from_home),
+                       dl.Counted(open_stays), per=100, unit=share + "open CYP ward stays",
+                       description="Footprint residents' CYP ward stays open at the month end 50 km or more from home, % of those open (MHS22a / MHS21a-like)"),
+        define_measure("cyp_detained", count_events(dl.cyp_detentions(footprint), "StartDateMHActLegalStatusClass", distinct="Person_ID"),
+                       population, description=f"CYP detained under the Mental Health Act (people with a detention starting in the month), {PER_POP}"),
+        define_measure("cyp_on_adult_wards", count_events(dl.cyp_on_adult_wards(footprint, providers), "StartDateWardStay"), None,
+                       description="Ward stays of under-18s on wards that are not CYP wards, starting in the month (counts)"),
+        define_measure("occupancy_cyp_beds", sum_bed_days(dl.ward_bed_stays(False, providers)), dl.WardCapacity(False, providers),
+                       per=100, unit="% of available bed days",
+                       description="Occupancy of the network's commissioned CYP beds (not PICU): occupied / available bed days, %"),
+        define_measure("occupancy_picu", sum_bed_days(dl.ward_bed_stays(True, providers)), dl.WardCapacity(True, providers),
+                       per=100, unit="% of available bed days",
+                       description="Occupancy of the network's commissioned CYP PICU beds: occupied / available bed days, %"),
+        define_measure("crisis_team_contacts", count_events(dl.team_contacts(code_group("service_team_type", "crisis_resolution")), "CareContDate"),
+                       population, description=f"Attended contacts of CYP with crisis resolution / home treatment teams (A02-A04), {PER_POP}"),
+        define_measure("crisis_line_calls", count_events(dl.crisis_line_contacts, "CareContDate"), None, group_by=["hours"],
+                       description="Attended contacts of CYP with the 24/7 crisis line (A19), in hours / out of hours (weekends, before 09:00, from 17:00) (counts)"),
+        define_measure("spa_first_contacts", count_events(spa, "first_contact"), None,
+                       description="CYP referrals to the single point of access (A18) with their first attended contact in the month (counts)"),
+        define_measure("spa_days_to_first_contact", median_of(spa, "days_to_first_contact", "first_contact"), None, unit="days",
+                       description="Median days from referral to the first attended contact, single point of access (A18), by month of the contact"),
+        define_measure("paired_outcomes", count_events(pairs, "last_date"), None,
+                       description="CYP with paired outcome scores (first and last of a tool within a referral, 14+ days apart), by month of the last (counts)"),
+        define_measure("reliable_improvement", count_events(pairs, "last_date", where=lambda t: t.reliable_improvement),
+                       dl.Counted(count_events(pairs, "last_date")), per=100, unit=share + "paired scores",
+                       description="CYP paired outcome scores showing reliable improvement, % of paired scores (NHS England's CYP outcomes metric)"),
+    ]
 
 
 #: every named measure with the collaborative's defaults

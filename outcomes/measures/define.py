@@ -221,6 +221,8 @@ class Measure:
     #: who declared it, with what (the catalogue: its footprint and providers): keys the frames a
     #: report run shares between notebooks (`outcomes.measures.run_cache`); empty: never shared
     declared_by: tuple = ()
+    #: the value's unit where it is not "per <per> CYP" (a share, a rate per bed days, days, km)
+    unit: str = ""
     #: the report run's folder of shared frames (`cached_in`); None: every call computes
     cache: Path | None = field(default=None, compare=False, repr=False)
 
@@ -232,6 +234,27 @@ class Measure:
     @property
     def columns(self) -> list[str]:
         return ["month", *self.group_by, *MEASURE_COLUMNS]
+
+    @property
+    def dated_events(self) -> bool:
+        """True when the numerator counts dated events (a t-chart can show the days between them):
+        not bed days, a median, or a census of stays counted at each month end."""
+        return isinstance(self.numerator, EventCount) and not getattr(self.numerator.source, "census", False)
+
+    def rows(self, extract: ExtractLike, first: dt.date, last: dt.date, group: dict | None = None) -> pd.DataFrame:
+        """The dated rows the numerator counts (a median: `date` and `value`) in the months `first`
+        to `last`, of one group ({column: value}); pandas, for rare-event charts."""
+        if isinstance(self.numerator, BedDays):
+            raise UserError(f"{self.name}: bed days are not dated events")
+        table = source_table(self.numerator.source, extract, self.numerator.where)
+        for column, wanted in (group or {}).items():
+            table = table.filter(table[column] == wanted)
+        date = table[self.numerator.date]
+        table = table.filter(date >= ibis.literal(parse_month(first)), date < ibis.literal(Period(parse_month(last), parse_month(last)).end_exclusive))
+        columns = {"date": table[self.numerator.date]}
+        if isinstance(self.numerator, MedianOf):
+            columns["value"] = table[self.numerator.value]
+        return table.select(**columns).to_pandas()
 
     def period(self, extract: ExtractLike, start: str | dt.date | None = None, end: str | dt.date | None = None) -> Period:
         """The months to report: `start`/`end` if given, else the declared intervals, else the default."""
@@ -278,7 +301,7 @@ class Measure:
         frame = self.build(extract, start, end).to_pandas()
         frame["month"] = pd.to_datetime(frame["month"]).dt.date
         frame["denominator"] = frame["denominator"].astype("Int64")
-        if self.denominator is not None:
+        if self.denominator is not None and not getattr(self.denominator, "allows_empty", False):
             _refuse_empty_rates(self.name, frame)
         return frame
 
@@ -310,9 +333,10 @@ def define_measure(
     improvement: str = "neutral",
     target: float | None = None,
     counts_from: str | None = None,
+    unit: str = "",
 ) -> Measure:
     """Declare a monthly measure: `numerator` per month (grouped by `group_by`), over `denominator`
     (an object with `.monthly(extract, period)`, e.g. `cyp_population()`) as a rate per `per`.
     `improvement`, `target` and `counts_from` say how its SPC chart is read (`outcomes.spc`)."""
     return Measure(name, numerator, denominator, tuple(group_by), intervals, description or numerator.description, per,
-                   improvement, target, counts_from)
+                   improvement, target, counts_from, unit=unit)

@@ -9,6 +9,8 @@ and parameters, byte-identical files):
 
 * one parquet file per table of the contract (MHS001MPI, MHS101Referral, MHS201CareContact,
   MHS202CareActivity, MHS501HospProvSpell, MHS502WardStay, ECDS, RiskEvents, population, and the
+  optional deprivation, MHS903WardDetails, MHS505RestrictiveIntervention, MHS401MHActPeriod and
+  MHS607CodedScoreAssessment tables, synthetic), with exactly the contract's columns and types;
   optional deprivation and area_statistics tables, synthetic), with exactly the contract's columns
   and types;
 * `extract.yaml` (extract_end_date 2024-03-31, mhsds_version 6, source, seed, scale, generated_by);
@@ -38,6 +40,15 @@ inequality is planted too (`_equity.py`): Black footprint CYP are placed out of 
 rate of others before go-live and 1.0 times once phased in, by choosing people's ethnic group given
 their first spell, so no spell and no other planted figure changes.
 
+The programme as delivered and what it must not worsen (issue 22; `_delivery.py`, `_activity.py`,
+truth.json `delivery`): distances from home (falling as out-of-area placements are repatriated),
+the network's CYP wards and commissioned beds with a new 8-bed adolescent PICU from April 2018,
+restrictive interventions at a steady 30 per 1,000 occupied bed days, MHA detentions of 40% of CYP
+admissions, paired CGAS/HoNOSCA scores reliably improved for 45% of young people before go-live and
+60% after, crisis-line contact times (out of hours rising from April 2016), crisis-line calls and
+single point of access referrals of CYP not known to services, and under-18s on adult wards falling
+once the PICU opens. Each is drawn from its own stream and written after the other rows, so the
+other tables' rows are unchanged.
 Published area statistics (`_areas.py`): the footprint's 12 boroughs, counted on the written files,
 and 36 donor areas with no programme drawn from their own random stream (every other table is
 byte-identical to an extract without them), as NHS England publishes them (rounded to 5, 1-4

@@ -13,6 +13,8 @@ import yaml
 from outcomes.reference import _codes as C
 from outcomes.reference import _crisis_line as CL
 from outcomes.reference import _crisis_teams as CT
+from outcomes.reference import _activity as A
+from outcomes.reference import _delivery as D
 from outcomes.reference._community import (
     CRISIS,
     DBT,
@@ -32,6 +34,8 @@ from outcomes.reference._inpatient import (
     _expected_overlaps,
     ADMISSION_METHODS,
     DESTINATIONS,
+    ADULT_ACUTE,
+    OLDER_ADULT_ACUTE,
     OOA_LOS_FACTOR,
     P0_OOA,
     REPATRIATION_DELAY_MEAN,
@@ -53,6 +57,7 @@ from outcomes.reference._model import (
     ELSEWHERE,
     END,
     LA_CODES,
+    LA_TRUST,
     LSOAS_PER_LA,
     N_FOOTPRINT,
     N_MONTHS,
@@ -162,17 +167,22 @@ def _person_firsts(person: np.ndarray, start: np.ndarray, n_people: int) -> np.n
     return out
 
 
-def _ward_codes(bed: np.ndarray, age: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """WardType, WardAge and WardSecLevel of ward stays from their bed type (and age for adults)."""
+def _bed_types(bed: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """v6 bed types as written: adult acute stays of people aged 65 or over are older adult acute (201)."""
+    return np.where((bed == ADULT_ACUTE) & (age >= 65), OLDER_ADULT_ACUTE, bed)
+
+
+def _ward_codes(bed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """WardType, WardAge and WardSecLevel of ward stays from their (written) bed type."""
     cyp = bed >= 300
-    older = (~cyp) & (bed == 200) & (age >= 65)
-    ward_type = np.where(cyp, "01", np.where(bed == 204, "05", np.where(older, "06", "03")))
+    older = bed == OLDER_ADULT_ACUTE
+    ward_type = np.where(cyp, "01", np.where(bed == 205, "05", np.where(older, "06", "03")))
     ward_age = np.select([bed == 300, np.isin(bed, (301, 303, 304)), cyp, older], ["10", "11", "12", "14"], "13")
-    security = np.where(np.isin(bed, (303, 205)), "1", np.where(np.isin(bed, (304, 206)), "2", "0"))
+    security = np.where(np.isin(bed, (303, 206)), "1", np.where(np.isin(bed, (304, 207)), "2", "0"))
     return ward_type, ward_age, security
 
 
-_SITE = {300: 1, 301: 1, 302: 2, 303: 3, 304: 3, 309: 4, 310: 2, 311: 2, 200: 5, 201: 6, 202: 7, 204: 7, 205: 8, 206: 8, 209: 5}
+_SITE = {300: 1, 301: 1, 302: 2, 303: 3, 304: 3, 309: 4, 310: 2, 311: 2, 200: 5, 201: 5, 202: 6, 203: 7, 205: 7, 206: 8, 207: 8, 209: 5}
 
 
 def _as_str(values: np.ndarray) -> pa.Array:
@@ -274,16 +284,20 @@ def generate(folder: Path, *, seed: int, scale: float, go_live: str, phase_in_mo
     all_spells = Spells.concat([dbt.records.spells, adm.fp, adm.nf, adm.ad])
     is_adult = np.concatenate([np.zeros(len(dbt.records.spells) + len(adm.fp) + len(adm.nf), dtype=bool), np.ones(len(adm.ad), dtype=bool)])
     risk = _risk_events(s, known=known, all_spells=all_spells, is_adult=is_adult, dbt=dbt)
-    referrals = _referrals(known=known, dbt=dbt)
+    activity = _activity(s)
+    referrals = _referrals(known=known, dbt=dbt, activity=activity)
 
     folder = Path(folder)
     ids = _ids(seed=seed, people=s.people)
     _write_people(folder, s=s, ids=ids)
     ref_ids = _write_referrals(folder, ids=ids, refs=referrals.refs)
-    _write_spells(folder, ids=ids, all_spells=all_spells)
+    written = _write_spells(folder, ids=ids, all_spells=all_spells, is_adult=is_adult, person_la=s.people.column("la"), streams=s.streams,
+                            extra=activity["adult_ward_spells"])
     _write_ecds(folder, ids=ids, ecds=att.ecds, birth=s.people.column("birth"))
     _write_risk_events(folder, ids=ids, risk=risk)
     _write_contacts(folder, s=s, ids=ids, referrals=referrals, ref_ids=ref_ids, dbt=dbt.records)
+    delivery = _write_delivery(folder, s=s, ids=ids, written=written, referrals=referrals, ref_ids=ref_ids, adm=adm,
+                               n_dbt_refs=len(dbt.records.referrals["person"]), fp_people=known.inpatient[0]["person"])
 
     real = realised(folder, s.prog.baseline, s.prog.post)
     truth = _truth(seed=seed, scale=scale, prog=s.prog, targets=(bed_day_reduction, ooa_reduction), adm=adm,
@@ -294,6 +308,8 @@ def generate(folder: Path, *, seed: int, scale: float, go_live: str, phase_in_mo
                                    equity_windows, iso)
     truth["crisis_line_extension"] = att.crisis_line
     truth["enhanced_crisis_teams"] = att.crisis_teams
+    truth["delivery"] = delivery
+    truth["delivery"]["activity"] = activity["truth"]
     truth["area_statistics"] = _write_area_statistics(folder, s=s, truth=truth, targets=(bed_day_reduction, ooa_reduction))
     (folder / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     _write_extract_yaml(folder, seed=seed, scale=scale, version=version)
@@ -495,16 +511,85 @@ def _risk_events(s: Setting, *, known: KnownUsers, all_spells: Spells, is_adult:
     return {k: np.concatenate([p[k] for p in risk_parts]) for k in ("person", "date", "type")}
 
 
-def _referrals(*, known: KnownUsers, dbt: DbtCohort) -> Referrals:
-    """Every referral (DBT, inpatients', community, crisis), sorted by received date, kind and person."""
+REFERRAL_FIELDS = ("person", "org", "received", "disch", "team", "reason", "kind")
+
+
+def _referrals(*, known: KnownUsers, dbt: DbtCohort, activity: dict) -> Referrals:
+    """Every referral (DBT, inpatients', community, crisis), sorted by received date, kind and person;
+    then the components' activity referrals (`_activity`), after all of them."""
     planted = dbt.records.referrals
     dbt_refs = {**planted, "person": planted["person"] + dbt.offset, "kind": np.full(len(planted["person"]), DBT)}
     ref_parts = [dbt_refs, *known.inpatient, known.community, known.crisis]
-    refs = {k: np.concatenate([np.asarray(p[k], dtype=np.int64) for p in ref_parts]) for k in ("person", "org", "received", "disch", "team", "reason", "kind")}
+    refs = {k: np.concatenate([np.asarray(p[k], dtype=np.int64) for p in ref_parts]) for k in REFERRAL_FIELDS}
     ref_order = np.lexsort((refs["person"], refs["kind"], refs["received"]))
     position = np.empty(len(ref_order), dtype=np.int64)
     position[ref_order] = np.arange(len(ref_order))
-    return Referrals(refs={k: v[ref_order] for k, v in refs.items()}, position=position)
+    extra = activity["referrals"]
+    sorted_refs = {k: np.concatenate([v[ref_order], np.asarray(extra[k], dtype=np.int64)]) for k, v in refs.items()}
+    sorted_refs["contact"] = np.concatenate([np.full(len(ref_order), NULL_DAY), extra["contact"]])  # activity's one contact
+    return Referrals(refs=sorted_refs, position=position)
+
+
+def _activity(s: Setting) -> dict:
+    """The components' activity on new people (`_activity`): crisis-line calls, single point of
+    access referrals (rows for MHS101/MHS201) and under-18s on adult wards (spells); with truth."""
+    people, prog = s.people, s.prog
+    line_from, extension, opens = to_day(CT.ENHANCED_CRISIS_TEAMS), CL.extension_day(), D.picu_opens()
+    calls = A.crisis_line_calls(s.streams("activity", "calls"), s.scale, line_from, extension)
+    received, first = A.spa_referrals(s.streams("activity", "spa"), s.scale, prog.ramp)
+    start, los = A.adult_ward_admissions(s.streams("activity", "adult_wards"), s.scale, opens)
+    parts = {}
+    for name, on, ages in (("calls", calls, (11, 17)), ("spa", received, (5, 17)), ("adult_ward", start, (16, 17))):
+        rng = s.streams("activity", "people", name)
+        who = A.people(rng, on, ages, s.cyp_w)
+        parts[name] = people.add_new(rng, who["birth"], who["la"], C.CYP_GENDER_WEIGHTS) + np.arange(len(on))
+    la = people.column("la")
+    open_spa = first > END
+    n_calls, n_spa = len(calls), len(received)
+    referrals = {
+        "person": np.concatenate([parts["calls"], parts["spa"]]),
+        "org": LA_TRUST[la[np.concatenate([parts["calls"], parts["spa"]])]],
+        "received": np.concatenate([calls, received]),
+        "disch": np.concatenate([calls, np.where(open_spa, NULL_DAY, first)]),
+        "team": np.concatenate([np.full(n_calls, C.TEAM["A19"]), np.full(n_spa, C.TEAM["A18"])]),
+        "reason": np.full(n_calls + n_spa, -1),
+        "kind": np.full(n_calls + n_spa, A.ACTIVITY),
+        "contact": np.concatenate([calls, np.where(open_spa, NULL_DAY, first)]),
+    }
+    n = len(start)
+    dur, kind, bed = np.zeros((n, 3), dtype=np.int64), np.zeros((n, 3), dtype=np.int8), np.zeros((n, 3), dtype=np.int16)
+    dur[:, 0], kind[:, 0], bed[:, 0] = los, 1, ADULT_ACUTE
+    person_la = la[parts["adult_ward"]]
+    spells = Spells(start, dur, kind, bed, np.zeros(n, dtype=bool), LA_TRUST[person_la], np.zeros(n, dtype=bool),
+                    A.age_on(people.column("birth")[parts["adult_ward"]], start), person_la,
+                    np.full(n, ADMISSION_METHODS.index("21")), np.zeros(n, dtype=np.int64), adult=True,
+                    person=parts["adult_ward"])
+    wait = first[~open_spa] - received[~open_spa]
+    windows = {"baseline": prog.baseline, "post": prog.post}
+    truth = {
+        "crisis_line_calls_of_cyp_not_known": {
+            "planted_per_month_scale_1": {"before " + CT.ENHANCED_CRISIS_TEAMS: 0.0, "from " + CT.ENHANCED_CRISIS_TEAMS: A.CALLS_PER_MONTH[0],
+                                          "from " + CL.CRISIS_LINE_EXTENSION: A.CALLS_PER_MONTH[1]},
+            "monthly": A.monthly_counts(calls),
+            "how": "a referral to A19 received and discharged on the call day, one attended telephone contact (not known service users: the referral is not open after the call)"},
+        "single_point_of_access": {
+            "opens": iso(prog.go_live), "planted_per_month_scale_1_once_phased_in": A.SPA_PER_MONTH,
+            "planted_median_wait_days": {"phase_in_start": A.SPA_MEDIAN_WAIT[0], "phase_in_end_and_after": A.SPA_MEDIAN_WAIT[1]},
+            "monthly_referrals": A.monthly_counts(received),
+            "realised_median_wait_days": {k: float(np.median(wait[(first[~open_spa] >= lo) & (first[~open_spa] < hi)]))
+                                          if ((first[~open_spa] >= lo) & (first[~open_spa] < hi)).any() else None
+                                          for k, (lo, hi) in windows.items()},
+            "how": "routine referrals to A18 from go-live (ramping with the phase-in), closed on the first attended contact; waits gamma (shape 2) with the median falling linearly over the phase-in; these add to the A18 crisis-episode referrals of known service users (first contact on the day)"},
+        "cyp_on_adult_wards": {
+            "planted_per_month_scale_1": {"before " + D.PICU_OPENS: A.ADULT_WARD_PER_MONTH[0], "from " + D.PICU_OPENS: A.ADULT_WARD_PER_MONTH[1]},
+            "admissions": per_window_iso(start, {"before_picu": (M.add_months(opens, -24), opens), "after_picu": (opens, M.add_months(opens, 24))}),
+            "how": "16-17-year-old footprint residents admitted in an emergency (21) to an adult acute bed (200) of their network trust for 1 + Poisson(2) days"},
+    }
+    return {"referrals": referrals, "adult_ward_spells": spells, "truth": truth}
+
+
+def per_window_iso(days: np.ndarray, windows: dict) -> dict:
+    return {name: {"window": [iso(lo), iso(hi)], "n": int(((days >= lo) & (days < hi)).sum())} for name, (lo, hi) in windows.items()}
 
 
 def _ids(*, seed: int, people: People) -> Ids:
@@ -551,9 +636,13 @@ def _write_referrals(folder: Path, *, ids: Ids, refs: dict) -> pa.Array:
     return ref_ids
 
 
-def _write_spells(folder: Path, *, ids: Ids, all_spells: Spells) -> None:
-    """MHS501HospProvSpell and MHS502WardStay, spells sorted by start then person."""
-    sp = all_spells.take(np.lexsort((all_spells.person, all_spells.start)))
+def _write_spells(folder: Path, *, ids: Ids, all_spells: Spells, is_adult: np.ndarray, person_la: np.ndarray, streams: Streams,
+                  extra: Spells) -> dict:
+    """MHS501HospProvSpell and MHS502WardStay, spells sorted by start then person, then the `extra`
+    (adult-ward) spells of `_activity`; returns what the delivery tables (`_write_delivery`) are drawn from."""
+    spell_order = np.lexsort((all_spells.person, all_spells.start))
+    sp = Spells.concat([all_spells.take(spell_order), extra])
+    adult = np.concatenate([is_adult[spell_order], np.ones(len(extra), dtype=bool)])
     starts, ends, present = sp.bounds()
     spell_end = sp.end()
     open_spell = spell_end > END
@@ -570,10 +659,14 @@ def _write_spells(folder: Path, *, ids: Ids, all_spells: Spells) -> None:
     }
     write(build("MHS501HospProvSpell", spells), folder / "MHS501HospProvSpell.parquet")
     rows, cols = np.nonzero(present)
-    bed = sp.bed[rows, cols].astype(np.int64)
-    ward_type, ward_age, security = _ward_codes(bed, sp.age[rows])
+    bed = _bed_types(sp.bed[rows, cols].astype(np.int64), sp.age[rows])
+    ward_type, ward_age, security = _ward_codes(bed)
     site = np.vectorize(_SITE.get)(bed) + np.where(sp.move[rows] & (cols == 1), 10, 0)
     stay_end = ends[rows, cols]
+    la = person_la[sp.person[rows]]
+    ward = D.ward_codes(sp.org[rows], site, bed, starts[rows, cols])
+    km = D.distances(streams("delivery", "distance"), sp.org[rows], np.where(la >= 0, LA_TRUST[np.maximum(la, 0)], -1),
+                     (la >= 0) & (la < N_FOOTPRINT), sp.ooa[rows], adult[rows])
     stays = {
         "UniqWardStayID": numbered(org_prefix(sp.org[rows], "W"), np.arange(1, len(rows) + 1), 8),
         "UniqHospProvSpellID": spell_ids.take(pa.array(rows)),
@@ -586,8 +679,14 @@ def _write_spells(folder: Path, *, ids: Ids, all_spells: Spells) -> None:
         "WardAge": _as_str(ward_age),
         "WardSecLevel": _as_str(security),
         "MHAdmittedPatientClass": pa.compute.cast(pa.array(bed), pa.string()),
+        "UniqWardCode": pa.array(list(ward), type=pa.string()),
+        "WardLocDistanceHome": pa.array(km),
     }
     write(build("MHS502WardStay", stays), folder / "MHS502WardStay.parquet")
+    return {"stay_ids": stays["UniqWardStayID"], "spell_ids": spell_ids, "person": sp.person, "spell_start": sp.start,
+            "spell_end": spell_end, "spell_org": sp.org, "adult": adult, "rows": rows, "stay_start": starts[rows, cols],
+            "stay_end": stay_end, "stay_org": sp.org[rows], "site": site, "bed": bed, "ward": ward, "km": km,
+            "footprint": (la >= 0) & (la < N_FOOTPRINT), "ooa": sp.ooa[rows]}
 
 
 def _write_ecds(folder: Path, *, ids: Ids, ecds: dict, birth: np.ndarray) -> None:
@@ -627,8 +726,12 @@ def _write_contacts(folder: Path, *, s: Setting, ids: Ids, referrals: Referrals,
     activities = ChunkedWriter("MHS202CareActivity", folder / "MHS202CareActivity.parquet")
     counters = {"contact": 0, "activity": 0}
 
+    line_from = to_day(CT.ENHANCED_CRISIS_TEAMS)
+
     def emit(ref_index, date, mech, attend, act_contact, act_code):
         n = len(ref_index)
+        line = refs["team"][ref_index] == C.TEAM["A19"]
+        times = D.contact_times(s.streams("delivery", "contact_times", counters["contact"]), date, line, line_from)
         org = refs["org"][ref_index]
         contact_ids = numbered(org_prefix(org, "C"), counters["contact"] + 1 + np.arange(n), 10)
         contacts.add({
@@ -638,6 +741,7 @@ def _write_contacts(folder: Path, *, s: Setting, ids: Ids, referrals: Referrals,
             "CareContDate": dates(date),
             "ConsMechanismMH": coded(C.MECHANISMS, mech),
             "AttendOrDNACode": coded(C.ATTENDANCE, attend),
+            "CareContTime": pa.array(list(times), type=pa.string()),
         })
         activities.add({
             "UniqCareActID": numbered(org_prefix(org[act_contact], "A"), counters["activity"] + 1 + np.arange(len(act_contact)), 10),
@@ -649,13 +753,135 @@ def _write_contacts(folder: Path, *, s: Setting, ids: Ids, referrals: Referrals,
 
     d = dbt.contacts
     emit(referrals.position[d["ref"]], d["date"], d["mech"], d["attend"], dbt.activities["contact"], dbt.activities["code"])
-    general = np.flatnonzero(refs["kind"] != DBT)
+    general = np.flatnonzero((refs["kind"] != DBT) & (refs["kind"] != A.ACTIVITY))
     for piece, lo in enumerate(range(0, len(general), CONTACT_CHUNK)):
         emit(*_contacts(s.streams("contacts", piece), general[lo : lo + CONTACT_CHUNK], refs))
+    extra = np.flatnonzero(refs["kind"] == A.ACTIVITY)  # the components' activity: one attended contact each, if any yet
+    extra = extra[refs["contact"][extra] != NULL_DAY]
+    line = refs["team"][extra] == C.TEAM["A19"]
+    mech = np.where(line, C.MECHANISMS.index("02"), np.asarray([C.MECHANISMS.index(m) for m in ("01", "02", "11")])[
+        choice(s.streams("activity", "mechanism"), len(extra), (0.6, 0.3, 0.1))])
+    none = np.zeros(0, dtype=np.int64)
+    emit(extra, refs["contact"][extra], mech, np.zeros(len(extra), dtype=np.int64), none, none)
     contacts.close()
     activities.close()
 
 
+def _write_delivery(folder: Path, *, s: Setting, ids: Ids, written: dict, referrals: Referrals, ref_ids: pa.Array, adm: Admissions,
+                    n_dbt_refs: int, fp_people: np.ndarray) -> dict:
+    """Issue 22's optional tables (MHS903WardDetails, MHS505RestrictiveIntervention, MHS401MHActPeriod,
+    MHS607CodedScoreAssessment) from their own streams; returns their truth for truth.json."""
+    w, prog = written, s.prog
+    cyp_stay = w["bed"] >= 300
+    stay_end = np.where(w["stay_end"] > END, END + 1, w["stay_end"])
+    wards = D.ward_details(w["ward"], w["stay_org"], w["site"], w["bed"], w["stay_start"], stay_end, prog.baseline)
+    ward_type = np.full(len(wards["ward"]), "01", dtype=object)
+    write(build("MHS903WardDetails", {
+        "UniqWardCode": pa.array(list(wards["ward"]), type=pa.string()),
+        "OrgIDProv": ids.org_codes.take(pa.array(wards["org"])),
+        "SiteIDOfWard": numbered(org_prefix(wards["org"]), wards["site"], 2),
+        "ReportingPeriodStartDate": dates(wards["month"]),
+        "WardType": pa.array(list(ward_type), type=pa.string()),
+        "MHAdmittedPatientClass": pa.compute.cast(pa.array(wards["bed"]), pa.string()),
+        "BedsCommissioned": pa.array(wards["beds"]),
+        "AvailBedDays": pa.array(wards["avail"]),
+        "ClosedBedDays": pa.array(np.zeros(len(wards["ward"]), dtype=np.int64)),
+    }), folder / "MHS903WardDetails.parquet")
+
+    cyp_rows = np.flatnonzero(cyp_stay)
+    ri = D.restrictive_interventions(s.streams("delivery", "restrictive"), cyp_rows, w["stay_start"][cyp_rows], stay_end[cyp_rows])
+    stay_person = w["person"][w["rows"]]
+    write(build("MHS505RestrictiveIntervention", {
+        "UniqRestrictiveIntTypeID": numbered(org_prefix(w["stay_org"][ri["stay"]], "R"), np.arange(1, len(ri["day"]) + 1), 9),
+        "UniqWardStayID": w["stay_ids"].take(pa.array(ri["stay"])),
+        "Person_ID": ids.person.take(pa.array(stay_person[ri["stay"]])),
+        "OrgIDProv": ids.org_codes.take(pa.array(w["stay_org"][ri["stay"]])),
+        "StartDateRestrictiveIntType": dates(ri["day"]),
+        "EndDateRestrictiveIntType": dates(ri["day"]),
+        "RestrictiveIntType": coded(D.RESTRICTIVE_TYPES, ri["type"]),
+    }), folder / "MHS505RestrictiveIntervention.parquet")
+
+    cyp_spells = np.flatnonzero(~w["adult"])
+    mha = D.mha_periods(s.streams("delivery", "mha"), w["spell_start"][cyp_spells], w["spell_end"][cyp_spells])
+    spell = cyp_spells[mha["spell"]]
+    order = np.lexsort((w["person"][spell], mha["start"]))
+    spell, start, end, status = spell[order], mha["start"][order], mha["end"][order], mha["status"][order]
+    write(build("MHS401MHActPeriod", {
+        "UniqMHActEpisodeID": numbered(org_prefix(w["spell_org"][spell], "M"), np.arange(1, len(spell) + 1), 8),
+        "Person_ID": ids.person.take(pa.array(w["person"][spell])),
+        "OrgIDProv": ids.org_codes.take(pa.array(w["spell_org"][spell])),
+        "StartDateMHActLegalStatusClass": dates(start),
+        "EndDateMHActLegalStatusClass": dates(np.where(end > END, NULL_DAY, end)),
+        "LegalStatusCode": pa.array(list(status), type=pa.string()),
+    }), folder / "MHS401MHActPeriod.parquet")
+
+    fp = adm.fp
+    offset = int(fp_people[0]) if len(fp_people) else 0
+    firsts = _person_firsts(fp.person - offset, fp.start, len(fp_people))
+    first_start, first_end = fp.start[firsts], fp.end()[firsts]
+    sc = D.scored_assessments(s.streams("delivery", "scores"), first_start, first_end, prog.ramp)
+    ref_rows = referrals.position[n_dbt_refs + sc["person"]]
+    order = np.lexsort((sc["tool"], sc["person"], sc["day"]))
+    write(build("MHS607CodedScoreAssessment", {
+        "UniqCodedScoreAssID": numbered("SA", np.arange(1, len(order) + 1), 9),
+        "UniqServReqID": ref_ids.take(pa.array(ref_rows[order])),
+        "Person_ID": ids.person.take(pa.array(fp_people[sc["person"]][order])),
+        "AssToolCompDate": dates(sc["day"][order]),
+        "CodedAssToolType": coded(D.TOOLS, sc["tool"][order]),
+        "PersScore": pa.array(sc["score"][order].astype(float)),
+    }), folder / "MHS607CodedScoreAssessment.parquet")
+    return _delivery_truth(s, w, stay_end, wards, ri, len(cyp_spells), len(spell), sc)
+
+
+def _delivery_truth(s: Setting, w: dict, stay_end: np.ndarray, wards: dict, ri: dict, n_cyp_spells: int, n_detained: int, sc: dict) -> dict:
+    """truth.json["delivery"]: the planted values, and what simple counts of the files give."""
+    prog = s.prog
+    windows = {"baseline": prog.baseline, "post": prog.post}
+    opens = D.picu_opens()
+    picu_window = (opens, M.add_months(opens, 24))
+    on_picu = w["ward"] == D.PICU_WARD
+    picu_days = D.occupied_by_month(w["stay_start"][on_picu], stay_end[on_picu], *picu_window)
+    picu_avail = D.PICU_BEDS * (picu_window[1] - picu_window[0])
+    # MHS22a-like: footprint CYP ward stays open at each month end, pooled over the window's months
+    fp_cyp = (w["bed"] >= 300) & w["footprint"] & ~w["adult"][w["rows"]]
+    distance = {}
+    for name, (lo, hi) in windows.items():
+        months = [M.add_months(lo, k + 1) for k in range(12)]
+        km = np.concatenate([w["km"][fp_cyp & (w["stay_start"] < m) & (w["stay_end"] >= m)] for m in months])
+        distance[name] = {"stay_months": int(len(km)), "median_km": float(np.median(km)), "share_50km_or_more": float((km >= 50).mean())}
+    n_pairs = len(sc["pair_end"])
+    first, last = sc["score"][:n_pairs], sc["score"][n_pairs:]
+    tool = sc["tool"][:n_pairs]
+    improved = np.where(tool == 0, last - first >= 10, first - last >= 6)
+    return {
+        "components": {
+            "enhanced_crisis_teams_and_out_of_hours_line": CT.ENHANCED_CRISIS_TEAMS,
+            "crisis_line_extension": CL.CRISIS_LINE_EXTENSION,
+            "programme_go_live": iso(prog.go_live),
+            "adolescent_picu_opens": D.PICU_OPENS,
+        },
+        "picu": {"opens": D.PICU_OPENS, "beds": D.PICU_BEDS, "ward": D.PICU_WARD, "provider": D.PICU_PROVIDER,
+                 "first_two_years": D.iso_window(picu_window), "occupied_bed_days": picu_days, "available_bed_days": picu_avail,
+                 "occupancy": picu_days / picu_avail,
+                 "note": "occupied bed days (MHS24) on the PICU ward over its available bed days; the ward's stays are RV5's CYP PICU stays from the opening"},
+        "commissioned_beds": {"target_occupancy_baseline": D.TARGET_OCCUPANCY, "old_picu_beds": D.OLD_PICU_BEDS,
+                              "wards": int(len(set(wards["ward"])))},
+        "restrictive_interventions": {"planted_per_1000_occupied_bed_days": D.RESTRICTIVE_PER_1000, "planted_rate_ratio": 1.0,
+                                      "applies_to": "every CYP ward stay (bed types 3xx), any provider", "rows": int(len(ri["day"]))},
+        "mha_detentions": {"planted_share_of_cyp_spells": D.P_DETAINED, "planted_share_section_3": D.P_SECTION_3,
+                           "cyp_spells": n_cyp_spells, "detained_spells": n_detained,
+                           "applies_to": "CYP hospital spells admitted from the extract start; the detention starts on the admission day"},
+        "distance_from_home": {"windows": {k: D.iso_window(v) for k, v in windows.items()}, "realised": distance,
+                               "definition": "WardLocDistanceHome of footprint residents' CYP ward stays open at each month end (start < first of the next month <= end), pooled over the 12 month ends of the window"},
+        "paired_outcomes": {"planted_p_reliable_improvement_before": D.P_IMPROVED_BEFORE, "planted_p_reliable_improvement_after": D.P_IMPROVED_AFTER,
+                            "pairs": int(n_pairs),
+                            "realised": {k: D.window_share(improved, sc["pair_end"], v) for k, v in windows.items()},
+                            "definition": "first spell of each footprint CYP inpatient: a score on the admission day and on the discharge day (>= 14 days apart); reliable improvement: CGAS up 10 or more, HoNOSCA down 6 or more; windows by the discharge day"},
+        "crisis_line_out_of_hours": {"planted_weekday_share_before": D.P_OUT_OF_HOURS_BEFORE, "planted_weekday_share_after": D.P_OUT_OF_HOURS_AFTER,
+                                     "expected_share_before": 2 / 7 + 5 / 7 * D.P_OUT_OF_HOURS_BEFORE,
+                                     "expected_share_after": 2 / 7 + 5 / 7 * D.P_OUT_OF_HOURS_AFTER,
+                                     "from": CT.ENHANCED_CRISIS_TEAMS, "applies_to": "care contacts on referrals to team type A19 (24/7 crisis response line); weekend contacts are out of hours whatever the time"},
+    }
 def _write_area_statistics(folder: Path, *, s: Setting, truth: dict, targets: tuple[float, float]) -> dict:
     """area_statistics (optional table): the footprint's boroughs counted on the written files and
     the donor areas from their own stream (_areas.py); returns truth.json's section."""

@@ -62,8 +62,11 @@ CYP_AGES, CYP_AGE_WEIGHTS = np.arange(8, 18), (1, 1, 2, 3, 5, 9, 14, 20, 24, 21)
 P_HOME_TRUST = 0.75
 
 # --- adults ---------------------------------------------------------------------------------------
-ADULT_TYPES, ADULT_WEIGHTS = (200, 201, 202, 204, 205, 206, 209), (0.76, 0.06, 0.04, 0.04, 0.06, 0.02, 0.02)
-ADULT_MEDIAN = {200: 25, 201: 25, 202: 60, 204: 90, 205: 180, 206: 300, 209: 30}
+#: adult bed types (v6): acute, PICU, eating disorders, learning disabilities, low and medium secure,
+#: specialist; acute stays of people 65 and over are written as 201 (older adult acute)
+ADULT_TYPES, ADULT_WEIGHTS = (200, 202, 203, 205, 206, 207, 209), (0.76, 0.06, 0.04, 0.04, 0.06, 0.02, 0.02)
+ADULT_MEDIAN = {200: 25, 202: 25, 203: 60, 205: 90, 206: 180, 207: 300, 209: 30}
+ADULT_PICU, ADULT_ACUTE, OLDER_ADULT_ACUTE = 202, 200, 201
 ADULT_SIGMA, ADULT_CAP = 0.9, 900
 ADULT_PICU_MEDIAN, P_ADULT_PICU_EPISODE = 14, 0.08
 ADULT_AGES = np.arange(18, 90)
@@ -222,13 +225,13 @@ def adult_structure(rng: np.random.Generator, n: int) -> Structure:
     picu = _lognormal(rng, ADULT_PICU_MEDIAN, 0.6, 120, n)
     u, split = rng.random(n), rng.uniform(0.15, 0.6, n)
     episode = (first == 200) & (u < P_ADULT_PICU_EPISODE)
-    direct = first == 201
+    direct = first == ADULT_PICU
     base = np.zeros((n, 3))
     kind = np.zeros((n, 3), dtype=np.int8)
     bed = np.zeros((n, 3), dtype=np.int16)
     base[:, 0], kind[:, 0], bed[:, 0] = general, 1, first
     base[episode, 0] = general[episode] * split[episode]
-    base[episode, 1], kind[episode, 1], bed[episode, 1] = picu[episode], 2, 201
+    base[episode, 1], kind[episode, 1], bed[episode, 1] = picu[episode], 2, ADULT_PICU
     base[episode, 2], kind[episode, 2], bed[episode, 2] = general[episode] * (1 - split[episode]), 1, 200
     base[direct, 0], kind[direct, 0] = picu[direct], 2
     base[direct, 1], kind[direct, 1], bed[direct, 1] = general[direct], 1, 200

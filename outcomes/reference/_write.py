@@ -45,6 +45,7 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType, bool]]] = {
         ("CareContDate", D, False),
         ("ConsMechanismMH", S, False),
         ("AttendOrDNACode", S, False),
+        ("CareContTime", S, True),
     ],
     "MHS202CareActivity": [("UniqCareActID", S, False), ("UniqCareContID", S, False), ("Procedure", S, True)],
     "MHS501HospProvSpell": [
@@ -68,6 +69,8 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType, bool]]] = {
         ("WardAge", S, False),
         ("WardSecLevel", S, False),
         ("MHAdmittedPatientClass", S, False),
+        ("UniqWardCode", S, True),
+        ("WardLocDistanceHome", I, True),
     ],
     "ECDS": [
         ("Generated_Record_ID", S, False),
@@ -84,6 +87,43 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType, bool]]] = {
     "deprivation": [("LSOA2011", S, False), ("IMDDecile", I, False), ("IMDYear", I, False)],  # synthetic (_equity.py)
     "area_statistics": [("area_code", S, False), ("month", D, False), ("measure", S, False), ("count", I, True),
                         ("population", I, False)],  # synthetic donor areas and the footprint's boroughs (_areas.py)
+    # issue 22's optional tables (_delivery.py)
+    "MHS903WardDetails": [
+        ("UniqWardCode", S, False),
+        ("OrgIDProv", S, False),
+        ("SiteIDOfWard", S, True),
+        ("ReportingPeriodStartDate", D, False),
+        ("WardType", S, False),
+        ("MHAdmittedPatientClass", S, False),
+        ("BedsCommissioned", I, False),
+        ("AvailBedDays", I, False),
+        ("ClosedBedDays", I, True),
+    ],
+    "MHS505RestrictiveIntervention": [
+        ("UniqRestrictiveIntTypeID", S, False),
+        ("UniqWardStayID", S, False),
+        ("Person_ID", S, False),
+        ("OrgIDProv", S, False),
+        ("StartDateRestrictiveIntType", D, False),
+        ("EndDateRestrictiveIntType", D, True),
+        ("RestrictiveIntType", S, False),
+    ],
+    "MHS401MHActPeriod": [
+        ("UniqMHActEpisodeID", S, False),
+        ("Person_ID", S, False),
+        ("OrgIDProv", S, False),
+        ("StartDateMHActLegalStatusClass", D, False),
+        ("EndDateMHActLegalStatusClass", D, True),
+        ("LegalStatusCode", S, False),
+    ],
+    "MHS607CodedScoreAssessment": [
+        ("UniqCodedScoreAssID", S, False),
+        ("UniqServReqID", S, False),
+        ("Person_ID", S, False),
+        ("AssToolCompDate", D, False),
+        ("CodedAssToolType", S, False),
+        ("PersScore", pa.float64(), False),
+    ],
 }
 TABLES = tuple(SCHEMAS)
 

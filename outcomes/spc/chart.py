@@ -27,7 +27,7 @@ import pandas as pd
 from outcomes.errors import UserError
 from outcomes.spc import rules
 
-__all__ = ["XmRChart", "IMPROVEMENT_DIRECTIONS", "POINT_TYPES", "ASSURANCE_TYPES", "MIN_POINTS", "TRIAL_LIMITS_BELOW",
+__all__ = ["XmRChart", "TooFewPoints", "GRAINS", "IMPROVEMENT_DIRECTIONS", "POINT_TYPES", "ASSURANCE_TYPES", "MIN_POINTS", "TRIAL_LIMITS_BELOW",
            "variation_icon"]
 
 IMPROVEMENT_DIRECTIONS = ("increase", "decrease", "neutral")
@@ -58,7 +58,15 @@ def variation_icon(point_type: str, improvement: str) -> str:
     return "concern_low" if high_is_good else "concern_high"
 
 
-def _months(values: pd.Series, what: str) -> pd.Series:
+#: time grains a chart can have: consecutive months, consecutive quarters, or events in order (t-charts)
+GRAINS = {"month": 1, "quarter": 3, "event": None}
+
+
+class TooFewPoints(UserError):
+    """Fewer points with a value than a chart needs (rare events: try quarters or a t-chart)."""
+
+
+def _months(values: pd.Series, what: str, step: int = 1) -> pd.Series:
     try:
         months = pd.to_datetime(values)
     except (ValueError, TypeError):
@@ -70,12 +78,14 @@ def _months(values: pd.Series, what: str) -> pd.Series:
         raise UserError(f"{what}: the data are not monthly: {len(not_first)} dates are not the first day of a month "
                         f"(e.g. {days[not_first[0]]}); give one row per month")
     steps = np.diff(month_starts.astype(np.int64))
+    if step == 3 and ((month_starts.astype(np.int64) % 3) != 0).any():
+        raise UserError(f"{what}: the data are not quarterly: give the first day of January, April, July or October")
     if (steps == 0).any():
         repeated = month_starts[1:][steps == 0][0]
         raise UserError(f"{what}: the data are not monthly: month {repeated} appears more than once "
                         "(split a grouped measure by its groups first)")
-    if (steps != 1).any():
-        at = int(np.flatnonzero(steps != 1)[0])
+    if (steps != step).any():
+        at = int(np.flatnonzero(steps != step)[0])
         raise UserError(f"{what}: the data are not monthly: {month_starts[at]} is followed by "
                         f"{month_starts[at + 1]}; give every month in order, with no gaps")
     return months
@@ -102,7 +112,10 @@ class XmRChart:
         target: float | None = None,
         screen_outliers: bool = True,
         min_points: int = MIN_POINTS,
+        grain: str = "month",
     ):
+        if grain not in GRAINS:
+            raise UserError(f"grain {grain!r}: give one of {', '.join(GRAINS)}")
         if improvement not in IMPROVEMENT_DIRECTIONS:
             raise UserError(f"improvement direction {improvement!r}: give one of {', '.join(IMPROVEMENT_DIRECTIONS)}")
         if fix_after_n_points is not None and (int(fix_after_n_points) != fix_after_n_points or fix_after_n_points < 2):
@@ -115,6 +128,7 @@ class XmRChart:
         self.target = None if target is None else float(target)
         self.screen_outliers = screen_outliers
         self.min_points = min_points
+        self.grain = grain
         self.name: str = "value"
 
     # ------------------------------------------------------------------ fitting
@@ -127,14 +141,16 @@ class XmRChart:
                 raise UserError(f"{what}: no column {column!r} (columns: {', '.join(map(str, data.columns))})")
         frame = data[[month, value]].rename(columns={month: "month", value: "value"}).sort_values("month")
         frame = frame.reset_index(drop=True)
-        frame["month"] = _months(frame["month"], what)
+        step = GRAINS[self.grain]
+        frame["month"] = pd.to_datetime(frame["month"]) if step is None else _months(frame["month"], what, step)
         frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
         observed = int(frame["value"].notna().sum())
         if observed < self.min_points:
-            raise UserError(f"{what}: {observed} months with a value; an XmR chart needs at least {self.min_points}")
+            unit = {"month": "months", "quarter": "quarters", "event": "events"}[self.grain]
+            raise TooFewPoints(f"{what}: {observed} {unit} with a value; an XmR chart needs at least {self.min_points}")
         segment = np.zeros(len(frame), dtype=int)
         for when in sorted(set(self.rebase)):
-            if when.day != 1 or when not in set(frame["month"]) or when == frame["month"].iloc[0]:
+            if (self.grain != "event" and when.day != 1) or when not in set(frame["month"]) or when == frame["month"].iloc[0]:
                 raise UserError(f"{what}: rebase {when:%Y-%m-%d} is not a month inside the series, which runs "
                                 f"{frame['month'].iloc[0]:%Y-%m} to {frame['month'].iloc[-1]:%Y-%m}: give the first day "
                                 "of a month after the first")

@@ -25,19 +25,21 @@ import numpy as np
 import pandas as pd
 
 from outcomes.errors import UserError
-from outcomes.spc.chart import XmRChart
+from outcomes.spc.chart import TooFewPoints, XmRChart
 
 __all__ = ["MeasureSPC", "safe_series", "measure_spc", "catalogue_spc", "board_dashboard", "dashboard_html", "chart_anchor",
            "TABLE_COLUMNS",
            "DASHBOARD_COLUMNS", "DASHBOARD_TABLE"]
 
 #: the chart table's columns after month and the measure's group columns
-TABLE_COLUMNS = ["value", "mean", "lpl", "upl", "point_type", "special_cause", "segment", "suppressed", "trial_limits"]
+TABLE_COLUMNS = ["value", "mean", "lpl", "upl", "point_type", "special_cause", "segment", "suppressed", "trial_limits", "grain"]
 #: the name the dashboard notebook records its table under (the report's index looks for it)
 DASHBOARD_TABLE = "spc_dashboard"
 #: one row per measure (and group) on the board dashboard
 DASHBOARD_COLUMNS = ["measure", "group", "latest_month", "value", "unit", "improvement", "variation", "target", "assurance",
-                     "suppressed_months", "problem"]
+                     "suppressed_months", "problem", "grain"]
+#: a chart's grain: months, quarters (rare events), or events (t-chart of the days between them)
+GRAIN_WORDS = {"month": "", "quarter": "by quarter", "event": "days between events (t-chart)"}
 
 
 def chart_anchor(label: str) -> str:
@@ -46,6 +48,8 @@ def chart_anchor(label: str) -> str:
 
 
 def _unit(measure) -> str:
+    if getattr(measure, "unit", ""):
+        return measure.unit
     if measure.denominator is not None:
         return f"per {measure.per:,} CYP"
     return "days" if not measure.counts else "count"
@@ -99,6 +103,14 @@ class MeasureSPC:
     charts: dict[tuple, XmRChart] = field(default_factory=dict)
     suppressed: dict[tuple, int] = field(default_factory=dict)  #: months suppressed per group
     problems: dict[tuple, str] = field(default_factory=dict)  #: groups that could not be charted, and why
+    grains: dict[tuple, str] = field(default_factory=dict)  #: "month", "quarter" or "event" (t-chart) per group
+
+    def unit_of(self, group: tuple) -> str:
+        """The unit of a group's chart: the measure's, by quarter, or days between events."""
+        grain = self.grains.get(group, "month")
+        if grain == "event":
+            return "days between events"
+        return self.unit if grain == "month" else f"{self.unit}, by quarter"
 
     def label(self, group: tuple) -> str:
         """The measure's name with its group, e.g. "bed_days_by_area: out_of_area"."""
@@ -114,6 +126,7 @@ class MeasureSPC:
             part["suppressed"] = part["suppressed"].astype(bool)
             for column, value in zip(self.group_by, group):
                 part[column] = value
+            part["grain"] = self.grains.get(group, "month")
             parts.append(part)
         table = pd.concat(parts, ignore_index=True)
         table["month"] = table["month"].dt.date
@@ -125,7 +138,7 @@ class MeasureSPC:
         for group, problem in self.problems.items():
             rows.append({"measure": self.name, "group": ", ".join(map(str, group)) or None, "unit": self.unit,
                          "improvement": self.improvement, "target": self.target, "variation": None, "assurance": None,
-                         "suppressed_months": self.suppressed.get(group, 0), "problem": problem})
+                         "suppressed_months": self.suppressed.get(group, 0), "problem": problem, "grain": None})
         for group, chart in self.charts.items():
             latest = chart.latest_
             rows.append({
@@ -133,13 +146,14 @@ class MeasureSPC:
                 "group": ", ".join(map(str, group)) or None,
                 "latest_month": latest.month.date(),
                 "value": float(latest.value),
-                "unit": self.unit,
-                "improvement": self.improvement,
+                "unit": self.unit_of(group),
+                "improvement": self.improvement if self.grains.get(group, "month") != "event" else chart.improvement,
                 "variation": chart.variation_,
-                "target": self.target,
+                "target": self.target if self.grains.get(group, "month") != "event" else None,
                 "assurance": chart.assurance_,
                 "suppressed_months": self.suppressed.get(group, 0),
                 "problem": None,
+                "grain": self.grains.get(group, "month"),
             })
         return pd.DataFrame(rows, columns=DASHBOARD_COLUMNS)
 
@@ -156,6 +170,8 @@ class MeasureSPC:
                 "variation": chart.variation_,
                 "assurance": chart.assurance_,
                 "suppressed_months": self.suppressed.get(group, 0),
+                "grain": self.grains.get(group, "month"),
+                "unit": self.unit_of(group),
                 "segments": chart.summary.to_dict("records"),
             })
         not_charted = [{"group": dict(zip(self.group_by, g)), "problem": p} for g, p in self.problems.items()]
@@ -168,10 +184,15 @@ class MeasureSPC:
         if group not in self.charts:
             raise UserError(f"{self.name}: no group {group!r}; groups: {', '.join(map(str, self.charts))}")
         suppressed = self.suppressed.get(group, 0)
-        if suppressed:
-            options.setdefault("note", f"{suppressed} month{'s' if suppressed != 1 else ''} with counts of 1-7 "
-                                       "suppressed; limits from the other months")
-        options.setdefault("ylabel", self.unit)
+        grain = self.grains.get(group, "month")
+        if grain == "event":
+            options.setdefault("note", "t-chart: days between consecutive events (fewer events, longer times); limits "
+                                       "on times transformed t^(1/3.6), shown in days")
+        elif suppressed:
+            unit = "quarter" if grain == "quarter" else "month"
+            options.setdefault("note", f"{suppressed} {unit}{'s' if suppressed != 1 else ''} with counts of 1-7 "
+                                       f"suppressed; limits from the other {unit}s")
+        options.setdefault("ylabel", self.unit_of(group))
         options.setdefault("title", self.label(group))
         return self.charts[group].plot(ax=ax, **options)
 
@@ -186,12 +207,15 @@ def measure_spc(
     fix_after_n_points: int | None = None,
     counts: pd.DataFrame | None = None,
     strict: bool = True,
+    extract: Any = None,
 ) -> MeasureSPC:
     """Chart `measure`'s monthly `frame` (from `measure.to_pandas`) per group, after disclosure
     control. `improvement` and `target` default to the catalogue's; `counts` is the frame of
     `measure.counts_from` for a measure that is not a count. A group that cannot be charted (too
-    few months left after suppression) raises UserError, or with `strict=False` is listed in
-    `problems` with the reason."""
+    few months left after suppression) raises UserError, or with `strict=False` falls back to
+    rare-event charts (`outcomes.spc.rare`: quarters, then a t-chart of the days between events,
+    which needs `extract` for the events' dates) and, if none can be drawn, is listed in
+    `problems` with the reasons."""
     safe = safe_series(frame, measure, counts)
     direction = improvement or measure.improvement
     goal = measure.target if target is None else target
@@ -202,15 +226,96 @@ def measure_spc(
         chart = XmRChart(improvement=direction, rebase=rebase, target=goal, fix_after_n_points=fix_after_n_points)
         result.suppressed[group] = int(part["suppressed"].sum())
         try:
+            if not strict and _sparse(part, measure.counts):
+                raise TooFewPoints(_sparse_reason(part, "months"))
             chart.fit(part, name=result.label(group))
         except UserError as problem:
             if strict:
                 raise
-            result.problems[group] = str(problem)
+            if not isinstance(problem, TooFewPoints):  # bad input (a rebase outside the series...): no fallback
+                result.problems[group] = str(problem)
+                continue
+            reasons = [f"monthly: {problem}"]
+            for grain in ("quarter", "event"):
+                try:
+                    chart, suppressed = _rare_chart(grain, measure, group, frame, counts, extract, rebase=rebase,
+                                                    direction=direction, goal=goal, name=result.label(group))
+                except UserError as why:
+                    reasons.append(f"{'quarterly' if grain == 'quarter' else 't-chart'}: {why}")
+                    continue
+                result.charts[group], result.grains[group], result.suppressed[group] = chart, grain, suppressed
+                break
+            else:
+                result.problems[group] = "; ".join(reasons)
             continue
         chart.table_["suppressed"] = part.sort_values("month")["suppressed"].to_numpy()
         result.charts[group] = chart
+        result.grains[group] = "month"
     return result
+
+
+def _sparse(safe_part: pd.DataFrame, counts: bool = True) -> bool:
+    """More than half the months suppressed, or (a count) zero or empty: rare events, which a
+    monthly chart would show as a flat line of zeros and gaps."""
+    empty = safe_part["suppressed"].astype(bool)
+    if counts:
+        empty = empty | (pd.to_numeric(safe_part["value"], errors="coerce").fillna(0) == 0)
+    return bool(empty.sum() * 2 > len(safe_part))
+
+
+def _sparse_reason(safe: pd.DataFrame, unit: str) -> str:
+    suppressed = int(safe["suppressed"].sum())
+    zero = int(((pd.to_numeric(safe["value"], errors="coerce").fillna(0) == 0) & ~safe["suppressed"].astype(bool)).sum())
+    return f"{suppressed} of {len(safe)} {unit} suppressed (counts of 1-7) and {zero} zero or empty"
+
+
+def _of_group(frame: pd.DataFrame, group_by: Sequence[str], group: tuple) -> pd.DataFrame:
+    if not group_by:
+        return frame
+    mask = np.ones(len(frame), dtype=bool)
+    for column, value in zip(group_by, group):
+        mask &= (frame[column] == value).to_numpy()
+    return frame[mask]
+
+
+def _rare_chart(grain: str, measure, group: tuple, frame: pd.DataFrame, counts: pd.DataFrame | None, extract, *,
+                rebase, direction: str, goal, name: str):
+    """(chart, suppressed points) of one group at quarterly grain or as a t-chart; UserError says why not."""
+    from outcomes.spc.rare import TChart, quarter_start, quarterly, quarterly_median
+
+    part = _of_group(frame, measure.group_by, group)
+    first, last = min(part["month"]), max(part["month"])
+    if grain == "quarter":
+        if measure.counts:
+            safe = safe_series(quarterly(part, measure.group_by), measure)
+        else:
+            rows = _event_rows(measure, extract, group, first, last)
+            medians, row_counts = quarterly_median(rows, "date", "value", (), first, last)
+            for column, value in zip(measure.group_by, group):
+                medians[column], row_counts[column] = value, value
+            safe = safe_series(medians, measure, row_counts)
+        if _sparse(safe, measure.counts):
+            raise UserError(_sparse_reason(safe, "quarters"))
+        starts = sorted({quarter_start(pd.Series([pd.Timestamp(r)]))[0] for r in rebase})
+        chart = XmRChart(improvement=direction, rebase=[s for s in starts if s > safe["month"].min()], target=goal, grain="quarter")
+        chart.fit(safe, name=name)
+        chart.table_["suppressed"] = safe.sort_values("month")["suppressed"].to_numpy()
+        return chart, int(safe["suppressed"].sum())
+    if not measure.dated_events:
+        raise UserError("only a count of dated events (not bed days, a median or a month-end census) can be charted "
+                        "as the time between them")
+    rows = _event_rows(measure, extract, group, first, last)
+    chart = TChart(improvement=direction, rebase=rebase)
+    chart.fit(rows["date"], name=name)
+    chart.table_["suppressed"] = False
+    return chart, 0
+
+
+def _event_rows(measure, extract, group: tuple, first, last) -> pd.DataFrame:
+    """The dated rows (and a median's values) of one group from `first` to the end of `last` (months)."""
+    if extract is None:
+        raise UserError("the events' dates need the extract (catalogue_spc(..., extract=...))")
+    return measure.rows(extract, first, last, dict(zip(measure.group_by, group)))
 
 
 def catalogue_spc(
@@ -223,6 +328,7 @@ def catalogue_spc(
     target: float | None = None,
     fix_after_n_points: int | None = None,
     strict: bool = True,
+    extract: Any = None,
 ) -> dict[str, MeasureSPC]:
     """`measure_spc` for each of `names` (default: every measure in `frames`, name -> monthly
     frame), pairing each non-count with the frame of its `counts_from` measure (see `measure_spc`
@@ -234,7 +340,7 @@ def catalogue_spc(
         if measure.counts_from and counts is None:
             raise UserError(f"{name} needs {measure.counts_from} (its row counts) for disclosure control")
         charts[name] = measure_spc(measure, frames[name], rebase=rebase, improvement=improvement, target=target,
-                                   fix_after_n_points=fix_after_n_points, counts=counts, strict=strict)
+                                   fix_after_n_points=fix_after_n_points, counts=counts, strict=strict, extract=extract)
     return charts
 
 
