@@ -37,6 +37,7 @@ from outcomes.dictionary import DataDictionary, Field, load_dictionary
 from outcomes.errors import UserError
 from outcomes.extract_map import METADATA_FILE, ExtractMap, parse_extract_map, read_extract_map
 from outcomes.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
+from outcomes.window import infer_start
 
 __all__ = ["Extract", "ExtractError", "open_extract", "open_analysis_extract", "type_tables", "METADATA_FILE",
            "METADATA_TABLE"]
@@ -447,6 +448,7 @@ def open_extract(
     end = _end_date(end_date, label)
     raw = apply_names(raw, contract, mapping, findings)
     typed = type_tables(raw, contract, findings, mapping, backend=con.name)
+    start, inferred = (mapping.start_date, None) if mapping.start_date is not None else infer_start(typed)
     stamp = _stamp_path(files, end, contract, mapping) if files and use_cache and not findings.errors else None
     cached = _read_stamp(stamp) if stamp and stamp.exists() else None
     if validated is not None and not findings.errors:
@@ -454,13 +456,18 @@ def open_extract(
     elif cached is not None:
         findings = cached
     else:
-        validate_tables(typed, contract, end, findings, start_date=mapping.start_date)
+        validate_tables(typed, contract, end, findings, start_date=start)
         findings.name_locally(_local_names(contract, mapping, files))
         findings.raise_if_errors()
         if stamp:
             _write_stamp(stamp, findings)
     ordered = {name: typed[name] for name in contract.in_order(typed)}  # parents first; nothing dropped
     metadata = {**mapping.metadata(), "extract_end_date": end.isoformat()}
+    if inferred is not None and start is not None:  # the start the rule chose, stated among the warnings
+        metadata["extract_start_date"] = start.isoformat()
+    if inferred is not None:  # (once: a stamp or an earlier run of the same files may hold it)
+        if not any(item.check == inferred for item in findings.items):
+            findings.add(METADATA_FILE, "extract_start_date", inferred, 0, severity=WARNING)
     return Extract(con=con, tables=ordered, end_date=end, source=label, files=files, metadata=metadata, findings=findings)
 
 
