@@ -68,7 +68,7 @@ def child(engine: str, folder: str, threads: int, memory: str) -> dict:
     cache = tempfile.mkdtemp(prefix="outcomes-bench-cache-")  # no validation stamps from earlier runs
     atexit.register(shutil.rmtree, cache, True)
     os.environ["OUTCOMES_CACHE"] = cache
-    from outcomes.sources import open_source
+    from outcomes.source import open_source
 
     out = {"start": 0.0, "load": 0.0}
     if engine == "duckdb":
@@ -76,7 +76,7 @@ def child(engine: str, folder: str, threads: int, memory: str) -> dict:
         extract.con.raw_sql(f"SET threads = {threads}")
         times, frame = _compute(extract)
         return {**out, "compute": times, "frame": frame.to_json(orient="split", date_format="iso", double_precision=15)}
-    from outcomes.warehouse import load_extract
+    from outcomes.source.load import load_extract
 
     if engine == "postgres":
         from engines import postgres_server
@@ -92,7 +92,7 @@ def child(engine: str, folder: str, threads: int, memory: str) -> dict:
     if engine == "spark_connect":
         from engines import spark_connect_server
 
-        from outcomes.warehouse import spark_connect_session
+        from outcomes.source.engines import spark_connect_session
 
         started = time.perf_counter()
         with spark_connect_server(memory=memory, threads=threads) as url:
@@ -102,7 +102,7 @@ def child(engine: str, folder: str, threads: int, memory: str) -> dict:
             out["open"], extract = _timed(lambda: open_source(url, schema="mhsds"))
             times, frame = _compute(extract)
         return {**out, "compute": times, "frame": frame.to_json(orient="split", date_format="iso", double_precision=15)}
-    from outcomes.warehouse import local_spark_session
+    from outcomes.source.engines import local_spark_session
 
     out["start"], spark = _timed(lambda: local_spark_session(threads=threads, memory=memory))
     out["load"], _ = _timed(lambda: load_extract(folder, spark, schema="mhsds"))

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
 
-    from outcomes.extract import open_extract
+    from outcomes.source import open_source
     from outcomes.measures import MEASURES
     from outcomes.spc.measures import board_dashboard, catalogue_spc
 
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
             folder = Path(tmp) / "reference"
             write_reference_extract(folder, scale=0.1)
-        extract = open_extract(folder)
+        extract = open_source(folder)
         measures_cpu, measures_wall, frames = best_of(max(1, args.repeat // 2),
                                            lambda: {name: m.to_pandas(extract) for name, m in MEASURES.items()})
 

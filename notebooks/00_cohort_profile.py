@@ -20,7 +20,8 @@ run = notebook.start("00_cohort_profile", globals())  # every None above becomes
 import pandas as pd
 
 from outcomes.cohort import cyp_inpatients, dbt_cohort, picu_episodes
-from outcomes.dictionary import load_dictionary
+from outcomes.measures.coverage import data_quality
+from outcomes.source.contract.dictionary import load_dictionary
 from outcomes.table_one import table_one
 
 data = run.extract  # opened once, cut to period_end: nothing after the period is seen
@@ -77,7 +78,7 @@ table
 # Quirks of the extract that do not stop the analysis, with how many rows each affects.
 
 # %%
-quality = data.quality.rename(columns={"rows": "rows_n"})
+quality = data_quality(data).rename(columns={"rows": "rows_n"})
 shown = run.record_table("data_quality", quality, caption="Data-quality warnings (rows rounded to 5, 1-7 redacted)")
 run.record("cyp_inpatient_stays_n", int(built["cyp_inpatients"].attrition["rows_remaining"].iloc[-1]), kind="count",
            label="CYP inpatient ward stays in the extract")

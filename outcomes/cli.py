@@ -14,7 +14,9 @@ import importlib
 import os
 import sys
 
+from outcomes import __version__
 from outcomes.errors import UserError
+from outcomes.credentials import redact_secrets
 
 #: subcommand name -> module under outcomes.commands (imported only when that command runs)
 COMMANDS = {
@@ -37,8 +39,6 @@ EXIT_BROKEN_PIPE = 141
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand that is installed."""
     parser = argparse.ArgumentParser(prog="outcomes", description=__doc__.splitlines()[0])
-    from outcomes import __version__
-
     parser.add_argument("--version", action="version", version=f"outcomes {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
@@ -82,8 +82,6 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except UserError as error:
-        from outcomes.credentials import redact_secrets
-
         print(f"outcomes {args.command}: {redact_secrets(str(error))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

@@ -38,11 +38,11 @@ from typing import Any
 
 from outcomes import results
 from outcomes.errors import NotEstimable
-from outcomes.extract import open_analysis_extract
 from outcomes.measures import catalogue
 from outcomes.measures.run_cache import RUN_MEASURES
 from outcomes.programme import DEFAULT_TRANSITION_MONTHS, Programme
 from outcomes.report.parameters import NotebookParameters, notebook_parameters
+from outcomes.source import open_source
 from outcomes.workspace import scratch_dir
 
 __all__ = ["Run", "start"]
@@ -103,7 +103,7 @@ def _codes(codes: tuple[str, ...] | None) -> list[str] | None:
 
 def _open_extract(params: NotebookParameters):
     """The extract the notebook analyses, cut to the period (the one place a notebook opens it)."""
-    return open_analysis_extract(params.extract).until(params.period_end)
+    return open_source(params.extract).until(params.period_end)
 
 
 def start(notebook: str, namespace: dict[str, Any]) -> Run:

@@ -1,5 +1,6 @@
-"""Where a run keeps what it makes, outside the installed package: the user cache, the default
-reference extract, the reports folder and the scratch folders of notebooks run by hand.
+"""Where a run keeps what it makes, outside the installed package: the user cache, the reports
+folder and the scratch folders of notebooks run by hand (the default reference extract's folder is
+`outcomes.reference.default_reference_extract`'s, which builds it there; nothing here builds anything).
 
 The package folder itself is never written to: installed from a wheel it sits in site-packages,
 and in a clone it is source code under git. Two ways in are supported:
@@ -17,17 +18,12 @@ and in a clone it is source code under git. Two ways in are supported:
 from __future__ import annotations
 
 import os
-import sys
 import tomllib
 from pathlib import Path
 
 from outcomes import resources
 
-__all__ = ["cache_dir", "source_checkout", "default_reference_extract", "reports_dir", "scratch_dir"]
-
-#: the scale of the default reference extract (1 = the south London collaborative, 3.6 million residents)
-DEFAULT_REFERENCE_SCALE = 1.0
-
+__all__ = ["cache_dir", "source_checkout", "reports_dir", "scratch_dir"]
 
 def cache_dir() -> Path:
     """The user's cache folder for outcomes (`$OUTCOMES_CACHE`, else ~/.cache/outcomes); not created."""
@@ -48,30 +44,6 @@ def source_checkout() -> Path | None:
 
 def _inside_package(folder: Path) -> bool:
     return folder.resolve().is_relative_to(resources.package_root().resolve())
-
-
-def default_reference_extract(*, build: bool = True) -> Path:
-    """The folder of the built-in synthetic reference extract, generated on first use (about 30 s).
-
-    A clone's `data/reference`; for an installed package `<cache>/reference-<version>` (a new
-    version of the generator gets a new folder). `build=False` only names the folder.
-    """
-    from outcomes import __version__
-
-    checkout = source_checkout()
-    folder = checkout / "data" / "reference" if checkout else cache_dir() / f"reference-{__version__}"
-    if build and not (folder / "truth.json").is_file():
-        from filelock import FileLock
-
-        from outcomes.reference import write_reference_extract
-
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(folder) + ".lock"):  # two notebooks started together build it once
-            if not (folder / "truth.json").is_file():
-                print(f"building the synthetic reference extract in {folder} (first use only, about 30 s)",
-                      file=sys.stderr, flush=True)
-                write_reference_extract(folder, scale=DEFAULT_REFERENCE_SCALE)
-    return folder
 
 
 def reports_dir() -> Path:

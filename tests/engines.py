@@ -80,7 +80,7 @@ def postgres_server(settings: dict[str, str] | None = None, password: str | None
 
 
 def spark_session():
-    """The local-mode Spark session the product starts (`outcomes.warehouse.local_spark_session`)
+    """The local-mode Spark session the product starts (`outcomes.source.engines.local_spark_session`)
     with 2 threads and 2 GB, Spark's own defaults otherwise (ANSI SQL on, as on Databricks); or
     RuntimeError to skip. The session outlives the module: a later module in the same worker
     reuses it instead of starting another JVM."""
@@ -91,7 +91,7 @@ def spark_session():
     except ImportError:
         raise RuntimeError("pyspark is not installed (the engines extra)") from None
     from outcomes.errors import UserError
-    from outcomes.warehouse import local_spark_session
+    from outcomes.source.engines import local_spark_session
 
     started = time.perf_counter()
     try:

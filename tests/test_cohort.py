@@ -22,7 +22,7 @@ from outcomes.cohort import (
     picu_episodes,
 )
 from outcomes.cohort.crisis import crisis_escalations
-from outcomes.dictionary import load_dictionary
+from outcomes.source.contract.dictionary import load_dictionary
 
 END = dt.date(2024, 3, 31)
 D = dt.date.fromisoformat

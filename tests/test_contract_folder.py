@@ -13,11 +13,11 @@ import pytest
 import yaml
 from extract_factory import write_extract
 
-import outcomes.extract as extract_module
+import outcomes.source.contract.extract as extract_module
 from outcomes.cli import main
-from outcomes.dictionary import ContractError, dictionary_dir, load_dictionary
+from outcomes.source.contract.dictionary import ContractError, dictionary_dir, load_dictionary
 from outcomes.errors import UserError
-from outcomes.extract import open_extract
+from outcomes.source import open_source
 from outcomes.resources import dictionary_dir as packaged_dictionary
 
 
@@ -87,7 +87,7 @@ def test_environment_contract_that_is_empty_stops_open_extract(tmp_path, monkeyp
     (tmp_path / "empty").mkdir()
     monkeypatch.setenv("OUTCOMES_DICTIONARY", str(tmp_path / "empty"))
     with pytest.raises(ContractError, match=r"empty.* \(\$OUTCOMES_DICTIONARY\)"):
-        open_extract(extract)
+        open_source(extract)
 
 
 @pytest.mark.parametrize("how", ["env", "option"])
@@ -117,37 +117,37 @@ def test_cli_bad_contract_in_a_real_process_has_no_traceback(tmp_path):
 def test_stamp_is_keyed_on_the_contract_passed_in(tmp_path, monkeypatch):
     monkeypatch.setenv("OUTCOMES_CACHE", str(tmp_path / "cache"))
     extract = write_extract(tmp_path / "extract")
-    open_extract(extract)  # passes against the packaged contract: stamped
+    open_source(extract)  # passes against the packaged contract: stamped
     stricter = load_dictionary(contract_copy(tmp_path / "stricter", add_required_field))
     with pytest.raises(UserError, match="NHSNumberStatus"):  # checked again, not waved through by the stamp
-        open_extract(extract, contract=stricter)
+        open_source(extract, contract=stricter)
     with pytest.raises(UserError, match="NHSNumberStatus"):
-        open_extract(extract, contract=stricter)  # a failure is never stamped
+        open_source(extract, contract=stricter)  # a failure is never stamped
 
 
 def test_stamp_is_keyed_on_the_environment_contract(tmp_path, monkeypatch):
     monkeypatch.setenv("OUTCOMES_CACHE", str(tmp_path / "cache"))
     extract = write_extract(tmp_path / "extract")
-    open_extract(extract)
+    open_source(extract)
     monkeypatch.setenv("OUTCOMES_DICTIONARY", str(contract_copy(tmp_path / "stricter", add_required_field)))
     with pytest.raises(UserError, match="NHSNumberStatus"):
-        open_extract(extract)
+        open_source(extract)
 
 
 def test_same_contract_content_shares_a_stamp_wherever_it_is_read_from(tmp_path, monkeypatch):
     monkeypatch.setenv("OUTCOMES_CACHE", str(tmp_path / "cache"))
     extract = write_extract(tmp_path / "extract")
-    open_extract(extract)
+    open_source(extract)
     stamps = sorted((tmp_path / "cache" / "validated").glob("*.json"))
     assert len(stamps) == 1
     same = load_dictionary(contract_copy(tmp_path / "copy"))
     assert same.fingerprint == load_dictionary().fingerprint
     checked = []
     monkeypatch.setattr(extract_module, "validate_tables", lambda *a, **k: checked.append(1))
-    open_extract(extract, contract=same)
+    open_source(extract, contract=same)
     assert checked == [] and sorted((tmp_path / "cache" / "validated").glob("*.json")) == stamps
     loose = load_dictionary(contract_copy(tmp_path / "loose", lambda tables: (tables / "ECDS.yaml").write_text(
         (tables / "ECDS.yaml").read_text().replace("description:", "description: changed", 1))))
     assert loose.fingerprint != same.fingerprint
-    open_extract(extract, contract=loose)  # another contract: checked, and stamped on its own
+    open_source(extract, contract=loose)  # another contract: checked, and stamped on its own
     assert checked == [1]

@@ -10,14 +10,14 @@ import math
 import pandas as pd
 import pytest
 
-from outcomes.extract import open_extract
+from outcomes.source import open_source
 from outcomes.measures import catalogue
 from outcomes.programme import Programme
 
 
 @pytest.fixture(scope="module")
 def reference(small_reference_dir):
-    return open_extract(small_reference_dir), json.loads((small_reference_dir / "truth.json").read_text())
+    return open_source(small_reference_dir), json.loads((small_reference_dir / "truth.json").read_text())
 
 
 def test_truth_records_the_extension_and_its_expected_counts(reference):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import shared_reference_dir
-from outcomes.extract import open_extract
+from outcomes.source import open_source
 from outcomes.its import Component, ITSInputError
 from outcomes.measures import catalogue
 from outcomes.programme import Programme, against_planted
@@ -21,7 +21,7 @@ TEAMS = "enhanced_crisis_teams"
 
 def _fit(folder):
     truth = json.loads((folder / "truth.json").read_text())["enhanced_crisis_teams"]
-    by_area = catalogue()["cyp_mental_health_ae_by_area"].to_pandas(open_extract(folder))
+    by_area = catalogue()["cyp_mental_health_ae_by_area"].to_pandas(open_source(folder))
     footprint = by_area[by_area["area"] == "footprint"].drop(columns="area")
     result = Programme("2017-10-01").components_its(footprint, [Component(TEAMS, truth["date"][:7], slope=False)])
     planted = {"programme": truth["main_go_live_on_the_series"]["series_rate_ratio"], TEAMS: truth["series_rate_ratio"]}
@@ -53,7 +53,7 @@ def test_truth_records_the_component_and_its_expected_counts(small):
 
 def test_the_series_the_truth_counts_is_the_catalogue_measure(small_reference_dir, small):
     truth, _, _ = small
-    by_area = catalogue()["cyp_mental_health_ae_by_area"].to_pandas(open_extract(small_reference_dir))
+    by_area = catalogue()["cyp_mental_health_ae_by_area"].to_pandas(open_source(small_reference_dir))
     month = pd.to_datetime(by_area["month"])
     for window, realised in ((truth["window"], truth["realised_by_source"]),
                              (truth["main_go_live_on_the_series"]["window"], truth["main_go_live_on_the_series"]["realised_by_source"])):
@@ -91,7 +91,7 @@ def test_against_planted_names_a_missing_component(small):
 
 
 def test_a_go_live_after_the_series_stops_is_a_clear_error(small_reference_dir):
-    by_area = catalogue()["cyp_mental_health_ae_by_area"].to_pandas(open_extract(small_reference_dir))
+    by_area = catalogue()["cyp_mental_health_ae_by_area"].to_pandas(open_source(small_reference_dir))
     footprint = by_area[by_area["area"] == "footprint"].drop(columns="area")
     with pytest.raises(ITSInputError, match="go-live 2021-01 is not before 2020-03"):
         Programme("2021-01-01").components_its(footprint, [Component(TEAMS, "2016-04", slope=False)])

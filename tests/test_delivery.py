@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 from outcomes.errors import UserError
-from outcomes.extract import open_extract
+from outcomes.source import open_source
 from outcomes.measures import MEASURES, Period
 from outcomes.measures import delivery as dl
 from test_cohort import D, make_extract, person, stay
@@ -129,9 +129,7 @@ def test_an_extract_without_an_optional_table_says_what_is_missing():
 
 
 def test_optional_columns_absent_open_as_empty_with_a_warning(tiny_extract_dir):
-    from outcomes.extract import open_extract as open_folder
-
-    extract = open_folder(tiny_extract_dir)
+    extract = open_source(tiny_extract_dir)
     assert "WardLocDistanceHome" in extract.tables["MHS502WardStay"].columns
     assert extract.tables["MHS502WardStay"].WardLocDistanceHome.count().to_pyarrow().as_py() == 0
 
@@ -139,7 +137,7 @@ def test_optional_columns_absent_open_as_empty_with_a_warning(tiny_extract_dir):
 # --- the reference extract's planted truth ------------------------------------------------------
 @pytest.fixture(scope="module")
 def reference(small_reference_dir):
-    return open_extract(small_reference_dir), json.loads((small_reference_dir / "truth.json").read_text())
+    return open_source(small_reference_dir), json.loads((small_reference_dir / "truth.json").read_text())
 
 
 def _window(frame: pd.DataFrame, window: list[str]) -> pd.DataFrame:

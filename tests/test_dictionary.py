@@ -12,8 +12,8 @@ from conftest import ROOT
 import shutil
 
 from outcomes import resources
-from outcomes.dictionary import ContractError, load_dictionary, table_order
-from outcomes.dictionary_docs import render_markdown
+from outcomes.source.contract.dictionary import ContractError, load_dictionary, table_order
+from outcomes.source.contract.docs import render_markdown
 
 DESIGN_TABLES = {"MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation", "area_statistics",
                  # issue 22: optional delivery and balancing tables
@@ -76,7 +76,7 @@ def _contract_with(tmp_path, **tables: str):
 
 
 def test_a_table_added_to_the_contract_is_ordered_documented_and_templated(tmp_path):
-    from outcomes.extract_map import template
+    from outcomes.source.contract.mapping import template
 
     folder = _contract_with(
         tmp_path,
@@ -113,7 +113,7 @@ def test_unknown_field_keys_are_rejected(tmp_path):
 
 def test_readme_is_up_to_date():
     committed = (ROOT / "data_dictionary" / "README.md").read_text(encoding="utf-8")
-    assert committed == render_markdown(), "run `python -m outcomes.dictionary_docs` and commit data_dictionary/README.md"
+    assert committed == render_markdown(), "run `python -m outcomes.source.contract.docs` and commit data_dictionary/README.md"
 
 
 def _name(requirement: str) -> str:

@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 from extract_factory import END_DATE, tiny_tables, write_extract
 
-from outcomes.extract import ExtractError, open_extract
-from outcomes.warehouse import load_extract
+from outcomes.source import ExtractError, open_source
+from outcomes.source.load import load_extract
 
 pytestmark = pytest.mark.engines
 
@@ -35,7 +35,7 @@ def _put_raw(tables, engine, target, schema):
 
 def _findings(source, schema=None):
     try:
-        extract = open_extract(source, schema=schema, end_date=END_DATE)
+        extract = open_source(source, schema=schema, end_date=END_DATE)
     except ExtractError as error:
         return sorted((f.table, f.field, f.check, f.n_rows, f.examples) for f in error.findings)
     return sorted((f.table, f.field, f.check, f.n_rows, f.examples) for f in extract.findings.items)
@@ -69,8 +69,8 @@ def test_loaded_extract_opens_with_the_same_rows(engine, request, tmp_path):
     folder = write_extract(tmp_path / "tiny")
     loaded = load_extract(folder, target, schema="tiny" if engine == "postgres" else None)
     assert loaded["MHS502WardStay"] == 3
-    duck = open_extract(folder)
-    other = open_extract(target, schema="tiny" if engine == "postgres" else None, end_date=END_DATE)
+    duck = open_source(folder)
+    other = open_source(target, schema="tiny" if engine == "postgres" else None, end_date=END_DATE)
     for name, table in duck.tables.items():
         key = list(duck.tables[name].columns)
         mine = table.to_pandas().sort_values(key).reset_index(drop=True)

@@ -33,8 +33,8 @@ import pytest
 from outcomes.cohort import COHORTS
 from outcomes.measures import MEASURES
 from outcomes.reference import write_reference_extract
-from outcomes.sources import open_source
-from outcomes.warehouse import load_extract
+from outcomes.source import open_source
+from outcomes.source.load import load_extract
 
 pytestmark = pytest.mark.engines
 
@@ -188,14 +188,19 @@ def test_open_source_rejects_contradictory_options(reference, capsys):
     from outcomes.cli import main
     from outcomes.errors import UserError
 
-    with pytest.raises(UserError, match="not both"):
-        open_source(extract=reference, url="postgresql://postgres@127.0.0.1:1/postgres")
-    with pytest.raises(UserError, match="needs --url"):
-        open_source(engine="postgres")
-    with pytest.raises(UserError, match="does not match"):
-        open_source(url="postgresql://postgres@127.0.0.1:1/postgres", engine="duckdb")
-    with pytest.raises(UserError, match="--url names a database"):
-        open_source(url="postgresql://postgres@127.0.0.1:1/postgres", engine="spark")
+    from outcomes.source import SourceSpec
+
+    # the spec is checked as it is made, and speaks of its own fields, not of the CLI's flags
+    with pytest.raises(UserError, match="give either a folder or a url, not both"):
+        SourceSpec(folder=reference, url="postgresql://postgres@127.0.0.1:1/postgres")
+    with pytest.raises(UserError, match="the postgres engine needs a url"):
+        open_source(SourceSpec(engine="postgres"))
+    with pytest.raises(UserError, match="engine duckdb does not match the url"):
+        open_source("postgresql://postgres@127.0.0.1:1/postgres", engine="duckdb")
+    with pytest.raises(UserError, match="names a database, not Spark"):
+        SourceSpec(url="postgresql://postgres@127.0.0.1:1/postgres", engine="spark")
+    with pytest.raises(UserError, match="already says where"):
+        open_source(SourceSpec(folder=reference), end_date="2024-01-31")
     assert main(["measure", "bed_days", "--url", "postgresql://nobody:secret@127.0.0.1:1/postgres"]) == 2
     err = capsys.readouterr().err
     assert "cannot connect to postgresql://nobody:***@127.0.0.1:1/postgres" in err and "secret" not in err

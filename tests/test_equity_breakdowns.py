@@ -12,14 +12,14 @@ from outcomes.programme import Programme
 from outcomes.programme.breakdowns import breakdown_counts, breakdown_table, placements_by_group
 from outcomes.cohort.groups import has_deprivation, person_groups, window_bed_days_by_group, window_totals_by_group
 from outcomes.equity import rate_ratio_against_others
-from outcomes.extract import ExtractError, open_extract
+from outcomes.source import ExtractError, open_source
 from outcomes.reference import read_truth
 
 import ibis
 
 
 def test_extract_without_the_optional_deprivation_table_opens_and_has_no_quintiles(tmp_path):
-    extract = open_extract(write_extract(tmp_path / "x"))
+    extract = open_source(write_extract(tmp_path / "x"))
     assert not has_deprivation(extract)
     groups = person_groups(extract).to_pandas().set_index("Person_ID")
     assert groups.loc["P001", "ethnic_group"] == "White" and groups.loc["P002", "ethnic_group"] == "Black"
@@ -31,12 +31,12 @@ def test_extract_without_the_optional_deprivation_table_opens_and_has_no_quintil
 def test_deprivation_table_gives_quintiles_and_is_validated(tmp_path):
     tables = tiny_tables()
     tables["deprivation"] = pd.DataFrame({"LSOA2011": ["E01003000"], "IMDDecile": [3], "IMDYear": [2019]})
-    extract = open_extract(write_extract(tmp_path / "ok", tables))
+    extract = open_source(write_extract(tmp_path / "ok", tables))
     groups = person_groups(extract).to_pandas().set_index("Person_ID")
     assert groups.loc["P001", "imd_quintile"] == 2 and pd.isna(groups.loc["P002", "imd_quintile"])
     tables["deprivation"]["IMDDecile"] = [11]
     with pytest.raises(ExtractError, match="deprivation") as caught:
-        open_extract(write_extract(tmp_path / "bad", tables))
+        open_source(write_extract(tmp_path / "bad", tables))
     assert any(f.table == "deprivation" and f.field == "IMDDecile" for f in caught.value.findings)
 
 
@@ -56,7 +56,7 @@ def test_window_totals_and_bed_days_follow_mhs24():
 
 @pytest.fixture(scope="module")
 def reference_counts(small_reference_dir):
-    extract = open_extract(small_reference_dir)
+    extract = open_source(small_reference_dir)
     windows = Programme("2017-10-01", 6).whole_windows("2014-04-01", "2024-03-31")
     return windows, breakdown_counts(extract, windows), read_truth(small_reference_dir)
 
@@ -92,7 +92,7 @@ def test_planted_inequality_and_its_narrowing_are_recovered_at_full_scale(tmp_pa
 
     folder = shared_reference_dir(tmp_path_factory, request, scale=1.0)
     windows = Programme("2017-10-01", 6).whole_windows("2014-04-01", "2024-03-31")
-    counts = breakdown_counts(open_extract(folder), windows)
+    counts = breakdown_counts(open_source(folder), windows)
     against = rate_ratio_against_others(placements_by_group(counts, "ethnic_group"), "Black")
     planted = read_truth(folder)["equity"]["planted_out_of_area_rate_ratio"]
     for window in ("before", "after"):

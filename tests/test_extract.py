@@ -11,7 +11,7 @@ import pytest
 from extract_factory import END_DATE, tiny_tables, write_extract
 
 from outcomes.cli import main
-from outcomes.extract import ExtractError, open_extract
+from outcomes.source import ExtractError, open_source
 
 
 def _broken(tmp_path, change, fmt="parquet"):
@@ -22,13 +22,13 @@ def _broken(tmp_path, change, fmt="parquet"):
 
 def _error(folder) -> ExtractError:
     with pytest.raises(ExtractError) as caught:
-        open_extract(folder)
+        open_source(folder)
     return caught.value
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_valid_extract_opens_with_contract_types(tmp_path, fmt):
-    extract = open_extract(write_extract(tmp_path / fmt, fmt=fmt))
+    extract = open_source(write_extract(tmp_path / fmt, fmt=fmt))
     assert extract.end_date == END_DATE
     stays = extract["MHS502WardStay"]
     assert str(stays.StartDateWardStay.type()) == "date"
@@ -131,7 +131,7 @@ def test_quirks_are_warnings_not_errors(tmp_path):
         tables["MHS501HospProvSpell"].loc[0, "DestOfDischHospProvSpell"] = None
         tables["MHS001MPI"].loc[1, "EthnicCategory"] = "99"
 
-    extract = open_extract(_broken(tmp_path, quirks))
+    extract = open_source(_broken(tmp_path, quirks))
     quality = extract.quality.set_index(["table", "field"])
     assert quality.loc[("MHS502WardStay", "StartDateWardStay"), "rows"] == 1
     assert quality.loc[("MHS501HospProvSpell", "DestOfDischHospProvSpell"), "rows"] == 1
@@ -140,7 +140,7 @@ def test_quirks_are_warnings_not_errors(tmp_path):
 
 
 def test_v5_bed_types_are_recoded_to_v6(tmp_path):
-    extract = open_extract(_broken(tmp_path, _set("MHS502WardStay", "MHAdmittedPatientClass", 1, "34")))
+    extract = open_source(_broken(tmp_path, _set("MHS502WardStay", "MHAdmittedPatientClass", 1, "34")))
     stays = extract["MHS502WardStay"].to_pandas().set_index("UniqWardStayID")
     assert stays.loc["W2", "MHAdmittedPatientClass"] == "309"
     assert "v5" in " ".join(extract.quality.check)
@@ -148,7 +148,7 @@ def test_v5_bed_types_are_recoded_to_v6(tmp_path):
 
 def test_end_date_defaults_to_today_with_a_warning(tmp_path):
     folder = write_extract(tmp_path / "x", end_date=None)
-    extract = open_extract(folder)
+    extract = open_source(folder)
     assert extract.end_date == dt.date.today()
     assert "extract_end_date" in set(extract.quality.field)
 
@@ -172,21 +172,21 @@ def test_cli_broken_extract_has_no_traceback_in_a_real_process(tmp_path):
 
 
 def test_validation_stamp_skips_rechecking_only_identical_content(tmp_path, monkeypatch):
-    import outcomes.extract as extract_module
+    import outcomes.source.contract.extract as extract_module
 
     folder = write_extract(tmp_path / "x")
-    first = open_extract(folder)
+    first = open_source(folder)
     checked = []
     monkeypatch.setattr(extract_module, "validate_tables", lambda *a, **k: checked.append(1))
-    second = open_extract(folder)
+    second = open_source(folder)
     assert checked == [] and second.quality.equals(first.quality)
-    assert open_extract(folder, use_cache=False) and checked == [1]
+    assert open_source(folder, use_cache=False) and checked == [1]
     monkeypatch.undo()
     tables = tiny_tables()
     tables["MHS001MPI"].loc[0, "Gender"] = "7"
     write_extract(folder, tables)  # same file names, new content: checked again, and it fails
     with pytest.raises(ExtractError, match="MHS001MPI.Gender"):
-        open_extract(folder)
+        open_source(folder)
 
 
 def test_published_area_statistics_read_suppressed_cells_as_null(tmp_path):
@@ -196,7 +196,7 @@ def test_published_area_statistics_read_suppressed_cells_as_null(tmp_path):
     tables["area_statistics"] = pd.DataFrame({
         "area_code": ["E38000001"] * 3, "month": ["2019-01-01", "2019-02-01", "2019-03-01"],
         "measure": ["cyp_bed_days"] * 3, "count": ["125", "*", ""], "population": [40000] * 3})
-    extract = open_extract(write_extract(tmp_path / "areas", tables, fmt="csv"))
+    extract = open_source(write_extract(tmp_path / "areas", tables, fmt="csv"))
     counts = extract["area_statistics"].to_pandas().sort_values("month")["count"]
     assert counts.iloc[0] == 125 and counts.iloc[1:].isna().all()
     tables["area_statistics"].loc[2, "count"] = "n/a"

@@ -28,7 +28,7 @@ FAST = ("2017-10-01", "2021-01-01")
 def test_the_its_notebooks_run_for_any_go_live(go_live, small_reference_dir, tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump({"go_live": go_live}))
-    outcome = build_report("2024Q1", extract=small_reference_dir, reports_dir=tmp_path / "reports",
+    outcome = build_report("2024Q1", source=small_reference_dir, reports_dir=tmp_path / "reports",
                            notebooks_dir=ROOT / "notebooks", params_file=params, only=ITS_NOTEBOOKS, jobs=2)
     assert outcome.ok, [f"{r.name}: {r.failure.describe()}" for r in outcome.failed_runs] or outcome.problems
     results = json.loads((outcome.folder / "results.json").read_text())

@@ -13,7 +13,7 @@ import pytest
 from outcomes.measures import catalogue, define_measure, sum_bed_days
 from outcomes.measures.define import Measure
 from outcomes.measures.run_cache import RUN_MEASURES, run_measure_cache
-from outcomes.sources import open_source
+from outcomes.source import open_source
 
 
 @pytest.fixture

@@ -38,11 +38,11 @@ def ref(tmp_path_factory, request):
     pytest-xdist, once for all workers: a file lock guards the session's shared temp folder)."""
     from conftest import shared_reference_dir
 
-    from outcomes.extract import open_extract
+    from outcomes.source import open_source
 
     folder = shared_reference_dir(tmp_path_factory, request, scale=SCALE)
     truth = json.loads((folder / "truth.json").read_text())
-    return open_extract(folder), truth
+    return open_source(folder), truth
 
 
 def window(truth: dict, name: str) -> tuple[str, str]:

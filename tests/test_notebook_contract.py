@@ -14,11 +14,12 @@ import nbformat
 import pytest
 from extract_factory import write_extract
 
+import outcomes.reference as reference
 import outcomes.workspace as workspace
 from outcomes import __version__
 from outcomes.cli import main
 from outcomes.commands.notebooks import collection_files
-from outcomes.dictionary import load_dictionary
+from outcomes.source.contract.dictionary import load_dictionary
 from outcomes.errors import UserError
 from outcomes.report import build_report
 from outcomes.report.parameters import (CONTRACT, DEFAULT_GO_LIVE, DEFAULT_TRANSITION_MONTHS, NotebookParameters,
@@ -70,7 +71,7 @@ def test_the_reference_extract_is_built_once_on_first_use(installed, monkeypatch
     first = notebook_parameters("05_dbt_mirror_image", {"extract": None, "output_dir": None})
     second = notebook_parameters("05_dbt_mirror_image", {"extract": None, "output_dir": None})
     assert first.extract == second.extract == str(installed / "cache" / f"reference-{__version__}")
-    assert built == [{"scale": workspace.DEFAULT_REFERENCE_SCALE}]
+    assert built == [{"scale": reference.DEFAULT_REFERENCE_SCALE}]
 
 
 def test_injected_values_are_kept_and_undeclared_names_left_alone(installed, monkeypatch, tmp_path):
@@ -102,7 +103,7 @@ def test_bad_values_are_user_errors_naming_the_notebook(installed, given, words)
 
 def test_a_clone_uses_its_data_reference_and_reports_scratch(monkeypatch):
     assert workspace.source_checkout() == ROOT  # these tests run from a clone (editable install)
-    assert workspace.default_reference_extract(build=False) == ROOT / "data" / "reference"
+    assert reference.default_reference_extract(build=False) == ROOT / "data" / "reference"
     monkeypatch.chdir(notebooks_dir())  # JupyterLab on notebooks/
     assert workspace.scratch_dir("01_bed_days") == ROOT / "reports" / "scratch" / "01_bed_days"
 
@@ -137,7 +138,7 @@ def _notebook_declaring(folder: Path, source: str) -> Path:
 def test_the_runner_injects_only_what_a_notebook_declares(tmp_path):
     extract = write_extract(tmp_path / "extract")
     notebooks = _notebook_declaring(tmp_path / "notebooks", "go_live = output_dir = None")
-    outcome = build_report("2024Q1", extract=extract, notebooks_dir=notebooks, reports_dir=tmp_path / "reports", jobs=1)
+    outcome = build_report("2024Q1", source=extract, notebooks_dir=notebooks, reports_dir=tmp_path / "reports", jobs=1)
     assert outcome.ok, [r.failure for r in outcome.runs]
     executed = nbformat.read(outcome.folder / "notebooks" / "01_two.ipynb", as_version=4)
     injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))

@@ -35,7 +35,7 @@ def test_py_pairs_match_the_notebooks():
 @pytest.fixture(scope="module")
 def report(small_reference_dir, tmp_path_factory):
     reports = tmp_path_factory.mktemp("reports")
-    outcome = build_report("2024Q1", extract=small_reference_dir, notebooks_dir=ROOT / "notebooks", reports_dir=reports, jobs=2)
+    outcome = build_report("2024Q1", source=small_reference_dir, notebooks_dir=ROOT / "notebooks", reports_dir=reports, jobs=2)
     failures = [f"{r.name}: {r.failure.describe()}" for r in outcome.failed_runs]
     assert outcome.ok, failures or outcome.problems
     return outcome.folder

@@ -169,10 +169,10 @@ def test_every_count_at_or_below_a_non_default_threshold_is_hidden_in_a_table(th
 def reference_extract(tmp_path_factory, request):
     from conftest import shared_reference_dir
 
-    from outcomes.extract import open_extract
+    from outcomes.source import open_source
 
     folder = shared_reference_dir(tmp_path_factory, request)
-    return open_extract(folder), json.loads((folder / "truth.json").read_text())
+    return open_source(folder), json.loads((folder / "truth.json").read_text())
 
 
 def test_published_figures_built_to_fail_are_not_within_tolerance(reference_extract):

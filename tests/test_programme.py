@@ -196,10 +196,10 @@ def test_published_figures_have_sources_and_tolerances():
 def reference_extract(tmp_path_factory, request):
     from conftest import shared_reference_dir
 
-    from outcomes.extract import open_extract
+    from outcomes.source import open_source
 
     folder = shared_reference_dir(tmp_path_factory, request)
-    return open_extract(folder), json.loads((folder / "truth.json").read_text())
+    return open_source(folder), json.loads((folder / "truth.json").read_text())
 
 
 def test_published_figures_are_reproduced_on_the_reference_extract(reference_extract):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from outcomes.errors import UserError
-from outcomes.extract import open_extract
+from outcomes.source import open_source
 from outcomes.programme import Programme
 from outcomes.programme.synthetic import (AREA_MEASURES, area_control, area_panel, has_area_statistics,
                                           synthetic_headline)
@@ -20,7 +20,7 @@ FOOTPRINT = ["E09000004", "E09000006", "E09000008", "E09000011", "E09000021", "E
 
 @pytest.fixture(scope="module")
 def reference(small_reference_dir):
-    return open_extract(small_reference_dir)
+    return open_source(small_reference_dir)
 
 
 def test_the_panel_sums_the_footprint_and_keeps_donors_as_published(reference, small_reference_dir):
@@ -66,7 +66,7 @@ def test_headline_at_the_horizon_and_over_the_post_year(reference, small_referen
 
 
 def test_an_extract_without_the_table_says_so(tiny_extract_dir):
-    extract = open_extract(tiny_extract_dir)
+    extract = open_source(tiny_extract_dir)
     assert not has_area_statistics(extract)
     with pytest.raises(UserError, match="no area_statistics table"):
         area_panel(extract, "cyp_bed_days", FOOTPRINT)

@@ -147,9 +147,9 @@ def test_extract_yaml(small):
 
 
 def test_opens_with_the_project_validator_without_errors(small):
-    from outcomes.extract import open_extract  # directly: a failed import must fail the test, not skip it
+    from outcomes.source import open_source  # directly: a failed import must fail the test, not skip it
 
-    extract = open_extract(small)  # raises ExtractError on any error
+    extract = open_source(small)  # raises ExtractError on any error
     assert extract.end_date == END
     warned = set(map(tuple, extract.quality[["table", "field"]].values.tolist())) if not extract.quality.empty else set()
     assert warned <= {("MHS001MPI", "EthnicCategory")}  # Z / 99: realistic data-quality warnings only
@@ -420,7 +420,7 @@ def test_cli_writes_an_extract_and_prints_one_line(tmp_path, capsys):
 
 
 def test_generator_codes_come_from_the_dictionary():
-    from outcomes.dictionary import load_dictionary
+    from outcomes.source.contract.dictionary import load_dictionary
     from outcomes.reference import _codes as C
 
     codes = load_dictionary().codes

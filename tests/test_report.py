@@ -27,7 +27,7 @@ from extract_factory import tiny_tables, write_extract
 from filelock import FileLock
 
 from outcomes.cli import main
-from outcomes.extract import open_extract
+from outcomes.source import open_source
 from outcomes.report.build import disclosure_problems
 from outcomes.report.parameters import CONTRACT
 from outcomes.report.render import external_references, relative_links
@@ -167,7 +167,7 @@ def test_results_json_is_keyed_by_notebook_and_disclosure_controlled(good_report
 
 def test_manifest_records_provenance(good_report):
     manifest = json.loads((Path(good_report["folder"]) / "manifest.json").read_text())
-    extract = open_extract(good_report["extract"])
+    extract = open_source(good_report["extract"])
     assert manifest["report"]["quarter"] == QUARTER and manifest["report"]["period_end"] == "2024-03-31"
     assert manifest["package"]["version"]
     if (ROOT / ".git").exists():
@@ -224,7 +224,7 @@ def test_pages_are_self_contained_and_hide_code(good_report):
 
 def test_published_report_passes_the_disclosure_checker(good_report):
     folder = Path(good_report["folder"])
-    assert disclosure_problems(folder, open_extract(good_report["extract"]).person_ids()) == []
+    assert disclosure_problems(folder, open_source(good_report["extract"]).person_ids()) == []
 
 
 def test_rerunning_a_quarter_gives_the_same_results(good_report, reports_copy, capsys):

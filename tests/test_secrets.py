@@ -13,9 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outcomes.credentials import find_secrets, has_secret, mask_url, redact_secrets, without_secrets
 from outcomes.disclosure import check_output_folder
 from outcomes.errors import UserError
+from outcomes.source import SourceSpec
+from outcomes.credentials import find_secrets, has_secret, mask_url, redact_secrets, without_secrets
 
 SCHEMA = "secure"
 
@@ -83,15 +84,16 @@ def test_a_run_shares_a_folder_with_its_end_date_and_checks(tiny_extract_dir, mo
     import datetime as dt
     import os
 
-    import outcomes.extract
-    from outcomes.sources import RUN_SOURCES, open_source, share_with_notebooks
+    import outcomes.source.contract.extract
+    from outcomes.source import open_source
+    from outcomes.source.share import RUN_SOURCES, share_with_notebooks
 
     opened = open_source(tiny_extract_dir, end_date="2024-06-30", use_cache=False)
-    with share_with_notebooks(opened, tiny_extract_dir) as (reference, env):
+    with share_with_notebooks(opened, SourceSpec(folder=tiny_extract_dir)) as (reference, env):
         assert reference == str(tiny_extract_dir.resolve())
         assert oct(os.stat(env[RUN_SOURCES]).st_mode & 0o777) == "0o600"
         monkeypatch.setenv(RUN_SOURCES, env[RUN_SOURCES])
-        monkeypatch.setattr(outcomes.extract, "validate_tables", lambda *a, **k: pytest.fail("checked twice in one run"))
+        monkeypatch.setattr(outcomes.source.contract.extract, "validate_tables", lambda *a, **k: pytest.fail("checked twice in one run"))
         assert open_source(reference).end_date == dt.date(2024, 6, 30)
 
 
@@ -99,7 +101,7 @@ def test_a_run_shares_a_folder_with_its_end_date_and_checks(tiny_extract_dir, mo
 @pytest.fixture(scope="module")
 def secured(postgres_password_server, small_reference_dir):
     """(URL without password, password, URL with it) of a server holding the small reference extract."""
-    from outcomes.warehouse import load_extract
+    from outcomes.source.load import load_extract
 
     url, password = postgres_password_server
     with_password = url.replace("postgres@", f"postgres:{password}@")
@@ -109,7 +111,7 @@ def secured(postgres_password_server, small_reference_dir):
 
 @pytest.mark.engines
 def test_the_server_wants_the_password(secured, monkeypatch, tmp_path):
-    from outcomes.sources import open_source
+    from outcomes.source import open_source
 
     url, password, _ = secured
     for variable in ("PGPASSWORD", "PGSERVICE", "PGSERVICEFILE"):
@@ -122,7 +124,7 @@ def test_the_server_wants_the_password(secured, monkeypatch, tmp_path):
 
 @pytest.mark.engines
 def test_password_from_the_url_the_environment_a_password_file_or_a_service(secured, monkeypatch, tmp_path):
-    from outcomes.sources import open_source
+    from outcomes.source import open_source
 
     url, password, with_password = secured
     host_port = url.split("@", 1)[1].split("/", 1)[0]
@@ -156,12 +158,13 @@ def test_password_from_the_url_the_environment_a_password_file_or_a_service(secu
 @pytest.mark.engines
 def test_notebooks_of_a_run_reuse_its_validation(secured, monkeypatch):
     """Inside a run, the masked reference opens the real URL and does not validate again."""
-    import outcomes.extract
-    from outcomes.sources import RUN_SOURCES, open_source, share_with_notebooks
+    import outcomes.source.contract.extract
+    from outcomes.source import open_source
+    from outcomes.source.share import RUN_SOURCES, share_with_notebooks
 
     _, password, with_password = secured
     opened = open_source(with_password, schema=SCHEMA)
-    with share_with_notebooks(opened, with_password, SCHEMA) as (reference, env):
+    with share_with_notebooks(opened, SourceSpec(url=with_password, schema=SCHEMA)) as (reference, env):
         assert password not in reference and reference.endswith(f"/postgres/{SCHEMA}") and ":***@" in reference
         registry = env[RUN_SOURCES]
         monkeypatch.setenv(RUN_SOURCES, registry)
@@ -169,7 +172,7 @@ def test_notebooks_of_a_run_reuse_its_validation(secured, monkeypatch):
         def validate_again(*args, **kwargs):
             raise AssertionError("validated twice in one run")
 
-        monkeypatch.setattr(outcomes.extract, "validate_tables", validate_again)
+        monkeypatch.setattr(outcomes.source.contract.extract, "validate_tables", validate_again)
         again = open_source(reference)
         assert again.end_date == opened.end_date
         assert again.quality.equals(opened.quality)

@@ -165,11 +165,11 @@ def test_the_independent_xmr_sees_special_causes_in_the_series_checked():
 def test_the_independent_xmr_agrees_on_every_measure_of_the_reference_extract(small_reference_dir):
     """Every chartable catalogue series of the small reference extract, rebased at go-live, after
     disclosure control: each segment's limits and points as the independent XmR has them."""
-    from outcomes.extract import open_extract
+    from outcomes.source import open_source
     from outcomes.measures import MEASURES
     from outcomes.spc.measures import catalogue_spc
 
-    extract = open_extract(small_reference_dir)
+    extract = open_source(small_reference_dir)
     frames = {name: measure.to_pandas(extract) for name, measure in MEASURES.items()}
     charts = catalogue_spc(MEASURES, frames, rebase=["2017-10-01"], strict=False)
     checked = 0

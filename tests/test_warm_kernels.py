@@ -86,8 +86,8 @@ def test_each_notebook_finds_the_kernel_as_fresh_as_a_new_one(tmp_path):
 def test_a_warning_is_shown_in_every_notebook_that_triggers_it(tmp_path):
     warn = "import warnings\nwarnings.warn('probe warning')"
     # a warning raised in a package module is shown once per place, unless the filters change
-    once = "import warnings, outcomes.dictionary as d\nwarnings.warn_explicit('once per place', UserWarning, " \
-           "'outcomes/dictionary.py', 1, module='outcomes.dictionary', registry=d.__dict__.setdefault('__warningregistry__', {}))"
+    once = "import warnings, outcomes.source.contract.dictionary as d\nwarnings.warn_explicit('once per place', UserWarning, " \
+           "'outcomes/source/contract/dictionary.py', 1, module='outcomes.source.contract.dictionary', registry=d.__dict__.setdefault('__warningregistry__', {}))"
     runs, _, _ = _run(tmp_path, {"a": (warn, once), "b": (warn, once)})
     assert [run.status for run in runs] == ["done", "done"]
     for name in ("a", "b"):

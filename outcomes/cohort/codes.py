@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from outcomes.dictionary import load_dictionary
+from outcomes.source.contract.dictionary import load_dictionary
 
 __all__ = ["code_group", "codes_of", "footprint_las", "network_providers", "DBT_PROCEDURE", "SUICIDE_ATTEMPT"]
 

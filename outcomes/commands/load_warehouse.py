@@ -28,8 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # the CLI's edge: a command imports what it runs when it runs (`outcomes --help` stays at 0.03 s)
     from outcomes.credentials import mask_url
-    from outcomes.warehouse import engine_of, load_extract, local_spark_session
+    from outcomes.source.engines import engine_of, local_spark_session
+    from outcomes.source.load import load_extract
 
     if not args.extract:
         raise UserError("give the folder to load with --extract DIR")

@@ -3,7 +3,7 @@
 Writes the tidy monthly frame of a named measure (month, <groups>, numerator, denominator, value)
 as CSV, to FILE or stdout. `outcomes measure --list` lists the names with one-line definitions.
 
-The same measure runs where the extract lives (see `outcomes.sources.open_source`):
+The same measure runs where the extract lives (see `outcomes.source.open_source`):
 
     outcomes measure bed_days --url postgresql://user@host/db --schema mhsds   # PostgreSQL
     outcomes measure bed_days --engine spark --extract DIR                     # folder on local Spark

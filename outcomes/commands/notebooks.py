@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from outcomes.errors import UserError
+from outcomes.resources import notebooks_dir
 
 HELP = "copy the report notebooks (with their .py pairs, README and jupytext.toml) into DIR to edit; never overwrites"
 EXAMPLES = """\
@@ -36,8 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def collection_files() -> list[Path]:
     """The packaged notebook files a copy holds, sorted by name."""
-    from outcomes.resources import notebooks_dir
-
     source = notebooks_dir()
     return sorted({path for pattern in PATTERNS for path in source.glob(pattern) if path.is_file()})
 

@@ -1,17 +1,22 @@
 """Options every command shares: where the extract lives (`--extract/--url/--schema/--engine/--end-date`).
 
 One helper, so that `outcomes validate`, `measure`, `report` and `load-warehouse` name a source the
-same way, and one function that opens it (`outcomes.sources.open_source`).
+same way: `source_spec(args)` makes them the `SourceSpec` the library takes (`outcomes.source.spec`),
+checked once, and `open_from_args` opens it (`outcomes.source.open_source`).
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 from outcomes.errors import UserError
 
-__all__ = ["add_source_arguments", "source_options", "open_from_args", "SOURCE_EXAMPLES"]
+if TYPE_CHECKING:
+    from outcomes.source.spec import SourceSpec
+
+__all__ = ["add_source_arguments", "source_spec", "open_from_args", "SOURCE_EXAMPLES"]
 
 #: how to name a source, for the epilog of a command's --help
 SOURCE_EXAMPLES = """\
@@ -40,17 +45,22 @@ def add_source_arguments(parser: argparse.ArgumentParser, *,
                        help="last day the extract covers (default: from the extract's metadata, else today)")
 
 
-def source_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The source options as `open_source` keywords."""
-    return {"extract": args.extract, "url": args.url, "engine": args.engine, "schema": args.schema, "end_date": args.end_date}
+def source_spec(args: argparse.Namespace, default: Callable[[], Path] | None = None) -> SourceSpec:
+    """The source options as the `SourceSpec` the library takes (checked as it is made); when no
+    option names a source, the folder `default()` names (`outcomes report`: the reference extract)."""
+    from outcomes.source.spec import SourceSpec  # the CLI's edge: what a command runs is imported as it runs
+
+    folder = args.extract
+    if folder is None and not (args.url or args.schema or args.engine) and default is not None:
+        folder = default()
+    return SourceSpec(folder=folder, url=args.url, schema=args.schema, engine=args.engine, end_date=args.end_date)
 
 
 def open_from_args(args: argparse.Namespace, **options: Any):
-    """The validated extract the source options name (`outcomes.sources.open_source`; `options`
+    """The validated extract the source options name (`outcomes.source.open_source`; `options`
     such as `contract=` go to it as they are)."""
-    from outcomes.sources import open_source
-
-    options = {**source_options(args), **options}
-    if not (options["extract"] or options["url"] or options["engine"] == "spark"):
+    if not (args.extract or args.url or args.engine == "spark"):
         raise UserError("give the extract folder with --extract DIR (or a database with --url, or --engine spark)")
-    return open_source(**options)
+    from outcomes.source.open import open_source
+
+    return open_source(source_spec(args), **options)

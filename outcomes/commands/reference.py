@@ -10,7 +10,7 @@ import argparse
 import json
 import time
 
-from outcomes.reference import DEFAULT_GO_LIVE, DEFAULT_SEED
+from outcomes.reference import DEFAULT_GO_LIVE, DEFAULT_SEED, write_reference_extract
 
 HELP = "write the synthetic reference extract (deterministic; planted programme effects and their truth.json)"
 EXAMPLES = """\
@@ -29,8 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from outcomes.reference import write_reference_extract
-
     started = time.perf_counter()
     folder = write_reference_extract(args.out, seed=args.seed, scale=args.scale, go_live=args.go_live, phase_in_months=args.phase_in_months)
     seconds = time.perf_counter() - started

@@ -31,11 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from outcomes.dictionary import load_dictionary
+    # the CLI's edge: a command imports what it runs when it runs (`outcomes --help` stays at 0.03 s)
+    from outcomes.source.contract.dictionary import load_dictionary
+    from outcomes.measures.coverage import data_quality
+    from outcomes.source.contract.mapping import write_template
 
     if args.write_template:
-        from outcomes.extract_map import write_template
-
         path = write_template(args.write_template)
         print(f"wrote {path}: uncomment and edit what differs from the data contract, then run `outcomes validate {args.write_template}`")
         return 0
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     for name, rows in counts.items():
         print(f"{name:<{width}}  {rows:>12,}")
     print()
-    quality = extract.quality
+    quality = data_quality(extract)  # the contract's warnings, then the coverage of the months
     if quality.empty:
         print("data quality: no warnings")
     else:

@@ -22,6 +22,7 @@ from scipy import stats
 
 from ._design import InterruptedTimeSeries
 from ._estimation import fit_design
+from ._terms import Component
 
 TRUTH = {"gaussian": 5.0, "counts": float(np.log(0.8))}
 
@@ -217,8 +218,6 @@ def _kernel() -> np.ndarray:
 
 
 def _fit_scenario(args):
-    from ._terms import Component
-
     name, rho, seed, cov_types, level = args
     df, truth = scenario(name, rho, np.random.default_rng(seed))
     start, transition, other, _ = SCENARIOS[name]

@@ -1,7 +1,7 @@
 """The denominator: CYP resident population of the footprint, from ONS mid-year estimates.
 
 For each month, the persons in the `population` table whose LA is in the footprint and whose age
-band lies inside 0-17 (`outcomes.age_bands`: `0-4`, `15-17`, `7`, `0-17`... in any mix), in the
+band lies inside 0-17 (`outcomes.source.contract.age_bands`: `0-4`, `15-17`, `7`, `0-17`... in any mix), in the
 mid-year estimate of the month's calendar year. Estimates lag about a year behind activity, so an LA whose estimate
 for the month's year is missing takes its latest earlier one (carried forward; validation warns
 naming the years, see `carried_years`). A month before the first estimate has no denominator, and
@@ -24,7 +24,7 @@ from typing import Sequence
 
 import ibis
 
-from outcomes.age_bands import CYP_AGES, inside
+from outcomes.source.contract.age_bands import CYP_AGES, inside
 from outcomes.cohort.codes import footprint_las
 from outcomes.measures.intervals import Period
 

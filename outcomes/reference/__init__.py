@@ -63,14 +63,16 @@ keeps its size at every scale.
 from __future__ import annotations
 
 import os
+import sys
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
+from outcomes import __version__, workspace
 from outcomes.errors import UserError
 
-__all__ = ["write_reference_extract", "read_truth", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
+__all__ = ["write_reference_extract", "default_reference_extract", "read_truth", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
 
 DEFAULT_SEED = 20171001
 #: where the reference extract plants the programme's effects, and so the programme's default go-live
@@ -94,6 +96,7 @@ class ReferenceParameterError(UserError, ValueError):
 def _check(seed, scale, go_live, phase_in_months, bed_day_reduction, ooa_reduction) -> tuple[int, float, str, int]:
     import datetime as dt
 
+    # the generator (numpy, pyarrow) loads when an extract is written: `outcomes --help` reads DEFAULT_SEED here
     from outcomes.reference._model import add_months, iso, to_day
 
     try:
@@ -159,8 +162,7 @@ def write_reference_extract(
     bed_day_reduction, ooa_reduction: the published reductions the post year shows against the
         baseline year (CYP occupied bed days, out-of-area bed days of footprint residents).
     """
-    from outcomes import __version__
-    from outcomes.reference._build import generate
+    from outcomes.reference._build import generate  # numpy and pyarrow load only to write (see _check)
 
     seed, scale, go_live, phase_in_months = _check(seed, scale, go_live, phase_in_months, bed_day_reduction, ooa_reduction)
     out = Path(out_dir)
@@ -231,3 +233,28 @@ def _changed_tables(folder: Path, row_counts: dict) -> list[str]:
         if file.is_file() and (found := pq.ParquetFile(file).metadata.num_rows) != rows:
             changed.append(f"{table} has {found:,} rows, truth.json counted {rows:,}")
     return changed
+
+
+#: the scale of the default reference extract (1 = the south London collaborative, 3.6 million residents)
+DEFAULT_REFERENCE_SCALE = 1.0
+
+
+def default_reference_extract(*, build: bool = True) -> Path:
+    """The folder of the built-in synthetic reference extract, generated on first use (about 30 s).
+
+    A clone's `data/reference` (what `make reference` builds); for an installed package `<cache>/reference-<version>` (a new
+    version of the generator gets a new folder). `build=False` only names the folder.
+    """
+
+    checkout = workspace.source_checkout()
+    folder = checkout / "data" / "reference" if checkout else workspace.cache_dir() / f"reference-{__version__}"
+    if build and not (folder / "truth.json").is_file():
+        from filelock import FileLock
+
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder) + ".lock"):  # two notebooks started together build it once
+            if not (folder / "truth.json").is_file():
+                print(f"building the synthetic reference extract in {folder} (first use only, about 30 s)",
+                      file=sys.stderr, flush=True)
+                write_reference_extract(folder, scale=DEFAULT_REFERENCE_SCALE)
+    return folder

@@ -11,9 +11,9 @@ illustrative: they only need to look like SNOMED CT.
 from __future__ import annotations
 
 from outcomes import resources
-from outcomes.dictionary import load_dictionary
+from outcomes.source.contract.dictionary import load_dictionary
 
-#: the contract's code lists (outcomes.dictionary.CodeList by name)
+#: the contract's code lists (outcomes.source.contract.dictionary.CodeList by name)
 CODES = load_dictionary(resources.dictionary_dir()).codes
 
 

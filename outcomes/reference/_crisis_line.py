@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from outcomes.reference import _crisis_teams as CT
 from outcomes.reference._codes import ECDS_MENTAL_HEALTH, ECDS_SELF_HARM
 from outcomes.reference._model import (
     DAY_MONTH,
@@ -31,6 +32,7 @@ from outcomes.reference._model import (
     ORG,
     Process,
     add_months,
+    age_on,
     birth_for_age,
     choice,
     deterministic_log_rate,
@@ -66,8 +68,6 @@ def population_attendances(rng_of, scale: float, cyp_index: np.ndarray, cyp_w: n
     2016). Returns ({area: {la, day, age, kind, provider}}, expected counts by area of the 12 months
     from the extension, without and with the extension, and in the footprint `crisis_teams`: of the
     12 months from the crisis teams' start, without and with them)."""
-    from outcomes.reference import _crisis_teams as CT
-
     ext = extension_day()
     window = (DAYS >= ext) & (DAYS < add_months(ext, 12))
     lo, hi = CT.window()
@@ -106,8 +106,6 @@ def births(rng, attendances: dict) -> np.ndarray:
 def thin(rng, person, day, kind, person_la, person_birth) -> np.ndarray:
     """Which of these attendances remain (bool): mental-health or self-harm attendances of CYP
     footprint residents on or after the extension are kept with probability THETA_CRISIS_LINE."""
-    from outcomes.reference._model import age_on
-
     la = person_la[person]
     exposed = ((la >= 0) & (la < N_FOOTPRINT) & (day >= extension_day()) & np.isin(kind, (ECDS_SELF_HARM, ECDS_MENTAL_HEALTH))
                & (age_on(person_birth[person], day) <= 17))
@@ -116,8 +114,6 @@ def thin(rng, person, day, kind, person_la, person_birth) -> np.ndarray:
 
 def exposed_window_count(person, day, kind, person_la, person_birth) -> int:
     """Mental-health/self-harm attendances of CYP footprint residents in the 12 months from the extension."""
-    from outcomes.reference._model import age_on
-
     ext = extension_day()
     la = person_la[person]
     return int(np.sum((la >= 0) & (la < N_FOOTPRINT) & (day >= ext) & (day < add_months(ext, 12))
@@ -149,8 +145,6 @@ def truth(expected: dict, thinned_without: int) -> dict:
 def realised(person, day, complaint, person_la, person_birth, n_mh: int) -> dict:
     """Counts in the extract as written (the catalogue measure's definition): mental-health or
     self-harm attendances of CYP by area, in the 12 months before and from the extension."""
-    from outcomes.reference._model import age_on
-
     ext = extension_day()
     la = person_la[person]
     cyp = (complaint >= 0) & (complaint <= n_mh) & (age_on(person_birth[person], day) <= 17)

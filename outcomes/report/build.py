@@ -31,7 +31,12 @@ from outcomes.report.render import external_references, prepare_rendering, rende
 from outcomes.report.execution.schedule import load_seconds, longest_first, record_seconds
 from outcomes.report.execution.pool import NotebookPool
 from outcomes.report.execution.runner import KERNEL_NAME, NotebookJob, NotebookRun, Progress, available_cores
+from outcomes.measures.coverage import data_quality
+from outcomes.measures.run_cache import run_measure_cache
+from outcomes.reference import default_reference_extract
 from outcomes.results import SIDECAR_SUFFIX, not_estimable_sentences, read_sidecar
+from outcomes.source import SourceSpec, open_source
+from outcomes.source.share import share_with_notebooks
 
 __all__ = ["REPORT_TITLE", "ReportOutcome", "build_report", "find_notebooks"]
 
@@ -186,7 +191,7 @@ def _caveats(extract, parameters: dict, partial_names: list[str] | None) -> list
 def _quality_rows(extract) -> list[dict]:
     from outcomes.disclosure import format_count
 
-    frame = extract.quality
+    frame = data_quality(extract)
     rows = []
     for record in frame.to_dict("records"):
         shown = format_count(record["rows"]) if record.get("rows") else "\u2013"
@@ -356,34 +361,27 @@ class _Run:
                              partial=self.partial)
 
 
-def _source(extract: str | Path | None, url: str | None, engine: str | None) -> str | Path:
-    """The source to open: `url`, else the `extract` folder (resolved), else the built-in
-    reference extract; UserError for a combination that cannot work."""
-    if extract is not None and url is not None:
-        raise UserError("give either --extract DIR or --url, not both")
-    source = url or extract
-    if source is None:
-        source = workspace.default_reference_extract()  # the built-in synthetic reference extract
-    if engine == "spark" and "://" not in str(source):
+def _source(source: SourceSpec | str | Path | None) -> SourceSpec:
+    """The source to open, as a spec: the one given, else the built-in reference extract; UserError
+    for one the notebooks cannot reach or a folder that is not there."""
+    spec = SourceSpec.of(source if source is not None else default_reference_extract())
+    if spec.engine == "spark" and not spec.url:
         raise UserError("the notebooks run in kernels of their own, which cannot reach this process's Spark session: "
-                        "report on Spark through Spark Connect (--url sc://host:15002 --schema NAME)")
-    if "://" not in str(source):
-        source = Path(source).resolve()
-        if not source.is_dir():
-            raise UserError(f"--extract {extract}: no such extract folder (leave --extract out for the "
-                            "built-in synthetic reference extract, or write one with `outcomes reference --out DIR`)")
-    return source
+                        "report on Spark through Spark Connect (a url sc://host:15002 and a schema)")
+    if spec.folder is not None and not spec.url:
+        folder = spec.folder.resolve()
+        if not folder.is_dir():
+            raise UserError(f"{spec.folder}: no such extract folder (leave the source out for the built-in synthetic "
+                            "reference extract, or write one with `outcomes reference --out DIR`)")
+        spec = spec.with_(folder=folder)
+    return spec
 
 
 # ----------------------------------------------------------------------------- the whole run
 def build_report(
     quarter: str,
     *,
-    extract: str | Path | None = None,
-    url: str | None = None,
-    schema: str | None = None,
-    engine: str | None = None,
-    end_date: str | None = None,
+    source: SourceSpec | str | Path | None = None,
     reports_dir: str | Path | None = None,
     notebooks_dir: str | Path | None = None,
     params_file: str | Path | None = None,
@@ -398,20 +396,15 @@ def build_report(
     """Run the quarter's notebooks (default: those shipped in the package) and publish
     `<reports_dir>/<quarter>/` if every check passes.
 
-    `extract` is a folder or a warehouse URL (default: the built-in synthetic reference extract,
-    built on first use; see `outcomes.workspace`); `reports_dir` defaults to `./reports`.
-
-    The source is a folder (`extract`, which may also be a URL) or a warehouse (`url`, `schema`,
-    `engine`: as `outcomes.sources.open_source` takes them). It is validated once, here; the
-    notebooks get it by a reference with no secret in it (`outcomes.sources.share_with_notebooks`).
+    `source` is a `SourceSpec`, a folder or a warehouse URL (default: the built-in synthetic
+    reference extract, built on first use; see `outcomes.reference.default_reference_extract`);
+    `reports_dir` defaults to `./reports`. The source is validated once, here; the notebooks get it
+    by a reference with no secret in it (`outcomes.source.share`).
     Each of the `jobs` parallel workers runs its notebooks in one kernel, reset between them;
     `reuse_kernels=False` starts a kernel per notebook (`outcomes.report.execution.pool`).
     Raises UserError (CLI exit 2) before anything runs for bad arguments, an invalid extract or a
     run of the same quarter already in progress; returns a ReportOutcome otherwise.
     """
-    from outcomes.measures.run_cache import run_measure_cache
-    from outcomes.sources import open_source, share_with_notebooks
-
     started = time.perf_counter()
     stream = stream or sys.stderr
     q: Quarter = parse_quarter(quarter)
@@ -422,7 +415,7 @@ def build_report(
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs {jobs}: give 1 or more")
     jobs = min(jobs or available_cores(), len(sources))
-    source = _source(extract, url, engine)
+    spec = _source(source)
     run = _Run(q, parameters, [p.stem for p in sources], bool(only), kernel_name, notebooks_dir, started)
 
     # a second run refuses at the lock, at once; then the workers start their kernels, which import
@@ -431,7 +424,7 @@ def build_report(
           NotebookPool(jobs=jobs, cwd=notebooks_dir, kernel_name=kernel_name, reuse_kernels=reuse_kernels) as pool):
         # ExtractError (a UserError) stops here, before any notebook; a warehouse is validated
         # there by pushed-down queries, once for the whole run
-        run.opened = open_source(source, schema=schema, engine=engine, end_date=end_date)
+        run.opened = open_source(spec)
         if q.end > run.opened.end_date:
             raise UserError(f"the extract ends on {run.opened.end_date.isoformat()}, before the end of {q.label} "
                             f"({q.end.isoformat()}): report an earlier quarter or use a later extract")
@@ -440,7 +433,7 @@ def build_report(
         run.build = new_build_dir(reports_dir, q.label)
         try:
             with ExitStack() as sharing:  # the run's private source reference lives until the run ends
-                reference, kernel_env = sharing.enter_context(share_with_notebooks(run.opened, source, schema))
+                reference, kernel_env = sharing.enter_context(share_with_notebooks(run.opened, spec))
                 kernel_env = {**kernel_env, **sharing.enter_context(run_measure_cache())}  # measures computed once a run
                 print(f"outcomes report {run.label}: {len(sources)} notebook(s), {jobs} at a time, "
                       f"extract {run.opened.source}", file=stream, flush=True)

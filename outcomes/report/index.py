@@ -20,6 +20,8 @@ from typing import Any
 
 from outcomes.resources import templates_dir
 from outcomes.results import NOT_ESTIMABLE
+from outcomes.spc.icons import icon_spec, icon_svg
+from outcomes.spc.measures import DASHBOARD_TABLE
 
 
 __all__ = ["IndexPage", "HeadlineRow", "DashboardRow", "KeyFigure", "NotebookEntry", "headline_rows", "dashboard_rows",
@@ -180,9 +182,6 @@ def dashboard_rows(results: dict[str, dict[str, dict]]) -> list[DashboardRow]:
     """The board dashboard: the rows of the SPC dashboard table a notebook recorded
     (`outcomes.spc.measures.DASHBOARD_TABLE`), each with its icons and a link to its chart."""
     from markupsafe import Markup
-
-    from outcomes.spc.icons import icon_spec, icon_svg
-    from outcomes.spc.measures import DASHBOARD_TABLE
 
     rows = []
     for notebook, entries in results.items():

@@ -15,6 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from outcomes import __version__
+
 __all__ = ["KEY_PACKAGES", "git_state", "library_versions", "sha256_file", "build_manifest"]
 
 #: distributions whose versions can change a result or a page
@@ -78,8 +80,6 @@ def build_manifest(
     only: list[str] | None,
 ) -> dict[str, Any]:
     """The manifest as a dict (written as JSON by the caller)."""
-    from outcomes import __version__
-
     lock = root / "requirements.lock" if root else None
     return {
         "report": {

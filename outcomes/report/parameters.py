@@ -9,8 +9,8 @@ was copied to. Dates are ISO strings (papermill stores parameters as JSON).
 
 ===================  =======================================================================
 extract              the extract: a folder (absolute path) or a warehouse URL with secrets masked
-                     (a reference the run owns: `outcomes.sources.share_with_notebooks`);
-                     default: the built-in synthetic reference extract (`outcomes.workspace`)
+                     (a reference the run owns: `outcomes.source.share`);
+                     default: the built-in synthetic reference extract (`outcomes.reference.default_reference_extract`)
 period_end           last day analysed, "2024-03-31": the reported quarter's end; default:
                      the extract's end date
 go_live              the programme's go-live date; default `outcomes.programme.DEFAULT_GO_LIVE`, "2017-10-01"
@@ -42,6 +42,10 @@ import yaml
 from outcomes.dates import as_date
 from outcomes.errors import UserError
 from outcomes.programme import DEFAULT_GO_LIVE, DEFAULT_TRANSITION_MONTHS
+from outcomes.reference import default_reference_extract
+from outcomes.source.contract.dictionary import ContractError, load_dictionary
+from outcomes.source.folder import read_extract_map
+from outcomes.workspace import scratch_dir
 
 __all__ = ["Quarter", "parse_quarter", "default_parameters", "load_overrides", "OVERRIDABLE", "CONTRACT",
            "NotebookParameters", "notebook_parameters", "declared_parameters"]
@@ -92,8 +96,6 @@ def parse_quarter(text: str) -> Quarter:
 def _collaborative() -> dict[str, list[str]]:
     """The collaborative's footprint and providers from the data dictionary's `collaborative` code
     list (a contract without it is a ContractError, never an empty footprint)."""
-    from outcomes.dictionary import ContractError, load_dictionary
-
     contract = load_dictionary()
     try:
         codes = contract.codes["collaborative"]
@@ -189,8 +191,6 @@ def _extract_end(extract: str) -> str | None:
     """The end date an extract folder's extract.yaml states (None for a URL or when it states none)."""
     if "://" in extract:
         return None
-    from outcomes.extract_map import read_extract_map
-
     end = read_extract_map(Path(extract)).end_date
     return end.isoformat() if end else None
 
@@ -207,8 +207,6 @@ def notebook_parameters(notebook: str, namespace: dict[str, Any]) -> NotebookPar
     written back into `namespace` (so the notebook reads them by name; lists for code lists) and
     returned.
     """
-    from outcomes.workspace import default_reference_extract, scratch_dir
-
     where = f"{notebook} parameters"
     declared = {name: namespace[name] for name in CONTRACT if name in namespace}
     given = validate_overrides({k: v for k, v in declared.items() if k in OVERRIDABLE and v is not None}, where)

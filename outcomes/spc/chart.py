@@ -237,6 +237,6 @@ class XmRChart:
 
     def plot(self, ax=None, **options):
         """The chart in the NHS style (see `outcomes.spc.plot.plot_chart`); returns the Axes."""
-        from outcomes.spc.plot import plot_chart
+        from outcomes.spc.plot import plot_chart  # matplotlib loads for a drawing, not for the rules
 
         return plot_chart(self, ax=ax, **options)

@@ -24,8 +24,11 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from outcomes.disclosure import REDACTED, round_count
 from outcomes.errors import UserError
+from outcomes.results import to_json_value
 from outcomes.spc.chart import TooFewPoints, XmRChart
+from outcomes.spc.icons import icon_spec, icon_svg
 
 __all__ = ["MeasureSPC", "safe_series", "measure_spc", "catalogue_spc", "board_dashboard", "dashboard_html", "chart_anchor",
            "TABLE_COLUMNS",
@@ -61,8 +64,6 @@ def safe_series(frame: pd.DataFrame, measure, counts: pd.DataFrame | None = None
     `counts` is the monthly frame of the measure named by `measure.counts_from` (same months and
     groups), needed for a measure that is not a count.
     """
-    from outcomes.disclosure import REDACTED, round_count
-
     safe = frame.copy()
     keys = ["month", *measure.group_by]
     if measure.counts:
@@ -159,8 +160,6 @@ class MeasureSPC:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary: the measure, and per group its latest point, icons and segments."""
-        from outcomes.results import to_json_value
-
         groups = []
         for group, chart in self.charts.items():
             groups.append({
@@ -358,8 +357,6 @@ def dashboard_html(dashboard: pd.DataFrame) -> str:
     """The dashboard (`board_dashboard`, after `record_table`) as an HTML table for a notebook page:
     measure (linked to its chart), latest month, value, and the variation and assurance icons."""
     from html import escape
-
-    from outcomes.spc.icons import icon_spec, icon_svg
 
     lines = ['<table class="spc-dashboard"><thead><tr><th>Measure</th><th>Latest month</th><th>Value</th>'
              "<th>Variation</th><th>Assurance</th></tr></thead><tbody>"]

@@ -20,7 +20,7 @@ from conftest import ROOT
 from trust_writer import write_variant
 
 from outcomes.cohort import dbt_cohort
-from outcomes.extract import open_extract
+from outcomes.source import open_source
 from outcomes.report import build_report
 
 QUARTER, QUARTER_END = "2019Q1", dt.date(2019, 3, 31)
@@ -31,7 +31,7 @@ ABOUT_THE_FILES = {("00_cohort_profile", "data_quality")}
 
 
 def _results(extract, reports) -> dict:
-    outcome = build_report(QUARTER, extract=extract, notebooks_dir=ROOT / "notebooks", reports_dir=reports,
+    outcome = build_report(QUARTER, source=extract, notebooks_dir=ROOT / "notebooks", reports_dir=reports,
                            only=ANALYSES, jobs=2)
     assert outcome.ok, [f"{r.name}: {r.failure.describe()}" for r in outcome.failed_runs] or outcome.problems
     results = json.loads((outcome.folder / "results.json").read_text())
@@ -43,8 +43,8 @@ def _results(extract, reports) -> dict:
 def test_a_report_for_an_earlier_quarter_sees_nothing_after_it(small_reference_dir, tmp_path):
     assert len(ANALYSES) == 7
     as_it_stood = write_variant(small_reference_dir, tmp_path / "as_it_stood", {}, cut=QUARTER_END)
-    past_the_quarter = dbt_cohort().build(open_extract(small_reference_dir)).attrition
-    within_it = dbt_cohort().build(open_extract(as_it_stood)).attrition
+    past_the_quarter = dbt_cohort().build(open_source(small_reference_dir)).attrition
+    within_it = dbt_cohort().build(open_source(as_it_stood)).attrition
     assert not past_the_quarter.equals(within_it)  # later events change what a notebook would record
     whole = _results(small_reference_dir, tmp_path / "whole")
     earlier = _results(as_it_stood, tmp_path / "earlier")

@@ -20,7 +20,7 @@ from conftest import shared_reference_dir
 from trust_writer import read_tables, variants, write_variant
 
 from outcomes.errors import UserError
-from outcomes.extract import ExtractError, open_extract
+from outcomes.source import ExtractError, open_source
 from outcomes.measures import MEASURES
 
 #: a smaller reference extract than the suite's (about 700 ward stays): CSV parsing dominates here
@@ -38,7 +38,7 @@ def reference(tmp_path_factory, request) -> Path:
 
 @pytest.fixture(scope="module")
 def canonical(reference):
-    return open_extract(reference)
+    return open_source(reference)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def written(reference, tmp_path_factory):
 
     def get(name):
         if name not in cache:
-            cache[name] = open_extract(write_variant(reference, root / name, VARIANTS[name]))
+            cache[name] = open_source(write_variant(reference, root / name, VARIANTS[name]))
         return cache[name]
 
     return get
@@ -90,12 +90,15 @@ def test_identical_bed_day_its_when_names_dates_bands_and_codes_differ(written, 
 
 @pytest.mark.parametrize("name", LAGGING)
 def test_lagging_population_is_carried_forward_with_a_warning(name, written, canonical_measures):
+    from outcomes.measures.coverage import data_quality
+
     extract = written(name)
-    quality = extract.quality
+    assert not extract.quality.check.str.contains("carried forward").any()  # the contract knows no measure
+    quality = data_quality(extract)
     carried = quality[(quality.table == "population") & quality.check.str.contains("carried forward")]
     assert len(carried) == 1 and "no population estimate for 2023, 2024" in carried.check.iloc[0]
     assert carried.severity.iloc[0] == "warning"
-    from outcomes.report.build import _quality_rows  # the report's data-quality table reads extract.quality
+    from outcomes.report.build import _quality_rows  # the report's data-quality table reads data_quality
 
     assert any("2023, 2024" in row["check"] for row in _quality_rows(extract))
     expected = canonical_measures["bed_days"]
@@ -123,7 +126,7 @@ def test_messages_name_both_the_contract_and_the_local_names(reference, tmp_path
     stays.loc[0, "StartDate"] = "2019-05-03"  # ISO, where extract.yaml says dd/mm/yyyy
     stays.to_csv(folder / "ward_stays.csv", index=False)
     with pytest.raises(ExtractError) as caught:
-        open_extract(folder)
+        open_source(folder)
     message = str(caught.value)
     assert "MHS502WardStay.StartDateWardStay (StartDate in ward_stays.csv): unparseable date (expected %d/%m/%Y (31/03/2024)) in 1 row" in message
     assert "StartDateWardStay=2019-05-03" in message
@@ -136,7 +139,7 @@ def test_a_renamed_column_missing_from_the_file_names_both(reference, tmp_path):
     (folder / "extract.yaml").write_text(yaml.safe_dump(settings))
     with pytest.raises(ExtractError, match=r"MHS502WardStay\.StartDateWardStay \(Start_Date in ward_stays.parquet\): missing column: "
                        r"extract.yaml renames 'Start_Date' to it, but the file has no 'Start_Date'$"):
-        open_extract(folder)
+        open_source(folder)
 
 
 @pytest.mark.parametrize(
@@ -153,13 +156,13 @@ def test_a_renamed_column_missing_from_the_file_names_both(reference, tmp_path):
 def test_bad_extract_yaml_is_an_error_naming_the_key(tiny_extract_dir, settings, message):
     (tiny_extract_dir / "extract.yaml").write_text(yaml.safe_dump(settings))
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        open_extract(tiny_extract_dir)
+        open_source(tiny_extract_dir)
 
 
 def test_write_template_lists_every_table_and_field_and_opens_as_is(tiny_extract_dir, tmp_path, capsys):
     from outcomes.cli import main
-    from outcomes.dictionary import load_dictionary
-    from outcomes.extract_map import parse_extract_map
+    from outcomes.source.contract.dictionary import load_dictionary
+    from outcomes.source.contract.mapping import parse_extract_map
 
     (tiny_extract_dir / "extract.yaml").unlink()
     assert main(["validate", "--write-template", str(tiny_extract_dir)]) == 0
@@ -197,7 +200,7 @@ def _population(tiny_extract_dir, bands: list[str]) -> None:
 def test_bad_age_bands_are_errors_naming_the_band(tiny_extract_dir, bands, message):
     _population(tiny_extract_dir, bands)
     with pytest.raises(ExtractError) as caught:
-        open_extract(tiny_extract_dir)
+        open_source(tiny_extract_dir)
     assert f"population.age_band: {message}" in str(caught.value)
 
 
@@ -206,30 +209,33 @@ def test_any_bands_that_split_at_17_are_summed_for_the_cyp_denominator(tiny_extr
     from outcomes.measures.intervals import Period
 
     _population(tiny_extract_dir, [str(age) for age in range(0, 12)] + ["12-17", "18-64", "65+"])
-    extract = open_extract(tiny_extract_dir)
+    extract = open_source(tiny_extract_dir)
     monthly = cyp_population(["E09000022"]).monthly(extract, Period.of("2019-06", "2019-06")).to_pandas()
     assert monthly.denominator.tolist() == [1300]  # 12 single years and one band, not the adults
     _population(tiny_extract_dir, ["0-4", "10-17", "18+"])
-    quality = open_extract(tiny_extract_dir).quality
+    quality = open_source(tiny_extract_dir).quality
     assert "leave ages uncovered" in quality.loc[quality.field == "age_band", "check"].iloc[0]
 
 
 def test_stays_open_at_the_extract_start_are_kept_and_their_absence_is_flagged(reference, tmp_path):
+    from outcomes.measures.coverage import data_quality
+
     start = dt.date(2014, 4, 1)
     tables = read_tables(reference)
     complete = write_variant(reference, tmp_path / "complete", {"extract_yaml": {"extract_start_date": start}})
-    extract = open_extract(complete)
+    extract = open_source(complete)
     assert extract.start_date == start
     open_at_start = int((tables["MHS502WardStay"].StartDateWardStay < start).sum())
     assert open_at_start > 0 and extract["MHS502WardStay"].count().to_pandas() == len(tables["MHS502WardStay"])
-    assert not extract.quality.check.str.contains("rise steeply").any()
+    assert not data_quality(extract).check.str.contains("rise steeply").any()
     assert MEASURES["bed_days"].to_pandas(extract).month.iloc[0] == start  # measures start at the extract start
 
     truncated = tmp_path / "truncated"
     write_variant(reference, truncated, {"extract_yaml": {"extract_start_date": start}})
     stays = tables["MHS502WardStay"]
     stays[stays.StartDateWardStay >= start].to_parquet(truncated / "MHS502WardStay.parquet", index=False)
-    quality = open_extract(truncated).quality
+    assert not open_source(truncated).quality.check.str.contains("rise steeply").any()  # not the contract's
+    quality = data_quality(open_source(truncated))
     flagged = quality[quality.check.str.contains("rise steeply")]
     assert len(flagged) == 1 and "and no ward stay began before 2014-04: ward stays open at the extract start look missing" in flagged.check.iloc[0]
 
@@ -238,8 +244,8 @@ def test_until_cuts_every_table_at_the_date(canonical, canonical_measures):
     cut = dt.date(2021, 6, 30)
     earlier = canonical.until(cut)
     assert earlier.end_date == cut and canonical.until("2030-01-01") is canonical
-    from outcomes.cutoff import dated_fields
-    from outcomes.dictionary import load_dictionary
+    from outcomes.source.contract.cutoff import dated_fields
+    from outcomes.source.contract.dictionary import load_dictionary
 
     contract = load_dictionary()
     for name, table in earlier.tables.items():
@@ -258,7 +264,7 @@ def test_until_cuts_every_table_at_the_date(canonical, canonical_measures):
 def test_each_la_carries_its_own_latest_estimate_forward():
     import ibis
 
-    from outcomes.coverage import population_years
+    from outcomes.measures.coverage import population_years
     from outcomes.measures import cyp_population
     from outcomes.measures.intervals import Period
 
@@ -288,7 +294,9 @@ def test_without_extract_start_date_the_start_is_inferred_and_stated(reference, 
     population = tables["population"]
     first_year = int(population.year.min()) + 2  # activity from 2014-04, population from two years later
     population[population.year >= first_year].to_parquet(folder / "population.parquet", index=False)
-    extract = open_extract(folder)
+    from outcomes.measures.coverage import data_quality
+
+    extract = open_source(folder)
     assert extract.start_date == dt.date(first_year, 1, 1)
     stated = extract.quality[extract.quality.field == "extract_start_date"].check.tolist()
     assert stated == [f"extract_start_date not given: the extract is taken to start in {first_year}-01, the first month "
@@ -296,4 +304,4 @@ def test_without_extract_start_date_the_start_is_inferred_and_stated(reference, 
                       f"population table's first mid-year estimate, {first_year}); set extract_start_date in "
                       "extract.yaml to choose another start"]
     assert MEASURES["bed_days"].to_pandas(extract).month.iloc[0] == dt.date(first_year, 1, 1)
-    assert not extract.quality.check.str.contains("look missing").any()
+    assert not data_quality(extract).check.str.contains("look missing").any()

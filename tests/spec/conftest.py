@@ -17,7 +17,7 @@ import ibis
 import pandas as pd
 import pytest
 
-from outcomes.dictionary import load_dictionary
+from outcomes.source.contract.dictionary import load_dictionary
 
 ENGINES = ("duckdb", "postgres", "spark")
 _specs = itertools.count()
@@ -48,7 +48,7 @@ def _backend(engine: str, request):
         database = f"spec_{next(_specs)}"
         con.create_database(database, force=True)
         return con, database
-    from outcomes.warehouse import connect
+    from outcomes.source.engines import connect
 
     return connect(request.getfixturevalue("spark")), None
 

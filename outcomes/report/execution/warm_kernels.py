@@ -26,7 +26,7 @@ __all__ = ["WarmKernel", "KernelPreparationError", "answered_client_class", "HIS
 HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
 #: imported as a kernel starts, while the report opens its extract: what nearly every notebook
 #: imports (the statistics modules, which only some use, are left to those)
-WARM_UP_MODULES = ("pandas", "matplotlib.pyplot", "ibis", "duckdb", "outcomes.extract", "outcomes.measures",
+WARM_UP_MODULES = ("pandas", "matplotlib.pyplot", "ibis", "duckdb", "outcomes.source.open", "outcomes.measures",
                    "outcomes.figures.plots", "outcomes.results", "outcomes.disclosure", "outcomes.programme")
 
 

@@ -2,9 +2,9 @@
 
 Each table is checked in one aggregate query (nulls, code lists, patterns, ranges, age bands, dates
 after the extract end, end-before-start), plus one query per key (duplicate primary keys, orphan
-foreign keys, overlapping age bands of one LA and year) and per data-quality rule (including
-`outcomes.coverage`: population estimates carried forward, stays missing at the extract start). Only counts and at most `EXAMPLES` example rows per failing check
-come back to Python, so the same checks run on DuckDB, PostgreSQL and Spark without pulling the
+foreign keys, overlapping age bands of one LA and year) and per data-quality rule (warnings on
+the coverage of the months, which need measures, are `outcomes.measures.coverage`'s). Only counts
+and at most `EXAMPLES` example rows per failing check come back to Python, so the same checks run on DuckDB, PostgreSQL and Spark without pulling the
 data into pandas.
 
 Written by hand rather than with pandera's Ibis backend: that runs one query per check and
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 import ibis
 import pandas as pd
 
-from outcomes.age_bands import AGE_BAND_PATTERN, CYP_AGES, band_bounds, overlapping_bands, straddles, uncovered_ages
-from outcomes.dictionary import DataDictionary, Table
+from outcomes.source.contract.age_bands import AGE_BAND_PATTERN, CYP_AGES, band_bounds, overlapping_bands, straddles, uncovered_ages
+from outcomes.source.contract.dictionary import DataDictionary, Table
 from outcomes.errors import UserError
 
 #: how many example rows an error message shows
@@ -75,6 +75,15 @@ class FindingList:
 
     def add(self, table, field_name, check, n_rows, examples=(), severity=ERROR, local="") -> None:
         self.items.append(Finding(table, field_name, check, int(n_rows), tuple(examples), severity, local))
+
+    @classmethod
+    def from_rows(cls, rows: list[dict]) -> "FindingList":
+        """Findings from their dicts (`dataclasses.asdict` of each): a stamp's, or a report run's."""
+        findings = cls()
+        for row in rows:
+            findings.add(row["table"], row["field"], row["check"], row["n_rows"], row["examples"], row["severity"],
+                         row.get("local", ""))
+        return findings
 
     def name_locally(self, names: dict[tuple[str, str | None], str]) -> None:
         """Give each finding the extract's own name of its field (or file): `names` maps
@@ -266,19 +275,6 @@ def check_quality(tables: dict[str, ibis.Table], end_date: dt.date, findings: Fi
             findings.add("MHS501HospProvSpell", "DestOfDischHospProvSpell", "closed spell with no discharge destination", n_rows, severity=WARNING)
 
 
-def check_coverage(tables: dict[str, ibis.Table], start_date: dt.date | None, end_date: dt.date, findings: FindingList) -> None:
-    """Warnings on the months the extract covers (`outcomes.coverage`): population estimates carried
-    forward, and bed days rising steeply from the start (stays open at the start missing)."""
-    from outcomes.coverage import first_month, population_years, stays_open_at_start
-
-    start = first_month(tables, start_date)
-    for table, check in (("population", population_years), ("MHS502WardStay", stays_open_at_start)):
-        if table in tables:
-            found = check(tables, start, end_date)
-            if found:
-                findings.add(table, found[0], found[1], found[2], severity=WARNING)
-
-
 def validate_tables(
     tables: dict[str, ibis.Table],
     contract: DataDictionary,
@@ -302,5 +298,3 @@ def validate_tables(
         if name in usable:
             check_foreign_keys(spec, usable, findings)
     check_quality(usable, end_date, findings)
-    if not findings.errors:
-        check_coverage(usable, start_date, end_date, findings)

@@ -1,22 +1,22 @@
-"""Reading an extract as validated Ibis tables: the contract step of opening a source.
+"""The contract step of opening a source: raw Ibis tables named, typed and checked against the data
+dictionary, as an `Extract` (validated Ibis tables on one backend, plus what is known about them).
 
-An extract is a folder with one file per table of the contract, named after the table
-(`MHS502WardStay.parquet` or `MHS502WardStay.csv`), and optionally `extract.yaml`, the user's map of
-the extract (`outcomes.extract_map`): its end and start dates, the strftime pattern of CSV dates,
-local file names and local column names. The map is applied before validation, so messages name
-both the contract's and the local names. It is read on an embedded DuckDB; a database connection
-(an Ibis backend) holding the same tables works too. Every table is typed and checked against the
-data dictionary before anything is computed. Open sources with `outcomes.sources.open_source`,
-which also takes URLs (PostgreSQL, Spark Connect) and Spark sessions, and comes here for the checks:
+Every source comes here: a folder's files (`outcomes.source.folder`), a database or Spark schema
+(`open_backend`, through `outcomes.source.engines`). The extract's map (`outcomes.source.contract.mapping`:
+its end and start dates, the strftime pattern of text dates, local file and column names) is applied
+before validation, so messages name both the contract's and the local names. Open sources with
+`outcomes.source.open_source`, the only public door:
 
->>> from outcomes.sources import open_source
+>>> from outcomes.source import open_source
 >>> extract = open_source("data/reference")             # doctest: +SKIP
 >>> extract["MHS502WardStay"].count().to_pandas()        # doctest: +SKIP
->>> extract.quality                                      # data-quality warnings, with counts  # doctest: +SKIP
+>>> extract.quality                                      # the contract's warnings, with counts  # doctest: +SKIP
 
 Bad input raises `ExtractError`, whose message names the table, the field, how many rows are wrong
 and up to five examples. MHSDS v5 codes in fields whose code list carries a `v5_to_v6` map are
-recoded to v6 on opening (their count is reported in `quality`).
+recoded to v6 on opening (their count is reported in `quality`). Nothing here reads files, connects
+to an engine or knows of cohorts and measures (data quality that needs measures:
+`outcomes.measures.coverage`).
 """
 
 from __future__ import annotations
@@ -24,27 +24,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import ibis
 import ibis.expr.datatypes as idt
 import pandas as pd
 
-from outcomes.dictionary import DataDictionary, Field, load_dictionary
+from outcomes.source.contract.dictionary import DataDictionary, Field, load_dictionary
 from outcomes.errors import UserError
-from outcomes.extract_map import METADATA_FILE, ExtractMap, parse_extract_map, read_extract_map
-from outcomes.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
-from outcomes.window import infer_start
+from outcomes.source.contract.cutoff import cut_tables
+from outcomes.source.contract.mapping import METADATA_FILE, ExtractMap, parse_extract_map
+from outcomes.source.contract.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
+from outcomes.source.contract.window import infer_start
 
-__all__ = ["Extract", "ExtractError", "open_extract", "open_analysis_extract", "type_tables", "METADATA_FILE",
-           "METADATA_TABLE"]
-
-#: file endings read, in order of preference
-SUFFIXES = (".parquet", ".csv", ".csv.gz")
-
+__all__ = ["Extract", "ExtractError", "CheckCache", "checked_extract", "open_backend", "type_tables", "parse_date",
+           "METADATA_FILE", "METADATA_TABLE"]
 
 @dataclass
 class Extract:
@@ -65,7 +61,7 @@ class Extract:
     def start_date(self) -> dt.date | None:
         """First day of the extract's activity (`extract_start_date`), if the extract says."""
         value = self.metadata.get("extract_start_date")
-        return _end_date(value, self.source, "extract_start_date") if value else None
+        return parse_date(value, self.source, "extract_start_date") if value else None
 
     @property
     def quality(self) -> pd.DataFrame:
@@ -75,71 +71,30 @@ class Extract:
     def until(self, date: str | dt.date | None) -> "Extract":
         """The extract as it stood at the end of `date` (a report's `period_end`): rows dated after it
         dropped, end dates after it emptied (stays, spells and referrals open then), and `end_date`
-        moved back to it, so cohorts and measures see nothing later (`outcomes.cutoff`). The same
+        moved back to it, so cohorts and measures see nothing later (`outcomes.source.contract.cutoff`). The same
         extract when `date` is None or not before its end; a `UserError` when before its start."""
         if date is None:
             return self
-        cut = _end_date(date, self.source, "period end")
+        cut = parse_date(date, self.source, "period end")
         if cut >= self.end_date:
             return self
         if self.start_date is not None and cut < self.start_date:
             raise UserError(f"{self.source}: period end {cut} is before the extract starts ({self.start_date})")
-        from outcomes.cutoff import cut_tables
-
         tables = cut_tables(self.tables, load_dictionary(), cut)
         metadata = {**self.metadata, "extract_end_date": cut.isoformat()}
         return replace(self, tables=tables, end_date=cut, metadata=metadata)
 
     def file_hashes(self) -> dict[str, str]:
         """sha256 of every file the extract was read from (for a report's provenance)."""
-        return {path.name: _sha256(path) for path in self.files.values()}
+        return {path.name: sha256(path) for path in self.files.values()}
 
     def person_ids(self) -> list[str]:
         """Every Person_ID in the master patient index (for the disclosure checker; never publish)."""
         return self.tables["MHS001MPI"].Person_ID.to_pandas().tolist()
 
 
-def _cache_dir() -> Path:
-    """Where validation stamps are kept (`$OUTCOMES_CACHE/validated`, else ~/.cache/outcomes/validated)."""
-    from outcomes.workspace import cache_dir
-
-    return cache_dir() / "validated"
-
-
-def _stamp_path(files: dict[str, Path], end: dt.date, contract: DataDictionary, mapping: ExtractMap) -> Path:
-    """The stamp naming this exact content: sha256 of every file, the end date, the extract's map
-    and the contract used (by content)."""
-    digest = hashlib.sha256(end.isoformat().encode())
-    digest.update(repr(mapping).encode())
-    for name in sorted(files):
-        digest.update(f"{name}:{_sha256(files[name])}".encode())
-    digest.update(contract.fingerprint.encode())
-    return _cache_dir() / f"{digest.hexdigest()}.json"
-
-
-def _read_stamp(path: Path) -> FindingList | None:
-    try:
-        rows = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    findings = FindingList()
-    for row in rows:
-        findings.add(row["table"], row["field"], row["check"], row["n_rows"], row["examples"], row["severity"], row.get("local", ""))
-    return findings
-
-
-def _write_stamp(path: Path, findings: FindingList) -> None:
-    """Record that this content passed validation, with its warnings (best effort: a cache)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps([asdict(f) for f in findings.items]))
-        partial.replace(path)
-    except OSError:
-        pass
-
-
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, in hex."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -147,7 +102,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _end_date(value: Any, where: str, key: str = "extract_end_date") -> dt.date:
+def parse_date(value: Any, where: str, key: str = "extract_end_date") -> dt.date:
+    """`value` (a date, datetime or YYYY-MM-DD text) as a date; `UserError` naming `where` and `key`."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -156,48 +112,6 @@ def _end_date(value: Any, where: str, key: str = "extract_end_date") -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise UserError(f"{where}: {key} {value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _table_file(folder: Path, stem: str) -> Path | None:
-    for suffix in SUFFIXES:
-        candidate = folder / f"{stem}{suffix}"
-        if candidate.exists():
-            return candidate
-    return None
-
-
-def _read_folder(folder: Path, contract: DataDictionary, con, findings: FindingList, mapping: ExtractMap):
-    """Register each table's file (named as `mapping` says) on DuckDB as a raw (untyped) Ibis table."""
-    raw, files = {}, {}
-    for name in contract.tables:
-        stem = mapping.file_stem(name)
-        path = _table_file(folder, stem)
-        if path is None and contract.tables[name].optional:
-            continue
-        if path is None:
-            said = f" (files: {name}: {stem} in {METADATA_FILE})" if stem != name else ""
-            findings.add(name, None, f"is missing: no {stem}.parquet or {stem}.csv in {folder}{said}", 0)
-            continue
-        files[name] = path
-        if path.stat().st_size == 0:
-            findings.add(name, None, f"is an empty file ({path.name})", 0)
-            continue
-        try:
-            if path.name.endswith(".parquet"):
-                table = con.read_parquet(path, table_name=f"raw_{name}")
-            else:
-                # parsed once into a DuckDB table: a view over the file would parse it again for every
-                # query (each column's type check, each validation, each measure), 2-3x slower in all
-                text = con.read_csv(path, table_name=f"csv_{name}", all_varchar=True, header=True)
-                table = con.create_table(f"raw_{name}", text, temp=True)
-        except Exception as error:  # noqa: BLE001 - any reader failure is the file's fault
-            findings.add(name, None, f"cannot be read ({path.name}: {str(error).splitlines()[0]})", 0)
-            continue
-        if table.count().to_pandas() == 0:
-            findings.add(name, None, f"has no rows ({path.name})", 0)
-            continue
-        raw[name] = table
-    return raw, files
 
 
 def apply_names(raw: dict[str, ibis.Table], contract: DataDictionary, mapping: ExtractMap, findings: FindingList) -> dict[str, ibis.Table]:
@@ -329,7 +243,7 @@ def type_tables(
 
 #: optional table beside the contract's tables in a database or Spark schema: `key`, `value`
 #: (JSON) rows holding what a folder's extract.yaml holds (extract_end_date, ...); written by
-#: `outcomes.warehouse.load_extract`
+#: `outcomes.source.load.load_extract`
 METADATA_TABLE = "extract_metadata"
 
 
@@ -383,74 +297,48 @@ def _read_backend(con, schema: str | None, contract: DataDictionary, findings: F
     return raw, _read_backend_metadata(con, schema, present)
 
 
-def _is_session(source: Any) -> bool:
-    return type(source).__name__ == "SparkSession"
+class CheckCache(Protocol):
+    """Where the findings of an earlier validation of the very same content are kept (a folder's
+    stamps, `outcomes.source.folder`): `read` returns them or None, `write` keeps them."""
+
+    def read(self, end: dt.date, mapping: ExtractMap) -> FindingList | None: ...
+
+    def write(self, end: dt.date, mapping: ExtractMap, findings: FindingList) -> None: ...
 
 
-def open_extract(
-    source: str | Path | Any,
+def checked_extract(
+    con: Any,
+    raw: dict[str, ibis.Table],
     *,
+    contract: DataDictionary,
+    mapping: ExtractMap,
+    findings: FindingList,
+    label: str,
     end_date: str | dt.date | None = None,
-    schema: str | None = None,
-    contract: DataDictionary | None = None,
-    use_cache: bool = True,
-    label: str | None = None,
+    files: dict[str, Path] | None = None,
     validated: FindingList | None = None,
+    cache: CheckCache | None = None,
 ) -> Extract:
-    """Read and validate an extract: a folder, or the tables of a connected Ibis backend; raise
-    `ExtractError` naming every problem found.
+    """Raw tables on `con` (columns under local names, `mapping` saying how they differ) named,
+    typed and checked against `contract`: the `Extract`, or `ExtractError` naming every problem.
 
-    This is the contract step of `outcomes.sources.open_source`, the one way in, which takes
-    URLs, Spark sessions and engine choices too and connects them first: call that (a URL or a
-    Spark session given here goes there).
-
-    `source` is a folder (parquet/CSV per table, opened on DuckDB) or an Ibis backend (the
-    contract's tables in `schema`, names matched ignoring case). `end_date` is the last day the
-    extract covers (default: `extract_end_date` in the folder's extract.yaml, or in a database's
-    `extract_metadata` table, else today); dates after it are errors and open stays are censored
-    there. `label` names the source in messages (default: the folder, or the backend's name).
-
-    A folder whose files (by sha256), end date and data dictionary (`contract`, by content) are
-    exactly those of one that passed before is not checked again: its warnings come from a stamp in
-    `$OUTCOMES_CACHE` (default ~/.cache/outcomes). `use_cache=False` always checks. `validated` is
-    the findings of a validation of these very tables earlier in the same run (a report's notebooks
-    get them from the run, see `outcomes.sources`): the tables are typed but not checked again.
+    `end_date` is the last day the extract covers (default: the map's `extract_end_date`, else
+    today, with a warning). `validated` is the findings of a validation of these very tables
+    earlier in the same run (a report's notebooks get them from the run): the tables are typed
+    but not checked again. `cache` keeps the findings of content checked before (a folder's stamps).
     """
-    contract = contract or load_dictionary()
-    findings = FindingList()
-    files: dict[str, Path] = {}
-    if (isinstance(source, str) and "://" in source) or _is_session(source):
-        from outcomes.sources import open_source  # URLs and Spark sessions are connected there first
-
-        return open_source(source, schema=schema, end_date=end_date, use_cache=use_cache)
-    if isinstance(source, Path) or isinstance(source, str):
-        folder = Path(source)
-        if not folder.is_dir():
-            raise UserError(f"{folder}: no such extract folder")
-        mapping = read_extract_map(folder, contract)
-        con = ibis.duckdb.connect()
-        raw, files = _read_folder(folder, contract, con, findings, mapping)
-        label = label or str(folder)
-    elif hasattr(source, "list_tables"):
-        con = source
-        raw, metadata = _read_backend(con, schema, contract, findings)
-        engine = label or con.name
-        label = f"{engine} schema {schema}" if schema else engine
-        mapping = parse_extract_map(metadata, f"{label} {METADATA_TABLE}", contract)
-    else:
-        raise UserError(f"cannot open an extract from {type(source).__name__}: give a folder or an Ibis backend "
-                        "(outcomes.sources.open_source also takes URLs and Spark sessions)")
+    files = files or {}
     if end_date is None:
         end_date = mapping.end_date
     if end_date is None:
         end_date = dt.date.today()
         findings.add(METADATA_FILE, "extract_end_date", "not given: dates are checked against today", 0, severity=WARNING)
-    end = _end_date(end_date, label)
+    end = parse_date(end_date, label)
     raw = apply_names(raw, contract, mapping, findings)
     typed = type_tables(raw, contract, findings, mapping, backend=con.name)
     start, inferred = (mapping.start_date, None) if mapping.start_date is not None else infer_start(typed)
-    stamp = _stamp_path(files, end, contract, mapping) if files and use_cache and not findings.errors else None
-    cached = _read_stamp(stamp) if stamp and stamp.exists() else None
+    cache = cache if not findings.errors else None
+    cached = cache.read(end, mapping) if cache is not None else None
     if validated is not None and not findings.errors:
         findings = validated
     elif cached is not None:
@@ -459,8 +347,8 @@ def open_extract(
         validate_tables(typed, contract, end, findings, start_date=start)
         findings.name_locally(_local_names(contract, mapping, files))
         findings.raise_if_errors()
-        if stamp:
-            _write_stamp(stamp, findings)
+        if cache is not None:
+            cache.write(end, mapping, findings)
     ordered = {name: typed[name] for name in contract.in_order(typed)}  # parents first; nothing dropped
     metadata = {**mapping.metadata(), "extract_end_date": end.isoformat()}
     if inferred is not None and start is not None:  # the start the rule chose, stated among the warnings
@@ -470,6 +358,27 @@ def open_extract(
             findings.add(METADATA_FILE, "extract_start_date", inferred, 0, severity=WARNING)
     return Extract(con=con, tables=ordered, end_date=end, source=label, files=files, metadata=metadata, findings=findings)
 
+
+def open_backend(
+    con: Any,
+    *,
+    schema: str | None = None,
+    end_date: str | dt.date | None = None,
+    contract: DataDictionary | None = None,
+    label: str | None = None,
+    validated: FindingList | None = None,
+) -> Extract:
+    """The contract's tables in `schema` of a connected Ibis backend (names matched ignoring case),
+    checked by pushed-down queries; the end date and start date come from `end_date`, else from the
+    backend's `extract_metadata` table. `label` names the engine in messages (default: its name)."""
+    contract = contract or load_dictionary()
+    findings = FindingList()
+    raw, metadata = _read_backend(con, schema, contract, findings)
+    engine = label or con.name
+    label = f"{engine} schema {schema}" if schema else engine
+    mapping = parse_extract_map(metadata, f"{label} {METADATA_TABLE}", contract)
+    return checked_extract(con, raw, contract=contract, mapping=mapping, findings=findings, label=label,
+                           end_date=end_date, validated=validated)
 
 def _local_names(contract: DataDictionary, mapping: ExtractMap, files: dict[str, Path]) -> dict[tuple[str, str | None], str]:
     """(table, field or None) -> how the extract calls it, where that differs from the contract."""
@@ -482,15 +391,3 @@ def _local_names(contract: DataDictionary, mapping: ExtractMap, files: dict[str,
         for local, field_name in mapping.rename.get(table, {}).items():
             names[(table, field_name)] = f"{local}{in_file}"
     return names
-
-
-def open_analysis_extract(path: str | Path, *, end_date: Any = None) -> Extract:
-    """Open (and validate) the extract a notebook analyses: a folder, or a database URL whose last
-    path part is the schema (`postgresql://analyst@host:5432/outcomes/mhsds`).
-
-    A notebook's `extract` parameter left at None is the built-in reference extract, generated on
-    first use by `outcomes.report.parameters.notebook_parameters` (see `outcomes.workspace`).
-    """
-    from outcomes.sources import open_source  # the one way in; a report run's reference too
-
-    return open_source(str(path), end_date=end_date)

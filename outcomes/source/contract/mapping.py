@@ -17,7 +17,7 @@ rename:                             # contract table: {local column: contract co
 Any other key is an error naming it (a typo would otherwise be silently ignored), except the
 provenance keys `source`, `mhsds_version`, `generated_by`, `seed`, `scale` and `notes` (free text per table,
 e.g. `notes: {deprivation: "synthetic ..."}`), which are kept as
-they are. `read_extract_map(folder)` parses and checks the file against the contract;
+they are. `outcomes.source.folder.read_extract_map(folder)` parses and checks the file against the contract;
 `template(contract)` is a commented extract.yaml listing every table and field
 (`outcomes validate --write-template DIR`).
 
@@ -33,12 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
-from outcomes.dictionary import DataDictionary, load_dictionary
+from outcomes.source.contract.dictionary import DataDictionary, load_dictionary
 from outcomes.errors import UserError
 
-__all__ = ["ExtractMap", "parse_extract_map", "read_extract_map", "template", "write_template", "METADATA_FILE", "KEYS"]
+__all__ = ["ExtractMap", "parse_extract_map", "template", "write_template", "METADATA_FILE", "KEYS"]
 
 #: the file in an extract folder holding its map
 METADATA_FILE = "extract.yaml"
@@ -181,20 +180,6 @@ def parse_extract_map(raw: dict | None, where: str = METADATA_FILE, contract: Da
     if mapping.start_date and mapping.end_date and mapping.start_date > mapping.end_date:
         raise UserError(f"{where}: extract_start_date {mapping.start_date} is after extract_end_date {mapping.end_date}")
     return mapping
-
-
-def read_extract_map(folder: str | Path, contract: DataDictionary | None = None) -> ExtractMap:
-    """The folder's extract.yaml, parsed and checked (an empty map when there is none)."""
-    path = Path(folder) / METADATA_FILE
-    if not path.exists():
-        return ExtractMap()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise UserError(f"{path}: not valid YAML ({error})") from None
-    if not isinstance(raw, dict):
-        raise UserError(f"{path}: expected a mapping of settings")
-    return parse_extract_map(raw, str(path), contract)
 
 
 def _comment(text: str, width: int = 100) -> str:

@@ -10,7 +10,9 @@ not stop a run but change how its numbers read.
   first months while the beds fill with stays the extract can see. `stays_open_at_start` compares
   the first month's bed days with the level a few months in.
 
-Both return `(field, check, n_rows)` or None; `outcomes.validation` turns them into warnings.
+Both return `(field, check, n_rows)` or None. `data_quality(extract)` is the extract's warnings: the
+contract's (`Extract.quality`, found as it was opened) and then these. They live beside the
+measures they need, not in the contract, which knows no measure.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from __future__ import annotations
 import datetime as dt
 
 import ibis
+import pandas as pd
 
 from outcomes.measures.bed_days import bed_days_by_month
 from outcomes.measures.intervals import Period, parse_month
 from outcomes.measures.population import carried_years
+from outcomes.source.contract.extract import Extract
+from outcomes.source.contract.validation import WARNING, FindingList
 
-__all__ = ["population_years", "stays_open_at_start", "first_month", "RISE_RATIO", "SETTLED_MONTHS"]
+__all__ = ["data_quality", "coverage_findings", "population_years", "stays_open_at_start", "first_month", "RISE_RATIO", "SETTLED_MONTHS"]
 
 #: the first month's bed days below this share of the settled level (median of SETTLED_MONTHS) is
 #: a steep rise. On the reference extract at scale 0.1 (about 1,400 ward stays) monthly bed days vary
@@ -101,3 +106,23 @@ def stays_open_at_start(tables: dict[str, ibis.Table], start: dt.date | None, en
         check = (f"{rise} and no ward stay began before {start:%Y-%m}: ward stays open at the extract start look "
                  "missing (an MHSDS extract includes them); measures of the first months are too low")
     return "StartDateWardStay", check, earlier
+
+
+def coverage_findings(tables: dict[str, ibis.Table], start_date: dt.date | None, end_date: dt.date) -> FindingList:
+    """Warnings on the months the extract covers: population estimates carried forward, and bed
+    days rising steeply from the start (stays open at the start missing)."""
+    findings = FindingList()
+    start = first_month(tables, start_date)
+    for table, check in (("population", population_years), ("MHS502WardStay", stays_open_at_start)):
+        if table in tables:
+            found = check(tables, start, end_date)
+            if found:
+                findings.add(table, found[0], found[1], found[2], severity=WARNING)
+    return findings
+
+
+def data_quality(extract: Extract) -> pd.DataFrame:
+    """The extract's data-quality warnings (table, field, check, rows, severity): the contract's,
+    then the coverage of its months."""
+    coverage = coverage_findings(extract.tables, extract.start_date, extract.end_date)
+    return FindingList([*extract.findings.items, *coverage.items]).as_frame()

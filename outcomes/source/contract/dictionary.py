@@ -2,8 +2,8 @@
 `data_dictionary/codes/`.
 
 `load_dictionary()` reads them into `DataDictionary` (tables, fields, keys, code lists with their
-labels, groups and MHSDS v5 -> v6 maps). Nothing here touches data: `outcomes.validation` checks
-tables against the contract and `outcomes.extract` opens extracts.
+labels, groups and MHSDS v5 -> v6 maps). Nothing here touches data: `outcomes.source.contract.validation` checks
+tables against the contract and `outcomes.source.contract.extract` opens extracts.
 
 >>> contract = load_dictionary()
 >>> contract.tables["MHS502WardStay"].primary_key
@@ -82,7 +82,7 @@ class Field:
     identifier: bool = False
     not_after_extract_end: bool = False
     quality_warning_codes: tuple[str, ...] = ()
-    age_bands: bool = False  # age bands (`outcomes.age_bands`): checked for form, overlap and the 17/18 split
+    age_bands: bool = False  # age bands (`outcomes.source.contract.age_bands`): checked for form, overlap and the 17/18 split
     optional: bool = False  #: a trust may not send it: a missing column opens as all-null (a warning), never an error
     suppressed: str | None = None  # text standing for a value suppressed at source (e.g. "*"): read as null
 

@@ -1,32 +1,24 @@
-"""Engines beyond the embedded DuckDB: connecting to a SQL warehouse or Spark, and loading extracts.
-
-Open sources with `outcomes.sources.open_source` (the one way in); this module owns what differs
-between engines, through public names:
+"""Engines beyond the embedded DuckDB, known by URL scheme: connecting to PostgreSQL (or any
+database Ibis connects to), Spark and Spark Connect, and moving a checked folder's tables there.
 
 * `connect(source)`: an Ibis backend for a database URL (`postgresql://user@host/db`, any Ibis
   URL), a Spark Connect URL (`sc://host:15002`: Databricks, the national data platforms), a Spark
   session (classic or Connect) or an Ibis backend. Error messages show URLs masked.
+* `ENGINES` and `engine_of(url)`: the engine a URL's scheme names; `is_spark_session(x)`, the one
+  test of a Spark session (classic or Connect).
 * `local_spark_session()`, `spark_connect_session(url)`, `active_spark_session()`.
+* `open_engine(source, schema=)`: the contract's tables on a URL, session or backend, checked there
+  by pushed-down queries.
 * `spark_extract_from_folder(folder, session)`: a folder validated on DuckDB, its typed tables
   handed to Spark (staged parquet locally; Arrow over Spark Connect).
-* `load_extract(folder, target, schema=)`: validate a folder extract (on DuckDB), then write each
-  typed table, named as in the contract, into `target`: a database URL, an Ibis backend, a Spark
-  session or a Spark Connect URL. PostgreSQL is loaded with `COPY` in Arrow-sized batches (memory
-  bounded by the batch); Spark reads the typed tables from staged parquet (or Arrow over Spark
-  Connect). The folder's extract.yaml goes along as a small `extract_metadata` table, so the
-  warehouse copy opens with the same end date.
 
->>> from outcomes.warehouse import load_extract
->>> load_extract("data/reference", "postgresql://postgres@127.0.0.1:5432/postgres", schema="mhsds")  # doctest: +SKIP
->>> load_extract("data/reference", "sc://127.0.0.1:15002", schema="mhsds")  # doctest: +SKIP
+Loading a warehouse is `outcomes.source.load`; opening any source, `outcomes.source.open_source`.
 """
 
 from __future__ import annotations
 
 import atexit
 import datetime as dt
-import io
-import json
 import os
 import shutil
 import tempfile
@@ -39,12 +31,13 @@ import ibis
 
 from outcomes.credentials import mask_url, redact_secrets
 from outcomes.errors import UserError
-from outcomes.extract import METADATA_TABLE, Extract, open_extract
+from outcomes.source.contract.extract import Extract, open_backend
+from outcomes.source.folder import open_folder
 
 __all__ = [
     "ENGINES", "BATCH_ROWS", "SPARK_SETTINGS", "connect", "engine_of", "is_spark_session", "is_spark_connect",
-    "is_spark_connect_url", "active_spark_session", "local_spark_session", "spark_connect_session",
-    "spark_extract_from_folder", "load_extract", "copy_extract",
+    "is_spark_connect_url", "active_spark_session", "local_spark_session", "spark_connect_session", "open_engine",
+    "spark_extract_from_folder", "spark_frame", "arrow_chunks", "split_spark_connect", "url_with_schema",
 ]
 
 #: rows sent per batch when loading a table into another engine
@@ -86,6 +79,34 @@ def is_spark_connect(session: Any) -> bool:
 def is_spark_connect_url(source: Any) -> bool:
     """True for a Spark Connect URL, `sc://host:port/;param=value`."""
     return isinstance(source, str) and engine_of(source) == "spark"
+
+
+def split_spark_connect(url: str) -> tuple[str, str | None]:
+    """`sc://host:port/SCHEMA;params` -> (`sc://host:port/;params`, SCHEMA)."""
+    scheme, rest = url.split("://", 1)
+    address, _, path = rest.partition("/")
+    path_part, semicolon, parameters = path.partition(";")
+    base = f"{scheme}://{address}/" + (f";{parameters}" if semicolon else "")
+    return base, (path_part or None)
+
+
+def url_with_schema(url: str, schema: str | None) -> str:
+    """One string naming URL and schema: the schema as the URL's last path part (PostgreSQL:
+    `.../database/schema`; Spark Connect: `sc://host:port/schema;params`)."""
+    if not schema:
+        return url
+    if is_spark_connect_url(url):
+        base, present = split_spark_connect(url)
+        if present:
+            return url
+        head, semicolon, parameters = base.partition(";")
+        return f"{head}{schema}" + (f";{parameters}" if semicolon else "")
+    scheme, rest = url.split("://", 1)
+    address, slash, path = rest.partition("/")
+    path, question, query = path.partition("?")
+    if "/" in path:  # already database/schema
+        return url
+    return f"{scheme}://{address}/{path}/{schema}" + (f"?{query}" if question else "")
 
 
 def _prepare_spark(session: Any) -> None:
@@ -189,17 +210,35 @@ def local_spark_session(threads: int | None = None, memory: str | None = None):
     return session
 
 
+def open_engine(
+    source: Any,
+    *,
+    schema: str | None = None,
+    end_date: str | dt.date | None = None,
+    contract: Any = None,
+    label: str | None = None,
+    validated: Any = None,
+) -> Extract:
+    """The contract's tables on a database or Spark Connect URL, a Spark session or an Ibis backend
+    (in `schema`), checked there by pushed-down queries (`open_backend`); `label` names the source
+    in messages (a URL is shown masked)."""
+    if label is None and isinstance(source, str):
+        label = mask_url(source)
+    return open_backend(connect(source), schema=schema, end_date=end_date, contract=contract, label=label,
+                        validated=validated)
+
+
 def spark_extract_from_folder(folder: str | Path, session: Any, end_date: str | dt.date | None = None) -> Extract:
     """A folder validated on DuckDB, its typed tables copied into Spark under fresh names.
 
     Not validated again on Spark: these are the very rows DuckDB checked, already typed and
     recoded. Fresh view names keep two extracts in one session apart."""
-    local = open_extract(folder, end_date=end_date)
+    local = open_folder(folder, end_date=end_date)
     con = connect(session)
     tag = uuid.uuid4().hex[:8]
     tables = {}
     for name, table in local.tables.items():
-        frame = _spark_frame(local, table, session, name)
+        frame = spark_frame(local, table, session, name)
         view = f"outcomes_{tag}_{name}"
         frame.createOrReplaceTempView(view)
         tables[name] = con.table(view)
@@ -214,99 +253,18 @@ def spark_extract_from_folder(folder: str | Path, session: Any, end_date: str | 
     )
 
 
-# --------------------------------------------------------------------------- loading
-def load_extract(folder: str | Path, target: Any, *, schema: str | None = None, overwrite: bool = True) -> dict[str, int]:
-    """Validate a folder extract and copy its tables into `target`; returns rows loaded per table.
-
-    For a Spark session the tables become temporary views with the contract's names, or tables in
-    `schema` when given; for a database they become tables in `schema` (created if absent). Either
-    way an `extract_metadata` table carries the folder's extract.yaml (end date, source...).
-    """
-    return copy_extract(open_extract(folder), target, schema=schema, overwrite=overwrite)
-
-
-def copy_extract(extract: Extract, target: Any, *, schema: str | None = None, overwrite: bool = True) -> dict[str, int]:
-    """Copy the tables of an opened (DuckDB) extract into `target` (see `load_extract`)."""
-    if is_spark_connect_url(target):
-        target = spark_connect_session(target)
-    if is_spark_session(target):
-        return _load_spark(extract, target, schema, overwrite)
-    con = connect(target)
-    if schema and schema not in con.list_databases():
-        con.create_database(schema)
-    if con.name == "postgres":
-        loaded = _load_postgres(extract, con, schema, overwrite)
-    else:
-        loaded = _load_generic(extract, con, schema, overwrite)
-    metadata = _metadata_table(extract)
-    if metadata is not None:
-        con.create_table(METADATA_TABLE, metadata, database=schema, overwrite=True)
-    return loaded
-
-
-def _metadata_table(extract: Extract):
-    """extract.yaml as an Arrow table of `key`, `value` (JSON), or None when there is none."""
-    import pyarrow as pa
-
-    if not extract.metadata:
-        return None
-    keys = sorted(extract.metadata)
-    values = [json.dumps(extract.metadata[k], default=str) for k in keys]
-    return pa.table({"key": pa.array(keys, pa.string()), "value": pa.array(values, pa.string())})
-
-
-def _load_postgres(extract: Extract, con, schema: str | None, overwrite: bool) -> dict[str, int]:
-    """COPY each table in CSV batches (tens of times faster than row inserts), then ANALYZE."""
-    import pyarrow.csv as pacsv
-    from psycopg import sql
-
-    loaded = {}
-    options = pacsv.WriteOptions(include_header=False)
-    for name, table in extract.tables.items():  # the contract's order, parents first
-        con.create_table(name, schema=table.schema(), database=schema, overwrite=overwrite)
-        target = sql.Identifier(schema, name) if schema else sql.Identifier(name)
-        columns = sql.SQL(", ").join(sql.Identifier(c) for c in table.columns)
-        rows = 0
-        with con.con.transaction(), con.con.cursor() as cursor:
-            with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(target, columns)) as copy:
-                for chunk in _arrow_chunks(extract.con, table):
-                    buffer = io.BytesIO()
-                    pacsv.write_csv(chunk, buffer, options)
-                    copy.write(buffer.getbuffer())
-                    rows += chunk.num_rows
-            cursor.execute(sql.SQL("ANALYZE {}").format(target))
-        loaded[name] = rows
-    return loaded
-
-
-def _load_generic(extract: Extract, con, schema: str | None, overwrite: bool) -> dict[str, int]:
-    loaded = {}
-    for name, table in extract.tables.items():  # the contract's order, parents first
-        first, rows = True, 0
-        for chunk in _arrow_chunks(extract.con, table):
-            if first:
-                con.create_table(name, chunk, database=schema, overwrite=overwrite)
-                first = False
-            else:
-                con.insert(name, chunk, database=schema)
-            rows += chunk.num_rows
-        if first:  # no rows at all: still create the table with its schema
-            con.create_table(name, schema=table.schema(), database=schema, overwrite=overwrite)
-        loaded[name] = rows
-    return loaded
-
-
+# --------------------------------------------------------------------------- moving tables between engines
 def _staging_folder() -> Path:
     staging = Path(tempfile.mkdtemp(prefix="outcomes-spark-"))
     atexit.register(shutil.rmtree, staging, True)
     return staging
 
 
-def _spark_frame(extract: Extract, table, session: Any, name: str):
+def spark_frame(extract: Extract, table, session: Any, name: str):
     """A Spark DataFrame of a DuckDB-backed table: staged as parquet for a local session; sent as
     Arrow for Spark Connect, whose cluster cannot read this machine's files."""
     if is_spark_connect(session):
-        chunks = [session.createDataFrame(chunk) for chunk in _arrow_chunks(extract.con, table)]
+        chunks = [session.createDataFrame(chunk) for chunk in arrow_chunks(extract.con, table)]
         if not chunks:
             return session.createDataFrame(table.limit(0).to_pyarrow())
         frame = chunks[0]
@@ -318,27 +276,7 @@ def _spark_frame(extract: Extract, table, session: Any, name: str):
     return session.read.parquet(str(path))
 
 
-def _load_spark(extract: Extract, session: Any, schema: str | None, overwrite: bool) -> dict[str, int]:
-    import pandas as pd
-
-    loaded = {}
-    if schema:
-        session.sql(f"CREATE DATABASE IF NOT EXISTS {schema}")
-    frames = {name: _spark_frame(extract, table, session, name) for name, table in extract.tables.items()}
-    metadata = _metadata_table(extract)
-    if metadata is not None:
-        frames[METADATA_TABLE] = session.createDataFrame(pd.DataFrame(metadata.to_pydict()))
-    for name, frame in frames.items():
-        if schema:
-            frame.write.mode("overwrite" if overwrite else "errorifexists").saveAsTable(f"{schema}.{name}")
-        else:
-            frame.createOrReplaceTempView(name)
-        if name != METADATA_TABLE:
-            loaded[name] = int(extract[name].count().to_pandas())
-    return loaded
-
-
-def _arrow_chunks(duckdb_backend, table):
+def arrow_chunks(duckdb_backend, table):
     """A DuckDB-backed Ibis table as Arrow tables of at most BATCH_ROWS rows.
 
     Reads through DuckDB's own Arrow reader: Ibis 12's `to_pyarrow_batches` calls a cursor method

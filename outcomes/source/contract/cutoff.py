@@ -12,7 +12,7 @@ The rules come from the data contract, not from a list of tables:
   kept (its foreign keys); a table with neither (`population`) is kept whole.
 
 >>> import datetime as dt, ibis, pandas as pd
->>> from outcomes.dictionary import load_dictionary
+>>> from outcomes.source.contract.dictionary import load_dictionary
 >>> stays = pd.DataFrame({"UniqWardStayID": ["a", "b"], "StartDateWardStay": [dt.date(2023, 11, 1), dt.date(2024, 1, 5)],
 ...                       "EndDateWardStay": [dt.date(2024, 2, 1), None]})
 >>> cut = cut_tables({"MHS502WardStay": ibis.memtable(stays)}, load_dictionary(), dt.date(2023, 12, 31))
@@ -26,7 +26,7 @@ import datetime as dt
 
 import ibis
 
-from outcomes.dictionary import DataDictionary, Table
+from outcomes.source.contract.dictionary import DataDictionary, Table
 
 __all__ = ["cut_tables", "dated_fields"]
 

@@ -1,0 +1,1 @@
+"""The data contract and checking extracts against it: see `outcomes.source.contract.extract`."""
