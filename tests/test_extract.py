@@ -146,11 +146,23 @@ def test_v5_bed_types_are_recoded_to_v6(tmp_path):
     assert "v5" in " ".join(extract.quality.check)
 
 
-def test_end_date_defaults_to_today_with_a_warning(tmp_path):
+def test_without_an_end_date_the_end_is_the_month_of_the_latest_date_stated(tmp_path):
     folder = write_extract(tmp_path / "x", end_date=None)
-    extract = open_source(folder)
-    assert extract.end_date == dt.date.today()
-    assert "extract_end_date" in set(extract.quality.field)
+    extract = open_source(folder)  # the tiny extract's latest date: a ward stay (and its spell) begun 2024-01-15
+    assert extract.end_date == dt.date(2024, 1, 31)
+    [stated] = extract.quality[extract.quality.field == "extract_end_date"].check
+    assert stated == ("extract_end_date not given: the extract is taken to end on 2024-01-31, the end of the month of "
+                      "its latest date (2024-01-15, MHS501HospProvSpell.StartDateHospProvSpell); set extract_end_date "
+                      "in extract.yaml if that month is not complete")
+
+
+def test_months_without_activity_before_the_end_date_are_warned_of(tmp_path):
+    late = open_source(write_extract(tmp_path / "late", end_date=dt.date(2025, 1, 31)))
+    [quiet] = late.quality[late.quality.field == "extract_end_date"].check
+    assert quiet.startswith("the latest activity (MHS501HospProvSpell.StartDateHospProvSpell) is in 2024-01, "
+                            "12 months before extract_end_date 2025-01-31: ")
+    on_time = open_source(write_extract(tmp_path / "on_time", end_date=dt.date(2024, 2, 29)))
+    assert "extract_end_date" not in set(on_time.quality.field)
 
 
 def test_cli_validate_valid_and_broken(tmp_path, capsys, tiny_extract_dir):

@@ -34,10 +34,10 @@ import pandas as pd
 
 from outcomes.source.contract.dictionary import DataDictionary, Field, load_dictionary
 from outcomes.errors import UserError
-from outcomes.source.contract.cutoff import cut_tables
+from outcomes.source.contract.cutoff import cut_tables, dated_fields
 from outcomes.source.contract.mapping import METADATA_FILE, ExtractMap, parse_extract_map
 from outcomes.source.contract.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
-from outcomes.source.contract.window import infer_start
+from outcomes.source.contract.window import infer_end, infer_start, quiet_end
 
 __all__ = ["Extract", "ExtractError", "CheckCache", "checked_extract", "open_backend", "type_tables", "parse_date",
            "METADATA_FILE", "METADATA_TABLE"]
@@ -322,20 +322,24 @@ def checked_extract(
     """Raw tables on `con` (columns under local names, `mapping` saying how they differ) named,
     typed and checked against `contract`: the `Extract`, or `ExtractError` naming every problem.
 
-    `end_date` is the last day the extract covers (default: the map's `extract_end_date`, else
-    today, with a warning). `validated` is the findings of a validation of these very tables
+    `end_date` is the last day the extract covers (default: the map's `extract_end_date`, else the
+    end of the month of the last activity, stated among the warnings: `outcomes.source.contract.window`,
+    which also infers a start the map does not give and warns of months without activity at the end). `validated` is the findings of a validation of these very tables
     earlier in the same run (a report's notebooks get them from the run): the tables are typed
     but not checked again. `cache` keeps the findings of content checked before (a folder's stamps).
     """
     files = files or {}
     if end_date is None:
         end_date = mapping.end_date
-    if end_date is None:
-        end_date = dt.date.today()
-        findings.add(METADATA_FILE, "extract_end_date", "not given: dates are checked against today", 0, severity=WARNING)
-    end = parse_date(end_date, label)
     raw = apply_names(raw, contract, mapping, findings)
     typed = type_tables(raw, contract, findings, mapping, backend=con.name)
+    dated = {name: dated_fields(contract.tables[name]) for name in typed if name in contract.tables}
+    if end_date is None:
+        end, stated = infer_end(typed, {name: [*starts, *ends] for name, (starts, ends) in dated.items()},
+                                dt.date.today())
+        findings.add(METADATA_FILE, "extract_end_date", stated, 0, severity=WARNING)
+    else:
+        end = parse_date(end_date, label)
     start, inferred = (mapping.start_date, None) if mapping.start_date is not None else infer_start(typed)
     cache = cache if not findings.errors else None
     cached = cache.read(end, mapping) if cache is not None else None
@@ -345,6 +349,8 @@ def checked_extract(
         findings = cached
     else:
         validate_tables(typed, contract, end, findings, start_date=start)
+        if end_date is not None and (quiet := quiet_end(typed, {n: starts for n, (starts, _) in dated.items()}, end)):  # kept in the stamp: checked once
+            findings.add(METADATA_FILE, "extract_end_date", quiet, 0, severity=WARNING)
         findings.name_locally(_local_names(contract, mapping, files))
         findings.raise_if_errors()
         if cache is not None:
