@@ -42,7 +42,7 @@ if not available:
           "statistics; a reference extract written before the table existed gains it when rebuilt (make reference).")
 # a measure whose donor areas are too few once suppressed months are left out says so (not estimable)
 fitted = {m: run.estimate(f"synthetic_control_{m}", f"Synthetic control of {AREA_MEASURES[m]}", area_control,
-                          run.extract, m, run.programme, run.params.footprint) for m in AREA_MEASURES} if available else {}
+                          run.extract, m, run.programme, footprint) for m in AREA_MEASURES} if available else {}
 controls = {m: control for m, control in fitted.items() if control is not None}
 headlines = {m: synthetic_headline(c, run.programme, AREA_MEASURES[m]) for m, c in controls.items()}
 

@@ -113,7 +113,7 @@ FOOTPRINT_ONLY_FAILED = ["04_crisis_and_ae", "06_published_figures", "08_crisis_
 def test_a_footprint_residents_only_extract_publishes(notebooks, small_reference_dir, tmp_path):
     extract = footprint_residents_only(small_reference_dir, tmp_path / "footprint",
                                        default_parameters()["footprint"])
-    outcome = build_report("2024Q1", extract=extract, reports_dir=tmp_path / "reports",
+    outcome = build_report("2024Q1", source=extract, reports_dir=tmp_path / "reports",
                            notebooks_dir=ROOT / "notebooks", only=notebooks, jobs=2)
     assert outcome.ok, [f"{r.name}: {r.failure.describe()}" for r in outcome.failed_runs] or outcome.problems
     results = json.loads((outcome.folder / "results.json").read_text())
@@ -130,7 +130,7 @@ def test_a_footprint_residents_only_extract_publishes(notebooks, small_reference
 @pytest.mark.slow
 def test_the_smallest_reference_publishes_a_full_report(tmp_path):
     extract = write_reference_extract(tmp_path / "small", scale=0.02)
-    outcome = build_report("2024Q1", extract=extract, reports_dir=tmp_path / "reports",
+    outcome = build_report("2024Q1", source=extract, reports_dir=tmp_path / "reports",
                            notebooks_dir=ROOT / "notebooks", jobs=2)
     assert outcome.ok, [f"{r.name}: {r.failure.describe()}" for r in outcome.failed_runs] or outcome.problems
     said = _not_estimable(json.loads((outcome.folder / "results.json").read_text()))
