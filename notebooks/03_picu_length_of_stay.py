@@ -27,6 +27,7 @@ from outcomes.figures import plots
 from outcomes.cohort import picu_episodes
 from outcomes.disclosure import format_count
 from outcomes.disclosure.models import MIN_MODEL_COUNT, formula_term_groups, gate_model_table, group_counts
+from outcomes.programme.evidence import grade_direction
 from outcomes.programme.published_figures import published_value
 from outcomes.survival import LengthOfStay
 
@@ -60,14 +61,19 @@ if los is not None:
                                derived=los.summary_depends_on,
                                caption="PICU stays by period: Kaplan-Meier median and RMST (days) with 95% CI")
     medians = los.medians_
+    difference = los.rmst_difference_.loc["post"]
+    published = published_value("picu_median_los_change")
+    # the "shorter" claim is graded on the restricted mean stay's difference and its CI, not on the medians alone
+    evidence = grade_direction(published["value"], difference["difference"], difference["lower"], difference["upper"],
+                               ratio=False)
     run.record("picu_median_los_change", float(medians.loc["post", "median"] - medians.loc["baseline", "median"]),
                kind="difference", unit="days", headline=True,
                baseline=float(medians.loc["baseline", "median"]), latest=float(medians.loc["post", "median"]),
                label="PICU median length of stay (days), post year minus baseline year",
-               definition="Kaplan-Meier medians of PICU stays admitted in each window; open stays censored",
-               published=published_value("picu_median_los_change"),
+               definition="Kaplan-Meier medians of PICU stays admitted in each window; open stays censored; evidence graded "
+                          "on the restricted mean stay to 90 days (post minus baseline) and its 95% CI",
+               published=published, evidence=evidence.text,
                counts={"baseline_n": int((stays.period == "baseline").sum()), "post_n": int((stays.period == "post").sum())})
-    difference = los.rmst_difference_.loc["post"]
     run.record("picu_rmst_difference", float(difference["difference"]), kind="difference", unit="days",
                ci=(float(difference["lower"]), float(difference["upper"])),
                definition="Restricted mean length of stay to 90 days, post minus baseline; Wald CI from the two variances",

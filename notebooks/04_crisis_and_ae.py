@@ -25,6 +25,8 @@ import matplotlib.pyplot as plt
 
 from outcomes.figures import plots
 from outcomes.programme import change_sentence, relative_change
+from outcomes.programme.evidence import grade_direction
+from outcomes.programme.design import check_design
 from outcomes.programme.published_figures import published_value
 
 plots.use_house_style()
@@ -38,25 +40,37 @@ labels = {"crisis_escalations": "Crisis escalations of known service users",
 in_words = {"crisis_escalations": "crisis escalations of known service users",
             "ae_attendances": "A&E attendances of known service users"}
 
+# %% [markdown]
+# Before a single-series number is headlined the design is checked (go-live after COVID-19, a pre-period
+# under 24 months, a change of data source at the go-live); each published "fewer" is graded on the
+# level change's 95% CI: confirmed only when the interval excludes no change.
+
 # %%
 results = {}
 for name, monthly in series.items():
+    design = check_design(programme, monthly["month"].min(), what=in_words[name])
+    print(design.sentence + (f" {design.warning}" if design.warning else ""))
+    design.record(run.record, name, labels[name])
     change = relative_change(monthly, windows)
     run.record(f"{name}_change", change["change"], kind="percent_change", unit="proportion",
                definition="Post year against baseline year, simple totals",
                sentence=change_sentence(labels[name], change, windows),
                counts={"baseline_n": change["baseline"], "post_n": change["post"]})
     result = run.estimate(f"its_{name}", f"{labels[name]}: interrupted time series", programme.its, monthly,
-                          headline=True)
-    if result is None:
+                          seasonality=design.seasonality, headline=design.trusted)
+    if result is None:  # too few events for this collaborative: said in the report, the rest goes on
         continue
     headline = programme.headline(result, what=in_words[name])
     results[name] = result
-    headline.record(name, lead="level", label=f"{labels[name]} per month: level change at go-live (rate ratio)",
+    published = published_value(f"{name}_change")
+    evidence = grade_direction(published["value"], headline.level_change, headline.level_change_lower,
+                               headline.level_change_upper)
+    headline.record(name, lead="level" if design.trusted else None,
+                    label=f"{labels[name]} per month: level change at go-live (rate ratio)",
                     level_definition="Segmented quasi-Poisson ITS with CYP population offset, AR(1) errors; baseline "
                                      "and latest are monthly means of the baseline and post years",
                     baseline=change["baseline"] / 12, latest=change["post"] / 12,
-                    published=published_value(f"{name}_change"),
+                    published=published, evidence=evidence.text,
                     counts={"baseline_n": change["baseline"], "post_n": change["post"]})
     run.record_table(f"its_{name}", result.summary.round(4), keep=list(result.summary.columns),
                      caption=f"{labels[name]}: rate ratios with 95% CI")

@@ -2,10 +2,14 @@
 # # Published figures, reproduced
 #
 # Each figure the collaborative published, beside the value this toolkit reproduces from the
-# extract, the definition used, and whether the reproduction lies within the stated tolerance
-# (see `published/camhs_tier4_collaborative.yaml` for the figures, their source and why each
-# tolerance is what it is). Reproduced counts pass disclosure control (1-7 redacted, others
-# rounded to 5); the comparison with the published figure is made on the exact values.
+# extract, the definition used, and the evidence in words: **confirmed** (the 95% CI excludes no
+# change, in the published direction), **consistent, not confirmed** (the estimate points the
+# published way but the CI includes no change; the smallest change this design would detect 80% of
+# the time is given), **contradicted** (the CI excludes no change the other way), or, for exact
+# counts, **matches** (said in words when disclosure control withholds the value). No row is graded
+# on a point estimate alone (see `published/camhs_tier4_collaborative.yaml` for the figures, their
+# source and tolerances). Reproduced counts pass disclosure control (1-7 redacted, others rounded to
+# 5); the comparison with the published figure is made on the exact values.
 
 # %% tags=["parameters"]
 # 06_published_figures: None takes the runner's default (outcomes.notebook.start);
@@ -34,14 +38,13 @@ comparison = reproduce_published(data, published, programme=run.programme, measu
 # a figure these data cannot reproduce (a small collaborative, no comparison area) says why
 for name, row in comparison.iterrows():
     if row["not_estimable"]:
-        run.not_estimable(f"reproduced_{name}", row["label"], row["not_estimable"])
-    else:
-        run.record(f"reproduced_{name}", row["within_tolerance"], kind="estimate", label=row["label"],
-                   definition=row["definition"])
-table = run.record_table("published_vs_reproduced", comparison.reset_index(),
-                         keep=["name", "label", "published", "reproduced", "difference", "tolerance", "within_tolerance",
-                               "definition", "not_estimable"],
-                         caption="Published figures beside the reproduced values")
+        run.not_estimable(f"evidence_{name}", row["label"], row["not_estimable"])
+        continue
+    run.record(f"evidence_{name}", row["grade"], kind="estimate", label=row["label"], sentence=row["evidence"],
+               evidence=row["evidence"], definition=row["definition"])
+shown = comparison.drop(columns=["grade", "detectable", "not_estimable"]).reset_index()
+table = run.record_table("published_vs_reproduced", shown, keep=list(shown.columns),
+                         caption="Published figures beside the reproduced values, graded in words")
 table
 
 # %% [markdown]

@@ -59,7 +59,7 @@ result = InterruptedTimeSeries(california, "cigsale", "Year", 1989, cov_type="ne
 ax = result.plot()
 ax.set_title("California: cigarette sales per capita, Proposition 99 (1989)")
 ax.set_ylabel("packs per person per year")
-run.record_figure("prop99_california", ax.figure, key=True,
+run.record_figure("prop99_california", ax.figure, key="methods",
                   caption="Proposition 99 single-group ITS (Linden 2015), reproduced")
 plt.show()
 

@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 from outcomes.figures import plots
 from outcomes.disclosure import plottable_counts
 from outcomes.its import period_words
+from outcomes.programme.evidence import grade_direction
 from outcomes.programme.published_figures import published_value
 
 plots.use_house_style()
@@ -58,7 +59,9 @@ if result is not None:
                label="Crisis-line extension: MH/self-harm A&E attendances of CYP residents, level change (rate ratio)",
                definition=f"Controlled ITS, footprint vs CYP living elsewhere at the same EDs, from {extension['start']}; "
                           f"{result.window_note}; quasi-Poisson, AR(1) errors, COVID-19 shared context",
-               published=published_value("crisis_line_extension_ae_change"), sentence=level_words)
+               published=published_value("crisis_line_extension_ae_change"), sentence=level_words,
+               evidence=grade_direction(published_value("crisis_line_extension_ae_change")["value"], extension["level_change"],
+                                        extension["level_change_lower"], extension["level_change_upper"]).text)
     run.record("crisis_line_extension_relative_effect", extension["relative"], kind="percent_change", unit="proportion",
                ci=(extension["relative_lower"], extension["relative_upper"]),
                sentence=result.effect_summary(what, at=at, remove="crisis_line_extension"),

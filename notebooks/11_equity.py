@@ -109,12 +109,16 @@ heterogeneity
 
 # %%
 before, after = against.loc["before"], against.loc["after"]
-run.record("out_of_area_rate_ratio_black_after", float(after["rate_ratio"]), kind="ratio", unit="rate ratio",
+run.record("out_of_area_rate_ratio_black_after", float(after["rate_ratio"]), kind="ratio",
+           unit=f"rate ratio, {focus} CYP against other CYP (1 = the same rate)",
            ci=(float(after["lower"]), float(after["upper"])), headline=True,
            baseline=float(before["rate_ratio"]), latest=float(after["rate_ratio"]),
-           label=f"Out-of-area placement rate, {focus} CYP against others (before -> after)",
+           label=f"Out-of-area placement rate of {focus} CYP against other CYP, after go-live",
            definition="Out-of-area placements per admission of footprint CYP, rate ratio with Wald 95% CI; "
                   f"before {before['rate_ratio']:.2f} ({before['lower']:.2f} to {before['upper']:.2f})",
+           sentence=f"After go-live, {focus} CYP admitted were placed out of area at {after['rate_ratio']:.2f} times the "
+                    f"rate of other CYP (95% CI {after['lower']:.2f} to {after['upper']:.2f}), against "
+                    f"{before['rate_ratio']:.2f} ({before['lower']:.2f} to {before['upper']:.2f}) before",
            counts={"focus_before_n": before["focus_events"], "focus_after_n": after["focus_events"],
                "others_before_n": before["others_events"], "others_after_n": after["others_events"]})
 

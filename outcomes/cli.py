@@ -23,6 +23,7 @@ COMMANDS = {
     "validate": "validate",
     "reference": "reference",
     "measure": "measure",
+    "effect": "effect",
     "spc": "spc",
     "report": "report",
     "notebooks": "notebooks",

@@ -206,6 +206,7 @@ def record(
     counts: Mapping[str, float] | None = None,
     notebook: str | None = None,
     sentence: str | None = None,
+    evidence: str | None = None,
 ) -> None:
     """Record one result in the notebook's sidecar (replacing an earlier one of the same name).
 
@@ -216,7 +217,9 @@ def record(
     `counts` ({count name: count}) are the counts the result is built on: they are stored rounded,
     and if any is small the result is redacted (its `sentence` too). `sentence` says the result in
     one plain sentence a board member reads, with its interval and the period it refers to
-    (`outcomes.its.effect_sentence`, `outcomes.programme.change_sentence`). Returns None (so a cell ending in `record(...)`
+    (`outcomes.its.effect_sentence`, `outcomes.programme.change_sentence`). `evidence` grades the
+    result against its `published` claim in words (`outcomes.programme.evidence`: "confirmed",
+    "consistent, not confirmed", ...), shown beside the published figure. Returns None (so a cell ending in `record(...)`
     shows nothing); read the stored entry back with `read_sidecar(sidecar_path(output_dir))`.
     """
     _check_name(name)
@@ -244,6 +247,8 @@ def record(
     }
     if sentence is not None:
         entry["sentence"] = str(sentence)
+    if evidence is not None:
+        entry["evidence"] = str(evidence)
     disclosure = _disclosure()
     statistic_fields = ("value", "ci", "baseline", "latest")
     if kind == "count" or disclosure.is_count_name(name):
@@ -319,7 +324,7 @@ def record_figure(
     fig=None,
     *,
     caption: str | None = None,
-    key: bool = False,
+    key: bool | str = False,
     alt: str | None = None,
     output_dir: str | os.PathLike | None = None,
     notebook: str | None = None,
@@ -330,7 +335,7 @@ def record_figure(
     is shown in the cell and the figure closed (`outcomes.figures.png`: drawn once, not four times).
 
     `key=True` puts it among the index page's key figures, with `caption` under it and `alt` as
-    its text alternative. Text a reader could not see whole (cut off at the edge, or a legend under
+    its text alternative; `key="methods"` in the index's methods-validation section instead. Text a reader could not see whole (cut off at the edge, or a legend under
     another axes' grid: `outcomes.figures.plots.unreadable_text`) is warned about and listed in the entry
     as `unreadable`. Figures must be drawn from disclosure-controlled numbers: the checker
     cannot read pixels. Returns the PNG's path.
@@ -345,7 +350,8 @@ def record_figure(
     from outcomes.figures.png import save_png, show_saved
 
     saved = save_png(fig, path, dpi=dpi)  # drawn once: the PNG and its text checks
-    entry = {"kind": "figure", "file": path.name, "caption": caption, "alt": alt or caption, "key": bool(key)}
+    entry = {"kind": "figure", "file": path.name, "caption": caption, "alt": alt or caption,
+             "key": key if key == "methods" else bool(key)}
     unreadable = saved.unreadable
     if unreadable:  # kept with the entry (the report's tests read it) and said where the notebook runs
         import warnings

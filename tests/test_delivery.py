@@ -229,7 +229,8 @@ def test_crisis_line_out_of_hours_share_rises_as_planted(reference):
 def test_every_issue_22_measure_is_in_the_catalogue():
     for name in ("readmissions_30d", "readmissions_90d", "restrictive_interventions", "median_distance_from_home",
                  "ward_stays_50km_from_home", "cyp_detained", "cyp_on_adult_wards", "occupancy_cyp_beds", "occupancy_picu",
-                 "crisis_team_contacts", "crisis_line_calls", "spa_days_to_first_contact", "reliable_improvement"):
+                 "crisis_team_contacts", "crisis_line_calls", "spa_days_to_first_contact", "reliable_improvement",
+                 "outreach_contacts", "dbt_sessions"):
         assert name in MEASURES, name
 
 

@@ -33,8 +33,7 @@ def test_the_its_notebooks_run_for_any_go_live(go_live, small_reference_dir, tmp
     assert outcome.ok, [f"{r.name}: {r.failure.describe()}" for r in outcome.failed_runs] or outcome.problems
     results = json.loads((outcome.folder / "results.json").read_text())
     at = GO_LIVES[go_live]
-    effect = results["01_bed_days"]["bed_days_relative_effect"]
-    assert effect["label"].endswith(f"in {at} (vs counterfactual)")
+    effect = results["01_bed_days"]["bed_days_relative_effect"]  # the bed-day ITS, beside the flow
     assert effect["sentence"].startswith(f"In {pd.Timestamp(at):%B %Y} CYP occupied bed days were ")
     assert "month 12 after the transition window" in effect["definition"]
     out_of_area = results["02_out_of_area"]
@@ -55,4 +54,14 @@ def test_the_its_notebooks_run_for_any_go_live(go_live, small_reference_dir, tmp
         for name in ("enhanced_crisis_teams", "programme"):
             assert components[f"two_component_{name}_level_change"]["ci"] is not None
     index = (outcome.folder / "index.html").read_text()
-    assert f"In {pd.Timestamp(at):%B %Y} CYP occupied bed days were" in index
+    # the design check: a go-live after COVID-19 is not headlined by a single series, and says why
+    design = results["01_bed_days"]["bed_days_design_check"]
+    if go_live >= "2020-03":
+        assert design["value"] == "not headlined" and design["headline"]
+        assert "A single-series ITS cannot carry the headline for CYP occupied bed days" in index
+        assert not results["01_bed_days"]["bed_days_relative_effect"]["headline"]
+    else:  # the flow is headlined, at the same month
+        assert design["value"] == "passed"
+        by_flow = results["01_bed_days"]["bed_days_flow_relative_effect"]
+        assert by_flow["headline"] and by_flow["label"].endswith(f"in {at} (vs counterfactual)")
+        assert f"In {pd.Timestamp(at):%B %Y} CYP occupied bed days were" in index

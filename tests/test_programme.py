@@ -202,13 +202,34 @@ def reference_extract(tmp_path_factory, request):
     return open_source(folder), json.loads((folder / "truth.json").read_text())
 
 
-def test_published_figures_are_reproduced_on_the_reference_extract(reference_extract):
+def test_published_figures_are_graded_on_the_reference_extract(reference_extract):
+    """Every row graded in words, none on a point estimate alone: a row whose interval includes no change
+    is never "confirmed" (the intervals are read back from the reproduced text), and the DBT counts
+    match, with what disclosure control withholds said in words."""
+    import re
+
+    from outcomes.programme.evidence import GRADES
+
     extract, truth = reference_extract
     comparison = reproduce_published(extract)
-    assert comparison.within_tolerance.all(), comparison[["reproduced", "published"]]
-    # the DBT counts are exact and shown disclosure-controlled
+    assert comparison["grade"].isin(GRADES).all() and comparison["evidence"].str.startswith(tuple(GRADES)).all()
+    assert "contradicted" not in set(comparison["grade"])
+    for name, row in comparison[comparison["tolerance"] != "exact"].iterrows():
+        text = row["reproduced"]
+        found = re.search(r"\((?:95% CI )?([-+]?[\d.]+)%? to ([-+]?[\d.]+)%?[;)]", text)
+        assert found, (name, text)
+        lower, upper = map(float, found.groups())
+        null = 1.0 if text.startswith("rate ratio") else 0.0
+        if lower <= null <= upper:
+            assert row["grade"] != "confirmed" and not row["within_tolerance"], name
+            assert "would detect a" in row["evidence"], name
+        else:
+            assert row["grade"] in ("confirmed", "contradicted"), name
+    # the DBT counts are exact and shown disclosure-controlled, and the grade says so in words
     assert comparison.loc["dbt_suicide_attempts", "reproduced"] == "25 -> [REDACTED]"
+    assert comparison.loc["dbt_suicide_attempts", "evidence"] == "matches (before: rounded to 25; after: fewer than 8)"
     assert comparison.loc["dbt_bed_days", "reproduced"] == "605 -> 0"
+    assert comparison.loc["dbt_bed_days", "grade"] == "matches"
 
 
 def test_methods_validation_reproduces_linden_and_the_deaths_finding(validation_data):

@@ -141,7 +141,9 @@ def test_extract_yaml(small):
         "scale": SMALL,
         "generated_by": f"outcomes {__version__}",
         "notes": {"deprivation": meta["notes"]["deprivation"], "area_statistics": meta["notes"]["area_statistics"]},
+        "organisations": meta["organisations"],
     }
+    assert meta["organisations"]["RPG"] == "Oxleas NHS Foundation Trust" and len(meta["organisations"]) >= 10
     assert meta["notes"]["deprivation"].startswith("synthetic")  # the deprivation table is marked synthetic
     assert meta["notes"]["area_statistics"].startswith("synthetic")  # and so are the published area statistics
 

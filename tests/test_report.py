@@ -198,7 +198,14 @@ def test_index_page_has_headline_figures_links_quality_and_provenance(good_repor
     html = (folder / "index.html").read_text()
     assert "CAMHS Tier 4 provider collaborative: outcomes report 2024Q1" in html
     assert "Synthetic data" in html
-    assert "Bed days per month" in html and "\u221212.5 (\u221220.2 to \u22124.75)" in html
+    assert "Bed days per month" in html and "\u221212.5 (95% CI \u221220.2 to \u22124.75)" in html
+    assert "Key messages" in html and "Evidence: " in html  # graded in words
+    assert 'href="tables.xlsx"' in html and 'href="output_check.html"' in html  # downloads
+    results = json.loads((folder / "results.json").read_text())
+    for entries in results.values():  # every table's CSV is linked
+        for entry in entries.values():
+            if isinstance(entry, dict) and entry.get("kind") == "table":
+                assert f'href="{entry["file"]}"' in html
     assert "A published statistic" in html and ">41<" in html.replace("\n", "")
     assert html.count("<img ") == 2 and html.count('src="data:image/png;base64,') == 2
     assert 'href="notebooks/01_records.html"' in html and 'href="notebooks/04_quick.ipynb"' in html

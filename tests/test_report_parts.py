@@ -128,9 +128,11 @@ def test_headline_rows_come_from_records_marked_headline():
     rows = headline_rows(results)
     assert [r.measure for r in rows] == ["Out-of-area bed days", "rmst"]
     first = rows[0]
-    assert (first.baseline, first.latest, first.change) == ("412", "292", "\u2212118 (\u2212170 to \u221266.5)")
+    assert first.change == "\u2212118 (95% CI \u2212170 to \u221266.5)" and first.unit == "difference in bed days per month"
     assert (first.published, first.published_source, first.notebook) == ("405", "NHS England", "03_its")
+    assert first.evidence == "contradicted" and first.no_ci is None  # a published rise, an estimated fall
     assert rows[1].change == "[REDACTED]" and rows[1].published == "\u2013"
+    assert rows[1].evidence == "matches, value withheld" and rows[1].no_ci is None
 
 
 def test_external_references_finds_every_kind_of_remote_load():
@@ -286,5 +288,6 @@ def test_headline_proportions_show_as_percentages_and_ratios_unsigned():
         "level": {"kind": "ratio", "label": "Level", "value": 0.67, "ci": [0.44, 1.03], "unit": "rate ratio", "headline": True},
     }}
     change, ratio = headline_rows(results)
-    assert (change.change, change.published, change.baseline, change.unit) == ("\u221232.0%", "\u221232.0%", "3,697", None)
-    assert ratio.change == "0.67 (0.44 to 1.03)"
+    assert (change.change, change.published, change.unit) == ("\u221232.0%", "\u221232.0%", "% change")
+    assert change.no_ci.startswith("no CI: a direct comparison")
+    assert ratio.change == "0.67 (95% CI 0.44 to 1.03)" and ratio.unit == "rate ratio (1 = no change)"

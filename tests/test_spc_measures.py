@@ -4,6 +4,7 @@ limits, the chart, and the `outcomes spc` command."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import matplotlib
 
@@ -18,6 +19,9 @@ from outcomes.errors import UserError
 from outcomes.measures import MEASURES, catalogue, monitoring
 from outcomes.spc import IMPROVEMENT_DIRECTIONS, XmRChart
 from outcomes.spc.measures import DASHBOARD_COLUMNS, catalogue_spc, measure_spc, safe_series
+
+#: the catalogue with a target a report's --params could set (0 out-of-area bed days)
+WITH_TARGET = {**MEASURES, "out_of_area_bed_days": replace(MEASURES["out_of_area_bed_days"], target=0)}
 
 
 def monthly(numerators, denominator=100_000, start="2016-01-01", **groups):
@@ -37,7 +41,8 @@ def test_every_catalogue_measure_declares_how_it_is_monitored():
         if not measure.counts:
             assert measure.counts_from in MEASURES and MEASURES[measure.counts_from].counts, name
     assert MEASURES["bed_days"].improvement == "decrease"
-    assert MEASURES["out_of_area_bed_days"].target == 0
+    # targets only where an NHS standard sets one (under-18s on adult wards: MHA s.131A), not an ambition
+    assert {name for name, measure in MEASURES.items() if measure.target is not None} == {"cyp_on_adult_wards"}
     # a catalogue for another footprint keeps the declarations
     assert catalogue(["E09000022"], ["RV5"])["bed_days"].improvement == "decrease"
 
@@ -96,7 +101,7 @@ def test_grouped_measures_are_charted_per_group():
 
 def test_catalogue_spc_uses_the_declared_direction_and_target():
     frames = {"out_of_area_bed_days": monthly([100, 110] * 12), "bed_days": monthly([100, 110] * 12)}
-    charts = catalogue_spc(MEASURES, frames)
+    charts = catalogue_spc(WITH_TARGET, frames)
     assert charts["out_of_area_bed_days"].improvement == "decrease"
     assert charts["out_of_area_bed_days"].charts[()].assurance_ == "consistent_fail"  # target 0 below the limits
     assert charts["bed_days"].charts[()].assurance_ is None
@@ -113,7 +118,7 @@ def test_the_chart_shows_points_limits_icons_and_the_suppression_note():
     from outcomes.spc.plot import POINT_COLOURS
 
     frame = monthly([40, 52, 3, 48, 45, 61] * 3 + [200])
-    spc = measure_spc(MEASURES["out_of_area_bed_days"], frame, rebase=["2016-07-01"])
+    spc = measure_spc(WITH_TARGET["out_of_area_bed_days"], frame, rebase=["2016-07-01"])
     ax = spc.plot()
     fig = ax.figure
     assert isinstance(fig, Figure)
@@ -189,7 +194,7 @@ def test_the_index_shows_the_dashboard_with_icons_and_links(tmp_path):
     rng = np.random.default_rng(3)
     frames = {"bed_days": monthly(rng.integers(150, 250, 30)), "out_of_area_bed_days": monthly(rng.integers(20, 60, 30)),
               "admissions": monthly([3] * 30)}
-    charts = catalogue_spc(MEASURES, frames, rebase=["2017-01-01"], strict=False)
+    charts = catalogue_spc(WITH_TARGET, frames, rebase=["2017-01-01"], strict=False)
     dashboard = board_dashboard(charts)
     assert dashboard.label.tolist() == ["bed_days", "out_of_area_bed_days", "admissions"]
     record_table(DASHBOARD_TABLE, dashboard, keep=list(dashboard.columns), output_dir=tmp_path, notebook="09_spc_dashboard")
@@ -198,7 +203,7 @@ def test_the_index_shows_the_dashboard_with_icons_and_links(tmp_path):
     assert [r.href for r in rows] == ["notebooks/09_spc_dashboard.html#spc-bed_days",
                                       "notebooks/09_spc_dashboard.html#spc-out_of_area_bed_days",
                                       "notebooks/09_spc_dashboard.html#spc-admissions"]
-    assert rows[0].latest_month == "Jun 2018" and rows[0].assurance_words == "no target set"
+    assert rows[0].latest_month == "Jun 2018" and rows[0].assurance_words == "no target"
     assert rows[1].assurance_words.endswith("(target 0)") and "<svg" in rows[1].assurance
     assert "not charted" in rows[2].note and rows[2].variation == ""
     notebook_table = dashboard_html(dashboard)

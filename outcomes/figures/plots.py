@@ -259,6 +259,27 @@ def before_after_panels(
     return axes
 
 
+def lines_by_period(data, x: str, columns: dict[str, str], *, title: str | None = None, ylabel: str | None = None, ax=None):
+    """One line per column of `columns` ({column: legend label}) over the periods in `x` (labels
+    such as financial years "2017/18", in order); missing values (suppressed) are gaps. Returns the Axes."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    ax = ax or plt.subplots(figsize=(8, 4))[1]
+    positions = range(len(data))
+    for (column, label), colour in zip(columns.items(), PALETTE):
+        values = pd.to_numeric(data[column], errors="coerce")
+        ax.plot(list(positions), values, "o-", color=colour, label=label, linewidth=2, markersize=5)
+    ax.set_xticks(list(positions), [str(v) for v in data[x]], rotation=45, ha="right")
+    ax.set_ylim(bottom=0)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=9)
+    return ax
+
+
 def _segments_cross(points, box) -> bool:
     """True if the polyline `points` (display coordinates) passes through `box`."""
     for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):

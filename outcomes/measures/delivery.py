@@ -15,7 +15,7 @@ UniqWardCode, CareContTime); an extract without one gets a `MissingData` error n
 * CYP (0-17 on the first day of the stay) on wards that are not CYP wards;
 * occupancy: occupied bed days on the network's CYP wards (or its PICU) over their available bed days;
 * crisis-team contacts (A02-A04) and crisis-line contacts (A19), the latter by hours
-  (in_hours / out_of_hours / time_not_recorded);
+  (in_hours / out_of_hours / time_not_recorded); outreach-team contacts (A08); DBT sessions;
 * single point of access (A18): days from referral to the first attended contact;
 * paired outcome scores (first and last of a tool within a referral, >= 14 days apart) and those
   showing reliable improvement (codes/scored_assessment_tool.yaml gives direction and threshold).
@@ -41,7 +41,7 @@ from outcomes.measures.intervals import Period, monthly_intervals
 
 __all__ = ["MissingData", "readmission_index_spells", "restrictive_interventions", "ward_stays_open_at_month_end",
            "cyp_detentions", "cyp_on_adult_wards", "ward_bed_stays", "WardCapacity", "Counted", "team_contacts",
-           "crisis_line_contacts", "spa_first_contacts", "paired_scores", "reliable_change", "OUT_OF_HOURS", "IN_HOURS",
+           "crisis_line_contacts", "dbt_sessions", "spa_first_contacts", "paired_scores", "reliable_change", "OUT_OF_HOURS", "IN_HOURS",
            "TIME_NOT_RECORDED", "MIN_PAIR_DAYS"]
 
 #: values of `hours` on crisis-line contacts
@@ -253,6 +253,19 @@ def team_contacts(teams: Sequence[str]):
     """Source: attended care contacts of people aged 0-17 on referrals to `teams` (team types)."""
     teams = tuple(teams)
     return lambda extract: _cyp_contacts(extract, teams)
+
+
+def dbt_sessions(extract: ExtractLike) -> ibis.Table:
+    """Source: attended care contacts of CYP with a DBT care activity (MHS202 Procedure 405780009)."""
+    from outcomes.cohort.codes import DBT_PROCEDURE
+
+    contacts = extract.tables["MHS201CareContact"]
+    people = extract.tables["MHS001MPI"].select("Person_ID", "PersonBirthDate")
+    activities = extract.tables["MHS202CareActivity"]
+    dbt = activities.filter(activities.Procedure == DBT_PROCEDURE).select("UniqCareContID")
+    joined = attach(contacts.semi_join(dbt, "UniqCareContID"), people, "Person_ID")
+    return joined.filter(joined.AttendOrDNACode.isin(code_group("attendance", "attended")),
+                         age_on(joined.PersonBirthDate, joined.CareContDate).between(0, 17))
 
 
 def crisis_line_contacts(extract: ExtractLike) -> ibis.Table:

@@ -15,13 +15,15 @@ import pandas as pd
 import yaml
 
 from outcomes.cohort import dbt_cohort, picu_episodes
-from outcomes.disclosure import round_count
 from outcomes.errors import NotEstimable
+from outcomes.disclosure import round_count
 from outcomes.measures import catalogue
+from outcomes.dates import month_label
 from outcomes.programme.core import Programme, relative_change
+from outcomes.programme.evidence import CONFIRMED, MATCHES, WITHHELD, grade_direction, grade_exact
 from outcomes.resources import published_dir
 
-__all__ = ["PUBLISHED_FIGURES", "published_figures", "published_value", "reproduce_published"]
+__all__ = ["PUBLISHED_FIGURES", "published_figures", "published_value", "reproduce_published", "bed_day_effect"]
 
 #: the first user's published figures, with their source
 PUBLISHED_FIGURES = published_dir() / "camhs_tier4_collaborative.yaml"
@@ -46,36 +48,66 @@ def published_value(name: str, path: str | Path | None = None) -> dict[str, Any]
     return {"value": figures.at[name, "published"], "source": figures.attrs["cited_as"]}
 
 
-def _km_medians(extract, windows, footprint, providers) -> dict[str, float]:
-    """Kaplan-Meier median PICU length of stay (days) of stays admitted in each window."""
-    from lifelines import KaplanMeierFitter  # (~1 s) only when a median is reproduced
-
+def _picu_stays(extract, windows, footprint, providers) -> pd.DataFrame:
+    """PICU stays (days, discharged) admitted in the baseline or post window, labelled by window."""
     stays = picu_episodes(footprint, providers).build(extract).table
     stays = stays.select("StartDateWardStay", "los_days", "censored").to_pandas()
     start = pd.to_datetime(stays.StartDateWardStay).dt.date
-    medians = {}
+    parts = []
     for name, (lo, hi) in windows.items():
         chosen = stays[(start >= lo) & (start < hi)]
-        fitter = KaplanMeierFitter().fit(chosen.los_days, event_observed=~chosen.censored.astype(bool))
-        medians[name] = float(fitter.median_survival_time_)
-    return medians
+        parts.append(pd.DataFrame({"los_days": chosen.los_days.astype(float), "discharged": ~chosen.censored.astype(bool),
+                                   "period": name}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _format_count(value: float) -> str:
     return str(round_count(value))
 
 
+#: the horizon (days) of the PICU restricted mean stay the "shorter" claim is graded on
+PICU_RMST_DAYS = 90
+
+
+def _graded(row: dict[str, Any], evidence) -> dict[str, Any]:
+    """A row with its evidence words: `evidence` (the sentence), `grade` and `detectable`."""
+    return {**row, "evidence": evidence.text, "grade": evidence.grade, "detectable": evidence.detectable}
+
+
 def _direction_row(result, target: Any, where: str) -> dict[str, Any]:
-    """A "fewer"/"shorter" published claim against a fitted ITS's level change (a rate ratio):
-    the claim holds when the estimate is below 1."""
+    """A "fewer"/"shorter" published claim against a fitted ITS's level change (a rate ratio),
+    graded on its CI (`grade_direction`): confirmed only when the CI excludes no change."""
     level = result.summary.loc["level_change"]
-    return {
+    evidence = grade_direction(str(target), level["estimate"], level["ci_lower"], level["ci_upper"])
+    return _graded({
         "published": target,
         "reproduced": f"rate ratio {level['estimate']:.2f} ({level['ci_lower']:.2f} to {level['ci_upper']:.2f})",
         "difference": f"{level['estimate'] - 1:+.0%} {where}",
-        "tolerance": "direction",
-        "within_tolerance": bool(level["estimate"] < 1),
-    }
+        "tolerance": "direction, 95% CI",
+        "within_tolerance": evidence.grade == CONFIRMED,
+    }, evidence)
+
+
+def bed_day_effect(extract, measure: pd.DataFrame, programme: Programme, footprint=None, providers=None, *,
+                   name: str = "bed_days") -> dict[str, Any]:
+    """The modelled post-year effect (fitted / counterfactual - 1, summed from the end of the transition
+    window to the headline month) with its 95% CI that a bed-day claim is graded on: by flow
+    (`outcomes.programme.flow`) for CYP bed days; by the single-series ITS for out-of-area bed days,
+    where repatriation shortens stays already under way, which a flow of stays by admission date
+    does not see. Keys: relative, lower, upper, method."""
+    if name == "bed_days":
+        from outcomes.programme.flow import flow, spells
+
+        fitted = flow(programme, measure, spells(extract, footprint, providers))
+        row = fitted.effect_.loc["cumulative"]
+        return {"relative": float(row["relative"]), "lower": float(row["relative_lower"]),
+                "upper": float(row["relative_upper"]), "method": f"flow, {row['from']} to {row['to']}"}
+    result = programme.its(measure)
+    at = programme.headline_month(result)[0]
+    start = month_label(programme.settled)
+    row = result.effect(at=at, cumulative_from=min(start, at)).loc["cumulative"]
+    return {"relative": float(row["relative"]), "lower": float(row["relative_lower"]), "upper": float(row["relative_upper"]),
+            "method": f"ITS, {row['from']} to {row['to']}"}
 
 
 def reproduce_published(
@@ -89,16 +121,28 @@ def reproduce_published(
 ) -> pd.DataFrame:
     """Every published figure beside the value reproduced from `extract` (cut to the period
     analysed: `Extract.until`), for `programme` (default `Programme()`), with `measures` (default
-    the catalogue of `footprint` and `providers`, whose cohorts the PICU and DBT rows use too).
+    the catalogue of `footprint` and `providers`, whose cohorts the PICU and DBT rows use too), graded
+    in words (`outcomes.programme.evidence`).
 
-    Columns: label, published, reproduced, difference, tolerance, within_tolerance, definition.
-    Relative changes compare post-year and baseline-year totals (within the figure's absolute
-    tolerance, in proportion points); directions ("shorter", "fewer") compare KM medians or the
-    ITS level-change rate ratio with no change (for the crisis-line extension, the controlled ITS of
-    `later_component_its`, footprint against CYP living elsewhere); DBT before/after counts must match exactly.
-    Reproduced counts are shown disclosure-controlled; the comparison uses exact values. A figure
-    the extract cannot reproduce (too few stays, no comparison area: `NotEstimable`) keeps its row,
-    reproduced "not estimable", within_tolerance None and the reason in `not_estimable`.
+    Columns: label, published, reproduced, difference, tolerance, within_tolerance, evidence, grade,
+    detectable, definition. No row is graded on a point estimate alone:
+
+    * relative changes: the post-year and baseline-year totals (within the figure's absolute
+      tolerance, in proportion points) beside the modelled post-year effect and its CI
+      (`bed_day_effect`), which the claim's direction is graded on;
+    * "shorter" PICU stays: KM medians shown, graded on the difference in restricted mean stay up to
+      `PICU_RMST_DAYS` days (post - baseline, with its CI);
+    * "fewer": the ITS level-change rate ratio and its CI (for the crisis-line extension, the
+      controlled ITS of `later_component_its`, footprint against CYP living elsewhere);
+    * DBT before/after counts must match exactly; a count disclosure control withholds is said in
+      words ("matches (after: fewer than 8)").
+
+    `within_tolerance` is True for a confirmed direction, a relative change within its tolerance whose
+    direction is confirmed, and matching counts. `detectable` is, for a claim not confirmed, the smallest
+    change the design detects 80% of the time. Reproduced counts are shown disclosure-controlled; the
+    comparison uses exact values. A figure the extract cannot reproduce (too few stays, no comparison
+    area: `NotEstimable`) keeps its row, reproduced "not estimable", graded "not estimable", with the
+    reason in `not_estimable` (None on the other rows).
     """
     published = published_figures() if published is None else published
     programme = Programme() if programme is None else programme
@@ -111,12 +155,13 @@ def reproduce_published(
         row = {"label": figure["label"], "definition": " ".join(str(figure["definition"]).split()), "not_estimable": None}
         try:
             people = _reproduce(row, name, figure, extract, measures, programme, windows, footprint, providers, people)
-        except NotEstimable as error:
+        except NotEstimable as error:  # a small collaborative, no comparison area: the row says why
             row.update(published=_shown(target), reproduced="not estimable", difference="\u2013", tolerance="\u2013",
-                       within_tolerance=None, not_estimable=error.reason)
+                       within_tolerance=None, evidence=f"not estimable: {error.reason}", grade="not estimable",
+                       detectable=None, not_estimable=error.reason)
         rows[name] = row
-    columns = ["label", "published", "reproduced", "difference", "tolerance", "within_tolerance", "definition",
-               "not_estimable"]
+    columns = ["label", "published", "reproduced", "difference", "tolerance", "within_tolerance", "evidence", "grade",
+               "detectable", "definition", "not_estimable"]
     return pd.DataFrame.from_dict(rows, orient="index")[columns].rename_axis("name")
 
 
@@ -128,18 +173,37 @@ def _shown(target: Any) -> str:
 
 
 def _reproduce(row, name, figure, extract, measures, programme, windows, footprint, providers, people):
-    """Fill `row` with figure `name` reproduced from `extract`; returns the DBT cohort (built once)."""
+    """Fill `row` with published figure `name` reproduced from `extract` and graded; returns the DBT
+    cohort (built once). `NotEstimable` when the extract cannot support it."""
+    from outcomes.survival import LengthOfStay
+
     kind, target = figure["kind"], figure["published"]
     if kind == "relative_change":
         measure = name.removesuffix("_change")
-        change = relative_change(measures[measure].to_pandas(extract), windows)["change"]
-        row.update(published=_shown(target), reproduced=f"{change:+.1%}", difference=f"{change - target:+.1%}",
-                   tolerance=f"±{figure['tolerance']:.0%} points", within_tolerance=abs(change - target) <= figure["tolerance"])
+        frame = measures[measure].to_pandas(extract)
+        change = relative_change(frame, windows)["change"]
+        model = bed_day_effect(extract, frame, programme, footprint, providers, name=measure)
+        evidence = grade_direction("fewer" if target < 0 else "more", 1 + model["relative"], 1 + model["lower"],
+                                   1 + model["upper"])
+        close = abs(change - target) <= figure["tolerance"]
+        row.update(_graded({
+            "published": _shown(target),
+            "reproduced": f"{change:+.1%} (totals); modelled {model['relative']:+.0%} (95% CI {model['lower']:+.0%} to "
+                          f"{model['upper']:+.0%}; {model['method']})",
+            "difference": f"{change - target:+.1%}", "tolerance": f"±{figure['tolerance']:.0%} points",
+            "within_tolerance": bool(close and evidence.grade == CONFIRMED)}, evidence))
     elif name == "picu_median_los_change":
-        medians = _km_medians(extract, windows, footprint, providers)
-        difference = medians["post"] - medians["baseline"]
-        row.update(published=_shown(target), reproduced=f"median {medians['baseline']:.0f} -> {medians['post']:.0f} days",
-                   difference=f"{difference:+.0f} days", tolerance="direction", within_tolerance=difference < 0)
+        stays = _picu_stays(extract, windows, footprint, providers)
+        los = LengthOfStay(horizon_days=PICU_RMST_DAYS, reference_group="baseline").fit(stays)
+        medians, diff = los.medians_["median"], los.rmst_difference_.loc["post"]
+        evidence = grade_direction(str(target), diff["difference"], diff["lower"], diff["upper"], ratio=False)
+        row.update(_graded({
+            "published": target,
+            "reproduced": f"median {medians['baseline']:.0f} -> {medians['post']:.0f} days; restricted mean "
+                          f"(to {PICU_RMST_DAYS} days) {diff['difference']:+.1f} days (95% CI {diff['lower']:+.1f} to "
+                          f"{diff['upper']:+.1f})",
+            "difference": f"{medians['post'] - medians['baseline']:+.0f} days (medians)",
+            "tolerance": "direction, 95% CI", "within_tolerance": evidence.grade == CONFIRMED}, evidence))
     elif name == "crisis_line_extension_ae_change":
         by_area = measures["cyp_mental_health_ae_by_area"].to_pandas(extract)
         result = programme.later_component_its(by_area, figure["date"], name="crisis_line_extension")
@@ -152,10 +216,13 @@ def _reproduce(row, name, figure, extract, measures, programme, windows, footpri
         if people is None:
             people = dbt_cohort().build(extract).table.to_pandas()
         outcome = name.removeprefix("dbt_")
-        before, after = int(people[f"{outcome}_before"].sum()), int(people[f"{outcome}_after"].sum())
-        row.update(published=_shown(target), reproduced=f"{_format_count(before)} -> {_format_count(after)}",
-                   difference="none" if (before, after) == (target["before"], target["after"]) else "differs",
-                   tolerance="exact", within_tolerance=(before, after) == (target["before"], target["after"]))
+        counts = {"before": int(people[f"{outcome}_before"].sum()), "after": int(people[f"{outcome}_after"].sum())}
+        evidence = grade_exact(dict(target), counts)
+        row.update(_graded({
+            "published": _shown(target),
+            "reproduced": f"{_format_count(counts['before'])} -> {_format_count(counts['after'])}",
+            "difference": "none" if evidence.grade in (MATCHES, WITHHELD) else "differs",
+            "tolerance": "exact", "within_tolerance": evidence.grade in (MATCHES, WITHHELD)}, evidence))
     else:
         raise ValueError(f"published figure {name!r}: unknown kind {kind!r}")
     return people

@@ -9,8 +9,8 @@ donor pool (see the table's description in the data dictionary). The classic for
 summing to one on rates, the population carried) fits here: the footprint's rate lies inside the
 range of the donors' and bed days are counted in hundreds a month.
 
->>> control = area_control(run.extract, "cyp_bed_days", run.programme, run.params.footprint)  # doctest: +SKIP
->>> synthetic_headline(control, run.programme, "CYP bed days").record("synthetic_control_bed_days", to=run.record)  # doctest: +SKIP
+>>> control = area_control(run.extract, "cyp_bed_days", run.programme, footprint)  # doctest: +SKIP
+>>> synthetic_headline(control, run.programme, "CYP bed days").record("synthetic_control_cyp_bed_days", what="CYP bed days", to=run.record)  # doctest: +SKIP
 """
 
 from __future__ import annotations

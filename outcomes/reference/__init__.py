@@ -13,7 +13,8 @@ and parameters, byte-identical files):
   MHS607CodedScoreAssessment tables, synthetic), with exactly the contract's columns and types;
   optional deprivation and area_statistics tables, synthetic), with exactly the contract's columns
   and types;
-* `extract.yaml` (extract_end_date 2024-03-31, mhsds_version 6, source, seed, scale, generated_by);
+* `extract.yaml` (extract_end_date 2024-03-31, mhsds_version 6, source, seed, scale, generated_by,
+  notes, and `organisations`: the name of each ODS code, which reports show beside it);
 * `truth.json`: the planted effects, their functional form, go-live and phase-in, the windows, the
   rate model (seasonality, trend, COVID-19 terms, noise), and the values the files give by simple
   counts (realised), including the monthly series and the DBT cohort's counts.

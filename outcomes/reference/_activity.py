@@ -11,6 +11,9 @@ so no existing row, identifier or planted figure moves):
 * the single point of access: routine referrals to team type A18 from the go-live, ramping up
   with the programme's phase-in to `SPA_PER_MONTH`, each closed on its first (attended) contact,
   `SPA_MEDIAN_WAIT[0]` days after receipt (median) in the phase-in falling to `SPA_MEDIAN_WAIT[1]`;
+* the enhanced outreach team: referrals of CYP to an assertive outreach team (A08) from the
+  go-live, ramping up with the phase-in to `OUTREACH_PER_MONTH`, each seen weekly for
+  `OUTREACH_CONTACTS` attended contacts (from the week after receipt), then closed;
 * under-18s on adult wards: 16-17-year-old footprint residents admitted in an emergency to an
   adult acute ward (bed type 200) of a network provider for a few days while a CYP bed is found,
   `ADULT_WARD_PER_MONTH[0]` a month until the adolescent PICU opens (`_delivery.PICU_OPENS`) and
@@ -44,6 +47,7 @@ CALLS_PER_MONTH = (60.0, 150.0)
 SPA_PER_MONTH = 120.0
 SPA_MEDIAN_WAIT = (21.0, 10.0)
 SPA_WAIT_SHAPE = 2.0
+OUTREACH_PER_MONTH, OUTREACH_CONTACTS = 25.0, 8
 ADULT_WARD_PER_MONTH = (1.5, 0.3)
 ADULT_WARD_MEDIAN_DAYS = 3.0
 DAYS_PER_MONTH = 365.25 / 12
@@ -71,6 +75,16 @@ def spa_referrals(rng: np.random.Generator, scale: float, ramp) -> tuple[np.ndar
     return received, received + wait
 
 
+def outreach_referrals(rng: np.random.Generator, scale: float, ramp) -> tuple[np.ndarray, np.ndarray]:
+    """(received day, contact days (n, OUTREACH_CONTACTS)) of outreach referrals: weekly contacts
+    from 7 days after receipt; contacts after the extract end are not yet made."""
+    r = ramp(DAYS)
+    received = _poisson_days(rng, OUTREACH_PER_MONTH * scale / DAYS_PER_MONTH * r)
+    jitter = rng.integers(-1, 2, (len(received), OUTREACH_CONTACTS))
+    days = received[:, None] + 7 * np.arange(1, OUTREACH_CONTACTS + 1)[None, :] + jitter
+    return received, days
+
+
 def adult_ward_admissions(rng: np.random.Generator, scale: float, picu_opens: int) -> tuple[np.ndarray, np.ndarray]:
     """(admission day, length of stay in days) of under-18s on adult wards."""
     rate = np.where(DAYS >= picu_opens, ADULT_WARD_PER_MONTH[1], ADULT_WARD_PER_MONTH[0])
@@ -95,5 +109,5 @@ def monthly_counts(days: np.ndarray) -> list[int]:
     return np.bincount(month_of(days[inside]), minlength=120).astype(int).tolist()
 
 
-__all__ = ["ACTIVITY", "age_on", "CALLS_PER_MONTH", "SPA_PER_MONTH", "SPA_MEDIAN_WAIT", "ADULT_WARD_PER_MONTH", "crisis_line_calls", "spa_referrals",
+__all__ = ["ACTIVITY", "age_on", "CALLS_PER_MONTH", "SPA_PER_MONTH", "OUTREACH_PER_MONTH", "OUTREACH_CONTACTS", "outreach_referrals", "SPA_MEDIAN_WAIT", "ADULT_WARD_PER_MONTH", "crisis_line_calls", "spa_referrals",
            "adult_ward_admissions", "people", "per_window", "monthly_counts", "ORG", "add_months", "iso", "to_day"]

@@ -256,10 +256,12 @@ class Attendances:
 
 @dataclass
 class Referrals:
-    """Every referral, sorted as written, with each input row's position in that order."""
+    """Every referral, sorted as written, with each input row's position in that order; the
+    components' activity referrals follow, with their contacts (`extra_contacts`: ref, day)."""
 
     refs: dict
     position: np.ndarray
+    extra_contacts: dict
 
 
 @dataclass
@@ -526,8 +528,8 @@ def _referrals(*, known: KnownUsers, dbt: DbtCohort, activity: dict) -> Referral
     position[ref_order] = np.arange(len(ref_order))
     extra = activity["referrals"]
     sorted_refs = {k: np.concatenate([v[ref_order], np.asarray(extra[k], dtype=np.int64)]) for k, v in refs.items()}
-    sorted_refs["contact"] = np.concatenate([np.full(len(ref_order), NULL_DAY), extra["contact"]])  # activity's one contact
-    return Referrals(refs=sorted_refs, position=position)
+    return Referrals(refs=sorted_refs, position=position, extra_contacts={"ref": len(ref_order) + activity["contacts"]["ref"],
+                                                                          "day": activity["contacts"]["day"]})
 
 
 def _activity(s: Setting) -> dict:
@@ -538,24 +540,32 @@ def _activity(s: Setting) -> dict:
     calls = A.crisis_line_calls(s.streams("activity", "calls"), s.scale, line_from, extension)
     received, first = A.spa_referrals(s.streams("activity", "spa"), s.scale, prog.ramp)
     start, los = A.adult_ward_admissions(s.streams("activity", "adult_wards"), s.scale, opens)
+    outreach, outreach_days = A.outreach_referrals(s.streams("activity", "outreach"), s.scale, prog.ramp)
     parts = {}
-    for name, on, ages in (("calls", calls, (11, 17)), ("spa", received, (5, 17)), ("adult_ward", start, (16, 17))):
+    for name, on, ages in (("calls", calls, (11, 17)), ("spa", received, (5, 17)), ("adult_ward", start, (16, 17)),
+                           ("outreach", outreach, (12, 17))):
         rng = s.streams("activity", "people", name)
         who = A.people(rng, on, ages, s.cyp_w)
         parts[name] = people.add_new(rng, who["birth"], who["la"], C.CYP_GENDER_WEIGHTS) + np.arange(len(on))
     la = people.column("la")
     open_spa = first > END
-    n_calls, n_spa = len(calls), len(received)
+    last_outreach = outreach_days[:, -1]
+    n_calls, n_spa, n_out = len(calls), len(received), len(outreach)
+    who = np.concatenate([parts["calls"], parts["spa"], parts["outreach"]])
     referrals = {
-        "person": np.concatenate([parts["calls"], parts["spa"]]),
-        "org": LA_TRUST[la[np.concatenate([parts["calls"], parts["spa"]])]],
-        "received": np.concatenate([calls, received]),
-        "disch": np.concatenate([calls, np.where(open_spa, NULL_DAY, first)]),
-        "team": np.concatenate([np.full(n_calls, C.TEAM["A19"]), np.full(n_spa, C.TEAM["A18"])]),
-        "reason": np.full(n_calls + n_spa, -1),
-        "kind": np.full(n_calls + n_spa, A.ACTIVITY),
-        "contact": np.concatenate([calls, np.where(open_spa, NULL_DAY, first)]),
+        "person": who,
+        "org": LA_TRUST[la[who]],
+        "received": np.concatenate([calls, received, outreach]),
+        "disch": np.concatenate([calls, np.where(open_spa, NULL_DAY, first), np.where(last_outreach > END, NULL_DAY, last_outreach)]),
+        "team": np.concatenate([np.full(n_calls, C.TEAM["A19"]), np.full(n_spa, C.TEAM["A18"]), np.full(n_out, C.TEAM["A08"])]),
+        "reason": np.full(n_calls + n_spa + n_out, -1),
+        "kind": np.full(n_calls + n_spa + n_out, A.ACTIVITY),
     }
+    # each activity referral's contacts: (its index among these referrals, day); none after the extract end
+    ref = np.concatenate([np.arange(n_calls), n_calls + np.flatnonzero(~open_spa), np.repeat(n_calls + n_spa + np.arange(n_out), A.OUTREACH_CONTACTS)])
+    day = np.concatenate([calls, first[~open_spa], outreach_days.ravel()])
+    keep = day <= END
+    contacts = {"ref": ref[keep], "day": day[keep]}
     n = len(start)
     dur, kind, bed = np.zeros((n, 3), dtype=np.int64), np.zeros((n, 3), dtype=np.int8), np.zeros((n, 3), dtype=np.int16)
     dur[:, 0], kind[:, 0], bed[:, 0] = los, 1, ADULT_ACUTE
@@ -585,7 +595,11 @@ def _activity(s: Setting) -> dict:
             "admissions": per_window_iso(start, {"before_picu": (M.add_months(opens, -24), opens), "after_picu": (opens, M.add_months(opens, 24))}),
             "how": "16-17-year-old footprint residents admitted in an emergency (21) to an adult acute bed (200) of their network trust for 1 + Poisson(2) days"},
     }
-    return {"referrals": referrals, "adult_ward_spells": spells, "truth": truth}
+    truth["enhanced_outreach"] = {
+        "opens": iso(prog.go_live), "planted_referrals_per_month_scale_1_once_phased_in": A.OUTREACH_PER_MONTH,
+        "contacts_per_referral": A.OUTREACH_CONTACTS, "monthly_referrals": A.monthly_counts(outreach),
+        "how": "referrals of CYP not otherwise known to an assertive outreach team (A08) from go-live, ramping with the phase-in; weekly attended contacts from a week after receipt, closed at the last"}
+    return {"referrals": referrals, "contacts": contacts, "adult_ward_spells": spells, "truth": truth}
 
 
 def per_window_iso(days: np.ndarray, windows: dict) -> dict:
@@ -756,13 +770,12 @@ def _write_contacts(folder: Path, *, s: Setting, ids: Ids, referrals: Referrals,
     general = np.flatnonzero((refs["kind"] != DBT) & (refs["kind"] != A.ACTIVITY))
     for piece, lo in enumerate(range(0, len(general), CONTACT_CHUNK)):
         emit(*_contacts(s.streams("contacts", piece), general[lo : lo + CONTACT_CHUNK], refs))
-    extra = np.flatnonzero(refs["kind"] == A.ACTIVITY)  # the components' activity: one attended contact each, if any yet
-    extra = extra[refs["contact"][extra] != NULL_DAY]
-    line = refs["team"][extra] == C.TEAM["A19"]
+    extra = referrals.extra_contacts  # the components' activity (`_activity`): attended contacts, in referral order
+    line = refs["team"][extra["ref"]] == C.TEAM["A19"]
     mech = np.where(line, C.MECHANISMS.index("02"), np.asarray([C.MECHANISMS.index(m) for m in ("01", "02", "11")])[
-        choice(s.streams("activity", "mechanism"), len(extra), (0.6, 0.3, 0.1))])
+        choice(s.streams("activity", "mechanism"), len(line), (0.6, 0.3, 0.1))])
     none = np.zeros(0, dtype=np.int64)
-    emit(extra, refs["contact"][extra], mech, np.zeros(len(extra), dtype=np.int64), none, none)
+    emit(extra["ref"], extra["day"], mech, np.zeros(len(line), dtype=np.int64), none, none)
     contacts.close()
     activities.close()
 
@@ -922,6 +935,8 @@ def _write_extract_yaml(folder: Path, *, seed: int, scale: float, version: str) 
         "scale": float(scale),
         "generated_by": f"outcomes {version}",
         "notes": {"deprivation": SYNTHETIC_NOTE, "area_statistics": AREAS_NOTE},
+        # names shown beside ODS codes in reports (outcomes.report.attention); all but three are invented
+        "organisations": {code: name for code, (name, _role, _sector) in PROVIDERS.items()},
     }
     (folder / "extract.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
 

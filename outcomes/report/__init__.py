@@ -8,6 +8,8 @@ uses the modules here, one idea each:
                 and `kernel_state` (a kernel kept between notebooks), `schedule` (longest first)
 * `render`      executed notebooks as self-contained HTML (code hidden, nothing fetched remotely)
 * `index`       the front page: headline table, key figures, analyses, data quality, provenance
+* `messages`    its key messages, graded in evidence words; `attention` its "needs attention" list
+                from the SPC charts, with names beside codes; `downloads` every table's CSV and tables.xlsx
 * `manifest`    provenance: versions, git commit, lock file and extract hashes, timings
 * `publish`     the per-quarter lock, the build folder and the atomic swap
 * `build`       the whole run, in order

@@ -103,22 +103,25 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
 
 
-def key_figures(build: Path, results: dict[str, dict[str, dict]], titles: dict[str, str]) -> list[index_page.KeyFigure]:
-    """Figures recorded with key=True, then PNG outputs of cells tagged `key-figure`."""
+def key_figures(build: Path, results: dict[str, dict[str, dict]], titles: dict[str, str],
+                section: str | None = None) -> list[index_page.KeyFigure]:
+    """Figures recorded with key=True, then PNG outputs of cells tagged `key-figure`; with
+    `section="methods"`, the figures recorded with key="methods" instead (methods validation)."""
     import nbformat
 
     figures = []
     for name, entries in results.items():
         href = f"{NOTEBOOKS}/{name}.html"
         for entry in entries.values():
-            if entry.get("kind") == "figure" and entry.get("key"):
+            if entry.get("kind") == "figure" and entry.get("key") and (entry["key"] == section or
+                                                                        (section is None and entry["key"] is True)):
                 png = build / entry["file"]
                 if png.is_file():
                     caption = entry.get("caption") or titles.get(name, name)
                     figures.append(index_page.KeyFigure(index_page.png_data_uri(png), caption,
                                                         entry.get("alt") or caption, titles.get(name, name), href))
         executed = build / NOTEBOOKS / f"{name}.ipynb"
-        if not executed.is_file():
+        if section is not None or not executed.is_file():
             continue
         nb = nbformat.read(executed, as_version=4)
         for cell in nb.cells:
@@ -188,6 +191,28 @@ def _caveats(extract, parameters: dict, partial_names: list[str] | None) -> list
     return caveats
 
 
+def _data_line(extract, quality: list[dict]) -> str:
+    """One line on the data: where it comes from, the date it covers to, and its quality."""
+    source = str(extract.metadata.get("source") or "an extract")
+    errors = sum(1 for q in quality if str(q.get("severity", "")).lower() == "error")
+    warnings = len(quality) - errors
+    found = ("it passed every check of the data dictionary" if not quality else
+             f"{warnings} data-quality warning{'s' if warnings != 1 else ''} (see Data quality), none stopping the report")
+    return f"Data: {source}, covering to {extract.end_date.strftime('%-d %B %Y')}; {found}."
+
+
+def previous_quarter_results(reports_dir: Path, quarter: Quarter) -> tuple[str | None, dict | None]:
+    """The previous quarter's label and published results.json, when its report is in `reports_dir`."""
+    previous = Quarter(quarter.year - 1, 4) if quarter.number == 1 else Quarter(quarter.year, quarter.number - 1)
+    path = reports_dir / previous.label / "results.json"
+    if not path.is_file():
+        return None, None
+    try:
+        return previous.label, json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+
+
 def _quality_rows(extract) -> list[dict]:
     from outcomes.disclosure import format_count
 
@@ -249,6 +274,7 @@ class _Run:
     opened: Any = None
     common: dict[str, Any] = field(default_factory=dict)  #: the run's parameters but output_dir
     titles: dict[str, str] = field(default_factory=dict)
+    reports_dir: Path = Path()  #: where published reports live (the previous quarter's, for comparison)
     checker: Any = None  #: outcomes.disclosure.FolderChecker of the build folder
 
     @property
@@ -290,18 +316,32 @@ class _Run:
 
     def write_pages(self, status: str, banner: str | None, *, runs: list[NotebookRun], results: dict, kernel: str,
                     jobs: int, generated: dt.datetime) -> None:
-        """index.html, manifest.json and the output-checking summary of the build folder."""
+        """index.html, the workbook of every table, manifest.json and the output-checking summary of the build folder."""
         from outcomes.disclosure.summary import write_output_check
+        from outcomes.report import attention, downloads, messages
 
         seconds = time.perf_counter() - self.started
         build, opened, q = self.build, self.opened, self.quarter
+        tables = downloads.table_files(results, self.titles)
+        workbook = downloads.write_workbook(build, tables, self.title) if tables else None
+        previous_label, previous = previous_quarter_results(self.reports_dir, q)
+        quality = _quality_rows(opened)
+        names = attention.code_names(opened.metadata)
         page = index_page.IndexPage(
             title=self.title, quarter=q.label, period=q.describe(), generated=generated,
             status="partial" if (self.partial and status == "published") else status,
             caveats=_caveats(opened, self.parameters, self.names if self.partial else None),
-            headline=index_page.headline_rows(results),
-            dashboard=index_page.dashboard_rows(results),
+            headline=index_page.headline_rows(results, previous),
+            messages=messages.key_messages(results, index_page.describe),
+            data_line=_data_line(opened, quality),
+            attention=attention.attention_items(results, attention.measure_titles(), names),
+            dashboard=index_page.dashboard_rows(results, names),
+            balancing=index_page.balancing_rows(results),
             figures=key_figures(build, results, self.titles),
+            methods_figures=key_figures(build, results, self.titles, section="methods"),
+            tables=tables,
+            workbook=workbook.name if workbook else None,
+            previous=previous_label,
             notebooks=[
                 index_page.NotebookEntry(
                     name=run.name, title=self.titles.get(run.name, run.name),
@@ -312,7 +352,7 @@ class _Run:
                 )
                 for run in runs
             ],
-            quality=_quality_rows(opened),
+            quality=quality,
             provenance=_provenance(opened, self.parameters, kernel, jobs, seconds, generated, workspace.source_checkout()),
             files=sorted(opened.file_hashes().items()),
             banner=banner,
@@ -416,7 +456,8 @@ def build_report(
         raise UserError(f"--jobs {jobs}: give 1 or more")
     jobs = min(jobs or available_cores(), len(sources))
     spec = _source(source)
-    run = _Run(q, parameters, [p.stem for p in sources], bool(only), kernel_name, notebooks_dir, started)
+    run = _Run(q, parameters, [p.stem for p in sources], bool(only), kernel_name, notebooks_dir, started,
+               reports_dir=reports_dir)
 
     # a second run refuses at the lock, at once; then the workers start their kernels, which import
     # what notebooks need while the extract is opened and validated

@@ -21,11 +21,10 @@ from typing import Any
 from outcomes.resources import templates_dir
 from outcomes.results import NOT_ESTIMABLE
 from outcomes.spc.icons import icon_spec, icon_svg
-from outcomes.spc.measures import DASHBOARD_TABLE
 
 
-__all__ = ["IndexPage", "HeadlineRow", "DashboardRow", "KeyFigure", "NotebookEntry", "headline_rows", "dashboard_rows",
-           "format_number", "render_index"]
+__all__ = ["IndexPage", "HeadlineRow", "DashboardRow", "BalancingRow", "KeyFigure", "NotebookEntry", "headline_rows",
+           "dashboard_rows", "balancing_rows", "format_number", "render_index"]
 
 MINUS = "\u2212"
 
@@ -77,15 +76,16 @@ def _format_value(value: Any, kind: str | None, unit: str | None, signed: bool) 
 @dataclass
 class HeadlineRow:
     measure: str
-    unit: str | None
+    unit: str | None  #: the unit of the estimate, stated in its row ("% change", "rate ratio", "£, 2023/24 prices")
     notebook: str
-    baseline: str
-    latest: str
-    change: str
+    change: str  #: the estimate with its 95% CI
     published: str
     published_source: str | None
     definition: str | None
     sentence: str | None = None  #: the result in one plain sentence, with its CI and period
+    no_ci: str | None = None  #: why the estimate has no CI, where it has none
+    evidence: str | None = None  #: the evidence grade in words (outcomes.report.messages)
+    previous: str | None = None  #: the same estimate in the previous quarter's published report
 
 
 @dataclass
@@ -100,6 +100,20 @@ class DashboardRow:
     assurance: Any
     assurance_words: str
     note: str | None
+
+
+@dataclass
+class BalancingRow:
+    """A row of "What it must not worsen": a balancing measure before and after, its change and grade."""
+
+    measure: str
+    unit: str | None
+    href: str
+    baseline: str
+    post: str
+    change: str
+    grade: str
+    worsened: bool
 
 
 @dataclass
@@ -140,76 +154,182 @@ class IndexPage:
     files: list[tuple[str, str]] = field(default_factory=list)  #: (file name, sha256) of the extract
     banner: str | None = None
     dashboard: list[DashboardRow] = field(default_factory=list)  #: the SPC board dashboard, if a notebook recorded it
+    balancing: list[BalancingRow] = field(default_factory=list)  #: what the programme must not worsen, if recorded
+    messages: list = field(default_factory=list)  #: key messages (outcomes.report.messages.KeyMessage)
+    data_line: str | None = None  #: one line on the data: its source, its date and its quality
+    attention: list = field(default_factory=list)  #: outcomes.report.attention.AttentionItem
+    methods_figures: list[KeyFigure] = field(default_factory=list)  #: methods validation, apart from the board's figures
+    tables: list = field(default_factory=list)  #: outcomes.report.downloads.TableFile
+    workbook: str | None = None  #: the workbook of every table, relative to the report
+    previous: str | None = None  #: the previous quarter's label, when its report was found
 
 
-def headline_rows(results: dict[str, dict[str, dict]]) -> list[HeadlineRow]:
-    """One row per result recorded with headline=True, in notebook then recording order."""
+def is_money(unit: str | None) -> bool:
+    """A unit of pounds sterling ("GBP 2023/24", "£")."""
+    return bool(unit) and (unit.startswith("GBP") or unit.startswith("\u00a3"))
+
+
+def format_money(value: Any, signed: bool = False) -> str:
+    """Pounds: 11723641.5 -> '£11.7 million', 86800 -> '£86,800' (strings and missing values pass through)."""
+    if value is None or isinstance(value, (str, bool)) or not isinstance(value, int | float) or not math.isfinite(value):
+        return format_number(value)
+    sign = MINUS if value < 0 else ("+" if signed and value > 0 else "")
+    magnitude = abs(value)
+    text = f"{magnitude / 1e6:,.1f} million" if magnitude >= 1e6 else f"{magnitude:,.0f}"
+    return f"{sign}\u00a3{text}"
+
+
+def estimate_unit(entry: dict) -> str | None:
+    """The unit an estimate is stated in, in words: '% change', 'rate ratio (1 = no change)',
+    '£, 2023/24 prices', or the recorded unit."""
+    kind, unit = entry.get("kind"), entry.get("unit")
+    if kind in PROPORTION_KINDS:
+        return "% change"
+    if kind == "ratio":
+        return unit if unit and "(" in unit else f"{unit or 'ratio'} (1 = no change)"
+    if is_money(unit):
+        year = unit.removeprefix("GBP").removeprefix("\u00a3").strip()
+        return f"\u00a3, {year} prices" if year else "\u00a3"
+    if kind == "difference" and unit:
+        return f"difference in {unit}"
+    return unit
+
+
+def format_estimate(value: Any, entry: dict, signed: bool = True) -> str:
+    """One value of an entry in the entry's unit."""
+    kind = entry.get("kind")
+    if is_money(entry.get("unit")):
+        return format_money(value, signed=False)
+    return _format_value(value, kind, entry.get("unit"), signed=signed and kind != "ratio")
+
+
+def estimate_with_ci(entry: dict) -> str:
+    """The estimate and its 95% CI as the headline table shows it: '\u221233.2% (95% CI \u221250.7% to \u22129.6%)'."""
+    text = format_estimate(entry.get("value"), entry)
+    ci = entry.get("ci")
+    if isinstance(ci, list) and len(ci) == 2 and not isinstance(entry.get("value"), str):
+        low, high = (format_estimate(bound, entry, signed=False) for bound in ci)
+        text += f" (95% CI {low} to {high})"
+    return text
+
+
+#: why an estimate of this kind has no interval, where it was recorded without one
+NO_CI_REASONS = {
+    "percent_change": "no CI: a direct comparison of two years' totals, not a model (see the modelled row)",
+    "difference": "no CI: a direct comparison of two periods, not a model",
+}
+
+
+def describe(entry: dict) -> str:
+    """A headline result in words for a key message: its label, estimate with CI, and unit."""
+    unit, shown = estimate_unit(entry), estimate_with_ci(entry)
+    if is_money(entry.get("unit")):
+        return f"{entry.get('label') or 'Result'}: {shown}" + (f", in {unit.split(', ', 1)[1]}" if ", " in unit else "")
+    return f"{entry.get('label') or 'Result'}: {shown}" + (f" ({unit})" if unit and entry.get("kind") not in PROPORTION_KINDS else "")
+
+
+def headline_rows(results: dict[str, dict[str, dict]], previous: dict[str, dict[str, dict]] | None = None) -> list[HeadlineRow]:
+    """One row per result recorded with headline=True, in notebook then recording order; `previous`,
+    the previous quarter's results, fills the comparison where it holds the same result."""
+    from outcomes.report.messages import grade
+
     rows = []
     for notebook, entries in results.items():
         for name, entry in entries.items():
             if not entry.get("headline"):
                 continue
-            unit, kind = entry.get("unit"), entry.get("kind")
+            kind, unit = entry.get("kind"), entry.get("unit")
             if kind == NOT_ESTIMABLE:  # the row stays, saying why there is no number
                 rows.append(HeadlineRow(measure=entry.get("label") or name, unit=None, notebook=notebook,
-                                        baseline="\u2013", latest="\u2013", change="not estimable",
-                                        published="\u2013", published_source=None, definition=None,
-                                        sentence=entry.get("sentence")))
+                                        change="not estimable", published="\u2013", published_source=None,
+                                        definition=None, sentence=entry.get("sentence"),
+                                        no_ci=None))
                 continue
-            change = _format_value(entry.get("value"), kind, unit, signed=True)
             ci = entry.get("ci")
-            if isinstance(ci, list) and len(ci) == 2 and not isinstance(entry.get("value"), str):
-                change += f" ({_format_value(ci[0], kind, unit, False)} to {_format_value(ci[1], kind, unit, False)})"
+            has_ci = isinstance(ci, list) and len(ci) == 2
             published = entry.get("published") or {}
-            # baseline and latest are levels in the measure's own units, not the change's
-            level_unit = None if kind in PROPORTION_KINDS or kind == "ratio" else unit
+            before = ((previous or {}).get(notebook) or {}).get(name)
             rows.append(HeadlineRow(
                 measure=entry.get("label") or name,
-                unit=None if unit in ("%",) or kind in PROPORTION_KINDS else unit,
+                unit=estimate_unit(entry),
                 notebook=notebook,
-                baseline=format_number(entry.get("baseline"), level_unit),
-                latest=format_number(entry.get("latest"), level_unit),
-                change=change,
-                published=_format_value(published.get("value"), kind, unit, signed=kind in PROPORTION_KINDS) if published else "\u2013",
+                change=estimate_with_ci(entry),
+                published=(format_estimate(published.get("value"), entry, signed=kind in PROPORTION_KINDS)
+                           if published else "\u2013"),
                 published_source=published.get("source") if published else None,
                 definition=entry.get("definition"),
                 sentence=entry.get("sentence"),
+                no_ci=None if has_ci or isinstance(entry.get("value"), str) else
+                entry.get("no_ci") or NO_CI_REASONS.get(kind, "no CI recorded"),
+                evidence=grade(entry),
+                previous=estimate_with_ci(before) if isinstance(before, dict) else None,
             ))
     return rows
 
 
-def dashboard_rows(results: dict[str, dict[str, dict]]) -> list[DashboardRow]:
+def dashboard_rows(results: dict[str, dict[str, dict]], names: dict[str, str] | None = None) -> list[DashboardRow]:
     """The board dashboard: the rows of the SPC dashboard table a notebook recorded
-    (`outcomes.spc.measures.DASHBOARD_TABLE`), each with its icons and a link to its chart."""
+    (`outcomes.spc.measures.DASHBOARD_TABLE`), each with its icons and a link to its chart; measures
+    by their titles, with `names` (code -> name) beside provider and area codes."""
     from markupsafe import Markup
+
+    from outcomes.report.attention import dashboard_label, dashboard_table_rows, measure_titles
+
+    titles = measure_titles()
+    rows = []
+    for notebook, row in dashboard_table_rows(results):
+        variation, assurance = row.get("variation"), row.get("assurance")
+        month = row.get("latest_month")
+        notes = []
+        if row.get("problem"):
+            notes.append(f"not charted: {row['problem']}")
+        if row.get("suppressed_months"):
+            notes.append(f"{row['suppressed_months']} months suppressed (counts 1-7)")
+        if row.get("target") is not None and not assurance:
+            notes.append(f"target {format_number(row['target'])}")
+        rows.append(DashboardRow(
+            measure=dashboard_label(row, titles, names or {}),
+            href=f"notebooks/{notebook}.html#{row.get('anchor', '')}",
+            latest_month=dt.date.fromisoformat(month).strftime("%b %Y") if month else "\u2013",
+            value=format_number(row.get("value")),
+            unit=row.get("unit"),
+            variation=Markup(icon_svg("variation", variation)),
+            variation_words=icon_spec("variation", variation)[2] if variation else "\u2013",
+            assurance=Markup(icon_svg("assurance", assurance)),
+            assurance_words=(icon_spec("assurance", assurance)[2] + f" (target {format_number(row.get('target'))})"
+                             if assurance else "no target"),
+            note="; ".join(notes) or None,
+        ))
+    return rows
+
+
+def balancing_rows(results: dict[str, dict[str, dict]]) -> list[BalancingRow]:
+    """"What it must not worsen": the rows of the balancing table a notebook recorded
+    (`outcomes.programme.delivery.BALANCING_TABLE`), the change as a percentage with its 95% CI
+    and the evidence grade in words (`outcomes.programme.evidence`); withheld values stay withheld."""
+    from outcomes.programme.delivery import BALANCING_TABLE
+
+    def change(ratio, lower, upper) -> str:
+        values = [r - 1 if isinstance(r, int | float) and not isinstance(r, bool) and math.isfinite(r) else r
+                  for r in (ratio, lower, upper)]
+        if any(not isinstance(v, int | float) for v in values):
+            return "withheld (small numbers)" if any(isinstance(v, str) for v in values) else "–"
+        return f"{format_percent(values[0], signed=True)} ({format_percent(values[1], signed=True)} to {format_percent(values[2], signed=True)})"
+
+    def shown(value) -> str:  # a redacted value (a marker string) says so in words
+        return "withheld" if isinstance(value, str) and value.startswith("[") else format_number(value)
 
     rows = []
     for notebook, entries in results.items():
-        entry = entries.get(DASHBOARD_TABLE)
+        entry = entries.get(BALANCING_TABLE)
         if not isinstance(entry, dict) or entry.get("kind") != "table":
             continue
         for row in entry.get("rows", []):
-            variation, assurance = row.get("variation"), row.get("assurance")
-            month = row.get("latest_month")
-            notes = []
-            if row.get("problem"):
-                notes.append(f"not charted: {row['problem']}")
-            if row.get("suppressed_months"):
-                notes.append(f"{row['suppressed_months']} months suppressed (counts 1-7)")
-            if row.get("target") is not None and not assurance:
-                notes.append(f"target {format_number(row['target'])}")
-            rows.append(DashboardRow(
-                measure=row.get("label") or row.get("measure"),
-                href=f"notebooks/{notebook}.html#{row.get('anchor', '')}",
-                latest_month=dt.date.fromisoformat(month).strftime("%b %Y") if month else "\u2013",
-                value=format_number(row.get("value")),
-                unit=row.get("unit"),
-                variation=Markup(icon_svg("variation", variation)),
-                variation_words=icon_spec("variation", variation)[2] if variation else "\u2013",
-                assurance=Markup(icon_svg("assurance", assurance)),
-                assurance_words=(icon_spec("assurance", assurance)[2] + f" (target {format_number(row.get('target'))})"
-                                 if assurance else "no target set"),
-                note="; ".join(notes) or None,
+            rows.append(BalancingRow(
+                measure=row.get("measure"), unit=row.get("unit"), href=f"notebooks/{notebook}.html#balancing",
+                baseline=shown(row.get("baseline")), post=shown(row.get("post")),
+                change=change(row.get("ratio"), row.get("ratio_lower"), row.get("ratio_upper")),
+                grade=str(row.get("grade") or "–"), worsened=bool(row.get("worsened")),
             ))
     return rows
 

@@ -209,6 +209,20 @@ class XmRChart:
         return "inconsistent"
 
     # ------------------------------------------------------------------ results
+    def recent_concern(self, months: int = 12) -> dict[str, Any]:
+        """Special causes of concern in the last `months` calendar months of the chart (to its
+        last month): how many months, the first and last of them, and the rules they broke
+        (NHSRplotthedots' words: "7 Points Above CL", "7 Point Trend (Increasing)", "Above UCL"...)."""
+        table = self.table_
+        since = table["month"].iloc[-1] - pd.DateOffset(months=months - 1)
+        concern = table[(table["month"] >= since) & (table["point_type"] == "special_cause_concern")]
+        return {
+            "concern_months": len(concern),
+            "concern_first": concern["month"].iloc[0].date() if len(concern) else None,
+            "concern_last": concern["month"].iloc[-1].date() if len(concern) else None,
+            "concern_rules": "; ".join(dict.fromkeys(concern["special_cause"])) or None,
+        }
+
     @property
     def summary(self) -> pd.DataFrame:
         """One row per segment: first and last month, points, mean and limits, counts of each point

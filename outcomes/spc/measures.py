@@ -32,15 +32,18 @@ from outcomes.spc.icons import icon_spec, icon_svg
 
 __all__ = ["MeasureSPC", "safe_series", "measure_spc", "catalogue_spc", "board_dashboard", "dashboard_html", "chart_anchor",
            "TABLE_COLUMNS",
-           "DASHBOARD_COLUMNS", "DASHBOARD_TABLE"]
+           "DASHBOARD_COLUMNS", "CONCERN_COLUMNS", "ATTENTION_MONTHS", "DASHBOARD_TABLE"]
 
 #: the chart table's columns after month and the measure's group columns
 TABLE_COLUMNS = ["value", "mean", "lpl", "upl", "point_type", "special_cause", "segment", "suppressed", "trial_limits", "grain"]
 #: the name the dashboard notebook records its table under (the report's index looks for it)
 DASHBOARD_TABLE = "spc_dashboard"
+#: special causes of concern in the last ATTENTION_MONTHS months (`XmRChart.recent_concern`)
+CONCERN_COLUMNS = ["concern_months", "concern_first", "concern_last", "concern_rules"]
+ATTENTION_MONTHS = 12
 #: one row per measure (and group) on the board dashboard
 DASHBOARD_COLUMNS = ["measure", "group", "latest_month", "value", "unit", "improvement", "variation", "target", "assurance",
-                     "suppressed_months", "problem", "grain"]
+                     "suppressed_months", "problem", "grain", *CONCERN_COLUMNS]
 #: a chart's grain: months, quarters (rare events), or events (t-chart of the days between them)
 GRAIN_WORDS = {"month": "", "quarter": "by quarter", "event": "days between events (t-chart)"}
 
@@ -155,6 +158,7 @@ class MeasureSPC:
                 "suppressed_months": self.suppressed.get(group, 0),
                 "problem": None,
                 "grain": self.grains.get(group, "month"),
+                **chart.recent_concern(ATTENTION_MONTHS),
             })
         return pd.DataFrame(rows, columns=DASHBOARD_COLUMNS)
 
@@ -368,7 +372,7 @@ def dashboard_html(dashboard: pd.DataFrame) -> str:
         month = "\u2013" if month is None or pd.isna(month) else pd.Timestamp(month).strftime("%b %Y")
         note = f"<br><small>not charted: {escape(str(row['problem']))}</small>" if row.get("problem") else ""
         target = row.get("target")
-        words_a = (icon_spec("assurance", assurance)[2] + f" (target {target:g})") if assurance else "no target set"
+        words_a = (icon_spec("assurance", assurance)[2] + f" (target {target:g})") if assurance else "no target"
         words_v = icon_spec("variation", variation)[2] if variation else "\u2013"
         lines.append(
             f'<tr><td><a href="#{escape(row["anchor"])}">{escape(row["label"])}</a>{note}</td><td>{month}</td><td>{shown}</td>'

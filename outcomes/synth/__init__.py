@@ -58,8 +58,9 @@ gap in 2000 -26.6 packs (95% conformal interval -44.0 to -16.8), 39% below the s
 California (29% to 51%). These match an independent constrained least squares (scipy SLSQP,
 written in the test) to 1e-4 in every weight. The placebo p-value is 3/39 = 0.077 (California's
 ratio ranks third; ADH 2010, matching on covariates as well, ranked it first, 1/39). Speed
-(``benchmarks/synth.py``, 40 donors x 120 months): fit plus all 40 placebos 35 ms; conformal
-intervals for 60 post months 0.3 s.
+(``benchmarks/synth.py``, 40 donors x 120 months, on a shared 2-core machine): fit plus all 40
+placebos 35-170 ms (26-126 x one scipy NNLS solve per fit, most of it laying out the long frame);
+conformal intervals for 60 post months 0.3-1.1 s.
 
 Example (runs as is)::
 

@@ -15,9 +15,9 @@ rename:                             # contract table: {local column: contract co
 ```
 
 Any other key is an error naming it (a typo would otherwise be silently ignored), except the
-provenance keys `source`, `mhsds_version`, `generated_by`, `seed`, `scale` and `notes` (free text per table,
-e.g. `notes: {deprivation: "synthetic ..."}`), which are kept as
-they are. `outcomes.source.folder.read_extract_map(folder)` parses and checks the file against the contract;
+provenance keys `source`, `mhsds_version`, `generated_by`, `seed`, `scale`, `notes` (free text per table,
+e.g. `notes: {deprivation: "synthetic ..."}`) and `organisations` ({ODS code: name}, shown beside codes
+in reports), which are kept as they are. `outcomes.source.folder.read_extract_map(folder)` parses and checks the file against the contract;
 `template(contract)` is a commented extract.yaml listing every table and field
 (`outcomes validate --write-template DIR`).
 
@@ -44,7 +44,7 @@ METADATA_FILE = "extract.yaml"
 #: keys that change how the extract is read (not carried into a warehouse: its tables are canonical)
 READING_KEYS = ("date_format", "files", "rename")
 #: keys kept as they are, describing where the extract came from
-PROVENANCE_KEYS = ("source", "mhsds_version", "generated_by", "seed", "scale", "notes")
+PROVENANCE_KEYS = ("source", "mhsds_version", "generated_by", "seed", "scale", "notes", "organisations")
 #: every key extract.yaml may hold, with what it means
 KEYS = {
     "extract_end_date": "last day the extract covers (YYYY-MM-DD); dates after it are errors, open stays end there "
@@ -55,6 +55,7 @@ KEYS = {
     "files": "{contract table: local file name without its ending (.parquet, .csv, .csv.gz)}",
     "rename": "{contract table: {local column: contract column}}",
     **{key: "provenance, kept as given" for key in PROVENANCE_KEYS},
+    "organisations": "{ODS code: organisation name}: shown beside codes in reports (outcomes.report.attention)",
 }
 
 
