@@ -120,7 +120,7 @@ def test_a_footprint_residents_only_extract_publishes(notebooks, small_reference
     said = _not_estimable(results)
     no_control = "not estimable: a controlled design needs at least one control unit: 'area' holds only 'footprint'"
     assert said["08_crisis_line_extension/crisis_line_extension_level_change"].endswith(no_control)
-    assert said["06_published_figures/reproduced_crisis_line_extension_ae_change"].endswith(no_control)
+    assert said["06_published_figures/evidence_crisis_line_extension_ae_change"].endswith(no_control)
     assert "programme_components_truth" not in results["04_crisis_and_ae"]  # the copied truth.json is not used
     assert "equity_truth" not in results["11_equity"]
     index = (outcome.folder / "index.html").read_text()
