@@ -68,6 +68,17 @@ def test_dbt_counts_of_different_sizes_get_panels_of_their_own():
     assert plots.unreadable_text(axes[0].figure) == []
 
 
+def test_a_pre_pre_window_is_a_third_bar_before_the_two():
+    bars = pd.DataFrame({"outcome": ["Suicide attempts", "Occupied bed days"], "pre_pre_n": [15, 25],
+                         "before_n": [25, 605], "after_n": ["[REDACTED]", 0]})
+    axes = plots.before_after_panels(bars, category="outcome", before="before_n", after="after_n", earlier="pre_pre_n",
+                                     labels=("pre-pre year", "12 months before DBT", "12 months after"), title="DBT")
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["pre-pre", "before", "after"]
+    assert [p.get_height() for p in axes[1].patches] == [25, 605, 0]
+    assert len(axes[0].figure.legends[0].get_texts()) == 3
+    assert plots.unreadable_text(axes[0].figure) == []
+
+
 def test_monthly_series_and_bars_are_readable():
     months = pd.date_range("2015-01-01", periods=60, freq="MS")
     frame = pd.DataFrame({"month": months, "y": np.linspace(100, 50, 60)})

@@ -223,36 +223,42 @@ def before_after_panels(
     category: str,
     before: str = "before",
     after: str = "after",
-    labels: tuple[str, str] = ("before go-live", "after go-live"),
+    labels: tuple[str, ...] = ("before go-live", "after go-live"),
     title: str | None = None,
     ylabel: str | None = None,
     width: float = 3.0,
+    earlier: str | None = None,
 ):
     """Paired bars, one panel per `category`, each with its own y axis, so that counts near 25 and
-    near 600 can both be read. Missing values (redacted counts) are marked "suppressed" in their
-    panel as "1-7 (suppressed)". Returns the array of Axes (one per category)."""
+    near 600 can both be read; with `earlier` (a column), a third bar before them (e.g. a mirror
+    image's pre-pre window; `labels` then names three). Missing values (redacted counts) are marked
+    "suppressed" in their panel as "1-7 (suppressed)". Returns the array of Axes (one per category)."""
     import matplotlib.pyplot as plt
     import numpy as np
     import pandas as pd
 
     fig, axes = plt.subplots(1, len(data), figsize=(width * len(data), 3.6), squeeze=False)
     axes = axes[0]
+    columns = [earlier, before, after] if earlier else [before, after]
+    colours = ([NHS["light_blue"]] if earlier else []) + [NHS["mid_grey"], NHS["blue"]]
+    ticks = (["pre-pre"] if earlier else []) + ["before", "after"]
+    places = list(range(len(columns)))
     for ax, (_, row) in zip(axes, data.iterrows()):
-        values = pd.to_numeric(pd.Series([row[before], row[after]]), errors="coerce").to_numpy(dtype=float)
-        ax.bar([0, 1], np.nan_to_num(values), 0.6, color=[NHS["mid_grey"], NHS["blue"]])
+        values = pd.to_numeric(pd.Series([row[c] for c in columns]), errors="coerce").to_numpy(dtype=float)
+        ax.bar(places, np.nan_to_num(values), 0.6, color=colours)
         top = np.nanmax(values) if np.isfinite(values).any() else 1.0
-        for x, value in zip((0, 1), values):
+        for x, value in zip(places, values):
             text = "1-7 (suppressed)" if not np.isfinite(value) else f"{value:,.0f}"
             ax.annotate(text, (x, 0 if not np.isfinite(value) else value), xytext=(0, 3), textcoords="offset points",
                         ha="center", va="bottom", fontsize=9, color=NHS["dark_grey"])
         ax.set_ylim(0, max(top, 1.0) * 1.18)
-        ax.set_xticks([0, 1], ["before", "after"])
+        ax.set_xticks(places, ticks)
         ax.grid(axis="x", visible=False)
         ax.set_title(str(row[category]), fontsize=11)
     if ylabel:
         axes[0].set_ylabel(ylabel)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=NHS["mid_grey"]), plt.Rectangle((0, 0), 1, 1, color=NHS["blue"])]
-    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, bbox_to_anchor=(0.5, 0.0), frameon=False)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colour) for colour in colours]
+    fig.legend(handles, labels, loc="lower center", ncol=len(handles), fontsize=9, bbox_to_anchor=(0.5, 0.0), frameon=False)
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold", color="#212b32")
     fig.tight_layout(rect=(0, 0.08, 1, 1))

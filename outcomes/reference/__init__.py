@@ -43,7 +43,9 @@ their first spell, so no spell and no other planted figure changes.
 
 The programme as delivered and what it must not worsen (issue 22; `_delivery.py`, `_activity.py`,
 truth.json `delivery`): distances from home (falling as out-of-area placements are repatriated),
-the network's CYP wards and commissioned beds with a new 8-bed adolescent PICU from April 2018,
+the network's CYP wards and commissioned beds with a new 8-bed adolescent PICU from April 2018 (at
+larger scales a site needing more than 24 beds has several wards, so a scale-15 extract passes the
+contract's 200-bed limit for a ward),
 restrictive interventions at a steady 30 per 1,000 occupied bed days, MHA detentions of 40% of CYP
 admissions, paired CGAS/HoNOSCA scores reliably improved for 45% of young people before go-live and
 60% after, crisis-line contact times (out of hours rising from April 2016), crisis-line calls and
