@@ -45,12 +45,13 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
     )
     contacts = pd.DataFrame(
         {
-            "UniqCareContID": ["C1", "C2", "C3"],
-            "UniqServReqID": ["R1", "R1", "R2"],
-            "Person_ID": ["P001", "P001", "P002"],
-            "CareContDate": [_d("2019-02-01"), _d("2019-03-01"), _d("2020-02-03")],
-            "ConsMechanismMH": ["01", "11", "02"],
-            "AttendOrDNACode": ["5", "6", "3"],
+            # C4: the extract's last month has activity, as the extract's end date says (issue 23)
+            "UniqCareContID": ["C1", "C2", "C3", "C4"],
+            "UniqServReqID": ["R1", "R1", "R2", "R2"],
+            "Person_ID": ["P001", "P001", "P002", "P002"],
+            "CareContDate": [_d("2019-02-01"), _d("2019-03-01"), _d("2020-02-03"), _d("2024-03-28")],
+            "ConsMechanismMH": ["01", "11", "02", "02"],
+            "AttendOrDNACode": ["5", "6", "3", "5"],
         }
     )
     activities = pd.DataFrame(

@@ -48,7 +48,7 @@ PROVENANCE_KEYS = ("source", "mhsds_version", "generated_by", "seed", "scale", "
 #: every key extract.yaml may hold, with what it means
 KEYS = {
     "extract_end_date": "last day the extract covers (YYYY-MM-DD); dates after it are errors, open stays end there "
-                        "(absent: the end of the month of the latest date, stated)",
+                        "(absent: the end of the last complete month of activity, stated)",
     "extract_start_date": "first day of the extract's activity (YYYY-MM-DD); measures start at its month (absent: "
                           "the first month covered by both the population and the activity, stated)",
     "date_format": "strftime pattern of text (CSV) dates: one for every table, or {default: ..., <table>: ...}",
