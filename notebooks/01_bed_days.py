@@ -33,6 +33,7 @@ run = notebook.start("01_bed_days", globals())  # every None above becomes the r
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
 from outcomes.figures import plots
 from outcomes.disclosure import plottable_counts
@@ -118,7 +119,7 @@ run.record("bed_days_change", change["change"], kind="percent_change", unit="pro
            published=published, evidence=evidence,
            sentence=change_sentence("CYP occupied bed days", change, windows),
            counts={"baseline_n": change["baseline"], "post_n": change["post"]})
-change
+run.said("bed_days_change")
 
 # %% [markdown]
 # ## The bed-day ITS, beside the flow
@@ -150,6 +151,7 @@ if result is not None:
     line = programme.counterfactual(result)
     ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
                               lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
+                              markers=programme.markers(),
                               transition_months=programme.transition_months, ylabel="bed days per month",
                               title=f"CYP occupied bed days: observed, fitted and counterfactual (to {headline.at})")
     run.record_figure("bed_days_counterfactual", ax.figure, key=True,
@@ -162,8 +164,13 @@ if result is not None:
 # %%
 split = by_area.assign(numerator=plottable_counts(by_area["numerator"]))
 split = split.pivot(index="month", columns="area", values="numerator").reset_index()
-ax = split.plot(x="month", figsize=(9, 3.5), title="CYP bed days by area of the ward's provider")
+fig, ax = plt.subplots(figsize=(9, 3.5))
+for area in split.columns.drop("month"):
+    ax.plot(pd.to_datetime(split["month"]), split[area], label=area.replace("_", " "))
+ax.set_title("CYP bed days by area of the ward's provider")
 ax.set_ylabel("bed days per month")
+plots.mark_events(ax, {"go-live": programme.go_live, **programme.markers()}, split["month"].min(), split["month"].max())
+plots.legend_outside(ax)
 run.record_figure("bed_days_by_area", ax.figure, caption="CYP bed days in network and out of area")
 plt.show()
 
@@ -177,3 +184,5 @@ if result is not None:
     run.record_table("its_bed_days_diagnostics", diagnostics.table.round(4), keep=list(diagnostics.table.columns),
                      caption="Residual diagnostics of the bed-day ITS")
     display(diagnostics.table)
+    # what is left once the AR(1) errors are modelled, in words: what it means for the intervals
+    display(Markdown(result.diagnostics(residuals="whitened").in_words(family=result.family, cov_type=result.cov_type)))

@@ -87,7 +87,8 @@ for ax, (name, result) in zip(axes, results.items()):
     line = programme.counterfactual(result)
     plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
                          lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
-                         transition_months=programme.transition_months, ylabel="per month", title=labels[name], ax=ax)
+                         markers=programme.markers(), transition_months=programme.transition_months,
+                         ylabel="per month", title=labels[name], ax=ax)
 run.record_figure("crisis_and_ae_counterfactual", fig, key=True,
                   caption="Crisis escalations and A&E attendances of known service users, with counterfactuals (95% CI)")
 plt.show()
@@ -106,7 +107,7 @@ run.record("crisis_activity_change", activity_change["change"], kind="percent_ch
                       "a process measure, expected to rise",
            sentence=change_sentence("Crisis-service contacts of known service users", activity_change, windows),
            counts={"baseline_n": activity_change["baseline"], "post_n": activity_change["post"]})
-activity_change
+run.said("crisis_activity_change")
 
 # %% [markdown]
 # ## The 2017 programme in components: enhanced crisis teams before the go-live

@@ -81,7 +81,7 @@ ax.axvline(crisis_line_extension, color="C3", lw=1.2, label="crisis line extende
 ax.axvline("2020-03-01", color="grey", lw=1, ls=":", label="COVID-19")
 ax.set_ylabel("attendances per month")
 ax.set_title("MH/self-harm A&E attendances of CYP: footprint residents and CYP living elsewhere")
-ax.legend(fontsize=8, frameon=False)
+plots.legend_outside(ax, fontsize=8)
 run.record_figure("crisis_line_extension_series", fig, key=True,
                   caption="Mental-health and self-harm A&E attendances of CYP per month by residence (disclosure-controlled)")
 plt.show()

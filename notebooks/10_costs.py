@@ -115,7 +115,7 @@ if estimable:
                                       for s, st in zip(shown.saving, shown.status)])
     ax.axvline(0, color="grey", linewidth=0.8)
     ax.set_xlabel(f"GBP million, {price_year} prices")
-    ax.legend(loc="lower right")
+    plots.legend_outside(ax)
     run.record_figure("savings", fig, key=True,
                       caption=f"Savings with the ITS 95% CI and the unit-cost sensitivity{flag}")
     plt.show()

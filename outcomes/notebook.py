@@ -73,6 +73,24 @@ class Run:
         """`outcomes.results.record_figure` into this notebook's folder; returns the PNG's path."""
         return results.record_figure(name, fig, output_dir=self.output_dir, notebook=self.notebook, **options)
 
+    def recorded(self, name: str) -> dict:
+        """A result as it was recorded: after disclosure control, as results.json holds it."""
+        return results.read_sidecar(results.sidecar_path(self.output_dir, self.notebook))[name]
+
+    def said(self, name: str):
+        """A recorded result as the page shows it: its sentence, and the counts it rests on as
+        recorded (rounded or suppressed), never the unrounded numbers in memory (Markdown)."""
+        from IPython.display import Markdown
+
+        entry = self.recorded(name)
+        text = entry.get("sentence") or f"{entry.get('label') or name}: {entry.get('value')}"
+        counts = entry.get("counts") or {}
+        if counts:
+            shown = "; ".join(f"{key.removesuffix('_n').replace('_', ' ')} {value:,}" if isinstance(value, int | float)
+                              else f"{key.removesuffix('_n').replace('_', ' ')} {value}" for key, value in counts.items())
+            text += f" Counts (rounded to 5, 1-7 suppressed): {shown}."
+        return Markdown(text)
+
 
     def estimate(self, name: str, what: str, fit: Callable[..., Any], /, *args: Any, headline: bool = False,
                  **kwargs: Any) -> Any:

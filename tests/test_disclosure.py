@@ -351,6 +351,36 @@ def test_a_folder_checked_in_parts_reports_as_checked_whole(tmp_path):
     assert {f.path for f in parts.findings} == {"a/page.html", "a/table.csv", "index.html"}
 
 
+def test_printed_unrounded_counts_are_found_beside_their_recorded_values(tmp_path):
+    import nbformat
+
+    from outcomes.disclosure.printed import printed_numbers, recorded_counts, unrounded_counts
+
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("change")
+    cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "{'baseline': 44363.0, 'post': 30,165}"},
+                                           execution_count=1),
+                    nbformat.v4.new_output("stream", text="step 3 of 5; ages 13-15; rate 0.44363\n")]
+    book.cells = [cell]
+    nbformat.write(book, tmp_path / "nb.ipynb")
+    printed = printed_numbers(tmp_path / "nb.ipynb")
+    assert {44363, 30165, 3, 5, 13, 15} <= printed and 44 not in printed  # 0.44363 is not a whole number
+    recorded = recorded_counts({"change": {"counts": {"baseline_n": 44365, "post_n": 30165}}, "t": {"kind": "table"}})
+    assert unrounded_counts(printed, recorded) == [(44363, 44365)]  # 30,165 is the recorded value: fine
+    assert unrounded_counts({13, 16}, {15}) == []  # labels and small numbers: not compared
+
+
+def test_an_attrition_tables_step_numbers_are_labels_not_counts():
+    import pandas as pd
+
+    from outcomes.disclosure import redact_table
+
+    attrition = pd.DataFrame({"step": [0, 1], "criterion": ["entry", "follow-up"], "people_in": [35, 35],
+                              "people_excluded": [0, 5], "people_remaining": [35, 30]})
+    shown = redact_table(attrition, counts=["people_in", "people_excluded", "people_remaining"])
+    assert shown["step"].tolist() == [0, 1] and shown["people_excluded"].tolist() == [0, "[REDACTED]"]
+
+
 # --------------------------------------------------------------------------- what the checker could not see (issue 23)
 @pytest.mark.parametrize("name", ["counts.parquet", "counts.csv.gz", "model.pkl", "page.xhtml", "table.dat", "book.xls",
                                   "broken.xlsx"])
