@@ -125,33 +125,38 @@ run.said("bed_days_change")
 # ## The bed-day ITS, beside the flow
 
 # %%
-result = programme.its(monthly, seasonality=design.seasonality)
-summary = result.summary
-run.record_table("its_bed_days", summary.round(4), keep=list(summary.columns),
-                 caption="Rate ratios per month (pre-slope, slope changes) and at go-live (level change), 95% CI")
-headline = programme.headline(result, what="CYP occupied bed days")
-headline.record("bed_days", lead="relative" if design.trusted and by_flow is None else None,
-                label=f"CYP bed days, modelled effect in {headline.at} (vs counterfactual)", averted="bed_days_averted")
-if by_flow is not None:
-    beside = pd.DataFrame({
-        "flow": [point["relative"], point["relative_lower"], point["relative_upper"]],
-        "bed-day ITS": [headline.relative, headline.relative_lower, headline.relative_upper],
-    }, index=["relative effect", "lower", "upper"]).T
-    run.record_table("bed_days_flow_beside_its", beside.round(3).reset_index(), keep=list(beside.columns),
-                     caption=f"The relative effect in {headline.at} by both methods (95% CI); the flow is headlined")
-    display(beside)
-summary
+result = run.estimate("bed_days_its", "CYP bed-day interrupted time series", programme.its, monthly,
+                      seasonality=design.seasonality, headline=design.trusted and by_flow is None)
 
 # %%
-line = programme.counterfactual(result)
-ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
-                          lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
-                          markers=programme.markers(),
-                          transition_months=programme.transition_months, ylabel="bed days per month",
-                          title=f"CYP occupied bed days: observed, fitted and counterfactual (to {headline.at})")
-run.record_figure("bed_days_counterfactual", ax.figure, key=True,
-                  caption="CYP occupied bed days per month with the modelled counterfactual (95% CI) had the programme not started")
-plt.show()
+if result is not None:
+    summary = result.summary
+    run.record_table("its_bed_days", summary.round(4), keep=list(summary.columns),
+                     caption="Rate ratios per month (pre-slope, slope changes) and at go-live (level change), 95% CI")
+    headline = programme.headline(result, what="CYP occupied bed days")
+    headline.record("bed_days", lead="relative" if design.trusted and by_flow is None else None,
+                    label=f"CYP bed days, modelled effect in {headline.at} (vs counterfactual)", averted="bed_days_averted")
+    if by_flow is not None:
+        beside = pd.DataFrame({
+            "flow": [point["relative"], point["relative_lower"], point["relative_upper"]],
+            "bed-day ITS": [headline.relative, headline.relative_lower, headline.relative_upper],
+        }, index=["relative effect", "lower", "upper"]).T
+        run.record_table("bed_days_flow_beside_its", beside.round(3).reset_index(), keep=list(beside.columns),
+                         caption=f"The relative effect in {headline.at} by both methods (95% CI); the flow is headlined")
+        display(beside)
+    display(summary)
+
+# %%
+if result is not None:
+    line = programme.counterfactual(result)
+    ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
+                              lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
+                              markers=programme.markers(),
+                              transition_months=programme.transition_months, ylabel="bed days per month",
+                              title=f"CYP occupied bed days: observed, fitted and counterfactual (to {headline.at})")
+    run.record_figure("bed_days_counterfactual", ax.figure, key=True,
+                      caption="CYP occupied bed days per month with the modelled counterfactual (95% CI) had the programme not started")
+    plt.show()
 
 # %% [markdown]
 # ## In area and out of area
@@ -174,9 +179,10 @@ plt.show()
 # Residual autocorrelation after the seasonal terms and AR(1) errors.
 
 # %%
-diagnostics = result.diagnostics()
-run.record_table("its_bed_days_diagnostics", diagnostics.table.round(4), keep=list(diagnostics.table.columns),
-                 caption="Residual diagnostics of the bed-day ITS")
-display(diagnostics.table)
-# what is left once the AR(1) errors are modelled, in words: what it means for the intervals
-Markdown(result.diagnostics(residuals="whitened").in_words(family=result.family, cov_type=result.cov_type))
+if result is not None:
+    diagnostics = result.diagnostics()
+    run.record_table("its_bed_days_diagnostics", diagnostics.table.round(4), keep=list(diagnostics.table.columns),
+                     caption="Residual diagnostics of the bed-day ITS")
+    display(diagnostics.table)
+    # what is left once the AR(1) errors are modelled, in words: what it means for the intervals
+    display(Markdown(result.diagnostics(residuals="whitened").in_words(family=result.family, cov_type=result.cov_type)))

@@ -19,3 +19,17 @@ class UserError(Exception):
 def terminal_safe(text: str) -> str:
     """`text` with control characters shown as escapes (`\\x1b`, `\\x07`, `\\x00`, `\\u202e`)."""
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode(), str(text))
+
+
+class NotEstimable(Exception):
+    """An analysis the data cannot support: too few events, no comparison group, every count 0.
+
+    Not a fault of the input, so not a UserError: a small collaborative's extract is valid and
+    still too small for some analyses. `reason` says why in words a reader of the report follows
+    ("3 PICU stays after go-live; at least 10 are needed"); a notebook records it through
+    `run.estimate` (`outcomes.notebook`) and the report shows "not estimable: <reason>".
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = str(reason)

@@ -136,3 +136,36 @@ def write_extract(folder: Path, tables: dict[str, pd.DataFrame] | None = None, f
     if end_date is not None:
         (folder / "extract.yaml").write_text(yaml.safe_dump({"extract_end_date": end_date.isoformat()}))
     return folder
+
+
+def footprint_residents_only(source: Path, folder: Path, footprint) -> Path:
+    """`source` (an extract folder of parquet files) cut to the people living in `footprint` (LA
+    codes) and their activity, as a commissioner's extract may be; the population table keeps the
+    footprint's rows. The other tables (published statistics) are copied; so is truth.json, which
+    then no longer describes the files."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    codes = pa.array(list(footprint))
+    people = pq.read_table(source / "MHS001MPI.parquet")
+    people = people.filter(pc.is_in(people["LADistrictAuth"], codes))
+    contacts = None
+    for file in sorted(source.glob("*.parquet")):
+        table = pq.read_table(file)
+        if file.stem == "population":
+            table = table.filter(pc.is_in(table["LADistrictAuth"], codes))
+        elif "Person_ID" in table.column_names:
+            table = table.filter(pc.is_in(table["Person_ID"], people["Person_ID"]))
+        if file.stem == "MHS201CareContact":
+            contacts = table["UniqCareContID"]
+        pq.write_table(table, folder / file.name)
+    activity = pq.read_table(source / "MHS202CareActivity.parquet")
+    pq.write_table(activity.filter(pc.is_in(activity["UniqCareContID"], contacts)), folder / "MHS202CareActivity.parquet")
+    for name in ("extract.yaml", "truth.json"):
+        if (source / name).is_file():
+            shutil.copy(source / name, folder / name)
+    return folder

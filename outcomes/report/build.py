@@ -35,7 +35,7 @@ from outcomes.report.execution.runner import KERNEL_NAME, NotebookJob, NotebookR
 from outcomes.measures.coverage import data_quality
 from outcomes.measures.run_cache import run_measure_cache
 from outcomes.reference import default_reference_extract
-from outcomes.results import SIDECAR_SUFFIX, read_sidecar
+from outcomes.results import SIDECAR_SUFFIX, not_estimable_sentences, read_sidecar
 from outcomes.source import SourceSpec, open_source
 from outcomes.source.contract.dictionary import ENV_DICTIONARY, dictionary_dir
 from outcomes.source.share import share_with_notebooks
@@ -350,6 +350,7 @@ class _Run:
                     html_href=f"{NOTEBOOKS}/{run.name}.html" if (build / NOTEBOOKS / f"{run.name}.html").exists() else None,
                     ipynb_href=f"{NOTEBOOKS}/{run.name}.ipynb" if (build / NOTEBOOKS / f"{run.name}.ipynb").exists() else None,
                     status=run.status, seconds=run.seconds, failure=run.failure.describe() if run.failure else None,
+                    not_estimable=not_estimable_sentences(results.get(run.name, {})),
                 )
                 for run in runs
             ],

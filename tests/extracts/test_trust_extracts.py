@@ -244,7 +244,7 @@ def test_stays_open_at_the_extract_start_are_kept_and_their_absence_is_flagged(r
     assert not open_source(truncated).quality.check.str.contains("rise steeply").any()  # not the contract's
     quality = data_quality(open_source(truncated))
     flagged = quality[quality.check.str.contains("rise steeply")]
-    assert len(flagged) == 1 and "ward stays open at the extract start may be missing" in flagged.check.iloc[0]
+    assert len(flagged) == 1 and "and no ward stay began before 2014-04: ward stays open at the extract start look missing" in flagged.check.iloc[0]
 
 
 def test_until_cuts_every_table_at_the_date(canonical, canonical_measures):
@@ -290,3 +290,25 @@ def test_each_la_carries_its_own_latest_estimate_forward():
     # January 2024: both carried (2022 and 2023)
     assert (first["2022-12"], first["2023-06"], first["2024-01"]) == (4000 + 4001, 4000 + 5001, 4000 + 5001)
     assert monthly.estimate_year.iloc[0] == 2022 and monthly.estimate_year.iloc[-1] == 2022
+
+
+def test_without_extract_start_date_the_start_is_inferred_and_stated(reference, tmp_path):
+    """Stays from before the population table starts, no extract_start_date: the start is the first
+    month covered by both the population and the activity, said among the warnings; the
+    left-truncation warning does not blame missing open stays (stays before the start are there)."""
+    tables = read_tables(reference)
+    folder = write_variant(reference, tmp_path / "later_population", {})
+    population = tables["population"]
+    first_year = int(population.year.min()) + 2  # activity from 2014-04, population from two years later
+    population[population.year >= first_year].to_parquet(folder / "population.parquet", index=False)
+    from outcomes.measures.coverage import data_quality
+
+    extract = open_source(folder)
+    assert extract.start_date == dt.date(first_year, 1, 1)
+    stated = extract.quality[extract.quality.field == "extract_start_date"].check.tolist()
+    assert stated == [f"extract_start_date not given: the extract is taken to start in {first_year}-01, the first month "
+                      "covered by both the population and the activity (the first care contact in 2014-04 and the "
+                      f"population table's first mid-year estimate, {first_year}); set extract_start_date in "
+                      "extract.yaml to choose another start"]
+    assert MEASURES["bed_days"].to_pandas(extract).month.iloc[0] == dt.date(first_year, 1, 1)
+    assert not data_quality(extract).check.str.contains("look missing").any()

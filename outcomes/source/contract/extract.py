@@ -37,6 +37,7 @@ from outcomes.errors import UserError
 from outcomes.source.contract.cutoff import cut_tables, dated_fields
 from outcomes.source.contract.mapping import METADATA_FILE, ExtractMap, parse_extract_map
 from outcomes.source.contract.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
+from outcomes.source.contract.window import infer_start
 
 __all__ = ["Extract", "ExtractError", "CheckCache", "checked_extract", "open_backend", "last_activity", "type_tables", "parse_date",
            "METADATA_FILE", "METADATA_TABLE"]
@@ -389,7 +390,8 @@ def checked_extract(
 
     `end_date` is the last day the extract covers (default: the map's `extract_end_date`, else
     the end of the last complete month of activity, with a warning); one after the last month with
-    activity is refused unless `end_date_beyond_data` says the data really run to it. `validated` is the findings of a validation of these very tables
+    activity is refused unless `end_date_beyond_data` says the data really run to it; a start the
+    map does not give is inferred by a stated rule, `outcomes.source.contract.window`. `validated` is the findings of a validation of these very tables
     earlier in the same run (a report's notebooks get them from the run): the tables are typed
     but not checked again. `cache` keeps the findings of content checked before (a folder's stamps).
     """
@@ -400,6 +402,7 @@ def checked_extract(
     typed = type_tables(raw, contract, findings, mapping, backend=con.name)
     end, complete = _end_date(end_date, typed, contract, findings, label, checked=validated is not None,
                               beyond_data=end_date_beyond_data)
+    start, inferred = (mapping.start_date, None) if mapping.start_date is not None else infer_start(typed)
     cache = cache if not findings.errors else None
     cached = cache.read(end, mapping) if cache is not None else None
     if validated is not None and not findings.errors:
@@ -407,13 +410,18 @@ def checked_extract(
     elif cached is not None:
         findings = cached
     else:
-        validate_tables(typed, contract, end, findings, start_date=mapping.start_date)
+        validate_tables(typed, contract, end, findings, start_date=start)
         findings.name_locally(_local_names(contract, mapping, files))
         findings.raise_if_errors()
         if cache is not None:
             cache.write(end, mapping, findings)
     ordered = {name: typed[name] for name in contract.in_order(typed)}  # parents first; nothing dropped
     metadata = {**mapping.metadata(), "extract_end_date": end.isoformat()}
+    if inferred is not None and start is not None:  # the start the rule chose, stated among the warnings
+        metadata["extract_start_date"] = start.isoformat()
+    if inferred is not None:  # (once: a stamp or an earlier run of the same files may hold it)
+        if not any(item.check == inferred for item in findings.items):
+            findings.add(METADATA_FILE, "extract_start_date", inferred, 0, severity=WARNING)
     extract = Extract(con=con, tables=ordered, end_date=end, source=label, files=files, metadata=metadata, findings=findings)
     return extract.until(complete) if complete else extract
 
