@@ -142,6 +142,10 @@ def examples_of(table: ibis.Table, condition, columns: list[str]) -> tuple[str, 
     return tuple(_describe(row, columns) for row in sample.to_dict("records"))
 
 
+#: no date in an MHSDS extract is earlier (birth dates included): an earlier one is an error
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+
 def _row_checks(spec: Table, table: ibis.Table, contract: DataDictionary, end_date: dt.date):
     """(field, description, condition, severity) for every row-wise check of one table."""
     checks = []
@@ -164,6 +168,8 @@ def _row_checks(spec: Table, table: ibis.Table, contract: DataDictionary, end_da
             checks.append((f.name, f"above the maximum {f.max:g}", col.notnull() & (col > f.max), ERROR))
         if f.age_bands:
             checks += _age_band_checks(f.name, col)
+        if f.type == "date":  # a ward stay starting in 1800 is a typing slip, not history
+            checks.append((f.name, f"date before {EARLIEST_DATE.isoformat()}", col.notnull() & (col < EARLIEST_DATE), ERROR))
         if f.not_after_extract_end:
             checks.append(
                 (f.name, f"date after the extract's end date {end_date.isoformat()}", col.notnull() & (col > end_date), ERROR)
