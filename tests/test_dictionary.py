@@ -142,3 +142,17 @@ def test_environment_yml_matches_pyproject():
         assert conda_bounds.replace("==", "=") == bounds.replace("==", "="), f"{name}: pyproject {bounds!r}, environment.yml {conda_bounds!r}"
     python = next(s for s in conda if s.startswith("python"))
     assert "3.11" in python
+
+
+def test_a_contract_missing_a_required_table_is_refused_by_name(tmp_path):
+    """A custom contract that leaves out a required table's YAML would let an extract validate
+    without that table (and every analysis reading it fail later): it is a ContractError naming
+    the file. Optional tables may be left out."""
+    without_optional, without_required = tmp_path / "without_optional", tmp_path / "without_required"
+    for folder in (without_optional, without_required):
+        shutil.copytree(resources.dictionary_dir(), folder)
+    (without_optional / "tables" / "MHS401MHActPeriod.yaml").unlink()  # optional: still a contract
+    assert "MHS401MHActPeriod" not in load_dictionary(without_optional).tables
+    (without_required / "tables" / "RiskEvents.yaml").unlink()  # nothing references it: only this rule sees it
+    with pytest.raises(ContractError, match=r"required table\(s\).*RiskEvents \(e\.g\. tables/RiskEvents\.yaml\)"):
+        load_dictionary(without_required)

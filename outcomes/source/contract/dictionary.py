@@ -173,6 +173,11 @@ class DataDictionary:
         return [n for n in self.table_order if n in known] + [n for n in names if n not in self.tables]
 
     @property
+    def required_tables(self) -> tuple[str, ...]:
+        """Tables every extract must hold (those not marked `optional`), in `table_order`."""
+        return tuple(n for n in self.table_order if not self.tables[n].optional)
+
+    @property
     def identifier_fields(self) -> dict[str, tuple[str, ...]]:
         """Table -> fields that hold person identifiers (never to be published)."""
         return {t.name: tuple(f.name for f in t.fields if f.identifier) for t in self.tables.values()}
@@ -319,7 +324,8 @@ def load_dictionary(folder: str | Path | None = None) -> DataDictionary:
     else the one shipped in the package).
 
     A folder that does not exist, cannot be read, has no table or code-list YAML, or whose files
-    are malformed or refer to things it does not define raises `ContractError` naming it.
+    are malformed or refer to things it does not define raises `ContractError` naming it; so does a
+    contract other than the packaged one that leaves out a required (non-optional) table.
     """
     source = "" if folder else (f" (${ENV_DICTIONARY})" if os.environ.get(ENV_DICTIONARY) else "")
     folder = Path(folder) if folder else dictionary_dir()
@@ -338,5 +344,12 @@ def _load(folder: Path, source: str) -> DataDictionary:
         _check_consistent(contract)
     except ValueError as error:
         raise ContractError(f"data dictionary {folder}{source}: {error}") from None
+    packaged = resources.dictionary_dir().resolve()
+    if folder != packaged:
+        missing = sorted(set(_load(packaged, "").required_tables) - set(tables))
+        if missing:  # an extract would validate without them, and every analysis reading them fail later
+            raise ContractError(f"data dictionary {folder}{source}: no tables/<TABLE>.yaml for {len(missing)} required "
+                                f"table(s) of the packaged contract: {', '.join(missing)} (e.g. tables/{missing[0]}.yaml); "
+                                "a contract may leave out optional tables only")
     return contract
 
