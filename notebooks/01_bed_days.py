@@ -33,6 +33,7 @@ run = notebook.start("01_bed_days", globals())  # every None above becomes the r
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
 from outcomes.figures import plots
 from outcomes.disclosure import plottable_counts
@@ -118,38 +119,44 @@ run.record("bed_days_change", change["change"], kind="percent_change", unit="pro
            published=published, evidence=evidence,
            sentence=change_sentence("CYP occupied bed days", change, windows),
            counts={"baseline_n": change["baseline"], "post_n": change["post"]})
-change
+run.said("bed_days_change")
 
 # %% [markdown]
 # ## The bed-day ITS, beside the flow
 
 # %%
-result = programme.its(monthly, seasonality=design.seasonality)
-summary = result.summary
-run.record_table("its_bed_days", summary.round(4), keep=list(summary.columns),
-                 caption="Rate ratios per month (pre-slope, slope changes) and at go-live (level change), 95% CI")
-headline = programme.headline(result, what="CYP occupied bed days")
-headline.record("bed_days", lead="relative" if design.trusted and by_flow is None else None,
-                label=f"CYP bed days, modelled effect in {headline.at} (vs counterfactual)", averted="bed_days_averted")
-if by_flow is not None:
-    beside = pd.DataFrame({
-        "flow": [point["relative"], point["relative_lower"], point["relative_upper"]],
-        "bed-day ITS": [headline.relative, headline.relative_lower, headline.relative_upper],
-    }, index=["relative effect", "lower", "upper"]).T
-    run.record_table("bed_days_flow_beside_its", beside.round(3).reset_index(), keep=list(beside.columns),
-                     caption=f"The relative effect in {headline.at} by both methods (95% CI); the flow is headlined")
-    display(beside)
-summary
+result = run.estimate("bed_days_its", "CYP bed-day interrupted time series", programme.its, monthly,
+                      seasonality=design.seasonality, headline=design.trusted and by_flow is None)
 
 # %%
-line = programme.counterfactual(result)
-ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
-                          lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
-                          transition_months=programme.transition_months, ylabel="bed days per month",
-                          title=f"CYP occupied bed days: observed, fitted and counterfactual (to {headline.at})")
-run.record_figure("bed_days_counterfactual", ax.figure, key=True,
-                  caption="CYP occupied bed days per month with the modelled counterfactual (95% CI) had the programme not started")
-plt.show()
+if result is not None:
+    summary = result.summary
+    run.record_table("its_bed_days", summary.round(4), keep=list(summary.columns),
+                     caption="Rate ratios per month (pre-slope, slope changes) and at go-live (level change), 95% CI")
+    headline = programme.headline(result, what="CYP occupied bed days")
+    headline.record("bed_days", lead="relative" if design.trusted and by_flow is None else None,
+                    label=f"CYP bed days, modelled effect in {headline.at} (vs counterfactual)", averted="bed_days_averted")
+    if by_flow is not None:
+        beside = pd.DataFrame({
+            "flow": [point["relative"], point["relative_lower"], point["relative_upper"]],
+            "bed-day ITS": [headline.relative, headline.relative_lower, headline.relative_upper],
+        }, index=["relative effect", "lower", "upper"]).T
+        run.record_table("bed_days_flow_beside_its", beside.round(3).reset_index(), keep=list(beside.columns),
+                         caption=f"The relative effect in {headline.at} by both methods (95% CI); the flow is headlined")
+        display(beside)
+    display(summary)
+
+# %%
+if result is not None:
+    line = programme.counterfactual(result)
+    ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
+                              lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
+                              markers=programme.markers(),
+                              transition_months=programme.transition_months, ylabel="bed days per month",
+                              title=f"CYP occupied bed days: observed, fitted and counterfactual (to {headline.at})")
+    run.record_figure("bed_days_counterfactual", ax.figure, key=True,
+                      caption="CYP occupied bed days per month with the modelled counterfactual (95% CI) had the programme not started")
+    plt.show()
 
 # %% [markdown]
 # ## In area and out of area
@@ -157,8 +164,13 @@ plt.show()
 # %%
 split = by_area.assign(numerator=plottable_counts(by_area["numerator"]))
 split = split.pivot(index="month", columns="area", values="numerator").reset_index()
-ax = split.plot(x="month", figsize=(9, 3.5), title="CYP bed days by area of the ward's provider")
+fig, ax = plt.subplots(figsize=(9, 3.5))
+for area in split.columns.drop("month"):
+    ax.plot(pd.to_datetime(split["month"]), split[area], label=area.replace("_", " "))
+ax.set_title("CYP bed days by area of the ward's provider")
 ax.set_ylabel("bed days per month")
+plots.mark_events(ax, {"go-live": programme.go_live, **programme.markers()}, split["month"].min(), split["month"].max())
+plots.legend_outside(ax)
 run.record_figure("bed_days_by_area", ax.figure, caption="CYP bed days in network and out of area")
 plt.show()
 
@@ -167,7 +179,10 @@ plt.show()
 # Residual autocorrelation after the seasonal terms and AR(1) errors.
 
 # %%
-diagnostics = result.diagnostics()
-run.record_table("its_bed_days_diagnostics", diagnostics.table.round(4), keep=list(diagnostics.table.columns),
-                 caption="Residual diagnostics of the bed-day ITS")
-diagnostics.table
+if result is not None:
+    diagnostics = result.diagnostics()
+    run.record_table("its_bed_days_diagnostics", diagnostics.table.round(4), keep=list(diagnostics.table.columns),
+                     caption="Residual diagnostics of the bed-day ITS")
+    display(diagnostics.table)
+    # what is left once the AR(1) errors are modelled, in words: what it means for the intervals
+    display(Markdown(result.diagnostics(residuals="whitened").in_words(family=result.family, cov_type=result.cov_type)))

@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 
 from outcomes.figures import plots
 from outcomes.its import ITSInputError
-from outcomes.programme import change_sentence, relative_change, window_totals
+from outcomes.programme import change_sentence, relative_change, window_label, window_totals
 from outcomes.programme.evidence import grade_direction
 from outcomes.programme.design import check_design
 from outcomes.programme.flow import flow, spells
@@ -100,8 +100,11 @@ for window in windows:
     run.record(f"out_of_area_share_{window}", share[window], kind="proportion", unit="proportion",
                definition=f"Out-of-area share of footprint residents' CYP bed days in the {window} window "
                           "(residents only in numerator and denominator)",
+               sentence=f"In the {window} window ({window_label(windows[window])}), {share[window]:.1%} of footprint "
+                        "residents' CYP bed days were on wards outside the network.",
                counts={"out_of_area_n": totals["out_of_area"][window], "in_area_n": totals["in_area"][window]})
-change, share
+display(run.said("out_of_area_bed_days_change"))
+display(run.said("out_of_area_share_baseline"), run.said("out_of_area_share_post"))
 
 # %% [markdown]
 # ## Out-of-area bed days by flow, beside the ITS (not headlined: see above)
@@ -130,6 +133,7 @@ if result is not None:
     line = programme.counterfactual(result)
     ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
                               lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
+                              markers=programme.markers(),
                               transition_months=programme.transition_months, ylabel="bed days per month",
                               title=f"Out-of-area CYP bed days (counterfactual to {headline.at})")
     run.record_figure("out_of_area_counterfactual", ax.figure, key=True,

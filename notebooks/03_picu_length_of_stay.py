@@ -6,6 +6,8 @@
 # at the period's end are censored, never dropped: Kaplan-Meier medians, restricted mean length of
 # stay (RMST) to 90 days and its difference, the log-rank test, and a Cox model of the hazard of
 # discharge (a hazard ratio above 1 means shorter stays) adjusted for age band, sex and provider.
+# Each window needs at least 10 stays; with fewer (a small collaborative), the report says the
+# comparison is not estimable and why, and the notebook goes on.
 
 # %% tags=["parameters"]
 # 03_picu_length_of_stay: None takes the runner's default (outcomes.notebook.start);
@@ -48,55 +50,66 @@ stays = stays.dropna(subset=["period"]).assign(
 )
 
 # %%
-los = LengthOfStay(horizon_days=90, reference_group="baseline").fit(
-    stays, duration="los_days", event="discharged", group="period", covariates=["age_band", "sex", "provider"])
-summary = run.record_table("picu_length_of_stay", los.summary.reset_index(),
-                           derived=los.summary_depends_on,
-                           caption="PICU stays by period: Kaplan-Meier median and RMST (days) with 95% CI")
-medians = los.medians_
-difference = los.rmst_difference_.loc["post"]
-published = published_value("picu_median_los_change")
-# the "shorter" claim is graded on the restricted mean stay's difference and its CI, not on the medians alone
-evidence = grade_direction(published["value"], difference["difference"], difference["lower"], difference["upper"],
-                           ratio=False)
-run.record("picu_median_los_change", float(medians.loc["post", "median"] - medians.loc["baseline", "median"]),
-           kind="difference", unit="days", headline=True,
-           baseline=float(medians.loc["baseline", "median"]), latest=float(medians.loc["post", "median"]),
-           label="PICU median length of stay (days), post year minus baseline year",
-           definition="Kaplan-Meier medians of PICU stays admitted in each window; open stays censored; evidence graded "
-                      "on the restricted mean stay to 90 days (post minus baseline) and its 95% CI",
-           published=published, evidence=evidence.text,
-           counts={"baseline_n": int((stays.period == "baseline").sum()), "post_n": int((stays.period == "post").sum())})
-run.record("picu_rmst_difference", float(difference["difference"]), kind="difference", unit="days",
-           ci=(float(difference["lower"]), float(difference["upper"])),
-           definition="Restricted mean length of stay to 90 days, post minus baseline; Wald CI from the two variances",
-           counts={"baseline_n": int(difference["reference_n"]), "post_n": int((stays.period == "post").sum())})
-summary
+los = run.estimate("picu_median_los_change", "PICU length of stay, post year against baseline year",
+                   LengthOfStay(horizon_days=90, reference_group="baseline", min_stays=10).fit, stays,
+                   duration="los_days", event="discharged", group="period", covariates=["age_band", "sex", "provider"],
+                   headline=True)
+
+# %%
+if los is not None:
+    summary = run.record_table("picu_length_of_stay", los.summary.reset_index(),
+                               derived=los.summary_depends_on,
+                               caption="PICU stays by period: Kaplan-Meier median and RMST (days) with 95% CI")
+    medians = los.medians_
+    difference = los.rmst_difference_.loc["post"]
+    published = published_value("picu_median_los_change")
+    # the "shorter" claim is graded on the restricted mean stay's difference and its CI, not on the medians alone
+    evidence = grade_direction(published["value"], difference["difference"], difference["lower"], difference["upper"],
+                               ratio=False)
+    run.record("picu_median_los_change", float(medians.loc["post", "median"] - medians.loc["baseline", "median"]),
+               kind="difference", unit="days", headline=True,
+               baseline=float(medians.loc["baseline", "median"]), latest=float(medians.loc["post", "median"]),
+               label="PICU median length of stay (days), post year minus baseline year",
+               definition="Kaplan-Meier medians of PICU stays admitted in each window; open stays censored; evidence graded "
+                          "on the restricted mean stay to 90 days (post minus baseline) and its 95% CI",
+               published=published, evidence=evidence.text,
+               counts={"baseline_n": int((stays.period == "baseline").sum()), "post_n": int((stays.period == "post").sum())})
+    run.record("picu_rmst_difference", float(difference["difference"]), kind="difference", unit="days",
+               ci=(float(difference["lower"]), float(difference["upper"])),
+               definition="Restricted mean length of stay to 90 days, post minus baseline; Wald CI from the two variances",
+               counts={"baseline_n": int(difference["reference_n"]), "post_n": int((stays.period == "post").sum())})
+    display(summary)
 
 # %%
 # numbers at risk disclosure-controlled ("<8" or rounded to 5); each curve stops where fewer than 8 stays are at risk
-ax = los.plot(count_formatter=format_count, min_at_risk=MIN_MODEL_COUNT)
-run.record_figure("picu_km", ax.figure, key=True,
-                  caption="Kaplan-Meier curves of PICU length of stay by period, with numbers at risk (rounded)")
-plt.show()
+if los is not None:
+    ax = los.plot(count_formatter=format_count, min_at_risk=MIN_MODEL_COUNT)
+    run.record_figure("picu_km", ax.figure, key=True,
+                      caption="Kaplan-Meier curves of PICU length of stay by period, with numbers at risk (rounded)")
+    plt.show()
 
 # %% [markdown]
 # ## Cox model and proportional hazards
 
 # %% [markdown]
 # A model row is published only when every group it compares (the level and its reference) has at
-# least 8 stays and 8 discharges; other rows are withheld with the reason.
+# least 8 stays and 8 discharges; other rows are withheld with the reason. A model that does not
+# converge (few stays) is reported as not estimable.
 
 # %%
-model_groups = ["period", "age_band", "sex", "provider"]
-group_sizes = group_counts(stays, model_groups, "discharged")
-cox = gate_model_table(los.cox_summary_.round(4), formula_term_groups(los.cox_summary_.index, stays, model_groups),
-                       group_sizes, event_label="discharges")
-run.record_table("picu_cox", cox.reset_index(), keep=list(cox.columns) + ["covariate"],
-                 caption="Cox model of the hazard of discharge (rows of small groups withheld)")
-display(cox)
-ph_test = gate_model_table(los.ph_test_.round(4), formula_term_groups(los.ph_test_.index, stays, model_groups),
+cox_tables = None if los is None else run.estimate("picu_cox", "Cox model of the hazard of PICU discharge",
+                                                     los.cox_tables)
+if cox_tables is not None:
+    cox_summary, ph_summary = cox_tables
+    model_groups = ["period", "age_band", "sex", "provider"]
+    group_sizes = group_counts(stays, model_groups, "discharged")
+    cox = gate_model_table(cox_summary.round(4), formula_term_groups(cox_summary.index, stays, model_groups),
                            group_sizes, event_label="discharges")
-run.record_table("picu_ph_test", ph_test.reset_index(), keep=list(ph_test.columns) + ["index"],
-                 caption="Proportional-hazards test (rank time; rows of small groups withheld)")
-ph_test
+    run.record_table("picu_cox", cox.reset_index(), keep=list(cox.columns) + ["covariate"],
+                     caption="Cox model of the hazard of discharge (rows of small groups withheld)")
+    display(cox)
+    ph_test = gate_model_table(ph_summary.round(4), formula_term_groups(ph_summary.index, stays, model_groups),
+                               group_sizes, event_label="discharges")
+    run.record_table("picu_ph_test", ph_test.reset_index(), keep=list(ph_test.columns) + ["index"],
+                     caption="Proportional-hazards test (rank time; rows of small groups withheld)")
+    display(ph_test)

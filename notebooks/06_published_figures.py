@@ -35,10 +35,14 @@ comparison = reproduce_published(data, published, programme=run.programme, measu
                                  footprint=footprint, providers=providers)
 
 # %%
+# a figure these data cannot reproduce (a small collaborative, no comparison area) says why
 for name, row in comparison.iterrows():
+    if row["not_estimable"]:
+        run.not_estimable(f"evidence_{name}", row["label"], row["not_estimable"])
+        continue
     run.record(f"evidence_{name}", row["grade"], kind="estimate", label=row["label"], sentence=row["evidence"],
                evidence=row["evidence"], definition=row["definition"])
-shown = comparison.drop(columns=["grade", "detectable"]).reset_index()
+shown = comparison.drop(columns=["grade", "detectable", "not_estimable"]).reset_index()
 table = run.record_table("published_vs_reproduced", shown, keep=list(shown.columns),
                          caption="Published figures beside the reproduced values, graded in words")
 table
@@ -57,13 +61,17 @@ table
 if has_area_statistics(data):
     designs = beside_its(data, run.programme, run.measures, footprint, published)
     for name, row in designs.iterrows():
+        if row["synthetic_note"]:  # too few donor areas published: said, not fitted
+            run.not_estimable(f"synthetic_control_beside_its_{name}", f"{row['label']}: synthetic control",
+                              row["synthetic_note"])
+            continue
         run.record(f"synthetic_control_beside_its_{name}", row["synthetic_relative"], kind="percent_change",
                    unit="proportion", ci=(row["synthetic_lower"], row["synthetic_upper"]),
                    label=f"{row['label']}: synthetic control", sentence=row["synthetic_sentence"],
                    definition=f"Footprint / synthetic control of other areas - 1 in {row['synthetic_at']} "
                               f"(95% conformal interval), beside the ITS estimate {row['its_relative']:.3f} "
                               f"({row['its_lower']:.3f} to {row['its_upper']:.3f})")
-    beside = run.record_table("published_claims_its_and_synthetic_control", designs.drop(columns="synthetic_sentence")
+    beside = run.record_table("published_claims_its_and_synthetic_control", designs.drop(columns=["synthetic_sentence", "synthetic_note"])
                               .round(3).reset_index(),
                               caption="Published claims: the single-series ITS and the synthetic control at the "
                                       "headline month (relative effects, 95% intervals)")

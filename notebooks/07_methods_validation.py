@@ -30,6 +30,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
 from outcomes.figures import plots
 from outcomes.its import InterruptedTimeSeries
@@ -56,6 +57,7 @@ display(shown)
 wide = pd.read_csv(folder / "california_prop99.csv")
 california = wide[["Year", "California"]].rename(columns={"California": "cigsale"})
 result = InterruptedTimeSeries(california, "cigsale", "Year", 1989, cov_type="newey", maxlags=1).fit()
+display(Markdown(result.diagnostics().in_words(family=result.family, cov_type=result.cov_type)))
 ax = result.plot()
 ax.set_title("California: cigarette sales per capita, Proposition 99 (1989)")
 ax.set_ylabel("packs per person per year")

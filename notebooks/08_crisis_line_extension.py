@@ -39,32 +39,38 @@ by_area = run.measures["cyp_mental_health_ae_by_area"].to_pandas(data)
 
 # %%
 programme = run.programme
-result = programme.later_component_its(by_area, crisis_line_extension, name="crisis_line_extension")
-print(f"Window: {result.window_note}")
-at, horizon = programme.headline_month(result)
-effects = result.component_effects(at=at)
-extension = effects.loc["crisis_line_extension"]
-what = "mental-health and self-harm A&E attendances of CYP living in the footprint"
-level_words = (f"From {period_words(extension['start'])}, {what} changed by a rate ratio of {extension['level_change']:.2f} "
-               f"(95% CI {extension['level_change_lower']:.2f} to {extension['level_change_upper']:.2f}) beyond the "
-               "change in CYP living elsewhere who use the same emergency departments.")
-run.record("crisis_line_extension_level_change", extension["level_change"], kind="ratio", unit="rate ratio",
-           ci=(extension["level_change_lower"], extension["level_change_upper"]), headline=True,
-           label="Crisis-line extension: MH/self-harm A&E attendances of CYP residents, level change (rate ratio)",
-           definition=f"Controlled ITS, footprint vs CYP living elsewhere at the same EDs, from {extension['start']}; "
-                      f"{result.window_note}; quasi-Poisson, AR(1) errors, COVID-19 shared context",
-           published=published_value("crisis_line_extension_ae_change"), sentence=level_words,
-           evidence=grade_direction(published_value("crisis_line_extension_ae_change")["value"], extension["level_change"],
-                                    extension["level_change_lower"], extension["level_change_upper"]).text)
-run.record("crisis_line_extension_relative_effect", extension["relative"], kind="percent_change", unit="proportion",
-           ci=(extension["relative_lower"], extension["relative_upper"]),
-           sentence=result.effect_summary(what, at=at, remove="crisis_line_extension"),
-           definition=f"Fitted / counterfactual - 1 in {horizon} (counterfactual: without the extension)")
-run.record_table("its_crisis_line_extension", result.summary.round(4), keep=list(result.summary.columns),
-                 caption="Controlled ITS of the crisis-line extension: rate ratios with 95% CI (level and slope changes "
-                         "are footprint minus comparison)")
-print(level_words)
-result.summary
+result = run.estimate("crisis_line_extension_level_change",
+                      "Crisis-line extension: MH/self-harm A&E attendances of CYP residents against CYP living elsewhere",
+                      programme.later_component_its, by_area, crisis_line_extension, name="crisis_line_extension",
+                      headline=True)
+
+# %%
+if result is not None:
+    print(f"Window: {result.window_note}")
+    at, horizon = programme.headline_month(result)
+    effects = result.component_effects(at=at)
+    extension = effects.loc["crisis_line_extension"]
+    what = "mental-health and self-harm A&E attendances of CYP living in the footprint"
+    level_words = (f"From {period_words(extension['start'])}, {what} changed by a rate ratio of {extension['level_change']:.2f} "
+                   f"(95% CI {extension['level_change_lower']:.2f} to {extension['level_change_upper']:.2f}) beyond the "
+                   "change in CYP living elsewhere who use the same emergency departments.")
+    run.record("crisis_line_extension_level_change", extension["level_change"], kind="ratio", unit="rate ratio",
+               ci=(extension["level_change_lower"], extension["level_change_upper"]), headline=True,
+               label="Crisis-line extension: MH/self-harm A&E attendances of CYP residents, level change (rate ratio)",
+               definition=f"Controlled ITS, footprint vs CYP living elsewhere at the same EDs, from {extension['start']}; "
+                          f"{result.window_note}; quasi-Poisson, AR(1) errors, COVID-19 shared context",
+               published=published_value("crisis_line_extension_ae_change"), sentence=level_words,
+               evidence=grade_direction(published_value("crisis_line_extension_ae_change")["value"], extension["level_change"],
+                                        extension["level_change_lower"], extension["level_change_upper"]).text)
+    run.record("crisis_line_extension_relative_effect", extension["relative"], kind="percent_change", unit="proportion",
+               ci=(extension["relative_lower"], extension["relative_upper"]),
+               sentence=result.effect_summary(what, at=at, remove="crisis_line_extension"),
+               definition=f"Fitted / counterfactual - 1 in {horizon} (counterfactual: without the extension)")
+    run.record_table("its_crisis_line_extension", result.summary.round(4), keep=list(result.summary.columns),
+                     caption="Controlled ITS of the crisis-line extension: rate ratios with 95% CI (level and slope changes "
+                             "are footprint minus comparison)")
+    print(level_words)
+    display(result.summary)
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 4))
@@ -75,7 +81,7 @@ ax.axvline(crisis_line_extension, color="C3", lw=1.2, label="crisis line extende
 ax.axvline("2020-03-01", color="grey", lw=1, ls=":", label="COVID-19")
 ax.set_ylabel("attendances per month")
 ax.set_title("MH/self-harm A&E attendances of CYP: footprint residents and CYP living elsewhere")
-ax.legend(fontsize=8, frameon=False)
+plots.legend_outside(ax, fontsize=8)
 run.record_figure("crisis_line_extension_series", fig, key=True,
                   caption="Mental-health and self-harm A&E attendances of CYP per month by residence (disclosure-controlled)")
 plt.show()

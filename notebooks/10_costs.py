@@ -56,55 +56,66 @@ table
 
 # %% [markdown]
 # ## Days from the interrupted time series
+# A saving needs both series' ITS; where the data cannot support one (a small collaborative, no
+# out-of-area stays), the report says the saving is not estimable and why.
 
 # %%
 programme = run.programme
-its = {name: programme.headline(programme.its(measures[name].to_pandas(data)))
-       for name in ("bed_days", "out_of_area_bed_days")}
-averted = days_from_headline(its["bed_days"])
-brought_home = days_from_headline(its["out_of_area_bed_days"])
-window = f"{its['bed_days'].averted_from} to {its['bed_days'].at}"
+fits = {name: run.estimate(saving, what, programme.its, measures[name].to_pandas(data), headline=True)
+        for name, saving, what in (("bed_days", "cost_bed_days_averted", "Saving from CYP bed days averted"),
+                                   ("out_of_area_bed_days", "cost_out_of_area_brought_home",
+                                    "Saving from out-of-area bed days brought home"))}
+estimable = None not in fits.values()
+
+# %%
+if estimable:
+    its = {name: programme.headline(fit) for name, fit in fits.items()}
+    averted = days_from_headline(its["bed_days"])
+    brought_home = days_from_headline(its["out_of_area_bed_days"])
+    window = f"{its['bed_days'].averted_from} to {its['bed_days'].at}"
 
 # %% [markdown]
 # ## Savings
 
 # %%
-beds = bed_days_saving(averted, in_network)
-home = out_of_area_saving(brought_home, out_of_area, in_network)
-savings = savings_table(beds, home)
-run.record_table("savings", savings.reset_index(), keep=list(savings.columns),
-                 caption=f"Savings in GBP ({price_year} prices), {window}: ITS 95% CI and low/high unit-cost sensitivity")
-total = savings.loc["total"]
-flag = " (illustrative unit costs)" if total["status"] == "illustrative" else ""
-run.record("cost_bed_days_averted", beds.value, kind="estimate", unit=f"GBP {price_year}",
-           ci=(beds.lower, beds.upper), headline=True,
-           label=f"Saving from CYP bed days averted, {window}{' (illustrative)' if beds.status == 'illustrative' else ''}",
-           definition=f"Bed days averted (ITS, 95% CI) x {in_network.label}; unit-cost sensitivity "
-                      f"{format_gbp(beds.low)} to {format_gbp(beds.high)}")
-run.record("cost_out_of_area_brought_home", home.value, kind="estimate", unit=f"GBP {price_year}",
-           ci=(home.lower, home.upper), headline=True,
-           label=f"Saving from out-of-area bed days brought home, {window}{' (illustrative)' if home.status == 'illustrative' else ''}",
-           definition=f"Out-of-area bed days averted (ITS, 95% CI) x (out of area {out_of_area.label} - in network "
-                      f"{in_network.label}); unit-cost sensitivity {format_gbp(home.low)} to {format_gbp(home.high)}")
-run.record("cost_total_sensitivity", {"value": total["gbp"], "low_unit_cost": total["gbp_low_unit_cost"],
-                                      "high_unit_cost": total["gbp_high_unit_cost"], "status": total["status"]},
-           kind="estimate", unit=f"GBP {price_year}",
-           definition=f"Total change in spend{flag}; no CI because the two ITS share months (see outcomes.programme.costs)")
-savings
+if estimable:
+    beds = bed_days_saving(averted, in_network)
+    home = out_of_area_saving(brought_home, out_of_area, in_network)
+    savings = savings_table(beds, home)
+    run.record_table("savings", savings.reset_index(), keep=list(savings.columns),
+                     caption=f"Savings in GBP ({price_year} prices), {window}: ITS 95% CI and low/high unit-cost sensitivity")
+    total = savings.loc["total"]
+    flag = " (illustrative unit costs)" if total["status"] == "illustrative" else ""
+    run.record("cost_bed_days_averted", beds.value, kind="estimate", unit=f"GBP {price_year}",
+               ci=(beds.lower, beds.upper), headline=True,
+               label=f"Saving from CYP bed days averted, {window}{' (illustrative)' if beds.status == 'illustrative' else ''}",
+               definition=f"Bed days averted (ITS, 95% CI) x {in_network.label}; unit-cost sensitivity "
+                          f"{format_gbp(beds.low)} to {format_gbp(beds.high)}")
+    run.record("cost_out_of_area_brought_home", home.value, kind="estimate", unit=f"GBP {price_year}",
+               ci=(home.lower, home.upper), headline=True,
+               label=f"Saving from out-of-area bed days brought home, {window}{' (illustrative)' if home.status == 'illustrative' else ''}",
+               definition=f"Out-of-area bed days averted (ITS, 95% CI) x (out of area {out_of_area.label} - in network "
+                          f"{in_network.label}); unit-cost sensitivity {format_gbp(home.low)} to {format_gbp(home.high)}")
+    run.record("cost_total_sensitivity", {"value": total["gbp"], "low_unit_cost": total["gbp_low_unit_cost"],
+                                          "high_unit_cost": total["gbp_high_unit_cost"], "status": total["status"]},
+               kind="estimate", unit=f"GBP {price_year}",
+               definition=f"Total change in spend{flag}; no CI because the two ITS share months (see outcomes.programme.costs)")
+    display(savings)
 
 # %%
-shown = savings.drop(index="total").reset_index()
-fig, ax = plt.subplots(figsize=(8, 3.2))
-for i, row in shown.iterrows():
-    ax.errorbar(row["gbp"] / 1e6, i, xerr=[[(row["gbp"] - row["gbp_lower"]) / 1e6], [(row["gbp_upper"] - row["gbp"]) / 1e6]],
-                fmt="o", color="#005EB8", capsize=4, label="ITS 95% CI" if i == 0 else None)
-    ax.plot([row["gbp_low_unit_cost"] / 1e6, row["gbp_high_unit_cost"] / 1e6], [i + 0.2] * 2, color="#ED8B00",
-            linewidth=3, label="unit-cost low/high" if i == 0 else None)
-ax.set_yticks(range(len(shown)), [f"{s.replace('_', ' ')}{' (illustrative)' if st == 'illustrative' else ''}"
-                                  for s, st in zip(shown.saving, shown.status)])
-ax.axvline(0, color="grey", linewidth=0.8)
-ax.set_xlabel(f"GBP million, {price_year} prices")
-ax.legend(loc="lower right")
-run.record_figure("savings", fig, key=True,
-                  caption=f"Savings with the ITS 95% CI and the unit-cost sensitivity{flag}")
-plt.show()
+if estimable:
+    shown = savings.drop(index="total").reset_index()
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    for i, row in shown.iterrows():
+        ax.errorbar(row["gbp"] / 1e6, i, xerr=[[(row["gbp"] - row["gbp_lower"]) / 1e6], [(row["gbp_upper"] - row["gbp"]) / 1e6]],
+                    fmt="o", color="#005EB8", capsize=4, label="ITS 95% CI" if i == 0 else None)
+        ax.plot([row["gbp_low_unit_cost"] / 1e6, row["gbp_high_unit_cost"] / 1e6], [i + 0.2] * 2, color="#ED8B00",
+                linewidth=3, label="unit-cost low/high" if i == 0 else None)
+    ax.set_yticks(range(len(shown)), [f"{s.replace('_', ' ')}{' (illustrative)' if st == 'illustrative' else ''}"
+                                      for s, st in zip(shown.saving, shown.status)])
+    ax.axvline(0, color="grey", linewidth=0.8)
+    ax.set_xlabel(f"GBP million, {price_year} prices")
+    plots.legend_outside(ax)
+    run.record_figure("savings", fig, key=True,
+                      caption=f"Savings with the ITS 95% CI and the unit-cost sensitivity{flag}")
+    plt.show()

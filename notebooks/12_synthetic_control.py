@@ -40,7 +40,10 @@ if not available:
     print("This extract has no area_statistics table: there are no other areas to build a synthetic control "
           "from. See the data dictionary (area_statistics) for how to fill it from NHS England's MHSDS monthly "
           "statistics; a reference extract written before the table existed gains it when rebuilt (make reference).")
-controls = {m: area_control(run.extract, m, run.programme, footprint) for m in AREA_MEASURES} if available else {}
+# a measure whose donor areas are too few once suppressed months are left out says so (not estimable)
+fitted = {m: run.estimate(f"synthetic_control_{m}", f"Synthetic control of {AREA_MEASURES[m]}", area_control,
+                          run.extract, m, run.programme, footprint) for m in AREA_MEASURES} if available else {}
+controls = {m: control for m, control in fitted.items() if control is not None}
 headlines = {m: synthetic_headline(c, run.programme, AREA_MEASURES[m]) for m, c in controls.items()}
 
 # %% [markdown]

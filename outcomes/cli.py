@@ -3,7 +3,10 @@
 Each command module defines `HELP` (one line), `EXAMPLES` (shown at the end of its --help),
 `add_arguments(parser)` and `run(args) -> int`. Errors a user can fix (bad extract, bad
 parameters) are raised as `UserError` (or a subclass, such as `ExtractError`) and printed without
-a traceback, with exit code 2 and any secret in a URL masked. Output piped into a reader that
+a traceback, with exit code 2. The secrets a command is given (a `--url`'s password and secret
+parameters, PGPASSWORD) are remembered and scrubbed from everything it prints, in any form
+(`outcomes.credentials`). SIGTERM (what `timeout`, schedulers and CI send) stops a command as
+Ctrl-C does, so its temporary files are removed (exit 143; Ctrl-C exits 130). Output piped into a reader that
 stops early (`outcomes measure ... | head`) ends quietly, as Unix tools do (exit 141, SIGPIPE's).
 """
 
@@ -12,11 +15,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 
 from outcomes import __version__
-from outcomes.errors import UserError
-from outcomes.credentials import redact_secrets
+from outcomes.errors import UserError, terminal_safe
+from outcomes.credentials import ScrubbedStream, redact_secrets, remember_url
 
 #: subcommand name -> module under outcomes.commands (imported only when that command runs)
 COMMANDS = {
@@ -35,6 +39,16 @@ COMMANDS = {
 EXIT_USER_ERROR = 2
 #: exit code when the reader of our output went away (128 + SIGPIPE, as a shell reports `yes | head`)
 EXIT_BROKEN_PIPE = 141
+#: exit codes of a command stopped by Ctrl-C (SIGINT) and by SIGTERM, as a shell reports them
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, so it unwinds (and cleans up) as after Ctrl-C."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_USER_ERROR
+    remember_url(getattr(args, "url", None))
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = ScrubbedStream(sys.stdout), ScrubbedStream(sys.stderr)
+    previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     try:
         code = int(args.run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
@@ -83,11 +101,29 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except UserError as error:
-        print(f"outcomes {args.command}: {redact_secrets(str(error))}", file=sys.stderr)
+        print(f"outcomes {args.command}: {terminal_safe(redact_secrets(str(error)))}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        sys.stdout, sys.stderr = streams
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def _silence_stdout() -> None:

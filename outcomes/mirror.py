@@ -255,8 +255,8 @@ class MirrorImage:
             return versus + f" {what[:1].upper() + what[1:]} did not fall from the window before to the window after."
         return (versus + f" The pre-pre window already shows {share:.0%} ({level} {r['share_of_fall_lower']:.0%} to "
                 f"{r['share_of_fall_upper']:.0%}) of the fall from the window before treatment to the window after: "
-                "that part is the return of an unusually bad year to its usual level (regression to the mean), "
-                "not an effect of treatment.")
+                "that much would follow from an unusually bad year returning to its usual level (regression to the "
+                "mean), without any effect of treatment.")
 
     @staticmethod
     def _wilcoxon(differences: np.ndarray) -> dict:

@@ -15,7 +15,11 @@ injects; every None there takes the runner's default: `outcomes.report.parameter
 * `.programme`: the `Programme` (go-live, transition) whose headlines record into this run;
   None when the notebook declares no `go_live`;
 * `.record`, `.record_table`, `.record_figure`: `outcomes.results`' calls, bound to the
-  notebook's output folder and name.
+  notebook's output folder and name;
+* `.estimate(name, what, fit, ...)`: `fit(...)`, or None when the data cannot support it
+  (`outcomes.errors.NotEstimable`: too few events, no comparison group, every count 0), the reason
+  then recorded and shown in the report as "<what>: not estimable: <reason>"; the notebook goes
+  on with its other analyses (a small collaborative still gets its report).
 
 A report run's context reaches the notebook here and only here: its parameters through papermill,
 and its measure cache through the variable `outcomes.report` sets in the kernels
@@ -25,7 +29,7 @@ and its measure cache through the variable `outcomes.report` sets in the kernels
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -33,6 +37,7 @@ from types import MappingProxyType
 from typing import Any
 
 from outcomes import results
+from outcomes.errors import NotEstimable
 from outcomes.measures import catalogue
 from outcomes.measures.run_cache import RUN_MEASURES
 from outcomes.programme import DEFAULT_TRANSITION_MONTHS, Programme
@@ -67,6 +72,41 @@ class Run:
     def record_figure(self, name: str, fig=None, **options: Any) -> Path:
         """`outcomes.results.record_figure` into this notebook's folder; returns the PNG's path."""
         return results.record_figure(name, fig, output_dir=self.output_dir, notebook=self.notebook, **options)
+
+    def recorded(self, name: str) -> dict:
+        """A result as it was recorded: after disclosure control, as results.json holds it."""
+        return results.read_sidecar(results.sidecar_path(self.output_dir, self.notebook))[name]
+
+    def said(self, name: str):
+        """A recorded result as the page shows it: its sentence, and the counts it rests on as
+        recorded (rounded or suppressed), never the unrounded numbers in memory (Markdown)."""
+        from IPython.display import Markdown
+
+        entry = self.recorded(name)
+        text = entry.get("sentence") or f"{entry.get('label') or name}: {entry.get('value')}"
+        counts = entry.get("counts") or {}
+        if counts:
+            shown = "; ".join(f"{key.removesuffix('_n').replace('_', ' ')} {value:,}" if isinstance(value, int | float)
+                              else f"{key.removesuffix('_n').replace('_', ' ')} {value}" for key, value in counts.items())
+            text += f" Counts (rounded to 5, 1-7 suppressed): {shown}."
+        return Markdown(text)
+
+
+    def estimate(self, name: str, what: str, fit: Callable[..., Any], /, *args: Any, headline: bool = False,
+                 **kwargs: Any) -> Any:
+        """`fit(*args, **kwargs)`, or None when it raises `NotEstimable`: the reason is then recorded
+        as result `name` ("<what>: not estimable: <reason>", `results.record_not_estimable`; in the
+        headline table when `headline`) and printed. Any other error still fails the notebook."""
+        try:
+            return fit(*args, **kwargs)
+        except NotEstimable as error:
+            self.not_estimable(name, what, error.reason, headline=headline)
+            return None
+
+    def not_estimable(self, name: str, what: str, reason: str, *, headline: bool = False) -> None:
+        """Record and print that `what` is not estimable, and why (`results.record_not_estimable`)."""
+        print(results.record_not_estimable(name, reason, what=what, headline=headline,
+                                           output_dir=self.output_dir, notebook=self.notebook))
 
 
 def _measure_cache() -> Path | None:

@@ -23,7 +23,11 @@ result name) and builds the index page from them:
   `label` (else `name`) and `unit`; `baseline`; `latest`; the change `value` with its `ci`;
   `published` (a number, or `{"value": ..., "source": ...}`) where there is one;
 * the **key figures** are the figures recorded with `key=True` (and PNG outputs of cells tagged
-  `key-figure`).
+  `key-figure`);
+* an analysis the data cannot support is recorded with `record_not_estimable` (a notebook calls
+  `run.estimate`, which catches `outcomes.errors.NotEstimable`): the analyses list shows its
+  sentence, "<what>: not estimable: <reason>", under the notebook, and a headline one keeps its
+  row in the headline table with "not estimable" for the change.
 
 Disclosure control happens here, before anything is written (docs/design.md): a result whose `kind` is
 "count" or whose name is a count under `outcomes.disclosure`'s naming convention (`admissions_n`,
@@ -53,6 +57,8 @@ __all__ = [
     "record",
     "record_table",
     "record_figure",
+    "record_not_estimable",
+    "not_estimable_sentences",
     "read_sidecar",
     "sidecar_path",
     "to_json_value",
@@ -63,6 +69,8 @@ KINDS = (
     "estimate", "count", "rate", "proportion", "percentage", "mean", "median",
     "difference", "ratio", "percent_change", "p_value",
 )
+#: the kind of an entry saying an analysis could not be estimated (`record_not_estimable`)
+NOT_ESTIMABLE = "not_estimable"
 #: `<output_dir>/<notebook>` + this suffix
 SIDECAR_SUFFIX = ".results.json"
 #: significant digits kept for floats (reproducible output across thread counts)
@@ -353,3 +361,31 @@ def record_figure(
     _write_entry(name, entry, folder, notebook)
     show_saved(fig, saved)  # in a notebook drawing inline: the PNG is shown and the figure closed
     return path
+
+
+def record_not_estimable(
+    name: str,
+    reason: str,
+    *,
+    what: str,
+    headline: bool = False,
+    output_dir: str | os.PathLike | None = None,
+    notebook: str | None = None,
+) -> str:
+    """Record that analysis `name` (`what`, in words: "PICU length of stay by period") could not be
+    estimated on these data, and why (`reason`, e.g. the `outcomes.errors.NotEstimable` raised).
+    The reason is published: it must state no small count (say "fewer than 8 stays", not "3
+    stays"). Returns the sentence shown in the report: "<what>: not estimable: <reason>"."""
+    _check_name(name)
+    reason = str(reason).strip().rstrip(".")
+    sentence = f"{what}: not estimable: {reason}"
+    entry = {"kind": NOT_ESTIMABLE, "label": what, "value": None, "reason": reason, "sentence": sentence,
+             "headline": bool(headline)}
+    _write_entry(name, entry, output_dir, notebook)
+    return sentence
+
+
+def not_estimable_sentences(entries: Mapping[str, dict]) -> list[str]:
+    """The "not estimable" sentences among one notebook's recorded entries, in recording order."""
+    return [entry["sentence"] for entry in entries.values()
+            if isinstance(entry, dict) and entry.get("kind") == NOT_ESTIMABLE]

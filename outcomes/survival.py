@@ -70,6 +70,8 @@ import numpy as np
 import pandas as pd
 from typing import TYPE_CHECKING
 
+from outcomes.errors import NotEstimable
+
 if TYPE_CHECKING:  # lifelines takes about 4.5 s to import here: loaded by `fit`, when a model is fitted
     from lifelines import CoxPHFitter, KaplanMeierFitter
     from lifelines.statistics import StatisticalResult
@@ -120,6 +122,10 @@ class LengthOfStay:
     reference_group : the group the others are compared with (RMST difference = group minus
         reference; Cox reference level). Default: the first category if ``group`` is categorical,
         else the first in sorted order.
+    min_stays : fewest stays a group needs (default 2); with fewer, or none in the reference
+        group, ``fit`` raises :class:`outcomes.errors.NotEstimable` saying so (the count given as
+        disclosure control shows it: "<8 stays"). A Cox model that does not converge leaves the
+        Kaplan-Meier results standing: ``cox_tables()`` then raises NotEstimable with the reason.
     """
 
     def __init__(
@@ -127,9 +133,13 @@ class LengthOfStay:
         horizon_days: float,
         confidence_level: float = 0.95,
         reference_group: object | None = None,
+        min_stays: int = 2,
     ) -> None:
         if not horizon_days > 0:
             raise ValueError("horizon_days must be positive")
+        if min_stays < 1:
+            raise ValueError("min_stays must be at least 1")
+        self.min_stays = int(min_stays)
         self.horizon_days = float(horizon_days)
         self.confidence_level = confidence_level
         self.reference_group = reference_group
@@ -157,6 +167,7 @@ class LengthOfStay:
         self.duration_col_, self.event_col_, self.group_col_ = duration, event, group
         self.covariates_ = covariates
         groups = list(frame[group].cat.categories) if group else ["all"]
+        self._check_estimable(frame, group, groups)
         self.groups_ = groups
         from lifelines import CoxPHFitter, KaplanMeierFitter
         from lifelines.statistics import multivariate_logrank_test, proportional_hazard_test
@@ -200,17 +211,43 @@ class LengthOfStay:
 
         self.cox_: CoxPHFitter | None = None
         self.cox_summary_: pd.DataFrame | None = None
+        self.cox_problem_: str | None = None
         self.ph_test_: pd.DataFrame | None = None
         terms = ([group] if group and len(groups) > 1 else []) + covariates
         if formula is None and terms:
             formula = " + ".join(_formula_term(t) for t in terms)
         if formula:
             self.cox_formula_ = formula
-            cph = CoxPHFitter(alpha=alpha).fit(frame, duration, event, formula=formula)
-            self.cox_ = cph
-            self.cox_summary_ = cph.summary
-            self.ph_test_ = proportional_hazard_test(cph, frame, time_transform="rank").summary
+            from lifelines.exceptions import ConvergenceError
+
+            try:
+                cph = CoxPHFitter(alpha=alpha).fit(frame, duration, event, formula=formula)
+            except (ConvergenceError, np.linalg.LinAlgError) as error:
+                self.cox_problem_ = ("the Cox model did not converge on these stays (" +
+                                     str(error).split(".")[0].strip() + ")")
+            else:
+                self.cox_ = cph
+                self.cox_summary_ = cph.summary
+                self.ph_test_ = proportional_hazard_test(cph, frame, time_transform="rank").summary
         return self
+
+    def cox_tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The Cox model's summary and its proportional-hazards test; NotEstimable (with the
+        reason) when the model was not fitted or did not converge."""
+        if self.cox_summary_ is None:
+            raise NotEstimable(self.cox_problem_ or "no Cox model: no group or covariate to compare")
+        return self.cox_summary_, self.ph_test_
+
+    def _check_estimable(self, frame: pd.DataFrame, group: str | None, groups: list) -> None:
+        """NotEstimable unless every group holds `min_stays` stays (and the reference group is there)."""
+        from outcomes.disclosure import format_count
+
+        sizes = frame[group].value_counts() if group else pd.Series({"all": len(frame)})
+        for label in groups:
+            n = int(sizes.get(label, 0))
+            if n < self.min_stays:
+                where = "" if group is None else f" in the {label!r} group"
+                raise NotEstimable(f"{format_count(n) if n else 0} stays{where}; at least {self.min_stays} are needed")
 
     def _model_frame(self, df, duration, event, group, covariates) -> pd.DataFrame:
         columns = [duration, event] + ([group] if group else []) + covariates
@@ -242,7 +279,8 @@ class LengthOfStay:
             levels = [lv for lv in levels if (frame[group] == lv).any()]
             if self.reference_group is not None:
                 if self.reference_group not in levels:
-                    raise ValueError(f"reference_group {self.reference_group!r} not in {levels}")
+                    raise NotEstimable(f"no stays in the reference group {self.reference_group!r} "
+                                       f"({group!r} holds {', '.join(map(repr, levels)) or 'no stays'})")
                 levels.remove(self.reference_group)
                 levels.insert(0, self.reference_group)
             frame[group] = pd.Categorical(frame[group], categories=levels)

@@ -13,17 +13,30 @@ and in a clone it is source code under git. Two ways in are supported:
   `./reports/scratch/` of the working directory.
 
 `outcomes report` writes to `./reports` of the working directory unless `--reports` says otherwise.
+
+A report run's private temporary folders (its measure cache of unsuppressed counts, its kernels'
+logs and connection files) are `run_temporary(kind)`: `outcomes-run-<pid>-<kind>-XXXX` in the
+system's temporary folder, mode 0700, removed when the run ends. A run killed outright (kill -9)
+cannot remove them, so every run first removes those of runs no longer alive
+(`remove_dead_runs`).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import tempfile
 import tomllib
 from pathlib import Path
 
 from outcomes import resources
 
-__all__ = ["cache_dir", "source_checkout", "reports_dir", "scratch_dir"]
+__all__ = ["cache_dir", "source_checkout", "reports_dir", "scratch_dir", "run_temporary", "remove_dead_runs"]
+
+#: the start of a run's temporary folders' names; the process id follows
+RUN_PREFIX = "outcomes-run-"
+_RUN_NAME = re.compile(rf"{RUN_PREFIX}(?P<pid>\d+)-")
 
 def cache_dir() -> Path:
     """The user's cache folder for outcomes (`$OUTCOMES_CACHE`, else ~/.cache/outcomes); not created."""
@@ -64,3 +77,35 @@ def scratch_dir(notebook: str) -> Path:
     if _inside_package(Path.cwd()):
         return cache_dir() / "scratch" / notebook
     return reports_dir() / "scratch" / notebook
+
+
+def run_temporary(kind: str) -> Path:
+    """A new private folder (mode 0700) for this process's run: `outcomes-run-<pid>-<kind>-XXXX` in
+    the system's temporary folder. The caller removes it; `remove_dead_runs` removes it if the
+    process dies first."""
+    return Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-{kind}-"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_dead_runs(folder: Path | None = None) -> list[str]:
+    """Remove the temporary folders of runs whose process is no longer alive (killed before they
+    could clean up), and of older runs that did not record theirs; returns the names removed."""
+    folder = Path(folder or tempfile.gettempdir())
+    removed = []
+    for path in folder.glob(f"{RUN_PREFIX}*"):
+        match = _RUN_NAME.match(path.name)
+        if match and _alive(int(match["pid"])):
+            continue
+        if path.is_dir() and path.stat().st_uid == os.getuid():  # only this user's
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed

@@ -45,12 +45,13 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
     )
     contacts = pd.DataFrame(
         {
-            "UniqCareContID": ["C1", "C2", "C3"],
-            "UniqServReqID": ["R1", "R1", "R2"],
-            "Person_ID": ["P001", "P001", "P002"],
-            "CareContDate": [_d("2019-02-01"), _d("2019-03-01"), _d("2020-02-03")],
-            "ConsMechanismMH": ["01", "11", "02"],
-            "AttendOrDNACode": ["5", "6", "3"],
+            # C4: the extract's last month has activity, as the extract's end date says (issue 23)
+            "UniqCareContID": ["C1", "C2", "C3", "C4"],
+            "UniqServReqID": ["R1", "R1", "R2", "R2"],
+            "Person_ID": ["P001", "P001", "P002", "P002"],
+            "CareContDate": [_d("2019-02-01"), _d("2019-03-01"), _d("2020-02-03"), _d("2024-03-28")],
+            "ConsMechanismMH": ["01", "11", "02", "02"],
+            "AttendOrDNACode": ["5", "6", "3", "5"],
         }
     )
     activities = pd.DataFrame(
@@ -134,4 +135,37 @@ def write_extract(folder: Path, tables: dict[str, pd.DataFrame] | None = None, f
             frame.to_csv(folder / f"{name}.csv", index=False)
     if end_date is not None:
         (folder / "extract.yaml").write_text(yaml.safe_dump({"extract_end_date": end_date.isoformat()}))
+    return folder
+
+
+def footprint_residents_only(source: Path, folder: Path, footprint) -> Path:
+    """`source` (an extract folder of parquet files) cut to the people living in `footprint` (LA
+    codes) and their activity, as a commissioner's extract may be; the population table keeps the
+    footprint's rows. The other tables (published statistics) are copied; so is truth.json, which
+    then no longer describes the files."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    codes = pa.array(list(footprint))
+    people = pq.read_table(source / "MHS001MPI.parquet")
+    people = people.filter(pc.is_in(people["LADistrictAuth"], codes))
+    contacts = None
+    for file in sorted(source.glob("*.parquet")):
+        table = pq.read_table(file)
+        if file.stem == "population":
+            table = table.filter(pc.is_in(table["LADistrictAuth"], codes))
+        elif "Person_ID" in table.column_names:
+            table = table.filter(pc.is_in(table["Person_ID"], people["Person_ID"]))
+        if file.stem == "MHS201CareContact":
+            contacts = table["UniqCareContID"]
+        pq.write_table(table, folder / file.name)
+    activity = pq.read_table(source / "MHS202CareActivity.parquet")
+    pq.write_table(activity.filter(pc.is_in(activity["UniqCareContID"], contacts)), folder / "MHS202CareActivity.parquet")
+    for name in ("extract.yaml", "truth.json"):
+        if (source / name).is_file():
+            shutil.copy(source / name, folder / name)
     return folder

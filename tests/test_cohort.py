@@ -21,7 +21,7 @@ from outcomes.cohort import (
     of_known_service_users,
     picu_episodes,
 )
-from outcomes.cohort.crisis import crisis_escalations
+from outcomes.cohort.crisis import crisis_activity, crisis_escalations
 from outcomes.source.contract.dictionary import load_dictionary
 
 END = dt.date(2024, 3, 31)
@@ -216,13 +216,19 @@ def test_crisis_escalations_kinds_and_rules(referral_extract):
             {"UniqHospProvSpellID": "S-el", "Person_ID": "a", "StartDateHospProvSpell": D("2023-05-01"), "MethAdmMHHospProvSpell": "11"},
         ],
     )
+    # escalation outcomes: MH and self-harm attendances, emergency admissions; crisis-team contacts are not escalations
     built = crisis_escalations().build(extract)
     rows = built.to_pandas().set_index("event_id")
-    assert set(rows.index) == {"C-crisis", "E-sh", "E-mh", "S-em"}
+    assert set(rows.index) == {"E-sh", "E-mh", "S-em"}
     assert rows.loc["E-sh", "self_harm"] and rows.loc["E-mh", "mental_health"]
-    assert rows.kind.value_counts().to_dict() == {"ae_attendance": 2, "crisis_contact": 1, "emergency_admission": 1}
+    assert rows.kind.value_counts().to_dict() == {"ae_attendance": 2, "emergency_admission": 1}
     assert_attrition_adds_up(built.attrition)
-    assert built.attrition.rows_excluded.tolist() == [0, 1, 2, 1, 1]
+    assert built.attrition.rows_excluded.tolist() == [0, 1, 1, 1]  # entry; other A&E; elective spell; before referral
+    # crisis activity: the attended contact on the crisis-team referral (not the DNA, not the CAMHS contact)
+    activity = crisis_activity().build(extract)
+    assert activity.to_pandas()["event_id"].tolist() == ["C-crisis"]
+    assert_attrition_adds_up(activity.attrition)
+    assert activity.attrition.rows_excluded.tolist() == [0, 2, 0]
 
 
 # ------------------------------------------------------------------------------ DBT
@@ -247,7 +253,8 @@ def test_dbt_windows_counts_and_follow_up():
         ],
         RiskEvents=[
             {"Person_ID": "d", "EventDate": D("2021-03-15"), "EventType": "suicide_attempt"},  # first day of before
-            {"Person_ID": "d", "EventDate": D("2021-03-14"), "EventType": "suicide_attempt"},  # outside
+            {"Person_ID": "d", "EventDate": D("2021-03-14"), "EventType": "suicide_attempt"},  # last day of pre-pre
+            {"Person_ID": "d", "EventDate": D("2020-03-14"), "EventType": "suicide_attempt"},  # before the pre-pre window
             {"Person_ID": "d", "EventDate": D("2022-03-14"), "EventType": "suicide_attempt"},  # last day of before
             {"Person_ID": "d", "EventDate": D("2022-03-14"), "EventType": "self_harm"},  # not an attempt
             {"Person_ID": "d", "EventDate": index, "EventType": "suicide_attempt"},  # index day: after
@@ -258,7 +265,7 @@ def test_dbt_windows_counts_and_follow_up():
             {"Person_ID": "d", "Arrival_Date": D("2023-03-14")},  # last day of after
         ],
         MHS502WardStay=[
-            stay("d", "2021-03-01", "2021-03-20"),  # straddles before_start: 5 days count (15..19)
+            stay("d", "2021-03-01", "2021-03-20"),  # straddles before_start: 5 days count (15..19), 14 in pre-pre
             stay("d", "2022-03-01", "2022-03-15"),  # discharged on the index day: 14 days before, 0 after
             stay("d", "2023-03-10", None),  # open: 5 days in after (10..14)
         ],
@@ -272,6 +279,10 @@ def test_dbt_windows_counts_and_follow_up():
     assert (row.suicide_attempts_before, row.suicide_attempts_after) == (2, 1)
     assert (row.ae_attendances_before, row.ae_attendances_after) == (1, 1)
     assert (row.bed_days_before, row.bed_days_after) == (5 + 14, 5)
+    # the pre-pre window [2020-03-15, 2021-03-15): the attempt on its last day, the stay's first 14 days
+    assert pd.Timestamp(row.pre_pre_start).date() == D("2020-03-15")
+    assert (row.suicide_attempts_pre_pre, row.ae_attendances_pre_pre, row.bed_days_pre_pre) == (1, 0, 14)
+    assert bool(row.pre_pre_complete)  # the extract has no start date here: nothing is cut off
     attrition = built.attrition
     assert_attrition_adds_up(attrition)
     assert attrition.people_in.tolist() == [2, 2] and attrition.people_excluded.tolist() == [0, 1]

@@ -151,3 +151,30 @@ def test_same_contract_content_shares_a_stamp_wherever_it_is_read_from(tmp_path,
     assert loose.fingerprint != same.fingerprint
     open_source(extract, contract=loose)  # another contract: checked, and stamped on its own
     assert checked == [1]
+
+
+def test_two_files_for_one_table_is_a_clear_error_naming_both(tiny_extract_dir, capsys):
+    import pandas as pd
+
+    from outcomes.cli import main
+
+    pd.read_parquet(tiny_extract_dir / "MHS502WardStay.parquet").to_csv(tiny_extract_dir / "MHS502WardStay.csv", index=False)
+    assert main(["validate", "--extract", str(tiny_extract_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "MHS502WardStay.parquet and MHS502WardStay.csv" in err and len(err.strip().splitlines()) == 1
+
+
+def test_ragged_csv_rows_are_named_not_read_as_missing_columns(tmp_path, capsys):
+    from extract_factory import write_extract
+
+    from outcomes.cli import main
+
+    folder = write_extract(tmp_path / "x", fmt="csv")
+    path = folder / "MHS502WardStay.csv"
+    lines = path.read_text().splitlines()
+    lines[1] += ",extra,cells"
+    lines[2] += ",x"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["validate", "--extract", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "MHS502WardStay.csv: line 2 has 13 fields where the header has 11" in err and "missing column" not in err

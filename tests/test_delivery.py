@@ -278,3 +278,28 @@ def test_crisis_line_calls_rise_with_the_line(reference):
     expected = 12 * planted["planted_per_month_scale_1"]["from 2016-04-01"] * scale
     sd = math.sqrt(before.numerator.sum() + after.numerator.sum())
     assert abs(rise - expected) <= 4 * sd and rise > 0
+
+
+def test_a_site_needing_more_beds_than_a_ward_has_gets_several_wards():
+    """At scale 15 one site's CYP stays fill 268 beds, over the contract's 200 for a ward: the
+    reference generator deals them to as many wards as keep each near MAX_WARD_BEDS (24); small
+    wards and PICU wards (fixed beds) keep their code, so the scale-1 extract is unchanged."""
+    from outcomes.reference import _delivery as delivery
+    from outcomes.reference._model import START
+
+    baseline = (START, START + 365)
+    n_big, n_small = 600, 10  # 600 year-long stays need 600 / 0.9 = 667 beds: 28 wards of 24
+    start = np.full(n_big + n_small + 3, START, dtype=np.int64)
+    end = start + 365
+    codes = np.array(["RPG-W01"] * n_big + ["RV5-W02"] * n_small + [delivery.PICU_WARD] * 3, dtype=object)
+    bed = np.array([301] * (n_big + n_small) + [309] * 3, dtype=np.int64)
+    split = delivery.split_large_wards(codes, bed, start, end, baseline)
+    parts = pd.Series(split[:n_big]).value_counts()
+    assert len(parts) == math.ceil(math.ceil(n_big / delivery.TARGET_OCCUPANCY) / delivery.MAX_WARD_BEDS) == 28
+    assert set(parts.index) == {"RPG-W01", *(f"RPG-W01-{k}" for k in range(2, 29))}
+    assert parts.max() - parts.min() <= 1  # dealt in turn
+    assert (split[n_big:] == codes[n_big:]).all()  # small and PICU wards untouched
+    wards = delivery.ward_details(split, np.zeros(len(split), dtype=np.int64), np.ones(len(split), dtype=np.int64), bed,
+                                  start, end, baseline)
+    general = np.asarray(wards["bed"]) != 309
+    assert np.asarray(wards["beds"])[general].max() <= delivery.MAX_WARD_BEDS + 1  # ceil of a share: at most one over

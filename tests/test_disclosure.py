@@ -349,3 +349,74 @@ def test_a_folder_checked_in_parts_reports_as_checked_whole(tmp_path):
     assert [vars(f) for f in parts.findings] == [vars(f) for f in whole.findings]
     assert parts.scanned == whole.scanned == ["a/page.html", "a/table.csv", "index.html"]
     assert {f.path for f in parts.findings} == {"a/page.html", "a/table.csv", "index.html"}
+
+
+def test_printed_unrounded_counts_are_found_beside_their_recorded_values(tmp_path):
+    import nbformat
+
+    from outcomes.disclosure.printed import printed_numbers, recorded_counts, unrounded_counts
+
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("change")
+    cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "{'baseline': 44363.0, 'post': 30,165}"},
+                                           execution_count=1),
+                    nbformat.v4.new_output("stream", text="step 3 of 5; ages 13-15; rate 0.44363\n")]
+    book.cells = [cell]
+    nbformat.write(book, tmp_path / "nb.ipynb")
+    printed = printed_numbers(tmp_path / "nb.ipynb")
+    assert {44363, 30165, 3, 5, 13, 15} <= printed and 44 not in printed  # 0.44363 is not a whole number
+    recorded = recorded_counts({"change": {"counts": {"baseline_n": 44365, "post_n": 30165}}, "t": {"kind": "table"}})
+    assert unrounded_counts(printed, recorded) == [(44363, 44365)]  # 30,165 is the recorded value: fine
+    assert unrounded_counts({13, 16}, {15}) == []  # labels and small numbers: not compared
+
+
+def test_an_attrition_tables_step_numbers_are_labels_not_counts():
+    import pandas as pd
+
+    from outcomes.disclosure import redact_table
+
+    attrition = pd.DataFrame({"step": [0, 1], "criterion": ["entry", "follow-up"], "people_in": [35, 35],
+                              "people_excluded": [0, 5], "people_remaining": [35, 30]})
+    shown = redact_table(attrition, counts=["people_in", "people_excluded", "people_remaining"])
+    assert shown["step"].tolist() == [0, 1] and shown["people_excluded"].tolist() == [0, "[REDACTED]"]
+
+
+# --------------------------------------------------------------------------- what the checker could not see (issue 23)
+@pytest.mark.parametrize("name", ["counts.parquet", "counts.csv.gz", "model.pkl", "page.xhtml", "table.dat", "book.xls",
+                                  "broken.xlsx"])
+def test_a_file_the_checker_cannot_read_is_a_finding(tmp_path, name):
+    from outcomes.disclosure import check_output_folder
+
+    (tmp_path / name).write_bytes(b"Person_ID,n\nP001,3\n")
+    (tmp_path / "figure.png").write_bytes(b"\x89PNG")
+    report = check_output_folder(tmp_path, person_ids=["P001"])
+    assert [(f.path, f.kind) for f in report.findings] == [(name, "unreadable")]
+    assert report.not_scanned == sorted([name, "figure.png"])
+
+
+def test_counts_as_text_negative_counts_semicolon_csv_and_lower_case_ids_are_found(tmp_path):
+    from outcomes.disclosure import check_output_folder
+
+    (tmp_path / "a.json").write_text(json.dumps({"rows": [{"n": "3"}, {"n": "10"}, {"n": "[REDACTED]"}], "change_n": -4}))
+    (tmp_path / "b.csv").write_text("area;n;rate\nE09000022;2;0.5\nE09000028;-6;0.1\nE09000033;15;0.2\n")
+    (tmp_path / "c.txt").write_text("see p001 and P0011\n")
+    report = check_output_folder(tmp_path, person_ids=["P001"])
+    found = sorted((f.path, f.kind, f.value) for f in report.findings)
+    assert found == [("a.json", "small_count", "-4"), ("a.json", "small_count", "3"), ("b.csv", "small_count", "-6"),
+                     ("b.csv", "small_count", "2"), ("c.txt", "person_id", "p001")]
+
+
+def test_a_workbook_is_read_sheet_by_sheet(tmp_path):
+    from openpyxl import Workbook
+
+    from outcomes.disclosure import check_output_folder
+
+    book = Workbook()
+    book.active.append(["contents"])
+    sheet = book.create_sheet("bed days")
+    for row in (["area", "n"], ["E09000022", 15], ["E09000028", 3], ["p001", 20]):
+        sheet.append(row)
+    book.save(tmp_path / "tables.xlsx")
+    report = check_output_folder(tmp_path, person_ids=["P001"])
+    assert sorted((f.kind, f.value) for f in report.findings) == [("person_id", "p001"), ("small_count", "3")]
+    assert report.scanned == ["tables.xlsx"]

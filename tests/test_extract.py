@@ -146,13 +146,6 @@ def test_v5_bed_types_are_recoded_to_v6(tmp_path):
     assert "v5" in " ".join(extract.quality.check)
 
 
-def test_end_date_defaults_to_today_with_a_warning(tmp_path):
-    folder = write_extract(tmp_path / "x", end_date=None)
-    extract = open_source(folder)
-    assert extract.end_date == dt.date.today()
-    assert "extract_end_date" in set(extract.quality.field)
-
-
 def test_cli_validate_valid_and_broken(tmp_path, capsys, tiny_extract_dir):
     assert main(["validate", str(tiny_extract_dir)]) == 0
     out = capsys.readouterr().out
@@ -202,3 +195,60 @@ def test_published_area_statistics_read_suppressed_cells_as_null(tmp_path):
     tables["area_statistics"].loc[2, "count"] = "n/a"
     message = str(_error(write_extract(tmp_path / "bad", tables, fmt="csv")))
     assert "area_statistics" in message and "count" in message and "not a whole number" in message
+
+
+# --------------------------------------------------------------------------- end dates the data support (issue 23)
+def test_an_end_date_past_the_data_is_refused_naming_both_dates(tiny_extract_dir, capsys):
+    """An end date after the last month with activity would run open stays on with no data behind
+    them: refused, naming both dates, unless --end-date-beyond-data says the data run to it."""
+    import datetime as dt
+
+    from outcomes.cli import main
+    from outcomes.source import open_source
+    from outcomes.source.contract.dictionary import load_dictionary
+    from outcomes.source.contract.extract import last_activity
+
+    opened = open_source(tiny_extract_dir, use_cache=False)
+    last = last_activity(opened.tables, load_dictionary())
+    month_end = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    assert main(["validate", "--extract", str(tiny_extract_dir), "--end-date", "2026-12-31"]) == 2
+    err = capsys.readouterr().err
+    assert "2026-12-31" in err and last.isoformat() in err and len(err.strip().splitlines()) == 1
+    assert open_source(tiny_extract_dir, end_date=month_end, use_cache=False).end_date == month_end
+    from outcomes.source import SourceSpec
+
+    beyond = open_source(SourceSpec(folder=tiny_extract_dir, end_date="2026-12-31", end_date_beyond_data=True),
+                         use_cache=False)
+    assert beyond.end_date == dt.date(2026, 12, 31)
+
+
+def test_no_end_date_takes_the_last_complete_month_of_activity_and_says_so(tmp_path):
+    """The tiny extract's last date is a care contact on 2024-03-28: March is not known to be
+    complete, so the extract ends with February (not today), and the warning says so."""
+    import datetime as dt
+
+    from extract_factory import write_extract
+
+    from outcomes.source import open_source
+
+    folder = write_extract(tmp_path / "extract", end_date=None)
+    opened = open_source(folder, use_cache=False)
+    assert opened.end_date == dt.date(2024, 2, 29)
+    said = opened.quality.query("field == 'extract_end_date'").check.iloc[0]
+    assert "taken as 2024-02-29, the end of the last complete month of activity" in said and "2024-03-28" in said
+    contacts = opened["MHS201CareContact"].to_pandas()  # cut there: nothing later
+    assert "C4" not in set(contacts.UniqCareContID)
+
+
+def test_a_ward_stay_starting_in_1800_is_an_error(tmp_path):
+    import datetime as dt
+
+    from extract_factory import tiny_tables, write_extract
+
+    from outcomes.source import open_source
+    from outcomes.source.contract.validation import ExtractError
+
+    tables = tiny_tables()
+    tables["MHS502WardStay"].loc[0, "StartDateWardStay"] = dt.date(1800, 5, 3)
+    with pytest.raises(ExtractError, match="MHS502WardStay.StartDateWardStay: date before 1900-01-01 in 1 row"):
+        open_source(write_extract(tmp_path / "x", tables), use_cache=False)

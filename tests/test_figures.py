@@ -68,6 +68,17 @@ def test_dbt_counts_of_different_sizes_get_panels_of_their_own():
     assert plots.unreadable_text(axes[0].figure) == []
 
 
+def test_a_pre_pre_window_is_a_third_bar_before_the_two():
+    bars = pd.DataFrame({"outcome": ["Suicide attempts", "Occupied bed days"], "pre_pre_n": [15, 25],
+                         "before_n": [25, 605], "after_n": ["[REDACTED]", 0]})
+    axes = plots.before_after_panels(bars, category="outcome", before="before_n", after="after_n", earlier="pre_pre_n",
+                                     labels=("pre-pre year", "12 months before DBT", "12 months after"), title="DBT")
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["pre-pre", "before", "after"]
+    assert [p.get_height() for p in axes[1].patches] == [25, 605, 0]
+    assert len(axes[0].figure.legends[0].get_texts()) == 3
+    assert plots.unreadable_text(axes[0].figure) == []
+
+
 def test_monthly_series_and_bars_are_readable():
     months = pd.date_range("2015-01-01", periods=60, freq="MS")
     frame = pd.DataFrame({"month": months, "y": np.linspace(100, 50, 60)})
@@ -80,3 +91,39 @@ def test_window_labels_name_the_months_included():
     assert windows["post"] == (dt.date(2018, 4, 1), dt.date(2019, 4, 1))  # half-open
     assert window_label(windows["post"]) == "Apr 2018-Mar 2019"
     assert window_label(windows["baseline"]) == "Oct 2016-Sep 2017"
+
+
+def test_the_check_sees_a_legend_over_data_and_text_over_text_from_the_drawn_boxes():
+    fig, ax = plt.subplots(figsize=(6, 4))
+    months = pd.date_range("2015-01-01", periods=40, freq="MS")
+    ax.plot(months, np.full(40, 9.5), label="a flat line near the top")
+    ax.set_ylim(0, 10)
+    ax.legend(loc="upper left")  # over the line
+    problems = plots.unreadable_text(fig)
+    assert any("the legend lies over plotted data (a flat line near the top)" in p for p in problems)
+    ax.legend(loc="lower left")  # clear of it
+    assert plots.unreadable_text(fig) == []
+    ax.axvline(months[2], label="COVID-19")  # a reference line through the legend counts too
+    assert any("legend lies over plotted data (COVID-19)" in p for p in plots.unreadable_text(fig))
+    fig2, ax2 = plt.subplots(figsize=(6, 4))
+    ax2.plot([0, 1], [0, 0.1])
+    ax2.text(0.5, 0.8, "first label")
+    ax2.text(0.52, 0.8, "second label")
+    assert any("text 'second label' overlaps text 'first label'" in p for p in plots.unreadable_text(fig2))
+    ax2.text(0.5, 0.05, "on the line")
+    assert any("'on the line' lies over plotted data" in p for p in plots.unreadable_text(fig2))
+
+
+def test_time_series_mark_covid_and_components_with_the_legend_outside_the_data():
+    programme = Programme("2017-10-01", transition_months=6)
+    assert programme.markers() == {"COVID-19": dt.date(2020, 3, 1)}
+    months = pd.date_range("2015-01-01", periods=84, freq="MS")
+    frame = pd.DataFrame({"month": months, "y": np.linspace(100, 50, 84)})
+    ax = plots.monthly_series(frame, "y", go_live="2017-10-01", transition_months=6, ylabel="bed days",
+                              markers={**programme.markers(), "crisis teams": "2016-04-01", "later": "2030-01-01"})
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "COVID-19 (Mar 2020)" in labels and "crisis teams (Apr 2016)" in labels
+    assert not any(label.startswith("later") for label in labels)  # outside the series: not drawn
+    assert plots.unreadable_text(ax.figure) == []
+    legend = ax.get_legend().get_window_extent(ax.figure.canvas.get_renderer())
+    assert legend.x0 >= ax.get_window_extent().x1  # beside the axes, never over the data

@@ -398,3 +398,25 @@ def test_module_docstring_example_runs():
         exec(code.replace("print(", "str("), ns)
     assert 0.75 < ns["res"].summary.loc["level_change", "estimate"] < 0.85
     assert ns["res"].formula == "bed_days ~ time + post + time_post + sin1 + cos1 + sin2 + cos2"
+
+
+def test_diagnostics_say_in_words_what_they_mean_for_the_intervals():
+    import numpy as np
+    import pandas as pd
+
+    from outcomes.its import InterruptedTimeSeries
+
+    rng = np.random.default_rng(4)
+    n = 96
+    noise = np.zeros(n)
+    for t in range(1, n):  # strongly autocorrelated noise the model does not know about
+        noise[t] = 0.9 * noise[t - 1] + rng.normal(0, 8)
+    frame = pd.DataFrame({"month": pd.date_range("2015-01-01", periods=n, freq="MS"),
+                          "y": 200 + np.arange(n) * 0.5 + noise})
+    result = InterruptedTimeSeries(frame, "y", "month", "2019-01", cov_type="naive").fit()
+    words = result.diagnostics().in_words(family=result.family, cov_type=result.cov_type)
+    assert "still correlated" in words and "too narrow" in words and "p <0.001" in words
+    assert "Poisson" not in words  # not a count model: no dispersion sentence
+    white = pd.DataFrame({"month": frame["month"], "y": 200 + rng.normal(0, 5, n)})
+    calm = InterruptedTimeSeries(white, "y", "month", "2019-01", cov_type="naive").fit()
+    assert calm.diagnostics().in_words(family=calm.family).startswith("No correlation is left")

@@ -116,8 +116,9 @@ def test_picu_discharges_and_median_los(extract):
 
 
 def test_ae_and_crisis_escalations_of_known_service_users(extract):
-    assert frame("ae_attendances", extract).numerator.tolist() == [0, 1, 0, 1]
-    # Jan: self-harm attendance + emergency admission; the March attendance had no MH complaint
+    # the A&E measure counts mental-health and self-harm attendances only: the March attendance had no MH complaint
+    assert frame("ae_attendances", extract).numerator.tolist() == [0, 1, 0, 0]
+    # Jan: self-harm attendance + emergency admission
     assert frame("crisis_escalations", extract).numerator.tolist() == [0, 2, 0, 0]
     by_kind = frame("crisis_escalations_by_kind", extract)
     assert set(by_kind.kind) == {"ae_attendance", "emergency_admission"}

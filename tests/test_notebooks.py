@@ -96,6 +96,18 @@ def test_every_figure_in_the_report_can_be_read(report):
     assert [(nb, name, entry["unreadable"]) for nb, name, entry in figures if entry.get("unreadable")] == []
 
 
+def test_no_printed_number_escapes_disclosure_control(report):
+    """Printed text against recorded results: no page prints a count within 2 (what rounding to 5
+    moves a count by) of a recorded count of 100 or more without being it (the unrounded count)."""
+    from outcomes.disclosure.printed import printed_numbers, recorded_counts, unrounded_counts
+
+    results = json.loads((report / "results.json").read_text())
+    leaks = {name: unrounded_counts(printed_numbers(report / "notebooks" / f"{name}.ipynb"), recorded_counts(entries))
+             for name, entries in results.items()}
+    assert {name: pairs for name, pairs in leaks.items() if pairs} == {}
+    assert sum(len(recorded_counts(entries)) for entries in results.values()) > 10  # the test has counts to compare
+
+
 def test_delivery_notebook_recovers_its_planted_truth_and_fills_the_front_page(report):
     results = json.loads((report / "results.json").read_text())["13_delivery_and_balancing"]
     checks = results["delivery_planted_truth"]["rows"]

@@ -149,6 +149,9 @@ def test_every_table_goes_into_one_workbook_one_sheet_each(tmp_path):
     results["01_bed_days"]["fig"] = {"kind": "figure", "file": "outputs/01_bed_days/fig.png"}
     files = downloads.table_files(results, {"01_bed_days": "Bed days"})
     assert [f.href for f in files] == [f"outputs/01_bed_days/{n}.csv" for n in tables]
+    (outputs / "savings.csv").write_text("a\n1\n")  # a table whose entry a figure of the same name replaced
+    found = downloads.table_files(results, {"01_bed_days": "Bed days"}, tmp_path)
+    assert [f.href for f in found][-1] == "outputs/01_bed_days/savings.csv" and len(found) == 3
     assert all(len(f.sheet) <= 31 for f in files) and len({f.sheet for f in files}) == 2
     path = downloads.write_workbook(tmp_path, files, "Report 2024Q1")
     book = load_workbook(path)

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from outcomes.disclosure import check_output_folder
 from outcomes.errors import UserError
 from outcomes.source import SourceSpec
-from outcomes.credentials import find_secrets, has_secret, mask_url, redact_secrets, without_secrets
+from outcomes.credentials import (find_secrets, forget_secrets, has_secret, mask_url, redact_secrets, remember_url,
+                                  scrub, secret_forms, secret_hits, without_secrets)
 
 SCHEMA = "secure"
 
@@ -88,13 +89,23 @@ def test_a_run_shares_a_folder_with_its_end_date_and_checks(tiny_extract_dir, mo
     from outcomes.source import open_source
     from outcomes.source.share import RUN_SOURCES, share_with_notebooks
 
-    opened = open_source(tiny_extract_dir, end_date="2024-06-30", use_cache=False)
+    spec = SourceSpec(folder=tiny_extract_dir, end_date="2024-06-30", end_date_beyond_data=True)
+    opened = open_source(spec, use_cache=False)
     with share_with_notebooks(opened, SourceSpec(folder=tiny_extract_dir)) as (reference, env):
         assert reference == str(tiny_extract_dir.resolve())
-        assert oct(os.stat(env[RUN_SOURCES]).st_mode & 0o777) == "0o600"
+        assert not os.path.exists(env[RUN_SOURCES][:200]) and json.loads(env[RUN_SOURCES])  # in the environment, no file
         monkeypatch.setenv(RUN_SOURCES, env[RUN_SOURCES])
         monkeypatch.setattr(outcomes.source.contract.extract, "validate_tables", lambda *a, **k: pytest.fail("checked twice in one run"))
         assert open_source(reference).end_date == dt.date(2024, 6, 30)
+        stays = tiny_extract_dir / "MHS502WardStay.parquet"  # replaced during the run: a notebook stops
+        replacement = stays.with_name("replacement.parquet")
+        replacement.write_bytes(stays.read_bytes())
+        replacement.replace(stays)
+        with pytest.raises(UserError, match="MHS502WardStay.parquet changed during the report run"):
+            open_source(reference)
+    assert [p.name for p in opened.changed_files()] == []  # same bytes: the report's own check (sha256) passes
+    stays.write_bytes(stays.read_bytes()[:-1] + b"\0")
+    assert [p.name for p in opened.changed_files()] == ["MHS502WardStay.parquet"]
 
 
 # --------------------------------------------------------------------------- a password-protected server
@@ -176,7 +187,6 @@ def test_notebooks_of_a_run_reuse_its_validation(secured, monkeypatch):
         again = open_source(reference)
         assert again.end_date == opened.end_date
         assert again.quality.equals(opened.quality)
-    assert not __import__("os").path.exists(registry), "the run's private source file outlives the run"
 
 
 @pytest.mark.engines
@@ -209,3 +219,240 @@ def test_urls_are_found_from_each_separator_as_the_whole_pattern_finds_them(text
     from outcomes.credentials import _URL, _urls
 
     assert _urls(text) == [m.group() for m in _URL.finditer(text)]
+
+
+# --------------------------------------------------------------------------- secrets by value (issue 23)
+#: the passwords of issue 23, with fragments that must not survive either (what a pattern left)
+PASSWORDS = {
+    "p@ss4": ["@ss4"],
+    'pa ss"6': ['ss"6', "pa ss"],
+    "pa'ss<w>rd3": ["'ss<w>rd3", "ss<w>", "<w>rd3"],
+    "Plain2Secret9": ["Plain2Secret9"],
+}
+
+
+def _leaks(text: str, password: str) -> list[str]:
+    """Which of the password's forms, or its fragments' forms, `text` holds."""
+    return sorted({form for value in [password, *PASSWORDS[password]] for form in secret_forms(value) if form in text})
+
+
+@pytest.mark.parametrize("password", list(PASSWORDS))
+def test_a_password_of_any_shape_is_parsed_masked_and_scrubbed_by_value(password):
+    url = f"postgresql://analyst:{password}@db.nhs.uk:5432/outcomes/mhsds"
+    query = f"postgresql://db.nhs.uk/outcomes?sslmode=require&password={password}"
+    assert mask_url(url) == "postgresql://analyst:***@db.nhs.uk:5432/outcomes/mhsds"
+    assert mask_url(query) == "postgresql://db.nhs.uk/outcomes?sslmode=require&password=***"
+    from outcomes.source.engines import postgres_arguments
+
+    assert postgres_arguments(url)["password"] == password and postgres_arguments(url)["schema"] == "mhsds"
+    assert postgres_arguments(query)["password"] == password
+    forget_secrets()
+    try:
+        remember_url(url)
+        page = (f"<td>{__import__('html').escape(url)}</td> {json.dumps(url)} {__import__('urllib.parse').parse.quote(password)} "
+                f"{url!r} {json.dumps(repr(url))}")
+        assert secret_hits(page) and _leaks(page, password)
+        assert _leaks(scrub(page), password) == [] and secret_hits(scrub(page)) == []
+        assert _leaks(redact_secrets(f"cannot connect: {url}"), password) == []
+    finally:
+        forget_secrets()
+
+
+@pytest.mark.parametrize("name", ["auth_token", "private_key_passphrase", "credentials_base64", "x-databricks-token",
+                                  "password", "token"])
+def test_every_secret_parameter_is_masked_and_detected(name):
+    for url in (f"sc://dbc.cloud:443/;{name}=dapiSECRET42;x-databricks-cluster-id=01",
+                f"postgresql://db/outcomes?{name}=dapiSECRET42&sslmode=require"):
+        assert "dapiSECRET42" not in mask_url(url) and f"{name}=***" in mask_url(url)
+        assert "dapiSECRET42" not in without_secrets(url) and has_secret(url)
+        assert find_secrets(f"see {url} here") == [mask_url(url)]
+
+
+@pytest.mark.parametrize("url, why", [("postgresql://analyst@db:99999/x", "Port out of range"),
+                                      ("postgresql://analyst@[::1/x", "Invalid IPv6 URL"),
+                                      ("postgresql://analyst:pw@db:port/x", "Port could not be cast")])
+def test_a_bad_port_or_ipv6_address_is_a_clear_error(url, why, capsys):
+    from outcomes.cli import main
+
+    assert main(["validate", "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert why in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err and ":pw@" not in err
+
+
+def test_a_duckdb_url_is_a_clear_error(capsys, tmp_path):
+    from outcomes.cli import main
+
+    assert main(["validate", "--url", f"duckdb:///{tmp_path}/x.db"]) == 2
+    assert "give the extract's folder" in capsys.readouterr().err
+
+
+def test_the_console_is_scrubbed_of_every_form_of_a_remembered_secret():
+    import io
+
+    from outcomes.credentials import ScrubbedStream
+
+    forget_secrets()
+    try:
+        remember_url('postgresql://a:pa ss"6@h/db')
+        out = io.StringIO()
+        stream = ScrubbedStream(out)
+        stream.write('error: password "pa ss')  # a secret split across writes
+        stream.write('\\"6" rejected; pa%20ss%226\n')
+        stream.write("tail pa ss&quot;6")
+        stream.flush()
+        assert _leaks(out.getvalue(), 'pa ss"6') == [] and out.getvalue().count("***") == 3
+    finally:
+        forget_secrets()
+
+
+def test_leftovers_of_dead_runs_are_removed_and_live_ones_kept(tmp_path):
+    import os
+
+    from outcomes.workspace import remove_dead_runs
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / f"outcomes-run-{dead.stdout.strip()}-measures-x").mkdir()
+    (tmp_path / f"outcomes-run-{dead.stdout.strip()}-kernels-y").mkdir()
+    (tmp_path / f"outcomes-run-{os.getpid()}-measures-z").mkdir()
+    (tmp_path / "outcomes-run-sources-old").mkdir()  # an older version's, which did not record its process
+    assert sorted(remove_dead_runs(tmp_path)) == [f"outcomes-run-{dead.stdout.strip()}-kernels-y",
+                                                  f"outcomes-run-{dead.stdout.strip()}-measures-x",
+                                                  "outcomes-run-sources-old"]
+    assert [p.name for p in tmp_path.iterdir()] == [f"outcomes-run-{os.getpid()}-measures-z"]
+
+
+def test_a_failed_build_keeps_no_secret(tmp_path):
+    from outcomes.report.publish import keep_failed
+
+    build = tmp_path / ".2024Q1.tmp-x"
+    (build / "notebooks").mkdir(parents=True)
+    (build / "notebooks" / "01.ipynb").write_text(json.dumps({"text": "postgresql://a:pa'ss<w>rd3@h/db"}))
+    (build / "notebooks" / "01.html").write_text("<pre>pa&#x27;ss&lt;w&gt;rd3</pre>")
+    (build / "figure.png").write_bytes(b"\x89PNG\xff\xfe pa'ss<w>rd3")
+    forget_secrets()
+    try:
+        remember_url("postgresql://a:pa'ss<w>rd3@h/db")
+        keep_failed(build, tmp_path / "2024Q1.failed")
+    finally:
+        forget_secrets()
+    left = {p.relative_to(tmp_path / "2024Q1.failed").as_posix(): p.read_text(errors="replace")
+            for p in (tmp_path / "2024Q1.failed").rglob("*") if p.is_file()}
+    assert sorted(left) == ["notebooks/01.html", "notebooks/01.ipynb"]  # the binary file holding it is deleted
+    assert all(_leaks(text, "pa'ss<w>rd3") == [] for text in left.values())
+
+
+def _leak_notebook(folder):
+    """A notebook that prints the real URL its run hands it (as a careless analysis might)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('extract = ""', metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import json, os\nsources = json.loads(os.environ['OUTCOMES_RUN_SOURCES'])\n"
+                                          "print([entry['url'] for entry in sources.values()])\n"
+                                          "raise RuntimeError(list(sources.values())[0]['url'])")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(folder / "99_leak.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def analysts(secured):
+    """{password: URL with it} of one role per password of issue 23, each able to read the extract."""
+    import psycopg
+    from psycopg import sql
+
+    url, _, with_password = secured
+    parts = __import__("outcomes.source.engines", fromlist=["x"]).postgres_arguments(with_password)
+    urls = {}
+    with psycopg.connect(host=parts["host"], port=parts["port"], user="postgres", password=parts["password"],
+                         dbname="postgres", autocommit=True) as con:
+        for number, password in enumerate(PASSWORDS, start=1):
+            role = f"analyst{number}"
+            con.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
+            con.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), sql.Identifier(role)))
+            con.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), sql.Identifier(role)))
+            urls[password] = url.replace("postgres@", f"{role}:{password}@") + f"/{SCHEMA}"
+    return urls
+
+
+def _run_dirs(pid: int) -> list[str]:
+    import tempfile
+    from pathlib import Path
+
+    return [p.name for p in Path(tempfile.gettempdir()).glob(f"outcomes-run-{pid}-*")]
+
+
+@pytest.mark.engines
+@pytest.mark.parametrize("password", list(PASSWORDS))
+def test_no_password_of_any_shape_is_left_anywhere_by_a_report_run(analysts, password, tmp_path):
+    """Issue 23: `outcomes report --url postgresql://analyst:PASSWORD@...` with a notebook that
+    shows the real URL: the run refuses to publish, and no form of the password nor of a fragment
+    of it is on the console or in any file the run leaves (the failed build included)."""
+    import shutil
+
+    from conftest import ROOT
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(ROOT / "notebooks" / "05_dbt_mirror_image.ipynb", notebooks)
+    _leak_notebook(notebooks)
+    reports = tmp_path / "reports"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "outcomes.cli", "report", "--quarter", "2024Q1", "--url", analysts[password],
+         "--notebooks", str(notebooks), "--reports", str(reports), "--jobs", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 1, err[-2000:]
+    assert "REFUSED" in err or "FAILED" in err
+    assert _leaks(out + err, password) == []
+    left = {p.relative_to(tmp_path).as_posix(): p.read_text(encoding="utf-8", errors="replace")
+            for p in reports.rglob("*") if p.is_file()}
+    assert "reports/2024Q1.failed/notebooks/05_dbt_mirror_image.html" in left
+    assert {name: _leaks(text, password) for name, text in left.items() if _leaks(text, password)} == {}
+    assert _run_dirs(process.pid) == []
+
+
+@pytest.mark.engines
+def test_sigterm_mid_run_leaves_no_secret_on_disk(analysts, tmp_path):
+    """SIGTERM (timeout, schedulers, CI) mid-run stops it as Ctrl-C does: exit 143, no build, no
+    temporary folder of the run, no secret in any file it leaves."""
+    import signal
+    import time
+
+    import nbformat
+
+    password = "pa'ss<w>rd3"
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    started = tmp_path / "started"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('extract = ""', metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(f"open({str(started)!r}, 'w').close()\nimport time\ntime.sleep(120)")]
+    nbformat.write(nb, str(notebooks / "01_slow.ipynb"))
+    reports = tmp_path / "reports"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "outcomes.cli", "report", "--quarter", "2024Q1", "--url", analysts[password],
+         "--notebooks", str(notebooks), "--reports", str(reports)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not started.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    assert started.exists(), process.communicate()[1][-2000:]
+    assert _run_dirs(process.pid), "the run keeps its measure cache and kernels' files in folders of its own"
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 143 and "terminated" in err, err[-2000:]
+    assert _run_dirs(process.pid) == []
+    assert [p.name for p in reports.iterdir() if p.name.startswith(".2024Q1.tmp")] == []
+    left = [p for p in reports.rglob("*") if p.is_file()]
+    assert all(_leaks(p.read_text(errors="replace"), password) == [] for p in left) and _leaks(out + err, password) == []
+
+
+@pytest.mark.engines
+def test_a_schema_that_does_not_exist_is_a_clear_error(secured, capsys):
+    from outcomes.cli import main
+
+    _, password, with_password = secured
+    assert main(["validate", "--url", f"{with_password}/no_such_schema"]) == 2
+    err = capsys.readouterr().err
+    assert "does the schema exist?" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert password not in err

@@ -59,7 +59,7 @@ def test_passwords_stay_masked_in_messages():
 def test_a_spec_is_given_whole_or_not_at_all(tiny_extract_dir):
     with pytest.raises(UserError, match="already says where"):
         open_source(SourceSpec(folder=tiny_extract_dir), end_date="2024-01-31")
-    opened = open_source(SourceSpec(folder=tiny_extract_dir, end_date="2024-06-30"))
+    opened = open_source(SourceSpec(folder=tiny_extract_dir, end_date="2024-06-30", end_date_beyond_data=True))
     assert opened.end_date == dt.date(2024, 6, 30)
 
 

@@ -11,11 +11,12 @@ excluded and remaining at every rule (one query of counts).
 
 Cohorts: `cyp_inpatients`, `picu_episodes` (ward stays); `cyp_referrals`,
 `known_service_users(on=date)` (referrals -> people); `dbt_cohort(windows)` (people);
-`crisis_escalations` (events). `COHORTS` maps their names to the functions that declare them.
+`crisis_escalations` (escalation outcomes) and `crisis_activity` (crisis-service contacts, a
+process measure) (events). `COHORTS` maps their names to the functions that declare them.
 """
 
 from outcomes.cohort.core import ATTRITION_COLUMNS, BuiltCohort, Cohort, Entry, Exit, ExtractLike, Rule
-from outcomes.cohort.crisis import crisis_escalations, crisis_events
+from outcomes.cohort.crisis import crisis_activity, crisis_escalations, crisis_events
 from outcomes.cohort.dbt import MirrorWindows, dbt_cohort, first_dbt_contacts
 from outcomes.cohort.inpatients import IN_AREA, OUT_OF_AREA, cyp_inpatients, picu_episodes, ward_stays
 from outcomes.cohort.referrals import cyp_referrals, known_service_users, of_known_service_users
@@ -28,6 +29,7 @@ COHORTS = {
     "known_service_users": known_service_users,
     "dbt": dbt_cohort,
     "crisis_escalations": crisis_escalations,
+    "crisis_activity": crisis_activity,
 }
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "MirrorWindows",
     "OUT_OF_AREA",
     "Rule",
+    "crisis_activity",
     "crisis_escalations",
     "crisis_events",
     "cyp_inpatients",

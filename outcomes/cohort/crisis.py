@@ -1,22 +1,36 @@
-"""Crisis escalations of known service users: A&E mental-health attendances, crisis-team
-contacts and emergency admissions, one row per event.
+"""Crises of known service users, in two kinds that must not be mixed: escalation *outcomes*,
+which the programme aims to reduce, and crisis *activity*, the services it added, which it
+expects to rise. One row per event.
 
-* A&E attendance (ECDS): chief complaint in the ecds_mental_health_complaint code list
-  (`mental_health`), or self-harm: injury intent 276853009 or chief complaint 248062006
-  (`self_harm`); dated by `Arrival_Date`.
-* crisis-team contact: an attended care contact (AttendOrDNACode group attended: 5, 6) on a
-  referral to a crisis team type (group crisis: A02, A03, A04, A18, A19); dated `CareContDate`.
+Escalation outcomes (`crisis_escalations`): what "fewer crisis escalations" claims. A crisis that
+reached hospital:
+
+* A&E attendance (ECDS) with a mental-health presentation, chief complaint in the
+  ecds_mental_health_complaint code list (`mental_health`), or self-harm: injury intent 276853009
+  or chief complaint 248062006 (`self_harm`); dated by `Arrival_Date`. Attendances for other
+  reasons (a broken wrist) are not a crisis and are left out;
 * emergency admission: a hospital provider spell whose admission method is in group emergency
   (21-2D, 28); dated `StartDateHospProvSpell`.
+* Detentions under the Mental Health Act are escalations too, where the data hold them: the
+  optional MHS401MHActPeriod table gives them as their own measure (`cyp_detained`,
+  `outcomes.measures.delivery`), kept apart so that this cohort runs on every extract.
+
+Crisis activity (`crisis_activity`): a process measure. Attended care contacts (AttendOrDNACode
+group attended: 5, 6) on referrals to the crisis services the programme added or extended
+(service team type group crisis: A02, A03, A04 crisis resolution / home treatment, A18 single
+point of access, A19 24/7 crisis line); dated `CareContDate`. More contacts mean the services are
+used, not that more crises escalated.
 
 Each kept only when the person is a known service user (open CYPMHS referral) on the event date.
-Columns: `event_id`, `Person_ID`, `event_date`, `kind` ("ae_attendance", "crisis_contact",
-"emergency_admission"), `provider`, `mental_health`, `self_harm`.
+Columns: `event_id`, `Person_ID`, `event_date`, `kind` ("ae_attendance", "emergency_admission";
+"crisis_contact" for activity), `provider`, `mental_health`, `self_harm`.
 
 >>> [rule.description for rule in crisis_escalations().rules]  # doctest: +NORMALIZE_WHITESPACE
 ['A&E attendances: mental-health presentation or self-harm presentation',
- 'crisis-team contacts: attended (AttendOrDNACode 5, 6), on a referral to a crisis team (team type A02, A03, A04, A18, A19)',
  'admissions: emergency admission method (MethAdmMHHospProvSpell 10 codes)',
+ 'known service user (open CYPMHS referral) on the event date']
+>>> [rule.description for rule in crisis_activity().rules]  # doctest: +NORMALIZE_WHITESPACE
+['crisis-team contacts: attended (AttendOrDNACode 5, 6), on a referral to a crisis team (team type A02, A03, A04, A18, A19)',
  'known service user (open CYPMHS referral) on the event date']
 """
 
@@ -28,11 +42,14 @@ from outcomes.cohort.codes import code_group, codes_of
 from outcomes.cohort.core import Cohort, Entry, Exit, ExtractLike, Rule, attach
 from outcomes.cohort.referrals import of_known_service_users
 
-__all__ = ["ae_attendances", "crisis_contacts", "emergency_admissions", "crisis_events", "crisis_escalations", "KINDS"]
+__all__ = ["ae_attendances", "crisis_contacts", "emergency_admissions", "crisis_events", "crisis_escalations",
+           "crisis_activity", "KINDS", "ESCALATION_KINDS"]
 
 #: values of the `kind` column
 AE, CONTACT, ADMISSION = "ae_attendance", "crisis_contact", "emergency_admission"
 KINDS = (AE, CONTACT, ADMISSION)
+#: the kinds that are escalation outcomes (crisis contacts are activity)
+ESCALATION_KINDS = (AE, ADMISSION)
 
 _NO_FLAG = ibis.literal(None, "boolean")
 _NO_CODE = ibis.literal(None, "string")
@@ -102,30 +119,57 @@ def crisis_events(extract: ExtractLike) -> ibis.Table:
     return ae_attendances(extract).union(crisis_contacts(extract), distinct=False).union(emergency_admissions(extract), distinct=False)
 
 
+def _known_user() -> Rule:
+    return Rule("known service user (open CYPMHS referral) on the event date",
+                restrict=lambda t, x: of_known_service_users(t, "event_date", x))
+
+
+def _one_row_per_event() -> Exit:
+    return Exit("one row per event (the event date is the exit)", lambda t, x: t.drop(*RULE_COLUMNS))
+
+
+def escalation_events(extract: ExtractLike) -> ibis.Table:
+    """A&E attendances and hospital spells as one table of candidate escalations."""
+    return ae_attendances(extract).union(emergency_admissions(extract), distinct=False)
+
+
 def crisis_escalations() -> Cohort:
-    """Crisis escalations of known service users (one row per event; see the module docstring)."""
+    """Escalation outcomes of known service users: mental-health and self-harm A&E attendances and
+    emergency admissions (one row per event; see the module docstring)."""
     return Cohort(
         name="crisis_escalations",
-        description="A&E mental-health attendances, crisis-team contacts and emergency admissions of known service users",
-        entry=Entry("A&E attendances, care contacts and hospital spells", crisis_events),
+        description="Mental-health and self-harm A&E attendances and emergency admissions of known service users",
+        entry=Entry("A&E attendances and hospital spells", escalation_events),
         rules=(
             Rule.only_for("kind", AE, "A&E attendances", Rule.any_of(
                 Rule.is_true("mental_health", "mental-health presentation"),
                 Rule.is_true("self_harm", "self-harm presentation"),
             )),
+            Rule.only_for("kind", ADMISSION, "admissions", Rule.isin(
+                "admission_method", code_group("admission_method", "emergency"), "emergency admission method",
+                field="MethAdmMHHospProvSpell")),
+            _known_user(),
+        ),
+        exit=_one_row_per_event(),
+        unit="events",
+    )
+
+
+def crisis_activity() -> Cohort:
+    """Crisis activity of known service users: attended contacts with the crisis services (crisis
+    resolution / home treatment, single point of access, 24/7 crisis line); a process measure."""
+    return Cohort(
+        name="crisis_activity",
+        description="Attended contacts of known service users with crisis teams, the single point of access and the crisis line",
+        entry=Entry("care contacts", crisis_contacts),
+        rules=(
             Rule.only_for("kind", CONTACT, "crisis-team contacts", Rule.all_of(
                 Rule.isin("attendance", code_group("attendance", "attended"), "attended", field="AttendOrDNACode"),
                 Rule.isin("team_type", code_group("service_team_type", "crisis"), "on a referral to a crisis team",
                           field="team type"),
             )),
-            Rule.only_for("kind", ADMISSION, "admissions", Rule.isin(
-                "admission_method", code_group("admission_method", "emergency"), "emergency admission method",
-                field="MethAdmMHHospProvSpell")),
-            Rule(
-                "known service user (open CYPMHS referral) on the event date",
-                restrict=lambda t, x: of_known_service_users(t, "event_date", x),
-            ),
+            _known_user(),
         ),
-        exit=Exit("one row per event (the event date is the exit)", lambda t, x: t.drop(*RULE_COLUMNS)),
+        exit=_one_row_per_event(),
         unit="events",
     )

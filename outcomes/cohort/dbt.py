@@ -5,14 +5,19 @@ Index date: the date of the person's first care contact carrying a DBT care acti
 
 Windows (`MirrorWindows`, a documented parameter): with length L (default 12 months),
 
-    before = [index - L, index)        after = [index, index + L)
+    pre_pre = [index - 2L, index - L)    before = [index - L, index)        after = [index, index + L)
 
 half-open intervals of equal length in calendar months, so the index day itself is in the after
 window (treatment has started) and no day is in both. People whose after window is not complete
 by the extract end (index + L - 1 day after the extract's last day) are excluded by a rule, so
 the attrition counts them.
 
-Per-person counts in each window (columns `<count>_before`, `<count>_after`):
+The pre-pre window (the L months before the before window) is there for regression to the mean:
+people start DBT after a bad year, so the year before is not a typical year (`outcomes.mirror`,
+`MirrorImage.fit(pre_pre=...)`). `pre_pre_complete` is False for people whose pre-pre window starts
+before the extract does (their pre-pre counts are short of days, so leave them out of that comparison).
+
+Per-person counts in each window (columns `<count>_pre_pre`, `<count>_before`, `<count>_after`):
 `suicide_attempts` (RiskEvents, EventType suicide_attempt), `ae_attendances` (ECDS arrivals, any
 reason) and `bed_days` (occupied bed days of every ward stay of the person, MHS24 rule clipped to
 the window: admission day counts, discharge day does not, open stays run to the extract end).
@@ -58,11 +63,12 @@ class MirrorWindows:
             raise ValueError("index_in must be 'after' or 'before'")
 
     def bounds(self, index: ibis.Value) -> dict[str, ibis.Value]:
-        """Ibis dates `before_start`, `after_start`, `after_end` (half-open: start <= d < end)."""
+        """Ibis dates `pre_pre_start`, `before_start`, `after_start`, `after_end` (half-open: start <= d < end)."""
         shift = 0 if self.index_in == "after" else 1
         anchor = index + ibis.interval(days=shift) if shift else index
         length = ibis.interval(months=self.months)
-        return {"before_start": (anchor - length).cast("date"), "after_start": anchor, "after_end": (anchor + length).cast("date")}
+        return {"pre_pre_start": (anchor - ibis.interval(months=2 * self.months)).cast("date"),
+                "before_start": (anchor - length).cast("date"), "after_start": anchor, "after_end": (anchor + length).cast("date")}
 
 
 def first_dbt_contacts(extract: ExtractLike, attended_only: bool = True) -> ibis.Table:
@@ -77,12 +83,17 @@ def first_dbt_contacts(extract: ExtractLike, attended_only: bool = True) -> ibis
     return joined.group_by("Person_ID").aggregate(index_date=joined.CareContDate.min(), dbt_contacts=joined.count())
 
 
+WINDOW_BOUNDS = ("pre_pre_start", "before_start", "after_start", "after_end")
+
+
 def _events_in_windows(people: ibis.Table, events: ibis.Table, date: str, name: str) -> ibis.Table:
-    joined = people.select("Person_ID", "before_start", "after_start", "after_end").join(events, "Person_ID")
+    joined = people.select("Person_ID", *WINDOW_BOUNDS).join(events, "Person_ID")
     day = joined[date]
+    pre_pre = ((day >= joined.pre_pre_start) & (day < joined.before_start)).ifelse(1, 0)
     before = ((day >= joined.before_start) & (day < joined.after_start)).ifelse(1, 0)
     after = ((day >= joined.after_start) & (day < joined.after_end)).ifelse(1, 0)
-    return joined.group_by("Person_ID").aggregate(**{f"{name}_before": before.sum(), f"{name}_after": after.sum()})
+    return joined.group_by("Person_ID").aggregate(**{f"{name}_pre_pre": pre_pre.sum(), f"{name}_before": before.sum(),
+                                                     f"{name}_after": after.sum()})
 
 
 def _overlap_days(start: ibis.Value, end: ibis.Value, low: ibis.Value, high: ibis.Value) -> ibis.Value:
@@ -94,15 +105,18 @@ def _overlap_days(start: ibis.Value, end: ibis.Value, low: ibis.Value, high: ibi
 def _bed_days_in_windows(people: ibis.Table, stays: ibis.Table, open_until: dt.date) -> ibis.Table:
     stop = ibis.literal(open_until + dt.timedelta(days=1))
     stays = stays.select("Person_ID", start=stays.StartDateWardStay, end=ibis.least(stays.EndDateWardStay.fill_null(stop), stop))
-    joined = people.select("Person_ID", "before_start", "after_start", "after_end").join(stays, "Person_ID")
+    joined = people.select("Person_ID", *WINDOW_BOUNDS).join(stays, "Person_ID")
+    pre_pre = _overlap_days(joined.start, joined.end, joined.pre_pre_start, joined.before_start)
     before = _overlap_days(joined.start, joined.end, joined.before_start, joined.after_start)
     after = _overlap_days(joined.start, joined.end, joined.after_start, joined.after_end)
-    return joined.group_by("Person_ID").aggregate(bed_days_before=before.sum(), bed_days_after=after.sum())
+    return joined.group_by("Person_ID").aggregate(bed_days_pre_pre=pre_pre.sum(), bed_days_before=before.sum(),
+                                                  bed_days_after=after.sum())
 
 
 def window_counts(people: ibis.Table, extract: ExtractLike) -> ibis.Table:
-    """`people` (Person_ID, before_start, after_start, after_end) with the counts of `COUNTS`
-    before and after (0 when none)."""
+    """`people` (Person_ID and the `WINDOW_BOUNDS`) with the counts of `COUNTS` in the pre-pre,
+    before and after windows (0 when none) and `pre_pre_complete` (the pre-pre window starts on or
+    after the extract's first day)."""
     risks = extract.tables["RiskEvents"]
     attempts = risks.filter(risks.EventType == SUICIDE_ATTEMPT)
     parts = [
@@ -113,16 +127,18 @@ def window_counts(people: ibis.Table, extract: ExtractLike) -> ibis.Table:
     result = people
     for part in parts:
         result = attach(result, part, "Person_ID")
-    columns = [f"{name}_{side}" for name in COUNTS for side in ("before", "after")]
-    return result.mutate(**{c: result[c].fill_null(0).cast("int64") for c in columns})
+    columns = [f"{name}_{side}" for name in COUNTS for side in ("pre_pre", "before", "after")]
+    start = getattr(extract, "start_date", None)
+    complete = ibis.literal(True) if start is None else result.pre_pre_start >= ibis.literal(as_date(start))
+    return result.mutate(pre_pre_complete=complete, **{c: result[c].fill_null(0).cast("int64") for c in columns})
 
 
 def dbt_cohort(windows: MirrorWindows | None = None, attended_only: bool = True) -> Cohort:
     """People who started DBT, with before/after windows and per-person counts (one row per person).
 
-    Columns: Person_ID, index_date, dbt_contacts, before_start, after_start, after_end (dates;
-    windows are half-open [start, end)), and `suicide_attempts_`, `ae_attendances_`,
-    `bed_days_` + `before`/`after` (counts; bed days in days).
+    Columns: Person_ID, index_date, dbt_contacts, pre_pre_start, before_start, after_start, after_end
+    (dates; windows are half-open [start, end)), `suicide_attempts_`, `ae_attendances_`, `bed_days_` +
+    `pre_pre`/`before`/`after` (counts; bed days in days) and `pre_pre_complete`.
     """
     windows = windows or MirrorWindows()
 

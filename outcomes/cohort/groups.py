@@ -70,32 +70,34 @@ def cyp_age_band(age: ibis.Value) -> ibis.Value:
     return ibis.cases((age <= 12, "0-12"), (age <= 15, "13-15"), else_="16-17")
 
 
+def _spans(windows: Mapping[str, tuple]) -> ibis.Table:
+    """The windows as a small table (`window`, `window_lo`, `window_hi`) to cross-join with the rows,
+    so that every window is counted in one pass over them (a query per window scanned them again)."""
+    return ibis.memtable({"window": list(windows), "window_lo": [as_date(lo) for lo, _ in windows.values()],
+                          "window_hi": [as_date(hi) for _, hi in windows.values()]},
+                         schema={"window": "string", "window_lo": "date", "window_hi": "date"})
+
+
 def window_totals_by_group(table: ibis.Table, date: str, windows: Mapping[str, tuple], by: Sequence[str],
                            value: str | None = None) -> pd.DataFrame:
     """Rows of ``table`` (or the sum of ``value``) whose ``date`` falls in each window
     ({label: (first day, day after the last)}), per group of ``by``: columns ``*by``, ``window``,
-    ``n`` (every group seen in any window appears in every window, 0 where none)."""
-    parts = []
-    for label, (lo, hi) in windows.items():
-        inside = table.filter(table[date] >= as_date(lo), table[date] < as_date(hi))
-        measure = inside[value].sum() if value else inside.count()
-        parts.append(inside.group_by(list(by)).aggregate(n=measure).mutate(window=ibis.literal(label)))
-    frame = parts[0].union(*parts[1:], distinct=False).to_pandas() if len(parts) > 1 else parts[0].to_pandas()
+    ``n`` (every group seen in any window appears in every window, 0 where none). One query."""
+    spans = _spans(windows)
+    inside = table.cross_join(spans).filter(lambda t: (t[date] >= t.window_lo) & (t[date] < t.window_hi))
+    measure = inside[value].sum() if value else inside.count()
+    frame = inside.group_by([*by, "window"]).aggregate(n=measure).to_pandas()
     return _complete(frame, by, list(windows))
 
 
 def window_bed_days_by_group(stays: ibis.Table, windows: Mapping[str, tuple], by: Sequence[str], end_date,
                              start: str = "StartDateWardStay", end: str = "EndDateWardStay") -> pd.DataFrame:
     """Occupied bed days (MHS24: the admission day counts, the discharge day does not; an open
-    stay runs to the extract end) of ``stays`` inside each window, per group of ``by``."""
-    stop = stays[end].fill_null(as_date(end_date) + dt.timedelta(days=1))
-    parts = []
-    for label, (lo, hi) in windows.items():
-        first, last = ibis.greatest(stays[start], ibis.literal(as_date(lo))), ibis.least(stop, ibis.literal(as_date(hi)))
-        days = days_between(first, last).clip(lower=0)
-        parts.append(stays.mutate(_days=days).group_by(list(by)).aggregate(n=ibis._["_days"].sum())
-                     .mutate(window=ibis.literal(label)))
-    frame = parts[0].union(*parts[1:], distinct=False).to_pandas()
+    stay runs to the extract end) of ``stays`` inside each window, per group of ``by``. One query."""
+    paired = stays.mutate(_stop=stays[end].fill_null(as_date(end_date) + dt.timedelta(days=1))).cross_join(_spans(windows))
+    first, last = ibis.greatest(paired[start], paired.window_lo), ibis.least(paired._stop, paired.window_hi)
+    frame = (paired.mutate(_days=days_between(first, last).clip(lower=0))
+             .group_by([*by, "window"]).aggregate(n=ibis._["_days"].sum()).to_pandas())
     return _complete(frame, by, list(windows))
 
 

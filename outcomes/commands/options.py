@@ -42,7 +42,10 @@ def add_source_arguments(parser: argparse.ArgumentParser, *,
                        help="where to compute (default: duckdb for --extract, what the URL names for --url); "
                             "spark uses the active Spark session, Spark Connect with an sc:// URL, or a new local session")
     group.add_argument("--end-date", metavar="YYYY-MM-DD",
-                       help="last day the extract covers (default: from the extract's metadata, else today)")
+                       help="last day the extract covers (default: from the extract's metadata, else the end of "
+                            "the last complete month of activity); refused after the last month with activity")
+    group.add_argument("--end-date-beyond-data", action="store_true",
+                       help="accept an end date after the last month with activity: the data really run to it")
 
 
 def source_spec(args: argparse.Namespace, default: Callable[[], Path] | None = None) -> SourceSpec:
@@ -53,7 +56,8 @@ def source_spec(args: argparse.Namespace, default: Callable[[], Path] | None = N
     folder = args.extract
     if folder is None and not (args.url or args.schema or args.engine) and default is not None:
         folder = default()
-    return SourceSpec(folder=folder, url=args.url, schema=args.schema, engine=args.engine, end_date=args.end_date)
+    return SourceSpec(folder=folder, url=args.url, schema=args.schema, engine=args.engine, end_date=args.end_date,
+                      end_date_beyond_data=bool(getattr(args, "end_date_beyond_data", False)))
 
 
 def open_from_args(args: argparse.Namespace, **options: Any):

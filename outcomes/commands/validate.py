@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 
 from outcomes.commands.options import SOURCE_EXAMPLES, add_source_arguments, open_from_args
-from outcomes.errors import UserError
+from outcomes.errors import UserError, terminal_safe
 
 HELP = "check an extract against the data dictionary; print a data-quality table (exit 2 on errors)"
 EXAMPLES = """\
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     contract = load_dictionary(args.dictionary)  # a missing or empty contract folder stops here (exit 2)
     extract = open_from_args(args, contract=contract)
     counts = {name: int(table.count().to_pandas()) for name, table in extract.tables.items()}
-    print(f"{extract.source}: valid against the data dictionary (extract end {extract.end_date.isoformat()})")
+    print(f"{terminal_safe(extract.source)}: valid against the data dictionary (extract end {extract.end_date.isoformat()})")
     print()
     width = max(map(len, counts))
     print(f"{'table':<{width}}  {'rows':>12}")
@@ -63,5 +63,5 @@ def run(args: argparse.Namespace) -> int:
         print("data quality: no warnings")
     else:
         print("data quality warnings (these do not stop a run):")
-        print(quality.to_string(index=False))
+        print(terminal_safe(quality.to_string(index=False)))  # examples are the extract's values
     return 0

@@ -17,8 +17,9 @@ What it can and cannot see
   ipynb, TXT, MD, SVG, TEX files and in file names, as a whole token (not inside a longer
   alphanumeric string); embedded base64 images are skipped so their bytes cannot match by chance.
 * ``credential``: a URL carrying a password or a secret parameter (``postgresql://user:PW@...``,
-  ``?password=``, ``;token=``) in the same files (``outcomes.credentials.find_secrets``); the
-  finding shows the URL masked, never the secret.
+  ``?password=``, ``;token=``), or any form (raw, percent-, HTML- or JSON-escaped) of a secret the
+  run knows (its URL's password and secret parameters, PGPASSWORD), in the same files
+  (``outcomes.credentials.find_secrets``); the finding shows the URL masked, never the secret.
 
 It cannot see: numbers drawn inside images (PNG/JPG pixels; SVG text is searched for identifiers
 only), so KM curves and their at-risk tables must be made from disclosure-controlled counts
@@ -27,8 +28,14 @@ cannot tell a count from a measurement in an unlabelled column); counts in runni
 patients..."); JSON tables laid out by position (pandas ``orient="split"``/``"values"``; use
 ``"records"``); counts recoverable by differencing across tables or reports; identifiers other
 than those given (it does not recognise NHS numbers or dates of birth by shape), and short
-numeric identifiers collide with ordinary numbers (false alarms). Files of other types (PDF,
-XLSX, parquet, images) are listed in ``not_scanned``, not read.
+numeric identifiers collide with ordinary numbers (false alarms). Workbooks (``.xlsx``) are read
+sheet by sheet as CSV. Images (PNG, JPEG) are listed in ``not_scanned``, not read; any other kind
+of file (parquet, ``.csv.gz``, pickle, ``.xls``, PDF, ``.xhtml``, ``.dat``) is an ``unreadable`` finding: what cannot be checked is not published
+(``PUBLISHABLE_SUFFIXES``).
+
+Counts are read whatever their sign (a negative count gives its size away) and whether stored as
+numbers or as text (``{"n": "3"}``); a CSV whose header is split by ``;`` or ``|`` is read with
+that delimiter; identifiers are matched ignoring case.
 """
 
 from __future__ import annotations
@@ -71,6 +78,14 @@ TEXT_SUFFIXES = {".txt", ".md", ".svg", ".tex", ".log", ".xml"}
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".ipynb"}
+#: workbooks, read sheet by sheet as CSV (openpyxl)
+WORKBOOK_SUFFIXES = {".xlsx"}
+#: images: published though their pixels cannot be read (figures are drawn from controlled counts)
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+#: every kind of file a checked folder may hold; any other (parquet, .csv.gz, pickle, .xls, PDF,
+#: .xhtml, .dat...) is a finding ("unreadable"): what the checker cannot read is not published
+PUBLISHABLE_SUFFIXES = frozenset(TEXT_SUFFIXES | set(TABLE_SUFFIXES) | HTML_SUFFIXES | JSON_SUFFIXES
+                                 | WORKBOOK_SUFFIXES | IMAGE_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -78,7 +93,7 @@ class OutputFinding:
     """One possible disclosure in an output file."""
 
     path: str  #: file, relative to the folder checked
-    kind: str  #: "small_count", "unrounded_count", "person_id" or "credential"
+    kind: str  #: "small_count", "unrounded_count", "person_id", "credential" or "unreadable"
     where: str  #: table/row/column, JSON path or line
     value: str
 
@@ -108,7 +123,8 @@ class DisclosureError(AssertionError):
     """An output folder holds something that must not be published."""
 
 
-_LEADING_NUMBER = re.compile(r"^\s*\+?(\d[\d,]*(?:\.\d+)?)(?![\d/:-])")
+#: a cell's leading number, its sign dropped (a count of -3 gives 3 away as well)
+_LEADING_NUMBER = re.compile(r"^\s*[+\-\u2212]?(\d[\d,]*(?:\.\d+)?)(?![\d/:-])")
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 
 
@@ -129,7 +145,8 @@ class _Rules:
 
     def judge(self, value: float) -> str | None:
         self.seen.append(value)
-        if value <= 0 or math.isnan(value):
+        value = abs(value)  # a negative count (a change, a difference) gives its size away as well
+        if value == 0 or math.isnan(value):
             return None
         if value <= self.threshold:
             return "small_count"
@@ -142,14 +159,16 @@ class _IdScanner:
     """Finds whole-token occurrences of any identifier in text."""
 
     def __init__(self, person_ids: Iterable):
-        ids = {str(i).strip() for i in person_ids if i is not None and not (isinstance(i, float | np.floating) and math.isnan(i))}
+        # compared ignoring case: an identifier lower-cased in an output is the same person
+        ids = {str(i).strip().casefold() for i in person_ids
+               if i is not None and not (isinstance(i, float | np.floating) and math.isnan(i))}
         ids.discard("")
         self.ids = ids
         # one match over all of them (a quarter of a million ids: 0.05 s rather than 0.5 s one by one)
         self.simple = re.fullmatch(r"[A-Za-z0-9\n]*", "\n".join(ids)) is not None
         if ids and not self.simple:
             alternatives = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
-            self.pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+            self.pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.IGNORECASE)
 
     def find(self, text: str) -> list[tuple[int, str]]:
         """(line number, identifier) of each occurrence."""
@@ -158,7 +177,7 @@ class _IdScanner:
         text = _DATA_URI.sub(" ", text)
         hits = []
         if self.simple:
-            matches = ((m.start(), m.group()) for m in re.finditer(r"[A-Za-z0-9]+", text) if m.group() in self.ids)
+            matches = ((m.start(), m.group()) for m in re.finditer(r"[A-Za-z0-9]+", text) if m.group().casefold() in self.ids)
         else:
             matches = ((m.start(), m.group()) for m in self.pattern.finditer(text))
         for start, token in matches:
@@ -270,8 +289,17 @@ def _check_html_tables(text: str, rel: str, rules: _Rules, where_prefix: str = "
     return findings
 
 
+def _delimiter(text: str, default: str) -> str:
+    """The delimiter of a delimited file: `default` unless its header line is split by `;` or `|`
+    and not by `default` (European CSV writes `;`)."""
+    header = text.split("\n", 1)[0]
+    if default in header:
+        return default
+    return next((d for d in (";", "|", "\t", ",") if d in header), default)
+
+
 def _check_delimited(text: str, rel: str, rules: _Rules, delimiter: str) -> list[OutputFinding]:
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    rows = list(csv.reader(io.StringIO(text), delimiter=_delimiter(text, delimiter)))
     if not rows:
         return []
     header, findings = rows[0], []
@@ -309,8 +337,9 @@ def _check_json(node, rel: str, rules: _Rules, path: str = "$", under_count: boo
     elif isinstance(node, list):
         for k, value in enumerate(node):
             findings += _check_json(value, rel, rules, f"{path}[{k}]", under_count)
-    elif under_count and _is_number(node):
-        kind = rules.judge(float(node))
+    elif under_count and (_is_number(node) or (isinstance(node, str) and _leading_number(node) is not None)):
+        number = float(node) if _is_number(node) else _leading_number(node)  # {"n": "3"} is a count too
+        kind = rules.judge(number)
         if kind:
             findings.append(OutputFinding(rel, kind, path, str(node)))
     elif isinstance(node, str) and "<table" in node:
@@ -325,6 +354,25 @@ def _json_text(node) -> str:
     if isinstance(node, list):
         return "\n".join(_json_text(v) for v in node)
     return "" if node is None else str(node)
+
+
+def _workbook_sheets(path: Path) -> list[str] | None:
+    """Each sheet of an .xlsx workbook as CSV text (cells' values, not formulas); None if unreadable."""
+    from openpyxl import load_workbook  # only for a folder holding a workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - not a workbook openpyxl can read: unreadable
+        return None
+    sheets = []
+    for sheet in book.worksheets:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for row in sheet.iter_rows(values_only=True):
+            writer.writerow(["" if value is None else value for value in row])
+        sheets.append(out.getvalue())
+    book.close()
+    return sheets
 
 
 def _check_file_counts(text: str, rel: str, suffix: str, rules: _Rules) -> tuple[list[OutputFinding], str]:
@@ -382,22 +430,38 @@ class FolderChecker:
     def _check_file(self, file: Path) -> None:
         rel = file.relative_to(self.folder).as_posix()
         stat = file.stat()
+        suffix = file.suffix.lower()
         findings = [OutputFinding(rel, "person_id", "file name", token) for _, token in self.ids.find(rel)]
-        scanned = file.suffix.lower() in HTML_SUFFIXES | JSON_SUFFIXES | TEXT_SUFFIXES | set(TABLE_SUFFIXES)
+        scanned = suffix in HTML_SUFFIXES | JSON_SUFFIXES | TEXT_SUFFIXES | set(TABLE_SUFFIXES)
+        sheets = _workbook_sheets(file) if suffix in WORKBOOK_SUFFIXES else None
         if scanned:
             text = file.read_text(encoding="utf-8", errors="replace")
             with self._lock:  # the rules keep what they have seen
-                counts, searchable = _check_file_counts(text, rel, file.suffix.lower(), self.rules)
-            findings += counts
-            for secret in dict.fromkeys(find_secrets(searchable)):  # shown masked: never echo a secret
-                findings.append(OutputFinding(rel, "credential", "a URL with a password or token", secret))
-            seen = set()
-            for line, token in self.ids.find(searchable):
-                if token not in seen:  # one finding per identifier per file
-                    seen.add(token)
-                    findings.append(OutputFinding(rel, "person_id", f"line {line}", token))
+                counts, searchable = _check_file_counts(text, rel, suffix, self.rules)
+            findings += counts + self._text_findings(rel, searchable)
+        elif sheets is not None:
+            with self._lock:
+                for sheet in sheets:  # each sheet a table with its own header row
+                    findings += _check_delimited(sheet, rel, self.rules, ",")
+            findings += self._text_findings(rel, "\n".join(sheets))
+            scanned = True
+        elif suffix not in IMAGE_SUFFIXES:  # what cannot be read is not published
+            findings.append(OutputFinding(rel, "unreadable", "a kind of file the output checker cannot read "
+                                          f"(publishable: {', '.join(sorted(PUBLISHABLE_SUFFIXES))})",
+                                          "".join(file.suffixes) or file.name))
         with self._lock:
             self._checked[rel] = ((stat.st_size, stat.st_mtime_ns), findings, scanned)
+
+    def _text_findings(self, rel: str, searchable: str) -> list[OutputFinding]:
+        """Secrets and identifiers in a file's text."""
+        findings = [OutputFinding(rel, "credential", "a URL with a password or token", secret)
+                    for secret in dict.fromkeys(find_secrets(searchable))]  # shown masked: never echo a secret
+        seen = set()
+        for line, token in self.ids.find(searchable):
+            if token not in seen:  # one finding per identifier per file
+                seen.add(token)
+                findings.append(OutputFinding(rel, "person_id", f"line {line}", token))
+        return findings
 
     def finish(self) -> OutputCheck:
         """Check what is left, and report on every file now in the folder."""

@@ -104,9 +104,10 @@ REDACTED = "[REDACTED]"  #: what a redacted value becomes
 COUNT_NAMES = frozenset({"n", "count", "counts", "numerator", "denominator", "events"})
 COUNT_SUFFIXES = ("_n", "_count", "_counts", "_numerator", "_denominator", "_events")
 COUNT_PREFIXES = ("n_", "number_of_")
-#: results-dict keys and table columns that are parameters, not statistics: never redacted
+#: results-dict keys and table columns that are parameters or labels, not statistics: never redacted
+#: (an attrition table's step number labels its row, whatever the counts beside it)
 DEFAULT_KEEP = frozenset(
-    {"confidence_level", "horizon_days", "window_days", "time_ratio", "seed", "bootstrap_resamples"}
+    {"confidence_level", "horizon_days", "window_days", "time_ratio", "seed", "bootstrap_resamples", "step"}
 )
 
 

@@ -121,6 +121,7 @@ def monthly_series(
     title: str | None = None,
     ylabel: str | None = None,
     label: str = "observed",
+    markers=None,
     ax=None,
 ):
     """A monthly series with the interruption marked.
@@ -128,7 +129,10 @@ def monthly_series(
     `data` has one row per month: `x` (dates or monthly periods) and the observed `y`; optionally
     model columns `fitted` (the segmented model's fit), `counterfactual` (the pre-go-live trend
     carried on) and an interval `lower`/`upper` around the counterfactual. `go_live` draws a
-    dashed line; `transition_months` shades the transition after it. Returns the Axes.
+    dashed line; `transition_months` shades the transition after it; `markers` ({label: date}, e.g.
+    `Programme.markers()`: COVID-19 and the programme's other components) are vertical lines named
+    in the legend, drawn where they fall within the series. The legend sits outside the axes, to
+    the right, so it never covers the data. Returns the Axes.
     """
     import matplotlib.pyplot as plt
     import pandas as pd
@@ -151,12 +155,12 @@ def monthly_series(
                             linewidth=0, zorder=1)
     if go_live is not None:
         start = _as_datetime(go_live)
-        ax.axvline(start, color=NHS["dark_grey"], linestyle=":", linewidth=1.5, zorder=1)
-        ax.annotate("go-live", xy=(start, 1), xycoords=("data", "axes fraction"), xytext=(4, -4),
-                    textcoords="offset points", va="top", fontsize=9, color=NHS["dark_grey"])
+        ax.axvline(start, color=NHS["dark_grey"], linestyle=":", linewidth=1.5, zorder=1,
+                   label=f"go-live ({start:%b %Y})")  # named in the legend: no text over the data
         if transition_months:
             ax.axvspan(start, pd.Timestamp(add_months(start, transition_months)), color=NHS["pale_grey"], alpha=.8, zorder=0,
                        label="transition")
+    mark_events(ax, markers or {}, when.min(), when.max())
     import matplotlib.dates as mdates
 
     locator = mdates.AutoDateLocator(minticks=4, maxticks=8)
@@ -168,8 +172,32 @@ def monthly_series(
         ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    ax.legend(loc="best", fontsize=9)
+    legend_outside(ax)
     return ax
+
+
+def mark_events(ax, events, first=None, last=None) -> None:
+    """Vertical lines at `events` ({label: date}: COVID-19, programme components) named in the
+    legend as "label (Mon YYYY)", those after `first` and up to `last` (default: the x limits)."""
+    if first is None or last is None:
+        import matplotlib.dates as mdates
+
+        low, high = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
+        first, last = first if first is not None else low, last if last is not None else high
+    first, last = _as_datetime(first), _as_datetime(last)
+    styles = iter([("-.", NHS["dark_grey"]), ("--", NHS["purple"]), (":", NHS["dark_blue"]), ("-.", NHS["orange"])])
+    for name, at in events.items():
+        at = _as_datetime(at)
+        if first < at <= last:
+            style, colour = next(styles, ("-.", NHS["dark_grey"]))
+            ax.axvline(at, color=colour, linestyle=style, linewidth=1.2, zorder=1, label=f"{name} ({at:%b %Y})")
+
+
+def legend_outside(ax, **options):
+    """The axes' legend outside it, to the right (top-aligned), where it cannot cover the data."""
+    options = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0, "fontsize": 9,
+               "frameon": False, **options}
+    return ax.legend(**options)
 
 
 def before_after_bars(
@@ -223,36 +251,42 @@ def before_after_panels(
     category: str,
     before: str = "before",
     after: str = "after",
-    labels: tuple[str, str] = ("before go-live", "after go-live"),
+    labels: tuple[str, ...] = ("before go-live", "after go-live"),
     title: str | None = None,
     ylabel: str | None = None,
     width: float = 3.0,
+    earlier: str | None = None,
 ):
     """Paired bars, one panel per `category`, each with its own y axis, so that counts near 25 and
-    near 600 can both be read. Missing values (redacted counts) are marked "suppressed" in their
-    panel as "1-7 (suppressed)". Returns the array of Axes (one per category)."""
+    near 600 can both be read; with `earlier` (a column), a third bar before them (e.g. a mirror
+    image's pre-pre window; `labels` then names three). Missing values (redacted counts) are marked
+    "suppressed" in their panel as "1-7 (suppressed)". Returns the array of Axes (one per category)."""
     import matplotlib.pyplot as plt
     import numpy as np
     import pandas as pd
 
     fig, axes = plt.subplots(1, len(data), figsize=(width * len(data), 3.6), squeeze=False)
     axes = axes[0]
+    columns = [earlier, before, after] if earlier else [before, after]
+    colours = ([NHS["light_blue"]] if earlier else []) + [NHS["mid_grey"], NHS["blue"]]
+    ticks = (["pre-pre"] if earlier else []) + ["before", "after"]
+    places = list(range(len(columns)))
     for ax, (_, row) in zip(axes, data.iterrows()):
-        values = pd.to_numeric(pd.Series([row[before], row[after]]), errors="coerce").to_numpy(dtype=float)
-        ax.bar([0, 1], np.nan_to_num(values), 0.6, color=[NHS["mid_grey"], NHS["blue"]])
+        values = pd.to_numeric(pd.Series([row[c] for c in columns]), errors="coerce").to_numpy(dtype=float)
+        ax.bar(places, np.nan_to_num(values), 0.6, color=colours)
         top = np.nanmax(values) if np.isfinite(values).any() else 1.0
-        for x, value in zip((0, 1), values):
+        for x, value in zip(places, values):
             text = "1-7 (suppressed)" if not np.isfinite(value) else f"{value:,.0f}"
             ax.annotate(text, (x, 0 if not np.isfinite(value) else value), xytext=(0, 3), textcoords="offset points",
                         ha="center", va="bottom", fontsize=9, color=NHS["dark_grey"])
         ax.set_ylim(0, max(top, 1.0) * 1.18)
-        ax.set_xticks([0, 1], ["before", "after"])
+        ax.set_xticks(places, ticks)
         ax.grid(axis="x", visible=False)
         ax.set_title(str(row[category]), fontsize=11)
     if ylabel:
         axes[0].set_ylabel(ylabel)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=NHS["mid_grey"]), plt.Rectangle((0, 0), 1, 1, color=NHS["blue"])]
-    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, bbox_to_anchor=(0.5, 0.0), frameon=False)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colour) for colour in colours]
+    fig.legend(handles, labels, loc="lower center", ncol=len(handles), fontsize=9, bbox_to_anchor=(0.5, 0.0), frameon=False)
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold", color="#212b32")
     fig.tight_layout(rect=(0, 0.08, 1, 1))
@@ -345,4 +379,99 @@ def unreadable_in_area(fig, renderer, area) -> list[str]:
                     if line.get_visible() and _segments_cross(line.get_transform().transform(line.get_xydata()), box):
                         problems.append(f"legend text {entry.get_text()!r} is crossed by a grid line of another axes")
                         break
+    return problems + overlapping(fig, renderer)
+
+
+def _is_span(artist, ax) -> bool:
+    """A shaded span or reference line across the whole axes (axvspan, axvline, axhline...): drawn
+    with an axes-coordinate side, it is background, not data."""
+    transform = artist.get_data_transform() if hasattr(artist, "get_data_transform") else artist.get_transform()
+    return transform in (ax.get_xaxis_transform(), ax.get_yaxis_transform(), ax.transAxes)
+
+
+def _data_paths(ax, with_reference_lines: bool):
+    """(label, path in display pixels, filled) of the plotted data of `ax`: lines (and, with
+    `with_reference_lines`, axvline/axhline), bars and other patches, bands and markers."""
+    from matplotlib.collections import PathCollection
+
+    for line in ax.lines:
+        if not line.get_visible() or len(line.get_xydata()) == 0:
+            continue
+        if _is_span(line, ax) and not with_reference_lines:
+            continue
+        path = line.get_transform().transform_path(line.get_path())
+        filled = line.get_linestyle() in ("None", "none", "") or len(line.get_xydata()) == 1
+        yield line.get_label(), path, filled
+    for patch in ax.patches:
+        if patch.get_visible() and not _is_span(patch, ax):
+            yield patch.get_label(), patch.get_transform().transform_path(patch.get_path()), True
+    for collection in ax.collections:
+        if not collection.get_visible() or _is_span(collection, ax):
+            continue
+        if isinstance(collection, PathCollection):  # markers: their positions
+            from matplotlib.path import Path
+
+            offsets = collection.get_offset_transform().transform(collection.get_offsets())
+            for point in offsets:
+                yield collection.get_label(), Path([point, point]), True
+            continue
+        for path in collection.get_paths():
+            yield collection.get_label(), collection.get_transform().transform_path(path), True
+
+
+def _shrunk(box, pixels: float = 1.5):
+    from matplotlib.transforms import Bbox
+
+    return Bbox.from_extents(box.x0 + pixels, box.y0 + pixels, box.x1 - pixels, box.y1 - pixels)
+
+
+def _hits(path, box, filled: bool) -> bool:
+    vertices = path.vertices
+    if len(vertices) and ((vertices[:, 0] > box.x0) & (vertices[:, 0] < box.x1) &
+                          (vertices[:, 1] > box.y0) & (vertices[:, 1] < box.y1)).any():
+        return True
+    return bool(path.intersects_bbox(box, filled=filled))
+
+
+def overlapping(fig, renderer) -> list[str]:
+    """Legends and texts placed over plotted data or over each other, measured from the drawn
+    artists' boxes (pixels, shrunk by 1.5 px so touching is not overlapping): a legend over a
+    line, bar, band, marker or reference line of its axes (a figure legend: of any axes); an
+    annotation (`ax.text`, `ax.annotate`) over plotted data, a legend, or another text."""
+    from matplotlib.legend import Legend
+
+    problems = []
+    legends = [(ax.get_legend(), [ax]) for ax in fig.axes if isinstance(ax.get_legend(), Legend)]
+    legends += [(legend, list(fig.axes)) for legend in fig.legends]
+    boxes = []  # (what, box) of every legend and annotation, for text-on-text
+    for legend, axes in legends:
+        if not legend.get_visible():
+            continue
+        box = _shrunk(legend.get_window_extent(renderer))
+        boxes.append(("the legend", box))
+        for ax in axes:
+            for label, path, filled in _data_paths(ax, with_reference_lines=True):
+                if _hits(path, box, filled):
+                    problems.append(f"the legend lies over plotted data ({label or 'unlabelled'}) in {_axes_name(ax)}")
+                    break
+    for ax in fig.axes:
+        for text in ax.texts:
+            if not text.get_visible() or not text.get_text().strip():
+                continue
+            box = _shrunk(text.get_window_extent(renderer))
+            if box.width <= 0 or box.height <= 0:
+                continue
+            what = f"text {text.get_text()!r}"
+            for label, path, filled in _data_paths(ax, with_reference_lines=False):
+                if _hits(path, box, filled):
+                    problems.append(f"{what} lies over plotted data ({label or 'unlabelled'}) in {_axes_name(ax)}")
+                    break
+            for other, other_box in boxes:
+                if box.overlaps(other_box):
+                    problems.append(f"{what} overlaps {other}")
+            boxes.append((what, box))
     return problems
+
+
+def _axes_name(ax) -> str:
+    return f"the axes {ax.get_title()!r}" if ax.get_title() else "an axes"

@@ -90,7 +90,7 @@ Example (runs as is)::
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from ._errors import ITSInputError
+from ._errors import ITSInputError, ITSNotEstimable
 from ._sentence import effect_sentence, period_words
 from ._terms import Component
 
@@ -98,7 +98,7 @@ if TYPE_CHECKING:
     from ._design import InterruptedTimeSeries
     from ._result import Diagnostics, ITSResult, PlaceboResult
 
-__all__ = ["InterruptedTimeSeries", "ITSResult", "ITSInputError", "Component", "Diagnostics", "PlaceboResult",
+__all__ = ["InterruptedTimeSeries", "ITSResult", "ITSInputError", "ITSNotEstimable", "Component", "Diagnostics", "PlaceboResult",
            "effect_sentence", "period_words"]
 
 #: names whose modules import statsmodels (about 3-6 s here): loaded on first use, so that

@@ -11,7 +11,7 @@ from pandas.api import types as ptypes
 from statsmodels.regression.linear_model import OLS
 
 from . import _periods
-from ._errors import ITSInputError
+from ._errors import ITSInputError, ITSNotEstimable
 from ._estimation import COV_TYPES, FAMILIES, LOG_LINK, fit_design
 from ._result import ITSResult
 from ._terms import Component, Term, programme_terms
@@ -172,7 +172,8 @@ class InterruptedTimeSeries:
             if self.treated is None or self.treated not in set(data[self.group]):
                 raise ITSInputError(f"treated={self.treated!r} is not a value of {self.group!r}")
             if data[self.group].nunique() < 2:
-                raise ITSInputError("a controlled design needs at least one control unit")
+                raise ITSNotEstimable(f"a controlled design needs at least one control unit: {self.group!r} holds only "
+                                      f"{self.treated!r}")
 
     def _interruption(self, value, what: str) -> int:
         p = _periods.to_period(value, self.freq, what)
@@ -230,7 +231,7 @@ class InterruptedTimeSeries:
                 where = f"after the interruption {self._label(lo)}; the data end {last}"
             else:
                 where = f"between the interruptions {self._label(lo)} and {self._label(hi)}"
-            raise ITSInputError(f"too few points {where}: {n} fitted periods < {need} "
+            raise ITSNotEstimable(f"too few points {where}: {n} fitted periods < {need} "
                                 "(an excluded transition window does not count)")
 
     # ------------------------------------------------------------------ design
@@ -352,9 +353,9 @@ class InterruptedTimeSeries:
         fit_rows = self.data["in_fit"].to_numpy()
         X = X_all[fit_rows]
         if np.linalg.matrix_rank(X.to_numpy()) < X.shape[1]:
-            raise ITSInputError("the design is rank deficient: too few points for the terms requested")
+            raise ITSNotEstimable("the design is rank deficient: too few points for the terms requested")
         if X.shape[0] - X.shape[1] < 2:
-            raise ITSInputError(f"too few points ({X.shape[0]}) for {X.shape[1]} coefficients")
+            raise ITSNotEstimable(f"too few points ({X.shape[0]}) for {X.shape[1]} coefficients")
         d = self.data[fit_rows]
         if self.family in LOG_LINK:
             self._check_zero_segments(d)
@@ -365,7 +366,7 @@ class InterruptedTimeSeries:
                             maxlags=self.maxlags)
         bad = [c for c in X.columns if not (np.isfinite(fitted.params[c]) and np.isfinite(fitted.cov.loc[c, c]))]
         if bad:
-            raise ITSInputError(f"the fit gave no finite estimate for {bad}: the data cannot identify those terms "
+            raise ITSNotEstimable(f"the fit gave no finite estimate for {bad}: the data cannot identify those terms "
                                 "(check for long runs of zero counts or a change the model does not describe)")
         self.result = ITSResult(self, fitted, X_all)
         return self.result
@@ -380,7 +381,7 @@ class InterruptedTimeSeries:
                 if len(seg) and (seg[self.outcome] == 0).all():
                     a, b = (_periods.label(p, self.freq) for p in (int(seg["period"].min()), int(seg["period"].max())))
                     who = "" if self.group is None else f" of {unit!r}"
-                    raise ITSInputError(
+                    raise ITSNotEstimable(
                         f"every count of {self.outcome!r}{who} is 0 from {a} to {b}: a log-link model has no finite "
                         "level there (rate ratio 0, interval undefined); choose interruptions that do not isolate "
                         "an all-zero stretch, or report the counts instead")

@@ -23,7 +23,7 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.regression.linear_model import GLS, GLSAR, OLS
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
-from ._errors import ITSInputError
+from ._errors import ITSInputError, ITSNotEstimable
 
 FAMILIES = ("gaussian", "poisson", "quasipoisson", "negbin")
 COV_TYPES = ("ar1", "newey", "glsar", "naive")
@@ -151,7 +151,7 @@ def _nb_alpha(y, X, offset) -> float:
         warnings.warn("no overdispersion: the negative binomial alpha is 0 (the fit is Poisson)", stacklevel=3)
         return 1e-8
     if not ok or alpha <= 0:
-        raise ITSInputError("the negative binomial fit did not converge (is the series overdispersed?); "
+        raise ITSNotEstimable("the negative binomial fit did not converge (is the series overdispersed?); "
                             "try family='quasipoisson'")
     return alpha
 
@@ -210,7 +210,7 @@ def fit_design(y: pd.Series, X: pd.DataFrame, *, offset: np.ndarray | None, unit
                 res = gee.fit(cov_type="naive", scale="X2" if family == "quasipoisson" else 1.0,
                               start_params=np.asarray(glm.params), maxiter=100)
             except (ValueError, np.linalg.LinAlgError) as error:
-                raise ITSInputError(f"the AR(1) (GEE) fit failed ({error}): the fitted means reach 0 or overflow; "
+                raise ITSNotEstimable(f"the AR(1) (GEE) fit failed ({error}): the fitted means reach 0 or overflow; "
                                     "check for long runs of zero counts, or try cov_type='newey'") from None
     else:  # pragma: no cover - validated upstream
         raise ITSInputError(f"unknown cov_type {cov_type!r}")

@@ -538,6 +538,38 @@ class Diagnostics:
         rows["dispersion"] = [self.dispersion, np.nan]
         return pd.DataFrame.from_dict(rows, orient="index", columns=["statistic", "p_value"])
 
+    def in_words(self, family: str | None = None, cov_type: str | None = None) -> str:
+        """What the diagnostics mean for the model's confidence intervals, in sentences (for a
+        notebook page): leftover autocorrelation (Ljung-Box at 12 lags, Durbin-Watson) and
+        overdispersion of a count model, given the errors modelled (`cov_type`) and the `family`.
+        With AR(1) errors, read the whitened residuals' diagnostics (what is left once AR(1) is
+        modelled: `diagnostics(residuals="whitened")`)."""
+        def p_text(p: float) -> str:
+            return "p <0.001" if p < 0.001 else f"p = {p:.3f}"
+
+        said = []
+        lag = 12 if 12 in self.ljung_box.index else int(self.ljung_box.index.max())
+        p = float(self.ljung_box.loc[lag, "lb_pvalue"])
+        modelled = (f"the AR(1) errors (rho {self.rho:.2f}) already allow for a correlation from one period to the next"
+                    if self.rho is not None else
+                    "Newey-West standard errors allow for it over a few lags" if cov_type in ("newey", "hac") else
+                    "the intervals assume independent periods")
+        if p < 0.05:
+            said.append(f"The {'whitened' if self.kind == 'whitened' else 'Pearson'} residuals are still correlated over "
+                        f"time (Ljung-Box at {lag} lags, {p_text(p)}; Durbin-Watson {self.durbin_watson:.2f}, where 2 means "
+                        f"none). {modelled[0].upper() + modelled[1:]}, but what is left means the 95% confidence intervals "
+                        "are too narrow: read them as optimistic, and a change whose interval only just excludes no change "
+                        "as uncertain.")
+        else:
+            said.append(f"No correlation is left in the residuals (Ljung-Box at {lag} lags, {p_text(p)}; Durbin-Watson "
+                        f"{self.durbin_watson:.2f}): {modelled}, and the intervals need no further allowance for it.")
+        if family in ("poisson", "quasipoisson") and self.dispersion > 1.5:
+            scale = ("the quasi-Poisson scale widens the intervals by its square root "
+                     f"({self.dispersion ** 0.5:.1f} times Poisson's), so they allow for it"
+                     if family == "quasipoisson" else "a Poisson model's intervals would be too narrow by its square root")
+            said.append(f"The variance is {self.dispersion:.1f} times what a Poisson count would have: {scale}.")
+        return " ".join(said)
+
     def plot(self, axes=None):
         """ACF and PACF bars with +/-1.96/sqrt(n) bounds. Returns the two Axes."""
         import matplotlib.pyplot as plt

@@ -21,7 +21,8 @@ from typing import Sequence
 import ibis
 import yaml
 
-from outcomes.cohort import OUT_OF_AREA, crisis_escalations, cyp_inpatients, of_known_service_users, picu_episodes
+from outcomes.cohort import (OUT_OF_AREA, crisis_activity, crisis_escalations, cyp_inpatients, of_known_service_users,
+                             picu_episodes)
 from outcomes.cohort.codes import footprint_las
 from outcomes.cohort.core import ExtractLike, attach
 from outcomes.cohort.crisis import ae_attendances
@@ -60,8 +61,11 @@ def _monitored(measures: dict[str, Measure]) -> dict[str, Measure]:
 
 
 def known_users_ae_attendances(extract: ExtractLike) -> ibis.Table:
-    """ECDS attendances (any reason) of people who were known service users on the arrival date."""
-    return of_known_service_users(extract.tables["ECDS"], "Arrival_Date", extract)
+    """ECDS attendances with a mental-health or self-harm presentation (as crisis escalations define
+    them) of people who were known service users on the arrival date: the attendances that "result
+    from crises", as the published claim says; attendances for other reasons are left out."""
+    events = ae_attendances(extract).filter(lambda t: t.mental_health | t.self_harm)
+    return of_known_service_users(events, "event_date", extract)
 
 
 #: values of `area` in `cyp_mental_health_ae_by_area`
@@ -106,8 +110,8 @@ def catalogue(footprint: Sequence[str] | None = None, providers: Sequence[str] |
         "crisis_escalations",
         count_events(crisis_escalations(), "event_date"),
         population,
-        description="A&E mental-health/self-harm attendances, crisis-team contacts and emergency admissions of known service users, "
-        + PER_POP,
+        description="Escalation outcomes: mental-health/self-harm A&E attendances and emergency admissions of known service "
+        "users, " + PER_POP,
     )
     measures = [
         bed_days,
@@ -159,11 +163,19 @@ def catalogue(footprint: Sequence[str] | None = None, providers: Sequence[str] |
         ),
         define_measure(
             "ae_attendances",
-            count_events(known_users_ae_attendances, "Arrival_Date"),
+            count_events(known_users_ae_attendances, "event_date"),
             population,
-            description=f"A&E attendances (ECDS, any reason) of known service users (open CYPMHS referral), {PER_POP}",
+            description="A&E attendances (ECDS) with a mental-health or self-harm presentation of known service users (open "
+            f"CYPMHS referral), {PER_POP}",
         ),
         crisis,
+        define_measure(
+            "crisis_activity",
+            count_events(crisis_activity(), "event_date"),
+            population,
+            description="Crisis activity, a process measure expected to rise: attended contacts of known service users with "
+            f"crisis teams, the single point of access and the 24/7 crisis line, {PER_POP}",
+        ),
         define_measure(
             "cyp_mental_health_ae_by_area",
             count_events(resident_mental_health_ae(footprint), "event_date"),
@@ -177,7 +189,7 @@ def catalogue(footprint: Sequence[str] | None = None, providers: Sequence[str] |
             crisis.numerator,
             population,
             group_by=["kind"],
-            description=f"Crisis escalations split by kind (ae_attendance, crisis_contact, emergency_admission), {PER_POP}",
+            description=f"Crisis escalations split by kind (ae_attendance, emergency_admission), {PER_POP}",
         ),
     ]
     measures += delivery_measures(footprint, providers, population, inpatients)

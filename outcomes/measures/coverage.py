@@ -79,9 +79,10 @@ def population_years(tables: dict[str, ibis.Table], start: dt.date | None, end_d
 
 
 def stays_open_at_start(tables: dict[str, ibis.Table], start: dt.date | None, end_date: dt.date) -> tuple[str, str, int] | None:
-    """A steep rise of all ward stays' bed days over the extract's first months (stays open at
-    the start missing): (field, description, 0), or None when the first month is near the settled
-    level or the extract is too short to tell."""
+    """A steep rise of all ward stays' bed days over the extract's first months: (field, description,
+    ward stays begun before the start), or None when the first month is near the settled level or
+    the extract is too short to tell. The description blames stays open at the start only when no
+    stay began before it; with such stays present it points at the start date instead."""
     stays = tables.get("MHS502WardStay")
     last_month = SETTLED_MONTHS[1] - 1
     if stays is None or start is None:
@@ -95,10 +96,16 @@ def stays_open_at_start(tables: dict[str, ibis.Table], start: dt.date | None, en
     if level <= 0 or monthly[0] >= RISE_RATIO * level:
         return None
     shares = ", ".join(f"{b / level:.0%}" for b in monthly[:3])
-    check = (f"bed days rise steeply over the first months ({shares} of the level of months {SETTLED_MONTHS[0]}-"
-             f"{SETTLED_MONTHS[1]} from {start:%Y-%m}): ward stays open at the extract start may be missing "
-             "(an MHSDS extract includes them); measures of the first months are too low")
-    return "StartDateWardStay", check, 0
+    rise = (f"bed days rise steeply over the first months ({shares} of the level of months {SETTLED_MONTHS[0]}-"
+            f"{SETTLED_MONTHS[1]} from {start:%Y-%m})")
+    earlier = int(stays.filter(stays.StartDateWardStay < start).count().to_pyarrow().as_py())
+    if earlier:  # the stays open at the start are there: their absence is not the reason
+        check = (f"{rise}, although ward stays that began before {start:%Y-%m} are present (rows): activity of the "
+                 "first months looks incomplete; check extract_start_date (the first month the extract covers fully)")
+    else:
+        check = (f"{rise} and no ward stay began before {start:%Y-%m}: ward stays open at the extract start look "
+                 "missing (an MHSDS extract includes them); measures of the first months are too low")
+    return "StartDateWardStay", check, earlier
 
 
 def coverage_findings(tables: dict[str, ibis.Table], start_date: dt.date | None, end_date: dt.date) -> FindingList:

@@ -1,8 +1,9 @@
 """Monthly measure frames computed once per report run and shared by the run's notebooks.
 
-A report run (`outcomes.report.build`) opens `run_measure_cache()`: a private folder of its own,
-named to the kernels by `$OUTCOMES_RUN_MEASURES` (as `$OUTCOMES_RUN_SOURCES` names its sources)
-and removed when the run ends, so nothing is ever read across runs. A notebook's session
+A report run (`outcomes.report.build`) opens `run_measure_cache()`: a private folder of its own
+(`outcomes.workspace.run_temporary`: a run killed before it removes it, the next run does),
+named to the kernels by `$OUTCOMES_RUN_MEASURES` and removed when the run ends, so nothing is
+ever read across runs. A notebook's session
 (`outcomes.notebook`) reads that name and gives the folder to its measures
 (`Measure.cached_in`); the measures themselves never read the environment. With a folder,
 `Measure.to_pandas` looks a frame up by a key of
@@ -26,12 +27,13 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pandas as pd
+
+from outcomes.workspace import run_temporary
 
 __all__ = ["RUN_MEASURES", "run_measure_cache", "extract_identity", "cached_frame"]
 
@@ -43,7 +45,7 @@ RUN_MEASURES = "OUTCOMES_RUN_MEASURES"
 def run_measure_cache() -> Iterator[dict[str, str]]:
     """A run-scoped measure cache: yields the kernels' environment (`{RUN_MEASURES: folder}`);
     the folder (private, mode 0700) and every frame in it are deleted when the block ends."""
-    folder = Path(tempfile.mkdtemp(prefix="outcomes-run-measures-"))
+    folder = run_temporary("measures")
     try:
         yield {RUN_MEASURES: str(folder)}
     finally:

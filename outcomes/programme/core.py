@@ -125,6 +125,14 @@ class Programme:
                                  f"(>= {int(name == 'horizon_months')}), got {value!r}")
             object.__setattr__(self, name, int(value))
 
+    def markers(self) -> dict[str, Any]:
+        """What a time series marks besides the go-live: {label: start} of the programme's other
+        components and of COVID-19 (`outcomes.figures.plots.monthly_series(markers=...)`)."""
+        marks = {str(getattr(c, "name", c)).replace("_", " "): getattr(c, "start", None) for c in self.components}
+        if self.covid_start is not None:
+            marks["COVID-19"] = self.covid_start
+        return {label: start for label, start in marks.items() if start is not None}
+
     # ------------------------------------------------------------------ windows (the one definition)
     @property
     def settled(self) -> dt.date:

@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 
 from outcomes.cohort import dbt_cohort, picu_episodes
+from outcomes.errors import NotEstimable
 from outcomes.disclosure import round_count
 from outcomes.measures import catalogue
 from outcomes.dates import month_label
@@ -139,10 +140,10 @@ def reproduce_published(
     `within_tolerance` is True for a confirmed direction, a relative change within its tolerance whose
     direction is confirmed, and matching counts. `detectable` is, for a claim not confirmed, the smallest
     change the design detects 80% of the time. Reproduced counts are shown disclosure-controlled; the
-    comparison uses exact values.
+    comparison uses exact values. A figure the extract cannot reproduce (too few stays, no comparison
+    area: `NotEstimable`) keeps its row, reproduced "not estimable", graded "not estimable", with the
+    reason in `not_estimable` (None on the other rows).
     """
-    from outcomes.survival import LengthOfStay
-
     published = published_figures() if published is None else published
     programme = Programme() if programme is None else programme
     measures = catalogue(footprint, providers) if measures is None else measures
@@ -151,55 +152,77 @@ def reproduce_published(
     people = None
     for name, figure in published.iterrows():
         kind, target = figure["kind"], figure["published"]
-        row = {"label": figure["label"], "definition": " ".join(str(figure["definition"]).split())}
-        if kind == "relative_change":
-            measure = name.removesuffix("_change")
-            frame = measures[measure].to_pandas(extract)
-            change = relative_change(frame, windows)["change"]
-            model = bed_day_effect(extract, frame, programme, footprint, providers, name=measure)
-            evidence = grade_direction("fewer" if target < 0 else "more", 1 + model["relative"], 1 + model["lower"],
-                                       1 + model["upper"])
-            close = abs(change - target) <= figure["tolerance"]
-            row.update(_graded({
-                "published": f"{target:+.0%}",
-                "reproduced": f"{change:+.1%} (totals); modelled {model['relative']:+.0%} (95% CI {model['lower']:+.0%} to "
-                              f"{model['upper']:+.0%}; {model['method']})",
-                "difference": f"{change - target:+.1%}", "tolerance": f"±{figure['tolerance']:.0%} points",
-                "within_tolerance": bool(close and evidence.grade == CONFIRMED)}, evidence))
-        elif name == "picu_median_los_change":
-            stays = _picu_stays(extract, windows, footprint, providers)
-            los = LengthOfStay(horizon_days=PICU_RMST_DAYS, reference_group="baseline").fit(stays)
-            medians, diff = los.medians_["median"], los.rmst_difference_.loc["post"]
-            evidence = grade_direction(str(target), diff["difference"], diff["lower"], diff["upper"], ratio=False)
-            row.update(_graded({
-                "published": target,
-                "reproduced": f"median {medians['baseline']:.0f} -> {medians['post']:.0f} days; restricted mean "
-                              f"(to {PICU_RMST_DAYS} days) {diff['difference']:+.1f} days (95% CI {diff['lower']:+.1f} to "
-                              f"{diff['upper']:+.1f})",
-                "difference": f"{medians['post'] - medians['baseline']:+.0f} days (medians)",
-                "tolerance": "direction, 95% CI", "within_tolerance": evidence.grade == CONFIRMED}, evidence))
-        elif name == "crisis_line_extension_ae_change":
-            by_area = measures["cyp_mental_health_ae_by_area"].to_pandas(extract)
-            result = programme.later_component_its(by_area, figure["date"], name="crisis_line_extension")
-            row.update(_direction_row(result, target, "at the extension vs comparison"))
-        elif kind == "direction":
-            measure = name.removesuffix("_change")
-            result = programme.its(measures[measure].to_pandas(extract))
-            row.update(_direction_row(result, target, "at go-live"))
-        elif kind == "before_after":
-            if people is None:
-                people = dbt_cohort().build(extract).table.to_pandas()
-            outcome = name.removeprefix("dbt_")
-            counts = {"before": int(people[f"{outcome}_before"].sum()), "after": int(people[f"{outcome}_after"].sum())}
-            evidence = grade_exact(dict(target), counts)
-            row.update(_graded({
-                "published": f"{target['before']} -> {target['after']}",
-                "reproduced": f"{_format_count(counts['before'])} -> {_format_count(counts['after'])}",
-                "difference": "none" if evidence.grade in (MATCHES, WITHHELD) else "differs",
-                "tolerance": "exact", "within_tolerance": evidence.grade in (MATCHES, WITHHELD)}, evidence))
-        else:
-            raise ValueError(f"published figure {name!r}: unknown kind {kind!r}")
+        row = {"label": figure["label"], "definition": " ".join(str(figure["definition"]).split()), "not_estimable": None}
+        try:
+            people = _reproduce(row, name, figure, extract, measures, programme, windows, footprint, providers, people)
+        except NotEstimable as error:  # a small collaborative, no comparison area: the row says why
+            row.update(published=_shown(target), reproduced="not estimable", difference="\u2013", tolerance="\u2013",
+                       within_tolerance=None, evidence=f"not estimable: {error.reason}", grade="not estimable",
+                       detectable=None, not_estimable=error.reason)
         rows[name] = row
     columns = ["label", "published", "reproduced", "difference", "tolerance", "within_tolerance", "evidence", "grade",
-               "detectable", "definition"]
+               "detectable", "definition", "not_estimable"]
     return pd.DataFrame.from_dict(rows, orient="index")[columns].rename_axis("name")
+
+
+def _shown(target: Any) -> str:
+    """A published figure as the comparison shows it."""
+    if isinstance(target, Mapping):
+        return f"{target['before']} -> {target['after']}"
+    return f"{target:+.0%}" if isinstance(target, float) else str(target)
+
+
+def _reproduce(row, name, figure, extract, measures, programme, windows, footprint, providers, people):
+    """Fill `row` with published figure `name` reproduced from `extract` and graded; returns the DBT
+    cohort (built once). `NotEstimable` when the extract cannot support it."""
+    from outcomes.survival import LengthOfStay
+
+    kind, target = figure["kind"], figure["published"]
+    if kind == "relative_change":
+        measure = name.removesuffix("_change")
+        frame = measures[measure].to_pandas(extract)
+        change = relative_change(frame, windows)["change"]
+        model = bed_day_effect(extract, frame, programme, footprint, providers, name=measure)
+        evidence = grade_direction("fewer" if target < 0 else "more", 1 + model["relative"], 1 + model["lower"],
+                                   1 + model["upper"])
+        close = abs(change - target) <= figure["tolerance"]
+        row.update(_graded({
+            "published": _shown(target),
+            "reproduced": f"{change:+.1%} (totals); modelled {model['relative']:+.0%} (95% CI {model['lower']:+.0%} to "
+                          f"{model['upper']:+.0%}; {model['method']})",
+            "difference": f"{change - target:+.1%}", "tolerance": f"±{figure['tolerance']:.0%} points",
+            "within_tolerance": bool(close and evidence.grade == CONFIRMED)}, evidence))
+    elif name == "picu_median_los_change":
+        stays = _picu_stays(extract, windows, footprint, providers)
+        los = LengthOfStay(horizon_days=PICU_RMST_DAYS, reference_group="baseline").fit(stays)
+        medians, diff = los.medians_["median"], los.rmst_difference_.loc["post"]
+        evidence = grade_direction(str(target), diff["difference"], diff["lower"], diff["upper"], ratio=False)
+        row.update(_graded({
+            "published": target,
+            "reproduced": f"median {medians['baseline']:.0f} -> {medians['post']:.0f} days; restricted mean "
+                          f"(to {PICU_RMST_DAYS} days) {diff['difference']:+.1f} days (95% CI {diff['lower']:+.1f} to "
+                          f"{diff['upper']:+.1f})",
+            "difference": f"{medians['post'] - medians['baseline']:+.0f} days (medians)",
+            "tolerance": "direction, 95% CI", "within_tolerance": evidence.grade == CONFIRMED}, evidence))
+    elif name == "crisis_line_extension_ae_change":
+        by_area = measures["cyp_mental_health_ae_by_area"].to_pandas(extract)
+        result = programme.later_component_its(by_area, figure["date"], name="crisis_line_extension")
+        row.update(_direction_row(result, target, "at the extension vs comparison"))
+    elif kind == "direction":
+        measure = name.removesuffix("_change")
+        result = programme.its(measures[measure].to_pandas(extract))
+        row.update(_direction_row(result, target, "at go-live"))
+    elif kind == "before_after":
+        if people is None:
+            people = dbt_cohort().build(extract).table.to_pandas()
+        outcome = name.removeprefix("dbt_")
+        counts = {"before": int(people[f"{outcome}_before"].sum()), "after": int(people[f"{outcome}_after"].sum())}
+        evidence = grade_exact(dict(target), counts)
+        row.update(_graded({
+            "published": _shown(target),
+            "reproduced": f"{_format_count(counts['before'])} -> {_format_count(counts['after'])}",
+            "difference": "none" if evidence.grade in (MATCHES, WITHHELD) else "differs",
+            "tolerance": "exact", "within_tolerance": evidence.grade in (MATCHES, WITHHELD)}, evidence))
+    else:
+        raise ValueError(f"published figure {name!r}: unknown kind {kind!r}")
+    return people

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from outcomes.dates import add_months, month_label
-from outcomes.errors import UserError
+from outcomes.errors import NotEstimable, UserError
 from outcomes.its import ITSInputError, effect_sentence
 from outcomes.synth import SyntheticControl
 
@@ -203,7 +203,9 @@ def beside_its(extract, programme, measures, footprint: Sequence[str], published
     estimate (the catalogue measure's `Programme.its` headline: relative effect at the horizon, 95% CI)
     beside the synthetic control's (relative effect at the horizon with its conformal interval, the
     post-year effect, the placebo p-value). `published`: `published_figures()` (index: claim names).
-    An ITS that cannot be estimated (ITSInputError) leaves its columns empty with the reason."""
+    An ITS that cannot be estimated (ITSInputError) leaves its columns empty with the reason; so
+    does a synthetic control that cannot (`NotEstimable`: too few donor areas published), its
+    reason in `synthetic_note` ("" when there is one)."""
     rows = {}
     for claim, (area_measure, measure) in CLAIMS.items():
         what = AREA_MEASURES[area_measure]
@@ -214,12 +216,19 @@ def beside_its(extract, programme, measures, footprint: Sequence[str], published
                        its_upper=its.relative_upper, its_note="")
         except ITSInputError as reason:
             row.update(its_at=None, its_relative=np.nan, its_lower=np.nan, its_upper=np.nan, its_note=str(reason))
-        head = synthetic_headline(area_control(extract, area_measure, programme, footprint), programme, what)
+        try:
+            head = synthetic_headline(area_control(extract, area_measure, programme, footprint), programme, what)
+        except NotEstimable as reason:
+            row.update(synthetic_at=None, synthetic_relative=np.nan, synthetic_lower=np.nan, synthetic_upper=np.nan,
+                       synthetic_post_year=np.nan, synthetic_post_year_lower=np.nan, synthetic_post_year_upper=np.nan,
+                       placebo_p_value=np.nan, synthetic_sentence=None, synthetic_note=reason.reason)
+            rows[claim] = row
+            continue
         row.update(synthetic_at=head.at, synthetic_relative=head.relative, synthetic_lower=head.relative_lower,
                    synthetic_upper=head.relative_upper, synthetic_post_year=head.cumulative_relative,
                    synthetic_post_year_lower=head.cumulative_relative_lower,
                    synthetic_post_year_upper=head.cumulative_relative_upper, placebo_p_value=head.p_value,
-                   synthetic_sentence=head.sentence)
+                   synthetic_sentence=head.sentence, synthetic_note="")
         rows[claim] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "name"

@@ -43,7 +43,9 @@ their first spell, so no spell and no other planted figure changes.
 
 The programme as delivered and what it must not worsen (issue 22; `_delivery.py`, `_activity.py`,
 truth.json `delivery`): distances from home (falling as out-of-area placements are repatriated),
-the network's CYP wards and commissioned beds with a new 8-bed adolescent PICU from April 2018,
+the network's CYP wards and commissioned beds with a new 8-bed adolescent PICU from April 2018 (at
+larger scales a site needing more than 24 beds has several wards, so a scale-15 extract passes the
+contract's 200-bed limit for a ward),
 restrictive interventions at a steady 30 per 1,000 occupied bed days, MHA detentions of 40% of CYP
 admissions, paired CGAS/HoNOSCA scores reliably improved for 45% of young people before go-live and
 60% after, crisis-line contact times (out of hours rising from April 2016), crisis-line calls and
@@ -192,13 +194,48 @@ def write_reference_extract(
 
 def read_truth(extract: str | os.PathLike) -> dict | None:
     """The planted truth written beside a reference extract (its truth.json), or None for any other
-    source (a real extract, a database URL): notebooks compare with it only when it is there."""
+    source (a real extract, a database URL): notebooks compare with it only when it is there.
+
+    Only a truth.json this generator wrote for these very files counts: one written by another
+    tool (no `generator.generated_by` of "outcomes ..."), or one whose tables no longer hold the
+    rows it counted (an extract cut down from the reference, e.g. to the footprint's residents,
+    with the truth.json copied along), is None, with a warning saying why."""
     import json
+    import warnings
 
     if "://" in str(extract):
         return None
     path = Path(extract) / "truth.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        truth = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        warnings.warn(f"{path}: not JSON ({error}); no planted truth to compare with", stacklevel=2)
+        return None
+    generator = truth.get("generator") if isinstance(truth, dict) else None
+    if not (isinstance(generator, dict) and str(generator.get("generated_by", "")).startswith("outcomes ")):
+        warnings.warn(f"{path} was not written by the outcomes reference generator: no planted truth to compare with",
+                      stacklevel=2)
+        return None
+    changed = _changed_tables(Path(extract), truth.get("row_counts") or {})
+    if changed:
+        warnings.warn(f"{path} does not describe these files ({'; '.join(changed)}): no planted truth to compare with",
+                      stacklevel=2)
+        return None
+    return truth
+
+
+def _changed_tables(folder: Path, row_counts: dict) -> list[str]:
+    """Tables whose parquet file holds other than the rows truth.json counted (read from the footers)."""
+    import pyarrow.parquet as pq
+
+    changed = []
+    for table, rows in row_counts.items():
+        file = folder / f"{table}.parquet"
+        if file.is_file() and (found := pq.ParquetFile(file).metadata.num_rows) != rows:
+            changed.append(f"{table} has {found:,} rows, truth.json counted {rows:,}")
+    return changed
 
 
 #: the scale of the default reference extract (1 = the south London collaborative, 3.6 million residents)

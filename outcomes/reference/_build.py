@@ -294,7 +294,7 @@ def generate(folder: Path, *, seed: int, scale: float, go_live: str, phase_in_mo
     _write_people(folder, s=s, ids=ids)
     ref_ids = _write_referrals(folder, ids=ids, refs=referrals.refs)
     written = _write_spells(folder, ids=ids, all_spells=all_spells, is_adult=is_adult, person_la=s.people.column("la"), streams=s.streams,
-                            extra=activity["adult_ward_spells"])
+                            extra=activity["adult_ward_spells"], baseline=s.prog.baseline)
     _write_ecds(folder, ids=ids, ecds=att.ecds, birth=s.people.column("birth"))
     _write_risk_events(folder, ids=ids, risk=risk)
     _write_contacts(folder, s=s, ids=ids, referrals=referrals, ref_ids=ref_ids, dbt=dbt.records)
@@ -651,7 +651,7 @@ def _write_referrals(folder: Path, *, ids: Ids, refs: dict) -> pa.Array:
 
 
 def _write_spells(folder: Path, *, ids: Ids, all_spells: Spells, is_adult: np.ndarray, person_la: np.ndarray, streams: Streams,
-                  extra: Spells) -> dict:
+                  extra: Spells, baseline: tuple[int, int]) -> dict:
     """MHS501HospProvSpell and MHS502WardStay, spells sorted by start then person, then the `extra`
     (adult-ward) spells of `_activity`; returns what the delivery tables (`_write_delivery`) are drawn from."""
     spell_order = np.lexsort((all_spells.person, all_spells.start))
@@ -678,7 +678,8 @@ def _write_spells(folder: Path, *, ids: Ids, all_spells: Spells, is_adult: np.nd
     site = np.vectorize(_SITE.get)(bed) + np.where(sp.move[rows] & (cols == 1), 10, 0)
     stay_end = ends[rows, cols]
     la = person_la[sp.person[rows]]
-    ward = D.ward_codes(sp.org[rows], site, bed, starts[rows, cols])
+    ward = D.split_large_wards(D.ward_codes(sp.org[rows], site, bed, starts[rows, cols]), bed, starts[rows, cols],
+                               stay_end, baseline)
     km = D.distances(streams("delivery", "distance"), sp.org[rows], np.where(la >= 0, LA_TRUST[np.maximum(la, 0)], -1),
                      (la >= 0) & (la < N_FOOTPRINT), sp.ooa[rows], adult[rows])
     stays = {

@@ -8,7 +8,9 @@ keep their rows and values.
   network trust's, 40-250 km out of network, so the distance falls as out-of-area placements do);
 * MHS903WardDetails: the network's CYP wards by month with their commissioned beds (general
   wards sized to `TARGET_OCCUPANCY` of their baseline-year occupied bed days; the new PICU 8 beds
-  from its opening, the ward it replaces closing then);
+  from its opening, the ward it replaces closing then); a site whose stays would need a ward of more
+  than `MAX_WARD_BEDS` beds has several wards (`split_large_wards`: at scale 15 one site's stays
+  fill 268 beds, more than the contract's 200 for a ward), none at scale 1;
 * MHS505RestrictiveIntervention: on CYP ward stays at `RESTRICTIVE_PER_1000` per 1,000 occupied bed
   days before and after the programme (planted: no change);
 * MHS401MHActPeriod: a detention (section 2, or 3) for `P_DETAINED` of CYP admissions, from the
@@ -33,6 +35,9 @@ PICU_OPENS, PICU_BEDS, PICU_WARD, PICU_PROVIDER = "2018-04-01", 8, "RV5-PICU", "
 OLD_PICU_BEDS = 4
 #: general CYP wards are commissioned for their baseline-year occupied bed days at this occupancy
 TARGET_OCCUPANCY = 0.90
+#: the most beds a general CYP ward is given: a site needing more has several wards (`split_large_wards`);
+#: above the largest of the scale-1 reference (21 beds), so that extract has the wards it always had
+MAX_WARD_BEDS = 24
 RESTRICTIVE_PER_1000 = 30.0
 #: restrictive intervention types and their weights
 RESTRICTIVE_TYPES = ("07", "13", "09", "12", "11", "10", "08", "14", "01", "16", "05", "06", "04")
@@ -78,6 +83,28 @@ def occupied_by_month(start: np.ndarray, end: np.ndarray, lo: int, hi: int) -> i
     return int(np.maximum(np.minimum(end, hi) - np.maximum(start, lo), 0).sum())
 
 
+def _beds_for(start: np.ndarray, end: np.ndarray, baseline: tuple[int, int]) -> int:
+    """Beds of a general ward whose stays are these: baseline-year occupied bed days at TARGET_OCCUPANCY."""
+    days = occupied_by_month(start, np.minimum(end, END + 1), *baseline)
+    return max(2, int(np.ceil(days / (baseline[1] - baseline[0]) / TARGET_OCCUPANCY)))
+
+
+def split_large_wards(codes: np.ndarray, bed: np.ndarray, start: np.ndarray, end: np.ndarray,
+                      baseline: tuple[int, int]) -> np.ndarray:
+    """UniqWardCode of each ward stay with every general ward that would need more than
+    MAX_WARD_BEDS beds split into the fewest wards that need about that many: its stays are dealt in
+    turn, in stay order, to `<code>`, `<code>-2`, `<code>-3`... (PICU wards keep their fixed beds)."""
+    codes = codes.copy()
+    for ward in sorted({c for c in codes if c is not None}):
+        mine = np.flatnonzero(codes == ward)
+        if ward == PICU_WARD or bed[mine[0]] == 309:
+            continue
+        parts = -(-_beds_for(start[mine], end[mine], baseline) // MAX_WARD_BEDS)
+        for part in range(1, parts):
+            codes[mine[part::parts]] = f"{ward}-{part + 1}"
+    return codes
+
+
 def ward_details(codes: np.ndarray, org: np.ndarray, site: np.ndarray, bed: np.ndarray, start: np.ndarray, end: np.ndarray,
                  baseline: tuple[int, int]) -> dict:
     """MHS903WardDetails rows: every network CYP ward by month, with beds and available bed days."""
@@ -93,8 +120,7 @@ def ward_details(codes: np.ndarray, org: np.ndarray, site: np.ndarray, bed: np.n
         elif ward_bed == 309:
             beds = OLD_PICU_BEDS
         else:
-            days = occupied_by_month(start[mine], np.minimum(end[mine], END + 1), *baseline)
-            beds = max(2, int(np.ceil(days / (baseline[1] - baseline[0]) / TARGET_OCCUPANCY)))
+            beds = _beds_for(start[mine], end[mine], baseline)
         closes = opens if (ward_bed == 309 and ORG_CODES[org[first]] == PICU_PROVIDER and ward != PICU_WARD) else END + 1
         for lo, hi in zip(months[:-1], months[1:]):
             open_from, open_to = max(lo, opens if ward == PICU_WARD else lo), min(hi, closes)
@@ -185,5 +211,5 @@ def iso_window(window: tuple[int, int]) -> list[str]:
     return [iso(window[0]), iso(window[1])]
 
 
-__all__ = ["PICU_OPENS", "PICU_BEDS", "PICU_WARD", "ward_codes", "distances", "ward_details", "restrictive_interventions",
+__all__ = ["PICU_OPENS", "PICU_BEDS", "PICU_WARD", "MAX_WARD_BEDS", "ward_codes", "split_large_wards", "distances", "ward_details", "restrictive_interventions",
            "mha_periods", "scored_assessments", "contact_times", "is_out_of_hours", "window_share", "ORG"]

@@ -43,12 +43,19 @@ DEFINITIONS = {
     "providers); median over stays starting in the window (and, as the catalogue does, ending in the window)",
     "cypmhs_referral": "MHS101Referral received while aged 0-17",
     "known_service_user": "on date d: has a CYPMHS referral with ReferralRequestReceivedDate <= d and (ServDischDate null or > d)",
-    "ae_known_users": "ECDS attendances (any reason) of known service users on Arrival_Date",
-    "crisis_escalations": "A&E attendances with a mental-health chief complaint (ecds_mental_health_complaint codes) or self-harm "
-    "(injury intent 276853009 or complaint 248062006), attended contacts (AttendOrDNACode 5/6) on referrals to crisis teams "
-    "(A02, A03, A04, A18, A19), and spells with an emergency admission method (21-2D, 28), each of known service users on the "
-    "event date",
+    "ae_known_users": "ECDS attendances with a mental-health chief complaint or self-harm (as crisis_escalations) of known "
+    "service users on Arrival_Date",
+    "ae_known_users_any_reason": "ECDS attendances (any reason) of known service users on Arrival_Date",
+    "crisis_activity": "attended contacts (AttendOrDNACode 5/6) on referrals to crisis teams (A02, A03, A04, A18, A19) of "
+    "known service users on CareContDate: a process measure, not an escalation",
+    "crisis_escalations": "escalation outcomes: A&E attendances with a mental-health chief complaint (ecds_mental_health_complaint "
+    "codes) or self-harm (injury intent 276853009 or complaint 248062006), and spells with an emergency admission method "
+    "(21-2D, 28), each of known service users on the event date (crisis-team contacts are activity, not escalations)",
 }
+
+
+#: the events that are escalation outcomes: mental-health / self-harm A&E attendances and emergency admissions
+ESCALATION = "((kind = 'ae' AND mh) OR kind = 'emergency_admission')"
 
 
 def _in(values) -> str:
@@ -164,10 +171,11 @@ def _window_counts(con, *, baseline: tuple[int, int], post: tuple[int, int]) -> 
         ratio = medians[1] / medians[0] if medians[0] and medians[1] is not None else None
         out[name] = {"baseline": medians[0], "post": medians[1], "post_over_baseline": ratio}
     for name, where in (
-        ("ae_known_users", "kind = 'ae'"),
-        ("ae_known_users_footprint", "kind = 'ae' AND fp"),
-        ("crisis_escalations", "(kind <> 'ae' OR mh)"),
-        ("crisis_escalations_footprint", "(kind <> 'ae' OR mh) AND fp"),
+        ("ae_known_users", "kind = 'ae' AND mh"),
+        ("ae_known_users_footprint", "kind = 'ae' AND mh AND fp"),
+        ("ae_known_users_any_reason", "kind = 'ae'"),
+        ("crisis_escalations", f"{ESCALATION}"),
+        ("crisis_escalations_footprint", f"{ESCALATION} AND fp"),
         ("crisis_contacts_known_users", "kind = 'crisis_contact'"),
         ("emergency_admissions_known_users", "kind = 'emergency_admission'"),
     ):
@@ -190,13 +198,15 @@ def _monthly(con) -> dict:
     events = dict(
         (str(r[0])[:7], r[1:])
         for r in con.execute(
-            "SELECT strftime(date_trunc('month', d), '%Y-%m'), count(*) FILTER (WHERE kind = 'ae'), count(*) FILTER (WHERE kind <> 'ae' OR mh) FROM events GROUP BY 1"
+            "SELECT strftime(date_trunc('month', d), '%Y-%m'), count(*) FILTER (WHERE kind = 'ae' AND mh), "
+            f"count(*) FILTER (WHERE {ESCALATION}), count(*) FILTER (WHERE kind = 'crisis_contact') FROM events GROUP BY 1"
         ).fetchall()
     )
     by_month = {r[0]: [int(x or 0) for x in r[1:]] for r in beds}
     months = [r[0] for r in con.execute("SELECT strftime(m0, '%Y-%m') FROM months ORDER BY m0").fetchall()]
-    monthly = [(m, *by_month.get(m, [0, 0, 0, 0]), *[int(x) for x in events.get(m, (0, 0))]) for m in months]
-    columns = ("month", "cyp_bed_days", "cyp_bed_days_collaborative", "ooa_bed_days", "cyp_admissions", "ae_known_users", "crisis_escalations")
+    monthly = [(m, *by_month.get(m, [0, 0, 0, 0]), *[int(x) for x in events.get(m, (0, 0, 0))]) for m in months]
+    columns = ("month", "cyp_bed_days", "cyp_bed_days_collaborative", "ooa_bed_days", "cyp_admissions", "ae_known_users",
+               "crisis_escalations", "crisis_activity")
     return {c: [row[i] if i == 0 else int(row[i]) for row in monthly] for i, c in enumerate(columns)}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import sys
 import time
@@ -34,8 +35,9 @@ from outcomes.report.execution.runner import KERNEL_NAME, NotebookJob, NotebookR
 from outcomes.measures.coverage import data_quality
 from outcomes.measures.run_cache import run_measure_cache
 from outcomes.reference import default_reference_extract
-from outcomes.results import SIDECAR_SUFFIX, read_sidecar
+from outcomes.results import SIDECAR_SUFFIX, not_estimable_sentences, read_sidecar
 from outcomes.source import SourceSpec, open_source
+from outcomes.source.contract.dictionary import ENV_DICTIONARY, dictionary_dir
 from outcomes.source.share import share_with_notebooks
 
 __all__ = ["REPORT_TITLE", "ReportOutcome", "build_report", "find_notebooks"]
@@ -322,7 +324,7 @@ class _Run:
 
         seconds = time.perf_counter() - self.started
         build, opened, q = self.build, self.opened, self.quarter
-        tables = downloads.table_files(results, self.titles)
+        tables = downloads.table_files(results, self.titles, build)
         workbook = downloads.write_workbook(build, tables, self.title) if tables else None
         previous_label, previous = previous_quarter_results(self.reports_dir, q)
         quality = _quality_rows(opened)
@@ -348,6 +350,7 @@ class _Run:
                     html_href=f"{NOTEBOOKS}/{run.name}.html" if (build / NOTEBOOKS / f"{run.name}.html").exists() else None,
                     ipynb_href=f"{NOTEBOOKS}/{run.name}.ipynb" if (build / NOTEBOOKS / f"{run.name}.ipynb").exists() else None,
                     status=run.status, seconds=run.seconds, failure=run.failure.describe() if run.failure else None,
+                    not_estimable=not_estimable_sentences(results.get(run.name, {})),
                 )
                 for run in runs
             ],
@@ -377,6 +380,12 @@ class _Run:
         pages = {"runs": runs, "results": results, "kernel": kernel, "jobs": jobs,
                  "generated": dt.datetime.now().replace(microsecond=0)}
         target, failed = reports_dir / self.label, reports_dir / f"{self.label}.failed"
+        changed = self.opened.changed_files()
+        if changed:  # the notebooks may have read another extract than the one validated
+            self.write_pages("refused", f"Not published: {changed[0]} changed during the run.", **pages)
+            keep_failed(self.build, failed)
+            raise UserError(f"{changed[0]} changed during the report run (sha256 no longer the one validated): "
+                            f"nothing published (the build is kept in {failed}); run again once the extract is complete")
         failures = [r for r in runs if not r.ok]
         if failures:
             self.write_pages("failed", f"Not published: {len(failures)} of {len(runs)} notebooks failed "
@@ -398,6 +407,37 @@ class _Run:
             shutil.rmtree(failed)
         return ReportOutcome(True, self.label, target, runs, seconds=time.perf_counter() - self.started,
                              partial=self.partial)
+
+
+def _writable(reports: Path) -> None:
+    """UserError unless `reports` is (or can be made) a folder this process can write in."""
+    existing = next((p for p in (reports, *reports.parents) if p.exists()), None)
+    if reports.exists() and not reports.is_dir():
+        raise UserError(f"--reports {reports}: is a file, not a folder")
+    if existing is not None and not existing.is_dir():
+        raise UserError(f"--reports {reports}: {existing} is a file, not a folder")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"--reports {reports}: {existing} is not writable")
+
+
+def _within_extract(q: Quarter, parameters: dict[str, Any], extract) -> None:
+    """UserError, before any notebook runs, for a quarter outside the extract or a go-live whose
+    transition ends after the quarter (there would be no months after it to compare)."""
+    from outcomes.dates import add_months, as_date
+
+    if q.end > extract.end_date:
+        raise UserError(f"the extract ends on {extract.end_date.isoformat()}, before the end of {q.label} "
+                        f"({q.end.isoformat()}): report an earlier quarter or use a later extract")
+    if extract.start_date is not None and q.end < extract.start_date:
+        raise UserError(f"{q.label} ends on {q.end.isoformat()}, before the extract starts "
+                        f"({extract.start_date.isoformat()}): report a later quarter")
+    months = parameters["transition_months"]
+    if not isinstance(months, int) or isinstance(months, bool) or months < 0:
+        raise UserError(f"transition_months {months!r}: give a whole number of months, 0 or more")
+    go_live = as_date(parameters["go_live"])
+    if months > 1200 or add_months(go_live, months) > q.end:
+        raise UserError(f"transition_months {months}: the transition from go-live {go_live.isoformat()} would end "
+                        f"after {q.label} ({q.end.isoformat()}), leaving no months after it to compare")
 
 
 def _source(source: SourceSpec | str | Path | None) -> SourceSpec:
@@ -446,10 +486,12 @@ def build_report(
     """
     started = time.perf_counter()
     stream = stream or sys.stderr
+    workspace.remove_dead_runs()  # temporary folders of runs killed before they could clean up
     q: Quarter = parse_quarter(quarter)
     parameters = {**default_parameters(), **load_overrides(params_file)}
     notebooks_dir = Path(notebooks_dir).resolve() if notebooks_dir else resources.notebooks_dir()
     reports_dir = Path(reports_dir).resolve() if reports_dir else workspace.reports_dir()
+    _writable(reports_dir)
     sources = find_notebooks(notebooks_dir, only)
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs {jobs}: give 1 or more")
@@ -465,9 +507,8 @@ def build_report(
         # ExtractError (a UserError) stops here, before any notebook; a warehouse is validated
         # there by pushed-down queries, once for the whole run
         run.opened = open_source(spec)
-        if q.end > run.opened.end_date:
-            raise UserError(f"the extract ends on {run.opened.end_date.isoformat()}, before the end of {q.label} "
-                            f"({q.end.isoformat()}): report an earlier quarter or use a later extract")
+        _within_extract(q, parameters, run.opened)
+        run.opened.file_hashes()  # as validated: checked again before publishing, recorded in the manifest
         person_ids = run.opened.person_ids()
         remove_stale(reports_dir, q.label)
         run.build = new_build_dir(reports_dir, q.label)
@@ -475,6 +516,8 @@ def build_report(
             with ExitStack() as sharing:  # the run's private source reference lives until the run ends
                 reference, kernel_env = sharing.enter_context(share_with_notebooks(run.opened, spec))
                 kernel_env = {**kernel_env, **sharing.enter_context(run_measure_cache())}  # measures computed once a run
+                if os.environ.get(ENV_DICTIONARY):  # made absolute as the run read it: kernels start elsewhere
+                    kernel_env[ENV_DICTIONARY] = str(dictionary_dir())
                 print(f"outcomes report {run.label}: {len(sources)} notebook(s), {jobs} at a time, "
                       f"extract {run.opened.source}", file=stream, flush=True)
                 job_list = run.notebook_jobs(sources, reference)

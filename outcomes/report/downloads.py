@@ -41,11 +41,22 @@ def sheet_names(names: list[str]) -> list[str]:
     return shown
 
 
-def table_files(results: dict[str, dict[str, dict]], titles: dict[str, str]) -> list[TableFile]:
-    """Every table a notebook recorded, in notebook then recording order, with its sheet name."""
+def table_files(results: dict[str, dict[str, dict]], titles: dict[str, str], folder: Path | None = None) -> list[TableFile]:
+    """Every table a notebook recorded, in notebook then recording order, with its sheet name; with
+    the report's `folder`, also any CSV in a notebook's outputs that no entry names (a table whose
+    entry a figure of the same name replaced)."""
     files = [TableFile(titles.get(notebook, notebook), name, entry.get("caption") or name.replace("_", " "), entry["file"])
              for notebook, entries in results.items() for name, entry in entries.items()
              if isinstance(entry, dict) and entry.get("kind") == "table" and entry.get("file")]
+    if folder is not None:
+        listed = {f.href for f in files}
+        for notebook in results:
+            for csv_file in sorted((folder / "outputs" / notebook).glob("*.csv")):
+                href = f"outputs/{notebook}/{csv_file.name}"
+                if href not in listed:
+                    files.append(TableFile(titles.get(notebook, notebook), csv_file.stem, csv_file.stem.replace("_", " "), href))
+        order = {notebook: i for i, notebook in enumerate(results)}
+        files.sort(key=lambda f: order.get(f.href.split("/")[1], len(order)))  # (stable) by notebook
     for table, sheet in zip(files, sheet_names([f"{f.href.split('/')[-2][:2]} {f.name}" for f in files])):
         table.sheet = sheet
     return files

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from outcomes.resources import templates_dir
+from outcomes.results import NOT_ESTIMABLE
 from outcomes.spc.icons import icon_spec, icon_svg
 
 
@@ -133,6 +134,8 @@ class NotebookEntry:
     status: str
     seconds: float
     failure: str | None = None
+    #: "<what>: not estimable: <reason>" for each analysis the data could not support
+    not_estimable: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -236,6 +239,12 @@ def headline_rows(results: dict[str, dict[str, dict]], previous: dict[str, dict[
             if not entry.get("headline"):
                 continue
             kind, unit = entry.get("kind"), entry.get("unit")
+            if kind == NOT_ESTIMABLE:  # the row stays, saying why there is no number
+                rows.append(HeadlineRow(measure=entry.get("label") or name, unit=None, notebook=notebook,
+                                        change="not estimable", published="\u2013", published_source=None,
+                                        definition=None, sentence=entry.get("sentence"),
+                                        no_ci=None))
+                continue
             ci = entry.get("ci")
             has_ci = isinstance(ci, list) and len(ci) == 2
             published = entry.get("published") or {}

@@ -88,8 +88,9 @@ class Quarter:
 def parse_quarter(text: str) -> Quarter:
     """'2024Q1' (also '2024-Q1', '2024q1') -> Quarter(2024, 1); anything else is a UserError."""
     match = re.fullmatch(r"\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*", str(text))
-    if not match:
-        raise UserError(f"--quarter {text!r}: expected a calendar quarter such as 2024Q1 (Q1 = January to March)")
+    if not match or not 1900 <= int(match.group(1)) <= 2999:
+        raise UserError(f"--quarter {text!r}: expected a calendar quarter such as 2024Q1 (Q1 = January to March; "
+                        "a year from 1900)")
     return Quarter(int(match.group(1)), int(match.group(2)))
 
 

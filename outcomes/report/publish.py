@@ -3,7 +3,8 @@
 Layout under `reports/`:
 
 * `2024Q1/`            the last good report (replaced only by a complete, checked build);
-* `2024Q1.failed/`     the last failed build (kept for diagnosis; removed by the next success);
+* `2024Q1.failed/`     the last failed build (kept for diagnosis, with every secret the run knows
+                       scrubbed out; removed by the next success);
 * `.2024Q1.lock`       held while a run of 2024Q1 is in progress (a second run refuses or waits);
 * `.2024Q1.tmp-XXXX/`  a build in progress (same file system, so the swap is a rename).
 
@@ -26,9 +27,10 @@ from typing import Iterator, TextIO
 
 from filelock import FileLock, Timeout
 
+from outcomes.credentials import known_secrets, scrub, secret_hits
 from outcomes.errors import UserError
 
-__all__ = ["quarter_lock", "new_build_dir", "swap_in", "keep_failed", "remove_stale"]
+__all__ = ["quarter_lock", "new_build_dir", "swap_in", "keep_failed", "remove_stale", "scrub_secrets"]
 
 
 @contextmanager
@@ -99,7 +101,32 @@ def swap_in(build: Path, target: Path) -> None:
 
 
 def keep_failed(build: Path, failed: Path) -> None:
-    """Move a failed build to `failed` (replacing the previous failed build)."""
+    """Move a failed build to `failed` (replacing the previous failed build), its secrets scrubbed
+    first (`scrub_secrets`)."""
+    scrub_secrets(build)
     if failed.exists():
         shutil.rmtree(failed)
     os.rename(build, failed)
+
+
+def scrub_secrets(folder: Path) -> list[str]:
+    """Replace every form of every secret the run knows (`outcomes.credentials.scrub`) in each
+    text file under `folder`, and delete any other file holding one; returns the files changed."""
+    if not known_secrets():
+        return []
+    changed = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        text = data.decode("utf-8", errors="surrogateescape")
+        if not secret_hits(text):
+            continue
+        try:
+            data.decode("utf-8")
+            path.write_text(scrub(text), encoding="utf-8")
+            left = secret_hits(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:  # binary: cannot be scrubbed safely
+            left = ["binary"]
+        if left:
+            path.unlink()
+        changed.append(path.relative_to(folder).as_posix())
+    return changed

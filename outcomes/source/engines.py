@@ -22,14 +22,14 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import ibis
 
-from outcomes.credentials import mask_url, redact_secrets
+from outcomes.credentials import mask_url, redact_secrets, remember_url, url_parts
 from outcomes.errors import UserError
 from outcomes.source.contract.extract import Extract, open_backend
 from outcomes.source.folder import open_folder
@@ -38,6 +38,7 @@ __all__ = [
     "ENGINES", "BATCH_ROWS", "SPARK_SETTINGS", "connect", "engine_of", "is_spark_session", "is_spark_connect",
     "is_spark_connect_url", "active_spark_session", "local_spark_session", "spark_connect_session", "open_engine",
     "spark_extract_from_folder", "spark_frame", "arrow_chunks", "split_spark_connect", "url_with_schema",
+    "CONNECT_TIMEOUT", "connect_timeout", "postgres_arguments",
 ]
 
 #: rows sent per batch when loading a table into another engine
@@ -47,6 +48,8 @@ ENGINES = ("duckdb", "postgres", "spark")
 #: URL schemes of PostgreSQL, and of Spark Connect
 POSTGRES_SCHEMES = ("postgres", "postgresql")
 SPARK_CONNECT_SCHEME = "sc"
+#: seconds to wait for a database or Spark Connect server to answer (`$OUTCOMES_CONNECT_TIMEOUT` overrides)
+CONNECT_TIMEOUT = 30
 #: Spark settings turned on in a classic session we are given (best effort: a cluster may refuse)
 SPARK_SETTINGS = {
     # pandas <-> Spark through Arrow: Ibis's in-memory tables (the months of a measure) then become
@@ -124,16 +127,51 @@ def _first_line(error: BaseException) -> str:
     return redact_secrets(lines[0] if lines else type(error).__name__)
 
 
+def connect_timeout() -> int:
+    """Seconds to wait for a server to answer: `$OUTCOMES_CONNECT_TIMEOUT`, else CONNECT_TIMEOUT."""
+    value = os.environ.get("OUTCOMES_CONNECT_TIMEOUT", "")
+    try:
+        seconds = int(value) if value else CONNECT_TIMEOUT
+    except ValueError:
+        raise UserError(f"OUTCOMES_CONNECT_TIMEOUT={value!r}: give a whole number of seconds") from None
+    if seconds < 1:
+        raise UserError(f"OUTCOMES_CONNECT_TIMEOUT={value!r}: give 1 second or more")
+    return seconds
+
+
+def postgres_arguments(url: str) -> dict[str, Any]:
+    """The keyword arguments of `ibis.postgres.connect` for a PostgreSQL URL, from its parsed,
+    decoded parts (`database/schema` as the path; query parameters passed to libpq as they are;
+    no port: libpq's default, PGPORT, the service's port, else 5432; a connect timeout)."""
+    parts = url_parts(url)
+    database, _, schema = parts.path.partition("/")
+    arguments: dict[str, Any] = {"host": parts.host, "port": parts.port, "user": parts.user,
+                                 "password": parts.password, "database": database or None}
+    if schema:
+        arguments["schema"] = schema
+    arguments.update(parts.parameters)
+    arguments.setdefault("connect_timeout", str(connect_timeout()))
+    return {key: value for key, value in arguments.items() if value is not None or key == "port"}
+
+
 def connect(source: Any):
-    """An Ibis backend for a URL (database or Spark Connect), a Spark session or an Ibis backend."""
+    """An Ibis backend for a URL (database or Spark Connect), a Spark session or an Ibis backend;
+    a URL's secrets are remembered (`outcomes.credentials`: searched for in all the run writes)."""
+    if isinstance(source, str):
+        remember_url(source)
+        url_parts(source)  # a bad port or IPv6 address: a clear error before any driver sees it
     if is_spark_connect_url(source):
         source = spark_connect_session(source)
     if isinstance(source, str):
-        options = {}
-        if engine_of(source) == "postgres" and urlsplit(source).port is None:
-            options["port"] = None  # libpq's default: PGPORT, the service's port, else 5432 (Ibis forces 5432)
         try:
-            return ibis.connect(source, **options)
+            if engine_of(source) == "postgres":
+                return ibis.postgres.connect(**postgres_arguments(source))
+            if engine_of(source) == "duckdb":
+                raise UserError(f"--url {mask_url(source)}: a DuckDB database is not a warehouse here; give the "
+                                "extract's folder (parquet or CSV files) instead")
+            return ibis.connect(source)
+        except UserError:
+            raise
         except Exception as error:  # noqa: BLE001 - connection failures are the user's to fix
             raise UserError(f"cannot connect to {mask_url(source)}: {_first_line(error)}") from None
     if is_spark_session(source):
@@ -161,11 +199,27 @@ def spark_connect_session(url: str):
     except ImportError as missing:
         raise UserError(f"Spark Connect needs pyspark with grpcio: install the engines extra "
                         f"(pip install 'outcomes[engines]'); {missing}") from None
-    try:
-        session = ConnectSession.builder.remote(url).create()
-        session.sql("SELECT 1").collect()  # the first call reaches the server: fail here, clearly
-    except Exception as error:  # noqa: BLE001 - unreachable server, refused token
-        raise UserError(f"cannot connect to Spark Connect at {mask_url(url)}: {_first_line(error)}") from None
+    seconds = connect_timeout()
+    answer: dict[str, Any] = {}
+
+    def reach() -> None:  # the first call reaches the server: fail here, clearly
+        try:
+            made = ConnectSession.builder.remote(url).create()
+            made.sql("SELECT 1").collect()
+            answer["session"] = made
+        except Exception as error:  # noqa: BLE001 - unreachable server, refused token
+            answer["error"] = error
+
+    # gRPC retries an unreachable server for minutes: wait CONNECT_TIMEOUT seconds, in a thread
+    # that is left behind (a daemon) if the server never answers
+    reaching = threading.Thread(target=reach, name="spark-connect", daemon=True)
+    reaching.start()
+    reaching.join(seconds)
+    if "session" not in answer:
+        reason = _first_line(answer["error"]) if "error" in answer else f"no answer within {seconds} s " \
+            "(OUTCOMES_CONNECT_TIMEOUT sets the wait)"
+        raise UserError(f"cannot connect to Spark Connect at {mask_url(url)}: {reason}")
+    session = answer["session"]
     _CONNECT_SESSIONS[url] = session
     return session
 
@@ -218,6 +272,7 @@ def open_engine(
     contract: Any = None,
     label: str | None = None,
     validated: Any = None,
+    end_date_beyond_data: bool = False,
 ) -> Extract:
     """The contract's tables on a database or Spark Connect URL, a Spark session or an Ibis backend
     (in `schema`), checked there by pushed-down queries (`open_backend`); `label` names the source
@@ -225,7 +280,7 @@ def open_engine(
     if label is None and isinstance(source, str):
         label = mask_url(source)
     return open_backend(connect(source), schema=schema, end_date=end_date, contract=contract, label=label,
-                        validated=validated)
+                        validated=validated, end_date_beyond_data=end_date_beyond_data)
 
 
 def spark_extract_from_folder(folder: str | Path, session: Any, end_date: str | dt.date | None = None) -> Extract:

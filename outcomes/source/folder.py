@@ -1,5 +1,5 @@
 """A folder extract: one file per table of the contract, named after the table
-(`MHS502WardStay.parquet`, `.csv` or `.csv.gz`), and optionally `extract.yaml`, the user's map of
+(`MHS502WardStay.parquet`, `.csv` or `.csv.gz`; two for one table is an error), and optionally `extract.yaml`, the user's map of
 the extract (`outcomes.source.contract.mapping`), read on an embedded DuckDB.
 
 A folder whose files (by sha256), end date, map and data dictionary (by content) are exactly those
@@ -11,7 +11,9 @@ cache folder (`$OUTCOMES_CACHE/validated`, default ~/.cache/outcomes/validated).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import gzip
 import hashlib
 import json
 import os
@@ -86,10 +88,35 @@ class _Stamps:
 
 
 def _table_file(folder: Path, stem: str) -> Path | None:
-    for suffix in SUFFIXES:
-        candidate = folder / f"{stem}{suffix}"
-        if candidate.exists():
-            return candidate
+    """The one file holding table `stem`; UserError naming both when two do (which one is meant?)."""
+    found = [folder / f"{stem}{suffix}" for suffix in SUFFIXES if (folder / f"{stem}{suffix}").exists()]
+    if len(found) > 1:
+        raise UserError(f"{folder}: two files for one table, {found[0].name} and {found[1].name}: keep one "
+                        "(which was meant cannot be told)")
+    return found[0] if found else None
+
+
+def _csv_rows(path: Path):
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+        yield from csv.reader(handle)
+
+
+def _header_width(path: Path) -> int:
+    """The number of fields in a CSV file's header line."""
+    return len(next(_csv_rows(path), []))
+
+
+def _ragged_row(path: Path) -> str | None:
+    """The first row of a CSV file whose number of fields differs from its header's, said in
+    words; None when none does (read only once DuckDB's reading looks wrong)."""
+    rows = _csv_rows(path)
+    header = next(rows, None)
+    if not header or len(header) < 2:
+        return None
+    for number, row in enumerate(rows, start=2):
+        if row and len(row) != len(header):
+            return f"line {number} has {len(row)} fields where the header has {len(header)}"
     return None
 
 
@@ -116,9 +143,13 @@ def _read_folder(folder: Path, contract: DataDictionary, con, findings: FindingL
                 # parsed once into a DuckDB table: a view over the file would parse it again for every
                 # query (each column's type check, each validation, each measure), 2-3x slower in all
                 text = con.read_csv(path, table_name=f"csv_{name}", all_varchar=True, header=True)
+                ragged = _ragged_row(path) if len(text.columns) != _header_width(path) else None
+                if ragged:
+                    raise ValueError(ragged)
                 table = con.create_table(f"raw_{name}", text, temp=True)
         except Exception as error:  # noqa: BLE001 - any reader failure is the file's fault
-            findings.add(name, None, f"cannot be read ({path.name}: {str(error).splitlines()[0]})", 0)
+            reason = (_ragged_row(path) if not path.name.endswith(".parquet") else None) or str(error).splitlines()[0]
+            findings.add(name, None, f"cannot be read ({path.name}: {reason})", 0)
             continue
         if table.count().to_pandas() == 0:
             findings.add(name, None, f"has no rows ({path.name})", 0)
@@ -136,10 +167,12 @@ def open_folder(
     contract: DataDictionary | None = None,
     use_cache: bool = True,
     validated: FindingList | None = None,
+    end_date_beyond_data: bool = False,
 ) -> Extract:
     """Read a folder extract on DuckDB and check it against `contract` (default: the packaged data
     dictionary): the `Extract`, or `ExtractError` naming every problem. `end_date` overrides
-    extract.yaml's; `use_cache=False` always checks; `validated`: see `checked_extract`."""
+    extract.yaml's; `use_cache=False` always checks; `validated` and `end_date_beyond_data`: see
+    `checked_extract`."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"{folder}: no such extract folder")
@@ -150,4 +183,5 @@ def open_folder(
     raw, files = _read_folder(folder, contract, con, findings, mapping)
     cache = _Stamps(files, contract) if files and use_cache else None
     return checked_extract(con, raw, contract=contract, mapping=mapping, findings=findings, label=str(folder),
-                           end_date=end_date, files=files, validated=validated, cache=cache)
+                           end_date=end_date, files=files, validated=validated, cache=cache,
+                           end_date_beyond_data=end_date_beyond_data)

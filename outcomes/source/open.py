@@ -62,6 +62,7 @@ def open_source(
     source, shared_end, validated = resolve(source)  # a report run's reference: checked there
     spec = SourceSpec.of(source, schema=schema, engine=engine, end_date=end_date or shared_end)
     end, schema = spec.end_date, spec.schema
+    beyond = {"end_date_beyond_data": True} if spec.end_date_beyond_data else {}
     if spec.engine == "spark":
         session, url = spec.session, spec.url
         if session is None and url:
@@ -75,9 +76,10 @@ def open_source(
         if session is None and not schema:
             raise UserError("with the spark engine give a folder (to load into local Spark) or a schema (tables in the catalog)")
         return engines.open_engine(session or engines.local_spark_session(), schema=schema, end_date=end,
-                                   label=mask_url(url) if url else "spark", validated=validated, contract=contract)
+                                   label=mask_url(url) if url else "spark", validated=validated, contract=contract,
+                                   **beyond)
     if spec.session is not None:
-        return engines.open_engine(spec.session, schema=schema, end_date=end, contract=contract)
+        return engines.open_engine(spec.session, schema=schema, end_date=end, contract=contract, **beyond)
     if spec.url:
-        return engines.open_engine(spec.url, schema=schema, end_date=end, validated=validated, contract=contract)
-    return open_folder(spec.folder, end_date=end, use_cache=use_cache, validated=validated, contract=contract)
+        return engines.open_engine(spec.url, schema=schema, end_date=end, validated=validated, contract=contract, **beyond)
+    return open_folder(spec.folder, end_date=end, use_cache=use_cache, validated=validated, contract=contract, **beyond)

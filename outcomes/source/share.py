@@ -2,10 +2,10 @@
 
 `share_with_notebooks(extract, spec)` yields the reference the notebooks receive as their `extract`
 parameter (a folder's absolute path, or the URL, with the spec's schema as its last path part, its
-secrets masked) and the environment of their kernels: `$OUTCOMES_RUN_SOURCES` names a private file
-(mode 0600, in a folder of its own, removed at the end of the run, never in the report) mapping the
-reference back to the real URL, the end date and the findings of the validation the run already
-made, so eight notebooks do not check a warehouse eight more times.
+secrets masked) and the environment of their kernels: `$OUTCOMES_RUN_SOURCES` holds (as JSON, in
+the kernels' environment only: no file, so nothing of it survives a killed run) the reference
+mapped back to the real URL, the end date, each file's size, modification time and inode (a
+notebook stops on a file changed since) and the findings of the validation the run already made, so eight notebooks do not check a warehouse eight more times.
 
 `resolve(reference)` is the other side, in a notebook: what the reference stands for (the real
 URL), the run's end date and the run's findings; outside its run, a masked URL
@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
 
+from outcomes.errors import UserError
 from outcomes.source.contract.extract import Extract
 from outcomes.source.contract.validation import FindingList
 from outcomes.credentials import MASK, mask_url, without_secrets
@@ -38,14 +37,31 @@ RUN_SOURCES = "OUTCOMES_RUN_SOURCES"
 
 def _registered(reference: str) -> dict | None:
     """The run's entry for `reference`, when this process runs under a report run that shared it."""
-    path = os.environ.get(RUN_SOURCES)
-    if not path:
+    shared = os.environ.get(RUN_SOURCES)
+    if not shared:
         return None
     try:
-        sources = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        sources = json.loads(shared)
+    except ValueError:
         return None
-    return sources.get(reference)
+    return sources.get(reference) if isinstance(sources, dict) else None
+
+
+def _signature(path: Path) -> list[int] | None:
+    """A file's size, modification time (ns) and inode: what changes when it is replaced or rewritten."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+
+
+def _unchanged(entry: dict) -> None:
+    """UserError naming the first file of the run's extract replaced or changed since the run validated it."""
+    for path, signature in entry.get("files", {}).items():
+        if _signature(Path(path)) != signature:
+            raise UserError(f"{path} changed during the report run (it is not the file the run validated): "
+                            "nothing is published; run the report again once the extract is complete")
 
 
 @contextmanager
@@ -59,16 +75,9 @@ def share_with_notebooks(extract: Extract, spec: SourceSpec) -> Iterator[tuple[s
     else:
         reference = str(Path(spec.folder).resolve())
         entry = {"folder": reference}
-    entry.update(end_date=extract.end_date.isoformat(), findings=[asdict(f) for f in extract.findings.items])
-    folder = Path(tempfile.mkdtemp(prefix="outcomes-run-sources-"))
-    try:
-        path = folder / "sources.json"
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump({reference: entry}, handle)
-        yield reference, {RUN_SOURCES: str(path)}
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    entry.update(end_date=extract.end_date.isoformat(), findings=[asdict(f) for f in extract.findings.items],
+                 files={str(path.resolve()): _signature(path) for path in extract.files.values()})
+    yield reference, {RUN_SOURCES: json.dumps({reference: entry})}
 
 
 def resolve(source: Any) -> tuple[Any, str | None, FindingList | None]:
@@ -79,6 +88,7 @@ def resolve(source: Any) -> tuple[Any, str | None, FindingList | None]:
         return source, None, None
     entry = _registered(str(source))
     if entry is not None:  # shared by the report run this notebook belongs to: checked there
+        _unchanged(entry)
         return entry.get("url", source), entry["end_date"], FindingList.from_rows(entry["findings"])
     if isinstance(source, str) and MASK in source:  # a run's reference opened outside its run: libpq completes the secret
         return without_secrets(source), None, None

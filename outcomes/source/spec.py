@@ -4,7 +4,8 @@ A frozen value: a `folder` (one parquet/CSV file per table) or a `url` (PostgreS
 Ibis connects to, Spark Connect `sc://`), or a `session` already connected in this process (a
 Spark session or an Ibis backend); the `schema` holding the tables; the `engine` that computes
 ("duckdb", "postgres", "spark"; default: what the source is); the `end_date` the extract covers
-(default: the extract's own). Contradictions are `UserError`s naming the spec's fields, raised as
+(default: the extract's own; refused past the last month with activity unless
+`end_date_beyond_data`). Contradictions are `UserError`s naming the spec's fields, raised as
 the spec is made; the command line builds one from its options (`outcomes.commands.options`).
 
 >>> SourceSpec(url="postgresql://analyst@db.nhs.uk:5432/outcomes/mhsds").engine
@@ -37,6 +38,8 @@ class SourceSpec:
     schema: str | None = None
     engine: str | None = None
     end_date: dt.date | None = None
+    #: the data really run to `end_date`, though no activity is recorded in its last months
+    end_date_beyond_data: bool = False
     session: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -80,6 +80,6 @@ Example (runs as is)::
 """
 
 from ._control import CONFORMAL_METHOD, FORMS, SyntheticControl
-from ._errors import SynthInputError
+from ._errors import SynthInputError, SynthNotEstimable
 
-__all__ = ["SyntheticControl", "SynthInputError", "CONFORMAL_METHOD", "FORMS"]
+__all__ = ["SyntheticControl", "SynthInputError", "SynthNotEstimable", "CONFORMAL_METHOD", "FORMS"]

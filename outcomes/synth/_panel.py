@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._errors import SynthInputError
+from ._errors import SynthInputError, SynthNotEstimable
 
 WHAT = "synthetic control frame"
 
@@ -172,7 +172,7 @@ def build_panel(frame: pd.DataFrame, *, unit: str, time: str, outcome: str, trea
                       f"{', '.join(map(str, list(dropped)[:5]))}{', ...' if len(dropped) > 5 else ''}", stacklevel=3)
     kept = [d for d in donor_list if d not in dropped]
     if len(kept) < 2:
-        raise SynthInputError(f"{WHAT}: {len(kept)} complete donor units; a synthetic control needs at least 2")
+        raise SynthNotEstimable(f"{len(kept)} donor unit{'' if len(kept) == 1 else 's'} with every period present and published ({len(dropped)} left out for missing or suppressed periods); a synthetic control needs at least 2")
     cols = [treated, *kept]
     counts = wide[cols].to_numpy(float) if counted else None
     popm = wide_pop[cols].to_numpy(float) if pop is not None else None

@@ -14,7 +14,7 @@ pool, the order and the early start are the report's.
 
 from __future__ import annotations
 
-import tempfile
+import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from outcomes.report.execution.runner import (KERNEL_NAME, CellFailure, Notebook
                                     kernel_manager_class, kernel_spec_dirs, quiet_papermill, kernel_environment,
                                     run_notebook)
 from outcomes.report.execution.warm_kernels import WARM_UP_MODULES, WarmKernel
+from outcomes.workspace import run_temporary
 
 __all__ = ["NotebookPool", "run_notebooks"]
 
@@ -60,8 +61,8 @@ class NotebookPool:
         self.reuse_kernels = reuse_kernels
         self.registry = KernelRegistry()
         self.base_env = kernel_environment(self.jobs)
-        self._scratch = tempfile.TemporaryDirectory(prefix="outcomes-report-")
-        self.scratch = Path(self._scratch.name)
+        # kernels' logs and connection files: removed at close, or by the next run if this one is killed
+        self.scratch = run_temporary("kernels")
         self.spec_dirs, self.kernel_description = kernel_spec_dirs(kernel_name, self.scratch)
         self._waiting: list[tuple[_Batch, int]] = []
         self._condition = threading.Condition()
@@ -170,7 +171,7 @@ class NotebookPool:
             self._condition.notify_all()
         self._executor.shutdown(wait=True)
         self._quiet.__exit__(None, None, None)
-        self._scratch.cleanup()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def run_notebooks(

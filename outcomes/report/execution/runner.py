@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,10 @@ SYSTEM_TAGS = {"parameters", "injected-parameters", "papermill-error-cell-tag", 
                "remove-cell", "remove-output", "remove-input"}
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                     "VECLIB_MAXIMUM_THREADS")
+
+
+#: seconds to wait for a finished cell's outputs (`output_timeout`)
+OUTPUT_TIMEOUT = 60
 
 
 def available_cores() -> int:
@@ -227,6 +232,8 @@ class _OutcomesKernelManager(AsyncKernelManager):
     registry: KernelRegistry | None = None
 
     def __init__(self, **kw: Any) -> None:
+        if self.stderr_path and "connection_file" not in kw:  # beside its log, in the run's own folder
+            kw["connection_file"] = str(Path(self.stderr_path).parent / f"kernel-{uuid.uuid4()}.json")
         if self.spec_dirs and "kernel_spec_manager" not in kw:
             kw["kernel_spec_manager"] = KernelSpecManager(kernel_dirs=list(self.spec_dirs))
         super().__init__(**kw)
@@ -344,6 +351,7 @@ def run_notebook(job: NotebookJob, *, kernel_name: str, env: dict[str, str], spe
             language="python",
             progress_bar=False,
             start_timeout=start_timeout,
+            iopub_timeout=output_timeout(),
             **own,
         )
     except PapermillExecutionError as error:
@@ -364,6 +372,18 @@ def run_notebook(job: NotebookJob, *, kernel_name: str, env: dict[str, str], spe
     if failure and kernel is not None:
         kernel.discard()  # the next notebook gets a new kernel
     return run
+
+
+def output_timeout() -> int:
+    """Seconds to wait for a cell's last output after it finished (nbclient's `iopub_timeout`,
+    4 s by default, failed notebooks on a loaded machine): `$OUTCOMES_OUTPUT_TIMEOUT`, else
+    OUTPUT_TIMEOUT."""
+    value = os.environ.get("OUTCOMES_OUTPUT_TIMEOUT", "")
+    try:
+        seconds = int(value) if value else OUTPUT_TIMEOUT
+    except ValueError:
+        seconds = OUTPUT_TIMEOUT
+    return max(1, seconds)
 
 
 # ----------------------------------------------------------------------------- many notebooks

@@ -39,8 +39,12 @@ FIELD_TYPES = {"string": "string", "date": "date", "integer": "int64", "float": 
 
 
 def dictionary_dir() -> Path:
-    """Folder holding the data dictionary (`$OUTCOMES_DICTIONARY`, else the one shipped in the package)."""
+    """Folder holding the data dictionary (`$OUTCOMES_DICTIONARY`, else the one shipped in the
+    package); a relative `$OUTCOMES_DICTIONARY` is made absolute in this process's environment, so
+    that a report's kernels (which start in the notebooks' folder) read the same one."""
     override = os.environ.get(ENV_DICTIONARY)
+    if override and not Path(override).is_absolute():
+        override = os.environ[ENV_DICTIONARY] = str(Path(override).resolve())
     return Path(override) if override else resources.dictionary_dir()
 
 

@@ -34,11 +34,12 @@ import pandas as pd
 
 from outcomes.source.contract.dictionary import DataDictionary, Field, load_dictionary
 from outcomes.errors import UserError
-from outcomes.source.contract.cutoff import cut_tables
+from outcomes.source.contract.cutoff import cut_tables, dated_fields
 from outcomes.source.contract.mapping import METADATA_FILE, ExtractMap, parse_extract_map
 from outcomes.source.contract.validation import WARNING, ExtractError, FindingList, examples_of, validate_tables
+from outcomes.source.contract.window import infer_start
 
-__all__ = ["Extract", "ExtractError", "CheckCache", "checked_extract", "open_backend", "type_tables", "parse_date",
+__all__ = ["Extract", "ExtractError", "CheckCache", "checked_extract", "open_backend", "last_activity", "type_tables", "parse_date",
            "METADATA_FILE", "METADATA_TABLE"]
 
 @dataclass
@@ -52,6 +53,8 @@ class Extract:
     files: dict[str, Path] = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
     findings: FindingList = field(default_factory=FindingList)
+    #: sha256 of each file, by file name, as first read (`file_hashes`): what a report validated
+    hashes: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> ibis.Table:
         return self.tables[name]
@@ -84,8 +87,18 @@ class Extract:
         return replace(self, tables=tables, end_date=cut, metadata=metadata)
 
     def file_hashes(self) -> dict[str, str]:
-        """sha256 of every file the extract was read from (for a report's provenance)."""
-        return {path.name: sha256(path) for path in self.files.values()}
+        """sha256 of every file the extract was read from, by file name, computed on the first call
+        and kept (a report calls it as it validates: its manifest records what was validated)."""
+        if not self.hashes and self.files:
+            self.hashes.update({path.name: sha256(path) for path in self.files.values()})
+        return dict(self.hashes)
+
+    def changed_files(self) -> list[Path]:
+        """The files whose content is no longer what `file_hashes` first found (replaced, rewritten
+        or removed since)."""
+        known = self.file_hashes()
+        return [path for path in self.files.values()
+                if not path.is_file() or sha256(path) != known.get(path.name)]
 
     def person_ids(self) -> list[str]:
         """Every Person_ID in the master patient index (for the disclosure checker; never publish)."""
@@ -274,6 +287,9 @@ def _read_backend(con, schema: str | None, contract: DataDictionary, findings: F
         present = set(con.list_tables(database=schema) if schema else con.list_tables())
     except Exception as error:  # noqa: BLE001 - e.g. a schema that does not exist
         raise UserError(f"cannot list the tables in {schema or 'the database'}: {str(error).splitlines()[0]}") from None
+    if schema and not present:
+        raise UserError(f"schema {schema!r}: no such schema, or it holds no tables (give the schema holding the "
+                        "extract's tables: --schema, or the URL's last path part)")
     raw = {}
     for name in contract.tables:
         match = _match(present, name)
@@ -282,7 +298,12 @@ def _read_backend(con, schema: str | None, contract: DataDictionary, findings: F
         if match is None:
             findings.add(name, None, f"is missing: no table {name} in {schema or 'the database'}", 0)
             continue
-        table = con.table(match, database=schema) if schema else con.table(match)
+        try:
+            table = con.table(match, database=schema) if schema else con.table(match)
+        except Exception as error:  # noqa: BLE001 - listed but not readable: a schema that is not there
+            raise UserError(f"cannot read table {match} in {schema or 'the schema the URL names'} "
+                            f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else match}): does "
+                            "the schema exist? Give it with --schema or as the URL's last path part") from None
         renamed = {f: c for c in table.columns for f in contract.tables[name].field_names if c.lower() == f.lower() and c != f}
         raw[name] = table.rename(renamed) if renamed else table
     if raw:
@@ -305,6 +326,51 @@ class CheckCache(Protocol):
     def write(self, end: dt.date, mapping: ExtractMap, findings: FindingList) -> None: ...
 
 
+def last_activity(tables: dict[str, ibis.Table], contract: DataDictionary) -> dt.date | None:
+    """The latest event, start or end date in the extract (the contract's dates that may not be
+    after its end): one aggregate query per table; None for an extract without such dates."""
+    latest = []
+    for name, table in tables.items():
+        spec = contract.tables.get(name)
+        fields = [f for group in dated_fields(spec) for f in group if f in table.columns] if spec else []
+        if fields:
+            row = table.aggregate(**{f"d{i}": table[f].max() for i, f in enumerate(fields)}).to_pyarrow().to_pylist()[0]
+            latest += [v.date() if isinstance(v, dt.datetime) else v for v in row.values() if v is not None]
+    return max(latest) if latest else None
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _end_date(given: Any, typed: dict[str, ibis.Table], contract: DataDictionary, findings: FindingList, label: str,
+              *, checked: bool, beyond_data: bool) -> tuple[dt.date, dt.date | None]:
+    """(the date the extract is checked against, the date it is then cut at or None): `given`
+    (refused past the last month with activity, unless `beyond_data`); else checked against the
+    last date of activity and cut at the end of the last complete month (said as a warning)."""
+    if checked and given is not None:  # a report's notebooks: the run checked it
+        return parse_date(given, label), None
+    last = last_activity(typed, contract) if not findings.errors else None
+    if given is None:
+        if last is None:
+            findings.add(METADATA_FILE, "extract_end_date", "not given and no dated activity: dates are checked "
+                         "against today", 0, severity=WARNING)
+            return dt.date.today(), None
+        end = last if last == _month_end(last) else last.replace(day=1) - dt.timedelta(days=1)
+        findings.add(METADATA_FILE, "extract_end_date", f"not given: taken as {end.isoformat()}, the end of the last "
+                     f"complete month of activity (the last date in the extract is {last.isoformat()}); set "
+                     "extract_end_date or --end-date to say otherwise", 0, severity=WARNING)
+        return last, end
+    end = parse_date(given, label)
+    if last is not None and end > _month_end(last) and not beyond_data:
+        raise UserError(f"{label}: the end date {end.isoformat()} is after the last month with activity in the "
+                        f"extract (its last date is {last.isoformat()}): open stays would run on to "
+                        f"{end.isoformat()} with no data behind them. Give an end date up to "
+                        f"{_month_end(last).isoformat()}, or --end-date-beyond-data if the data really run to "
+                        f"{end.isoformat()}")
+    return end, None
+
+
 def checked_extract(
     con: Any,
     raw: dict[str, ibis.Table],
@@ -317,24 +383,26 @@ def checked_extract(
     files: dict[str, Path] | None = None,
     validated: FindingList | None = None,
     cache: CheckCache | None = None,
+    end_date_beyond_data: bool = False,
 ) -> Extract:
     """Raw tables on `con` (columns under local names, `mapping` saying how they differ) named,
     typed and checked against `contract`: the `Extract`, or `ExtractError` naming every problem.
 
     `end_date` is the last day the extract covers (default: the map's `extract_end_date`, else
-    today, with a warning). `validated` is the findings of a validation of these very tables
+    the end of the last complete month of activity, with a warning); one after the last month with
+    activity is refused unless `end_date_beyond_data` says the data really run to it; a start the
+    map does not give is inferred by a stated rule, `outcomes.source.contract.window`. `validated` is the findings of a validation of these very tables
     earlier in the same run (a report's notebooks get them from the run): the tables are typed
     but not checked again. `cache` keeps the findings of content checked before (a folder's stamps).
     """
     files = files or {}
     if end_date is None:
         end_date = mapping.end_date
-    if end_date is None:
-        end_date = dt.date.today()
-        findings.add(METADATA_FILE, "extract_end_date", "not given: dates are checked against today", 0, severity=WARNING)
-    end = parse_date(end_date, label)
     raw = apply_names(raw, contract, mapping, findings)
     typed = type_tables(raw, contract, findings, mapping, backend=con.name)
+    end, complete = _end_date(end_date, typed, contract, findings, label, checked=validated is not None,
+                              beyond_data=end_date_beyond_data)
+    start, inferred = (mapping.start_date, None) if mapping.start_date is not None else infer_start(typed)
     cache = cache if not findings.errors else None
     cached = cache.read(end, mapping) if cache is not None else None
     if validated is not None and not findings.errors:
@@ -342,14 +410,20 @@ def checked_extract(
     elif cached is not None:
         findings = cached
     else:
-        validate_tables(typed, contract, end, findings, start_date=mapping.start_date)
+        validate_tables(typed, contract, end, findings, start_date=start)
         findings.name_locally(_local_names(contract, mapping, files))
         findings.raise_if_errors()
         if cache is not None:
             cache.write(end, mapping, findings)
     ordered = {name: typed[name] for name in contract.in_order(typed)}  # parents first; nothing dropped
     metadata = {**mapping.metadata(), "extract_end_date": end.isoformat()}
-    return Extract(con=con, tables=ordered, end_date=end, source=label, files=files, metadata=metadata, findings=findings)
+    if inferred is not None and start is not None:  # the start the rule chose, stated among the warnings
+        metadata["extract_start_date"] = start.isoformat()
+    if inferred is not None:  # (once: a stamp or an earlier run of the same files may hold it)
+        if not any(item.check == inferred for item in findings.items):
+            findings.add(METADATA_FILE, "extract_start_date", inferred, 0, severity=WARNING)
+    extract = Extract(con=con, tables=ordered, end_date=end, source=label, files=files, metadata=metadata, findings=findings)
+    return extract.until(complete) if complete else extract
 
 
 def open_backend(
@@ -360,6 +434,7 @@ def open_backend(
     contract: DataDictionary | None = None,
     label: str | None = None,
     validated: FindingList | None = None,
+    end_date_beyond_data: bool = False,
 ) -> Extract:
     """The contract's tables in `schema` of a connected Ibis backend (names matched ignoring case),
     checked by pushed-down queries; the end date and start date come from `end_date`, else from the
@@ -371,7 +446,7 @@ def open_backend(
     label = f"{engine} schema {schema}" if schema else engine
     mapping = parse_extract_map(metadata, f"{label} {METADATA_TABLE}", contract)
     return checked_extract(con, raw, contract=contract, mapping=mapping, findings=findings, label=label,
-                           end_date=end_date, validated=validated)
+                           end_date=end_date, validated=validated, end_date_beyond_data=end_date_beyond_data)
 
 def _local_names(contract: DataDictionary, mapping: ExtractMap, files: dict[str, Path]) -> dict[tuple[str, str | None], str]:
     """(table, field or None) -> how the extract calls it, where that differs from the contract."""

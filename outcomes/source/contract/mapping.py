@@ -47,8 +47,10 @@ READING_KEYS = ("date_format", "files", "rename")
 PROVENANCE_KEYS = ("source", "mhsds_version", "generated_by", "seed", "scale", "notes", "organisations")
 #: every key extract.yaml may hold, with what it means
 KEYS = {
-    "extract_end_date": "last day the extract covers (YYYY-MM-DD); dates after it are errors, open stays end there",
-    "extract_start_date": "first day of the extract's activity (YYYY-MM-DD); measures start at its month",
+    "extract_end_date": "last day the extract covers (YYYY-MM-DD); dates after it are errors, open stays end there "
+                        "(absent: the end of the last complete month of activity, stated)",
+    "extract_start_date": "first day of the extract's activity (YYYY-MM-DD); measures start at its month (absent: "
+                          "the first month covered by both the population and the activity, stated)",
     "date_format": "strftime pattern of text (CSV) dates: one for every table, or {default: ..., <table>: ...}",
     "files": "{contract table: local file name without its ending (.parquet, .csv, .csv.gz)}",
     "rename": "{contract table: {local column: contract column}}",

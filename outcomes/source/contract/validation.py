@@ -1,11 +1,16 @@
 """Checking typed Ibis tables against the data contract, as queries pushed down to the engine.
 
-Each table is checked in one aggregate query (nulls, code lists, patterns, ranges, age bands, dates
-after the extract end, end-before-start), plus one query per key (duplicate primary keys, orphan
-foreign keys, overlapping age bands of one LA and year) and per data-quality rule (warnings on
+Each table is checked in one aggregate query, one scan of it (`check_table`): the row-wise checks
+(nulls, code lists, patterns, ranges, age bands, dates after the extract end, end-before-start),
+whether its primary key repeats (rows against distinct keys) and its orphan foreign keys (the table
+left-joined to each parent's distinct keys). Only what fails is looked at again: the duplicated
+keys, the orphans and a few example rows. Keys of several fields (small tables) and overlapping age
+bands of one LA and year take a query of their own, as does each data-quality rule (warnings on
 the coverage of the months, which need measures, are `outcomes.measures.coverage`'s). Only counts
-and at most `EXAMPLES` example rows per failing check come back to Python, so the same checks run on DuckDB, PostgreSQL and Spark without pulling the
-data into pandas.
+and at most `EXAMPLES` example rows per failing check come back to Python, so the same checks run
+on DuckDB, PostgreSQL and Spark without pulling the data into pandas. On the England-scale
+reference extract (scale 15, 60 million rows) one scan per table instead of one per check and key
+is what keeps validation near the cost of reading the files (`benchmarks/scale.py`).
 
 Written by hand rather than with pandera's Ibis backend: that runs one query per check and
 fetches every failing row to pandas, where an extract of tens of millions of rows needs one scan
@@ -137,6 +142,10 @@ def examples_of(table: ibis.Table, condition, columns: list[str]) -> tuple[str, 
     return tuple(_describe(row, columns) for row in sample.to_dict("records"))
 
 
+#: no date in an MHSDS extract is earlier (birth dates included): an earlier one is an error
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+
 def _row_checks(spec: Table, table: ibis.Table, contract: DataDictionary, end_date: dt.date):
     """(field, description, condition, severity) for every row-wise check of one table."""
     checks = []
@@ -159,6 +168,8 @@ def _row_checks(spec: Table, table: ibis.Table, contract: DataDictionary, end_da
             checks.append((f.name, f"above the maximum {f.max:g}", col.notnull() & (col > f.max), ERROR))
         if f.age_bands:
             checks += _age_band_checks(f.name, col)
+        if f.type == "date":  # a ward stay starting in 1800 is a typing slip, not history
+            checks.append((f.name, f"date before {EARLIEST_DATE.isoformat()}", col.notnull() & (col < EARLIEST_DATE), ERROR))
         if f.not_after_extract_end:
             checks.append(
                 (f.name, f"date after the extract's end date {end_date.isoformat()}", col.notnull() & (col > end_date), ERROR)
@@ -206,17 +217,70 @@ def check_age_bands(spec: Table, table: ibis.Table, findings: FindingList) -> No
                          n_short, examples, WARNING)
 
 
-def check_rows(spec: Table, table: ibis.Table, contract: DataDictionary, end_date: dt.date, findings: FindingList) -> None:
-    """Row-wise checks of one table, counted in a single aggregate query."""
-    checks = _row_checks(spec, table, contract, end_date)
-    if not checks:
-        return
-    counts = table.aggregate(
-        **{f"check_{i}": ibis.ifelse(condition, 1, 0).sum() for i, (_, _, condition, _) in enumerate(checks)}
-    ).to_pandas()
+def _key_metrics(spec: Table, table: ibis.Table) -> dict[str, ibis.Value]:
+    """Aggregates telling whether a one-field primary key may repeat: rows, rows with the key, and
+    distinct keys (two rows without a key count as a repeat, as a GROUP BY sees them). A key of
+    several fields (small tables: population, ward details) is checked by `check_primary_key` alone."""
+    if len(spec.primary_key) != 1:
+        return {}
+    key = table[spec.primary_key[0]]
+    return {"key_rows": table.count(), "key_present": key.notnull().sum(), "key_distinct": key.nunique()}
+
+
+def _may_repeat(counts: pd.Series) -> bool:
+    rows, present, distinct = (_count(counts[c]) for c in ("key_rows", "key_present", "key_distinct"))
+    return present > distinct or rows - present > 1
+
+
+def _with_parents(spec: Table, table: ibis.Table, parents: dict[str, ibis.Table]) -> tuple[ibis.Table, dict[str, ibis.Value]]:
+    """`table` left-joined to the distinct keys of each parent its foreign keys reference (so no row
+    is repeated), and per foreign key an aggregate counting its orphans (a key given, no parent row)."""
+    wide, found = table, []
+    for i, fk in enumerate(spec.foreign_keys):
+        parent = parents.get(fk.references)
+        if parent is None:
+            continue
+        keys = parent.select(*[parent[t].name(f"__parent_{i}_{j}") for j, t in enumerate(fk.to)]).distinct()
+        keys = keys.mutate(**{f"__found_{i}": ibis.literal(True)})
+        wide = wide.left_join(keys, [table[f] == keys[f"__parent_{i}_{j}"] for j, f in enumerate(fk.fields)])
+        found.append((i, fk))
+    wide = wide.select(*table.columns, *[f"__found_{i}" for i, _ in found])
+    metrics = {}
+    for i, fk in found:
+        present = ibis.and_(*[wide[f].notnull() for f in fk.fields])
+        metrics[f"orphans_{i}"] = ibis.ifelse(present & wide[f"__found_{i}"].isnull(), 1, 0).sum()
+    return wide, metrics
+
+
+def check_table(spec: Table, table: ibis.Table, contract: DataDictionary, end_date: dt.date, findings: FindingList,
+                parents: dict[str, ibis.Table]) -> dict[int, int]:
+    """Every row-wise check of one table, whether its primary key repeats, and its orphan foreign
+    keys, counted in a single aggregate query: one scan of the table (and one of each parent's
+    keys). Adds the row-wise and primary-key findings; returns {foreign key index: orphan rows}
+    for `check_foreign_keys`, which reports them after every table's own checks."""
+    wide, orphans = _with_parents(spec, table, parents)
+    checks = _row_checks(spec, wide, contract, end_date)
+    metrics = {f"check_{i}": ibis.ifelse(condition, 1, 0).sum() for i, (_, _, condition, _) in enumerate(checks)}
+    metrics.update(_key_metrics(spec, wide))
+    metrics.update(orphans)
+    counts = wide.aggregate(**metrics).to_pandas().iloc[0] if metrics else pd.Series(dtype="int64")
+    _add_row_findings(spec, table, contract, end_date, counts, findings)
+    if len(spec.primary_key) != 1 or _may_repeat(counts):
+        check_primary_key(spec, table, findings)
+    return {int(name.split("_")[1]): _count(counts[name]) for name in orphans}
+
+
+def _count(value) -> int:
+    """An aggregate's count as an int (a sum over no rows is null: 0)."""
+    return 0 if pd.isna(value) else int(value)
+
+
+def _add_row_findings(spec: Table, table: ibis.Table, contract: DataDictionary, end_date: dt.date, counts: pd.Series,
+                      findings: FindingList) -> None:
+    """Findings of the row-wise checks counted in `counts` (`check_<i>`), with examples of errors."""
     key = list(spec.primary_key)
-    for i, (field_name, description, condition, severity) in enumerate(checks):
-        n_rows = counts[f"check_{i}"].iloc[0]
+    for i, (field_name, description, condition, severity) in enumerate(_row_checks(spec, table, contract, end_date)):
+        n_rows = counts[f"check_{i}"]
         if pd.isna(n_rows) or int(n_rows) == 0:
             continue
         shown = key + [c for c in (field_name,) if c not in key]
@@ -237,18 +301,20 @@ def check_primary_key(spec: Table, table: ibis.Table, findings: FindingList) -> 
         findings.add(spec.name, ",".join(key), "duplicate primary key", total, examples)
 
 
-def check_foreign_keys(spec: Table, tables: dict[str, ibis.Table], findings: FindingList) -> None:
-    """Rows whose foreign key matches no row of the referenced table (orphans)."""
+def check_foreign_keys(spec: Table, tables: dict[str, ibis.Table], findings: FindingList,
+                       counted: dict[int, int] | None = None) -> None:
+    """Rows whose foreign key matches no row of the referenced table (orphans); `counted` holds
+    the orphans `check_table` already counted, by foreign key index (the others are counted here)."""
     table = tables[spec.name]
-    for fk in spec.foreign_keys:
+    for i, fk in enumerate(spec.foreign_keys):
         parent = tables.get(fk.references)
         if parent is None:
             continue
-        parent_keys = parent.select(*[parent[t].name(f"__parent_{i}") for i, t in enumerate(fk.to)]).distinct()
-        predicates = [table[f] == parent_keys[f"__parent_{i}"] for i, f in enumerate(fk.fields)]
+        parent_keys = parent.select(*[parent[t].name(f"__parent_{j}") for j, t in enumerate(fk.to)]).distinct()
+        predicates = [table[f] == parent_keys[f"__parent_{j}"] for j, f in enumerate(fk.fields)]
         present = ibis.and_(*[table[f].notnull() for f in fk.fields])
         orphans = table.filter(present).anti_join(parent_keys, predicates)
-        n_rows = orphans.count().to_pandas()
+        n_rows = counted[i] if counted is not None and i in counted else orphans.count().to_pandas()
         if n_rows:
             shown = list(spec.primary_key) + [f for f in fk.fields if f not in spec.primary_key]
             examples = examples_of(orphans, ibis.literal(True), shown)
@@ -286,15 +352,15 @@ def validate_tables(
     """Run every contract check on typed tables, adding to `findings` (tables already in error are
     skipped). `start_date` is the extract's first day, if known (else its first care contact)."""
     broken = findings.tables_with_errors()
+    usable = {n: t for n, t in tables.items() if n not in broken}
+    orphans = {}
     for name, spec in contract.tables.items():
         if name in broken or name not in tables:
             continue
-        check_rows(spec, tables[name], contract, end_date, findings)
-        check_primary_key(spec, tables[name], findings)
+        orphans[name] = check_table(spec, tables[name], contract, end_date, findings, usable)
         if any(f.age_bands for f in spec.fields) and name not in findings.tables_with_errors():
             check_age_bands(spec, tables[name], findings)
-    usable = {n: t for n, t in tables.items() if n not in broken}
     for name, spec in contract.tables.items():
         if name in usable:
-            check_foreign_keys(spec, usable, findings)
+            check_foreign_keys(spec, usable, findings, orphans.get(name))
     check_quality(usable, end_date, findings)
