@@ -49,9 +49,11 @@ def run(args: argparse.Namespace) -> int:
     from outcomes.reference import default_reference_extract
     from outcomes.report import build_report
 
+    named = args.extract or args.url or args.schema or args.engine or args.end_date or args.end_date_beyond_data
     outcome = build_report(
         args.quarter,
-        source=source_spec(args, default=default_reference_extract),  # no source named: the reference extract
+        # no source named: build_report builds the reference extract once its arguments have been checked
+        source=source_spec(args, default=default_reference_extract) if named else None,
         notebooks_dir=args.notebooks,
         reports_dir=args.reports,
         params_file=args.params,
