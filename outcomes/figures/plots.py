@@ -168,10 +168,7 @@ def monthly_series(
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_ylim(bottom=0)
     ax.set_xlabel("")
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
+    _label(ax, ylabel, title)
     legend_outside(ax)
     return ax
 
@@ -237,10 +234,7 @@ def before_after_bars(
                error_kw={"ecolor": NHS["dark_grey"], "capsize": 3, "linewidth": 1})
     ax.set_xticks(positions, [str(c) for c in data[category]])
     ax.grid(axis="x", visible=False)
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
+    _label(ax, ylabel, title)
     ax.legend(fontsize=9)
     return ax
 
@@ -306,12 +300,17 @@ def lines_by_period(data, x: str, columns: dict[str, str], *, title: str | None 
         ax.plot(list(positions), values, "o-", color=colour, label=label, linewidth=2, markersize=5)
     ax.set_xticks(list(positions), [str(v) for v in data[x]], rotation=45, ha="right")
     ax.set_ylim(bottom=0)
+    _label(ax, ylabel, title)
+    ax.legend(fontsize=9)
+    return ax
+
+
+def _label(ax, ylabel: str | None, title: str | None) -> None:
+    """The y-axis label and the title, each where given."""
     if ylabel:
         ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=9)
-    return ax
 
 
 def _segments_cross(points, box) -> bool:
