@@ -82,14 +82,8 @@ def postgres_server(settings: dict[str, str] | None = None, password: str | None
 def spark_session():
     """The local-mode Spark session the product starts (`outcomes.source.engines.local_spark_session`)
     with 2 threads and 2 GB, Spark's own defaults otherwise (ANSI SQL on, as on Databricks); or
-    RuntimeError to skip. The session outlives the module: a later module in the same worker
+    RuntimeError to skip (the product's own UserError: no Java, no pyspark). The session outlives the module: a later module in the same worker
     reuses it instead of starting another JVM."""
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        raise RuntimeError("Java is not installed: Spark local mode needs Java 17")
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        raise RuntimeError("pyspark is not installed (the engines extra)") from None
     from outcomes.errors import UserError
     from outcomes.source.engines import local_spark_session
 
