@@ -54,11 +54,10 @@ display(HTML(dashboard_html(shown)))
 # %%
 for name, spc in charts.items():
     for group, problem in spc.problems.items():
-        label = spc.label(group)
-        display(HTML(f'<h3 id="{chart_anchor(label)}">{label}</h3><p>Not charted: {problem}</p>'))
+        display(HTML(f'<h3 id="{chart_anchor(spc.label(group))}">{spc.heading(group)}</h3><p>Not charted: {problem}</p>'))
     for group in spc.charts:
-        label = spc.label(group)
-        display(HTML(f'<h3 id="{chart_anchor(label)}">{label}</h3><p>{spc.description}</p>'))
+        anchor, heading = chart_anchor(spc.label(group)), spc.heading(group)
+        display(HTML(f'<h3 id="{anchor}">{heading}</h3><p>{spc.description}</p>'))
         ax = spc.plot(group)
-        run.record_figure(chart_anchor(label), ax.figure, caption=f"SPC chart of {label}, {spc.unit_of(group)}")
+        run.record_figure(anchor, ax.figure, caption=f"SPC chart of {heading}, {spc.unit_of(group)}")
         plt.show()

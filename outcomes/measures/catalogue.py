@@ -40,9 +40,12 @@ IMPROVEMENT_DIRECTIONS = ("increase", "decrease", "neutral")
 
 
 def monitoring(path: Path = MONITORING) -> dict[str, dict]:
-    """How each measure is monitored: {name: {improvement, target, counts_from, why}} from monitoring.yaml."""
+    """How each measure is monitored: {name: {title, improvement, target, counts_from, why}} from
+    monitoring.yaml; every measure has a title for people (a code shown on a board report is a bug)."""
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     for name, entry in entries.items():
+        if not str(entry.get("title") or "").strip():
+            raise ValueError(f"{path.name}: {name}: no title (the measure's name for people)")
         if entry.get("improvement") not in IMPROVEMENT_DIRECTIONS:
             raise ValueError(f"{path.name}: {name}: improvement {entry.get('improvement')!r} is not one of "
                              f"{', '.join(IMPROVEMENT_DIRECTIONS)}")
@@ -50,13 +53,13 @@ def monitoring(path: Path = MONITORING) -> dict[str, dict]:
 
 
 def _monitored(measures: dict[str, Measure]) -> dict[str, Measure]:
-    """The measures with their improvement direction, target and counts_from from monitoring.yaml."""
+    """The measures with their title, improvement direction, target and counts_from from monitoring.yaml."""
     entries = monitoring()
     missing, unknown = sorted(set(measures) - set(entries)), sorted(set(entries) - set(measures))
     if missing or unknown:
         raise ValueError(f"{MONITORING.name} must list every catalogue measure: missing {missing}, unknown {unknown}")
     return {name: replace(measure, improvement=entries[name]["improvement"], target=entries[name].get("target"),
-                          counts_from=entries[name].get("counts_from"))
+                          counts_from=entries[name].get("counts_from"), title=entries[name]["title"])
             for name, measure in measures.items()}
 
 

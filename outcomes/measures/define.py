@@ -225,6 +225,8 @@ class Measure:
     unit: str = ""
     #: the report run's folder of shared frames (`cached_in`); None: every call computes
     cache: Path | None = field(default=None, compare=False, repr=False)
+    #: the measure's name for people ("CYP detained under the Mental Health Act"; monitoring.yaml)
+    title: str = field(default="", compare=False)
 
     @property
     def counts(self) -> bool:
