@@ -11,6 +11,7 @@ injects; every None there takes the runner's default: `outcomes.report.parameter
   nothing after the period is seen; measures then end at its last complete month), so
   `period_end` has one meaning in every notebook; None when the notebook declares no `extract`;
 * `.measures`: the catalogue of measures for the footprint and providers (`outcomes.measures`),
+  with any targets the report's `--params` sets (`targets`),
   sharing their frames with the report run's other notebooks when there is a run;
 * `.programme`: the `Programme` (go-live, transition) whose headlines record into this run;
   None when the notebook declares no `go_live`;
@@ -39,6 +40,7 @@ from typing import Any
 from outcomes import results
 from outcomes.errors import NotEstimable
 from outcomes.measures import catalogue
+from outcomes.measures.catalogue import with_targets
 from outcomes.measures.run_cache import RUN_MEASURES
 from outcomes.programme import DEFAULT_TRANSITION_MONTHS, Programme
 from outcomes.report.parameters import NotebookParameters, notebook_parameters
@@ -155,7 +157,7 @@ def start(notebook: str, namespace: dict[str, Any]) -> Run:
     extract = measures = programme = None
     if params.extract is not None:
         extract = _open_extract(params)
-        declared = catalogue(_codes(params.footprint), _codes(params.providers))
+        declared = with_targets(catalogue(_codes(params.footprint), _codes(params.providers)), params.targets)
         measures = MappingProxyType({name: measure.cached_in(cache) for name, measure in declared.items()})
     if params.go_live is not None:
         transition = DEFAULT_TRANSITION_MONTHS if params.transition_months is None else params.transition_months

@@ -31,7 +31,7 @@ from outcomes.measures.define import Measure, count_events, define_measure, medi
 from outcomes.measures.population import cyp_population
 from outcomes.measures.sources import A_AND_E
 
-__all__ = ["MEASURES", "measure_named", "catalogue", "monitoring", "known_users_ae_attendances", "first_stays_of_spells",
+__all__ = ["MEASURES", "measure_named", "catalogue", "monitoring", "with_targets", "known_users_ae_attendances", "first_stays_of_spells",
            "resident_mental_health_ae", "FOOTPRINT_AREA", "REST_AREA"]
 
 PER_POP = "per 100,000 CYP residents of the footprint"
@@ -61,6 +61,16 @@ def _monitored(measures: dict[str, Measure]) -> dict[str, Measure]:
         raise ValueError(f"{MONITORING.name} must list every catalogue measure: missing {missing}, unknown {unknown}")
     return {name: replace(measure, improvement=entries[name]["improvement"], target=entries[name].get("target"),
                           counts_from=entries[name].get("counts_from"), title=entries[name]["title"])
+            for name, measure in measures.items()}
+
+
+def with_targets(measures: dict[str, Measure], targets: dict[str, float | None] | None) -> dict[str, Measure]:
+    """The measures with the targets a report's `--params` sets ({name: target in the measure's own
+    units, or None for no target}) in place of `monitoring.yaml`'s; the others as they are."""
+    unknown = sorted(set(targets or {}) - set(measures))
+    if unknown:
+        raise ValueError(f"targets for measures not in the catalogue: {unknown}")
+    return {name: replace(measure, target=(targets or {})[name]) if name in (targets or {}) else measure
             for name, measure in measures.items()}
 
 
