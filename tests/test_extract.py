@@ -283,3 +283,11 @@ def test_key_checks_count_exactly_what_pandas_counts(tmp_path):
     found = {(f.table, f.field): f.n_rows for f in error.findings
              if f.check.startswith(("duplicate primary key", "orphan foreign key"))}
     assert found == expected, str(error)
+
+
+def test_person_ids_among_asks_the_engine_ignoring_case(tmp_path):
+    extract = open_source(write_extract(tmp_path / "x"))
+    people = extract.person_ids()
+    tokens = {people[0].casefold(), people[1].casefold(), "p0", "2024", "notanid"}
+    assert extract.person_ids_among(tokens) == {people[0].casefold(), people[1].casefold()}
+    assert extract.person_ids_among(set()) == set()
