@@ -11,14 +11,16 @@
 # improvement, orange concern, grey common cause (purple: a change in a measure where neither
 # direction is better). The variation icon reads the latest month; the assurance icon says whether
 # the latest limits put the target always within reach (P), never (F) or by chance (?). Which way
-# is better, and any target, are declared with the measures (`outcomes/measures/monitoring.yaml`).
+# is better, and any target, are declared with the measures (`outcomes/measures/monitoring.yaml`);
+# a report's `--params` file can set a target per measure (`targets:`); without one a measure shows
+# "no target".
 # Counts of 1-7 are suppressed and others rounded to 5 before anything is computed: suppressed
 # months are gaps, and the limits come from the other months.
 
 # %% tags=["parameters"]
 # 09_spc_dashboard: None takes the runner's default (outcomes.notebook.start);
 # `outcomes report` injects the report's values after this cell
-extract = period_end = go_live = footprint = providers = output_dir = None
+extract = period_end = go_live = footprint = providers = targets = output_dir = None
 
 # %%
 from outcomes import notebook
@@ -54,11 +56,10 @@ display(HTML(dashboard_html(shown)))
 # %%
 for name, spc in charts.items():
     for group, problem in spc.problems.items():
-        label = spc.label(group)
-        display(HTML(f'<h3 id="{chart_anchor(label)}">{label}</h3><p>Not charted: {problem}</p>'))
+        display(HTML(f'<h3 id="{chart_anchor(spc.label(group))}">{spc.heading(group)}</h3><p>Not charted: {problem}</p>'))
     for group in spc.charts:
-        label = spc.label(group)
-        display(HTML(f'<h3 id="{chart_anchor(label)}">{label}</h3><p>{spc.description}</p>'))
+        anchor, heading = chart_anchor(spc.label(group)), spc.heading(group)
+        display(HTML(f'<h3 id="{anchor}">{heading}</h3><p>{spc.description}</p>'))
         ax = spc.plot(group)
-        run.record_figure(chart_anchor(label), ax.figure, caption=f"SPC chart of {label}, {spc.unit_of(group)}")
+        run.record_figure(anchor, ax.figure, caption=f"SPC chart of {heading}, {spc.unit_of(group)}")
         plt.show()

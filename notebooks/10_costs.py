@@ -116,6 +116,6 @@ if estimable:
     ax.axvline(0, color="grey", linewidth=0.8)
     ax.set_xlabel(f"GBP million, {price_year} prices")
     plots.legend_outside(ax)
-    run.record_figure("savings", fig, key=True,
+    run.record_figure("savings_figure", fig, key=True,
                       caption=f"Savings with the ITS 95% CI and the unit-cost sensitivity{flag}")
     plt.show()

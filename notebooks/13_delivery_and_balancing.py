@@ -67,7 +67,7 @@ shown
 axes = plots.before_after_panels(shown, category="short", before="before", after="after", width=2.1,
                                  labels=("12 months before its start", "12 months from its start"),
                                  title="Each component's activity before and after it started", ylabel="activity (own units)")
-run.record_figure("component_activity", axes[0].figure,
+run.record_figure("component_activity_figure", axes[0].figure,
                   caption="Each component's activity before and after its start, each on its own scale (units in the table)")
 plt.show()
 

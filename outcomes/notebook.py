@@ -11,6 +11,7 @@ injects; every None there takes the runner's default: `outcomes.report.parameter
   nothing after the period is seen; measures then end at its last complete month), so
   `period_end` has one meaning in every notebook; None when the notebook declares no `extract`;
 * `.measures`: the catalogue of measures for the footprint and providers (`outcomes.measures`),
+  with any targets the report's `--params` sets (`targets`),
   sharing their frames with the report run's other notebooks when there is a run;
 * `.programme`: the `Programme` (go-live, transition) whose headlines record into this run;
   None when the notebook declares no `go_live`;
@@ -39,6 +40,7 @@ from typing import Any
 from outcomes import results
 from outcomes.errors import NotEstimable
 from outcomes.measures import catalogue
+from outcomes.measures.catalogue import with_targets
 from outcomes.measures.run_cache import RUN_MEASURES
 from outcomes.programme import DEFAULT_TRANSITION_MONTHS, Programme
 from outcomes.report.parameters import NotebookParameters, notebook_parameters
@@ -92,6 +94,23 @@ class Run:
         return Markdown(text)
 
 
+    def source_changes(self, *names: str) -> dict:
+        """The changes of data source inside the series of measures `names` on this extract
+        ({first day of the month: what changed}, `outcomes.measures.sources`), each recorded once
+        as result `source_change_<yyyy_mm>` with its sentence (in the report and results.json) and
+        printed; empty when the series has one source."""
+        from outcomes.measures.sources import change_sentences, changes_of
+
+        found: dict = {}
+        for name in names:
+            found.update(changes_of(self.measures[name], self.extract))
+        for (month, _), sentence in zip(sorted(found.items()), change_sentences([self.measures[n] for n in names],
+                                                                                 self.extract)):
+            self.record(f"source_change_{month:%Y_%m}", f"{month:%B %Y}", kind="estimate", sentence=sentence,
+                        definition="A change of data source inside a measure's series (declared in the catalogue)")
+            print(sentence)
+        return found
+
     def estimate(self, name: str, what: str, fit: Callable[..., Any], /, *args: Any, headline: bool = False,
                  **kwargs: Any) -> Any:
         """`fit(*args, **kwargs)`, or None when it raises `NotEstimable`: the reason is then recorded
@@ -138,7 +157,7 @@ def start(notebook: str, namespace: dict[str, Any]) -> Run:
     extract = measures = programme = None
     if params.extract is not None:
         extract = _open_extract(params)
-        declared = catalogue(_codes(params.footprint), _codes(params.providers))
+        declared = with_targets(catalogue(_codes(params.footprint), _codes(params.providers)), params.targets)
         measures = MappingProxyType({name: measure.cached_in(cache) for name, measure in declared.items()})
     if params.go_live is not None:
         transition = DEFAULT_TRANSITION_MONTHS if params.transition_months is None else params.transition_months

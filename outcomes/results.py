@@ -16,6 +16,9 @@ from the folder's unless `notebook` is given):
 >>> record_table("admissions_by_provider", frame, total_rows=["Total"], output_dir=folder)  # doctest: +SKIP
 >>> record_figure("bed_days_series", fig, caption="Monthly bed days", key=True, output_dir=folder)  # doctest: +SKIP
 
+A name is one entry: recording a figure under a table's name (or the reverse) is refused, since
+one would replace the other in `results.json`; recording the same kind again replaces it.
+
 The runner gathers the sidecars into the report's `results.json` (keyed by notebook, then by
 result name) and builds the index page from them:
 
@@ -155,9 +158,19 @@ def read_sidecar(path: str | os.PathLike) -> dict[str, dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _family(entry: dict) -> str:
+    """What an entry is for its name's sake: a "table", a "figure" or a "result" (any other kind)."""
+    return entry["kind"] if entry.get("kind") in ("table", "figure") else "result"
+
+
 def _write_entry(name: str, entry: dict, output_dir, notebook: str | None) -> dict:
     path = sidecar_path(output_dir, notebook)
     entries = read_sidecar(path)
+    earlier = entries.get(name)
+    if earlier is not None and _family(earlier) != _family(entry):  # one would silently replace the other
+        raise ValueError(f"{path.name}: {name!r} is already recorded as a {_family(earlier)}; a {_family(entry)} "
+                         f"of the same name would replace it: give the {_family(entry)} a name of its own "
+                         f"(e.g. {name + '_' + _family(entry)!r})")
     entries[name] = entry  # a re-run of the cell replaces its entry in place
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(entries, indent=1, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")

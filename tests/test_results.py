@@ -177,6 +177,25 @@ def test_record_figure_saves_png_and_records_it(out):
                                       "alt": "A series", "key": True}
 
 
+def test_a_figure_never_replaces_a_table_of_the_same_name(out):
+    record_table("savings", pd.DataFrame({"saving": ["beds"], "pounds": [1000.0]}), output_dir=out)
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3])
+    with pytest.raises(ValueError, match="'savings' is already recorded as a table; a figure of the same name"):
+        record_figure("savings", fig, output_dir=out)
+    with pytest.raises(ValueError, match="already recorded as a table; a result"):
+        record("savings", 1.0, output_dir=out)
+    record_figure("savings_figure", fig, output_dir=out)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="already recorded as a figure; a table"):
+        record_table("savings_figure", pd.DataFrame({"x": [10]}), output_dir=out)
+    stored = entries(out)
+    assert stored["savings"]["kind"] == "table" and stored["savings_figure"]["kind"] == "figure"
+    # the same kind again replaces it, as a re-run cell does
+    record_table("savings", pd.DataFrame({"saving": ["beds"], "pounds": [2000.0]}), output_dir=out)
+    assert entries(out)["savings"]["rows"] == [{"saving": "beds", "pounds": 2000.0}]
+
+
 def test_output_dir_is_given_never_read_from_the_notebook_or_the_environment(out, monkeypatch, tmp_path):
     import __main__
 

@@ -38,6 +38,9 @@ def test_every_catalogue_measure_declares_how_it_is_monitored():
     for name, measure in MEASURES.items():
         assert measure.improvement in IMPROVEMENT_DIRECTIONS, name
         assert entries[name]["why"], name
+        # a title for people, never the code in words ("cyp detained" on a board report)
+        title = entries[name]["title"]
+        assert title and "_" not in title and not title[0].islower() and title != name.replace("_", " "), (name, title)
         if not measure.counts:
             assert measure.counts_from in MEASURES and MEASURES[measure.counts_from].counts, name
     assert MEASURES["bed_days"].improvement == "decrease"
@@ -45,6 +48,13 @@ def test_every_catalogue_measure_declares_how_it_is_monitored():
     assert {name for name, measure in MEASURES.items() if measure.target is not None} == {"cyp_on_adult_wards"}
     # a catalogue for another footprint keeps the declarations
     assert catalogue(["E09000022"], ["RV5"])["bed_days"].improvement == "decrease"
+
+
+def test_a_measure_without_a_title_is_refused(tmp_path):
+    listed = tmp_path / "monitoring.yaml"
+    listed.write_text("cyp_detained:\n  improvement: decrease\n  why: A balancing measure.\n")
+    with pytest.raises(ValueError, match="cyp_detained: no title"):
+        monitoring(listed)
 
 
 # ----------------------------------------------------------------------------- disclosure control
@@ -196,7 +206,10 @@ def test_the_index_shows_the_dashboard_with_icons_and_links(tmp_path):
               "admissions": monthly([3] * 30)}
     charts = catalogue_spc(WITH_TARGET, frames, rebase=["2017-01-01"], strict=False)
     dashboard = board_dashboard(charts)
-    assert dashboard.label.tolist() == ["bed_days", "out_of_area_bed_days", "admissions"]
+    # the measures' titles for people, their charts' anchors from their names
+    assert dashboard.label.tolist() == ["CYP occupied bed days", "Out-of-area bed days of footprint CYP",
+                                        "CYP inpatient admissions"]
+    assert dashboard.anchor.tolist() == ["spc-bed_days", "spc-out_of_area_bed_days", "spc-admissions"]
     record_table(DASHBOARD_TABLE, dashboard, keep=list(dashboard.columns), output_dir=tmp_path, notebook="09_spc_dashboard")
     results = {"09_spc_dashboard": read_sidecar(sidecar_path(tmp_path, "09_spc_dashboard"))}
     rows = index_page.dashboard_rows(results)

@@ -56,10 +56,10 @@ def code_names(extract_metadata: Mapping[str, Any] | None = None) -> dict[str, s
 
 
 def measure_titles() -> dict[str, str]:
-    """Measure name -> its title for people (`title` in monitoring.yaml, else the name in words)."""
+    """Measure name -> its title for people (`title` in monitoring.yaml, which every measure has)."""
     from outcomes.measures.catalogue import monitoring
 
-    return {name: entry.get("title") or name.replace("_", " ") for name, entry in monitoring().items()}
+    return {name: entry["title"] for name, entry in monitoring().items()}
 
 
 def dashboard_label(row: Mapping[str, Any], titles: Mapping[str, str], names: Mapping[str, str]) -> str:

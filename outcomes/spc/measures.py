@@ -108,6 +108,7 @@ class MeasureSPC:
     suppressed: dict[tuple, int] = field(default_factory=dict)  #: months suppressed per group
     problems: dict[tuple, str] = field(default_factory=dict)  #: groups that could not be charted, and why
     grains: dict[tuple, str] = field(default_factory=dict)  #: "month", "quarter" or "event" (t-chart) per group
+    title: str = ""  #: the measure's name for people (monitoring.yaml); `name` when empty
 
     def unit_of(self, group: tuple) -> str:
         """The unit of a group's chart: the measure's, by quarter, or days between events."""
@@ -119,6 +120,12 @@ class MeasureSPC:
     def label(self, group: tuple) -> str:
         """The measure's name with its group, e.g. "bed_days_by_area: out_of_area"."""
         return self.name if not group else f"{self.name}: {', '.join(map(str, group))}"
+
+    def heading(self, group: tuple) -> str:
+        """The measure's title with its group in words, e.g. "CYP bed days by area of the ward: out of
+        area" (`label` is the stable key: chart anchors and file names)."""
+        title = self.title or self.name
+        return title if not group else f"{title}: {', '.join(str(g).replace('_', ' ') for g in group)}"
 
     def table(self) -> pd.DataFrame:
         """One row per month (and group): month, <groups>, value, mean, lpl, upl, point_type, ..."""
@@ -196,7 +203,7 @@ class MeasureSPC:
             options.setdefault("note", f"{suppressed} {unit}{'s' if suppressed != 1 else ''} with counts of 1-7 "
                                        f"suppressed; limits from the other {unit}s")
         options.setdefault("ylabel", self.unit_of(group))
-        options.setdefault("title", self.label(group))
+        options.setdefault("title", self.heading(group))
         return self.charts[group].plot(ax=ax, **options)
 
 
@@ -222,7 +229,8 @@ def measure_spc(
     safe = safe_series(frame, measure, counts)
     direction = improvement or measure.improvement
     goal = measure.target if target is None else target
-    result = MeasureSPC(measure.name, measure.description, _unit(measure), tuple(measure.group_by), direction, goal)
+    result = MeasureSPC(measure.name, measure.description, _unit(measure), tuple(measure.group_by), direction, goal,
+                        title=getattr(measure, "title", ""))
     groups = safe.groupby(list(measure.group_by), sort=True) if measure.group_by else [((), safe)]
     for key, part in groups:
         group = key if isinstance(key, tuple) else (key,)
@@ -348,12 +356,15 @@ def catalogue_spc(
 
 
 def board_dashboard(charts: Mapping[str, MeasureSPC]) -> pd.DataFrame:
-    """One row per measure and group, in catalogue order: the `DASHBOARD_COLUMNS` with `label` (measure
-    and group) and `anchor` (the id of its chart on the dashboard page)."""
+    """One row per measure and group, in catalogue order: the `DASHBOARD_COLUMNS` with `label` (the
+    measure's title and group, for people) and `anchor` (the id of its chart on the dashboard page,
+    from the measure's name: `chart_anchor(MeasureSPC.label(group))`)."""
     rows = pd.concat([spc.dashboard() for spc in charts.values()], ignore_index=True)
-    labels = [name if not group else f"{name}: {group}" for name, group in zip(rows["measure"], rows["group"])]
-    rows.insert(0, "label", labels)
-    rows["anchor"] = [chart_anchor(label) for label in labels]
+    keys = [name if not group else f"{name}: {group}" for name, group in zip(rows["measure"], rows["group"])]
+    titles = {spc.name: spc.title or spc.name for spc in charts.values()}
+    rows.insert(0, "label", [titles.get(name, name) if not group else f"{titles.get(name, name)}: {group.replace('_', ' ')}"
+                             for name, group in zip(rows["measure"], rows["group"])])
+    rows["anchor"] = [chart_anchor(key) for key in keys]
     return rows
 
 
