@@ -94,6 +94,23 @@ class Run:
         return Markdown(text)
 
 
+    def source_changes(self, *names: str) -> dict:
+        """The changes of data source inside the series of measures `names` on this extract
+        ({first day of the month: what changed}, `outcomes.measures.sources`), each recorded once
+        as result `source_change_<yyyy_mm>` with its sentence (in the report and results.json) and
+        printed; empty when the series has one source."""
+        from outcomes.measures.sources import change_sentences, changes_of
+
+        found: dict = {}
+        for name in names:
+            found.update(changes_of(self.measures[name], self.extract))
+        for (month, _), sentence in zip(sorted(found.items()), change_sentences([self.measures[n] for n in names],
+                                                                                 self.extract)):
+            self.record(f"source_change_{month:%Y_%m}", f"{month:%B %Y}", kind="estimate", sentence=sentence,
+                        definition="A change of data source inside a measure's series (declared in the catalogue)")
+            print(sentence)
+        return found
+
     def estimate(self, name: str, what: str, fit: Callable[..., Any], /, *args: Any, headline: bool = False,
                  **kwargs: Any) -> Any:
         """`fit(*args, **kwargs)`, or None when it raises `NotEstimable`: the reason is then recorded

@@ -227,6 +227,8 @@ class Measure:
     cache: Path | None = field(default=None, compare=False, repr=False)
     #: the measure's name for people ("CYP detained under the Mental Health Act"; monitoring.yaml)
     title: str = field(default="", compare=False)
+    #: changes of data source its series may span (`outcomes.measures.sources`: HES A&E, then ECDS)
+    source_changes: tuple = ()
 
     @property
     def counts(self) -> bool:
@@ -336,9 +338,12 @@ def define_measure(
     target: float | None = None,
     counts_from: str | None = None,
     unit: str = "",
+    source_changes: Sequence[Any] = (),
 ) -> Measure:
     """Declare a monthly measure: `numerator` per month (grouped by `group_by`), over `denominator`
     (an object with `.monthly(extract, period)`, e.g. `cyp_population()`) as a rate per `per`.
-    `improvement`, `target` and `counts_from` say how its SPC chart is read (`outcomes.spc`)."""
+    `improvement`, `target` and `counts_from` say how its SPC chart is read (`outcomes.spc`);
+    `source_changes` declares the changes of data source its series may span
+    (`outcomes.measures.sources`)."""
     return Measure(name, numerator, denominator, tuple(group_by), intervals, description or numerator.description, per,
-                   improvement, target, counts_from, unit=unit)
+                   improvement, target, counts_from, unit=unit, source_changes=tuple(source_changes))
