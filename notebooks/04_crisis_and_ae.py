@@ -52,6 +52,7 @@ in_words = {"crisis_escalations": "crisis escalations of known service users",
 # %%
 results = {}
 changes = run.source_changes(*series)  # HES A&E, then ECDS: said in the report when the series spans both
+run.population_note(*series)  # months after the last published population estimate: said, not invented
 for name, monthly in series.items():
     design = check_design(programme, monthly["month"].min(), what=in_words[name], source_changes=changes)
     print(design.sentence + (f" {design.warning}" if design.warning else ""))

@@ -111,6 +111,21 @@ class Run:
             print(sentence)
         return found
 
+    def population_note(self, *names: str) -> str | None:
+        """The sentence saying the population denominator of measures `names` is carried forward past
+        the last published estimate (`outcomes.measures.population.carried_note`), recorded once as
+        result `population_carried_forward` (in the report and results.json) and printed; None when
+        every month has its own year's estimate."""
+        notes = {note for name in names if (say := getattr(self.measures[name].denominator, "note", None))
+                 and (note := say(self.extract, self.measures[name].period(self.extract)))}
+        if not notes:
+            return None
+        sentence = "Rates: " + "; ".join(sorted(notes)) + "."
+        self.record("population_carried_forward", "; ".join(sorted(notes)), kind="estimate", sentence=sentence,
+                    definition="Months after the last published ONS mid-year estimate use it, carried forward")
+        print(sentence)
+        return sentence
+
     def estimate(self, name: str, what: str, fit: Callable[..., Any], /, *args: Any, headline: bool = False,
                  **kwargs: Any) -> Any:
         """`fit(*args, **kwargs)`, or None when it raises `NotEstimable`: the reason is then recorded

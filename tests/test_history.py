@@ -240,6 +240,39 @@ def test_the_whole_report_publishes_on_the_real_history(small_real_history_dir, 
     beds = results["01_bed_days"]
     assert "21 months (January 2016 to September 2017)" in beds["bed_days_seasonality_warning"]["value"]
     assert beds["bed_days_level_change"]["kind"] == "ratio"
+    carried = "population for 2023 and 2024 carried forward from the mid-2022 estimate"
+    assert results["01_bed_days"]["population_carried_forward"]["value"].startswith(carried)
+    assert results["04_crisis_and_ae"]["population_carried_forward"]["value"].startswith(carried)
+    published = results["06_published_figures"]  # the comparison says why it cannot grade the A&E claims
+    for name in ("evidence_ae_attendances_change", "evidence_crisis_escalations_change"):
+        assert published[name]["kind"] == "not_estimable" and "data source changes" in published[name]["reason"]
+    assert published["evidence_bed_days_change"]["kind"] != "not_estimable"
     index = (outcome.folder / "index.html").read_text()
     assert "ONS publishes mid-year estimates one to two years behind" in index
     assert "HES A&amp;E" in index or "HES A&E" in index
+
+
+# --- the population as ONS publishes it ----------------------------------------------------------------
+def test_rates_after_the_last_published_estimate_carry_it_forward_and_say_so(pair, capsys):
+    """2023 and 2024 have no estimate on the real history: their months use mid-2022's (the same
+    denominator as December 2022), the measure's notes say so, and so does `outcomes measure`."""
+    from outcomes.cli import main
+    from outcomes.measures.catalogue import catalogue
+    from outcomes.measures.population import carried_note
+    from outcomes.source import open_source
+
+    full, real = (open_source(folder) for folder in pair)
+    bed_days = catalogue()["bed_days"]
+    frame = bed_days.to_pandas(real, start="2022-12", end="2024-03").set_index("month")["denominator"]
+    assert frame.nunique() == 1  # every month from December 2022 on: the mid-2022 estimate
+    assert bed_days.to_pandas(full, start="2022-12", end="2024-03")["denominator"].nunique() == 3
+    said = "population for 2023 and 2024 carried forward from the mid-2022 estimate; ONS publishes mid-year " \
+           "estimates one to two years behind"
+    assert bed_days.notes(real) == [said] and bed_days.notes(full) == []
+    assert bed_days.notes(real, start="2018-01", end="2022-12") == []
+    assert carried_note({2021: 2020, 2023: 2022, 2024: 2022}) == (
+        "population for 2021 carried forward from the mid-2020 estimate; population for 2023 and 2024 carried "
+        "forward from the mid-2022 estimate; ONS publishes mid-year estimates one to two years behind")
+    assert main(["measure", "ae_attendances", "--extract", str(pair[1])]) == 0
+    err = capsys.readouterr().err
+    assert f"ae_attendances: note: {said}" in err and "ae_attendances: note: data source changes in October 2017" in err

@@ -301,6 +301,20 @@ class Measure:
                    "extract": extract_identity(extract)}
         return cached_frame(self.cache, key, lambda: self._compute(extract, period.start, period.end))
 
+    def notes(self, extract: ExtractLike, start: str | dt.date | None = None, end: str | dt.date | None = None) -> list[str]:
+        """What the series over the period must say beside its numbers: each change of data source
+        inside it (`outcomes.measures.sources`) and a population denominator carried forward past
+        the last published estimate (`outcomes.measures.population.carried_note`)."""
+        from outcomes.measures.sources import changes_of
+
+        period = self.period(extract, start, end)
+        notes = [f"data source changes in {month:%B %Y}: {text}" for month, text in sorted(changes_of(self, extract).items())
+                 if period.start <= month <= period.end]
+        note = getattr(self.denominator, "note", None)
+        if note is not None and (said := note(extract, period)):
+            notes.append(said)
+        return notes
+
     def _compute(self, extract: ExtractLike, start: dt.date, end: dt.date) -> pd.DataFrame:
         frame = self.build(extract, start, end).to_pandas()
         frame["month"] = pd.to_datetime(frame["month"]).dt.date

@@ -104,7 +104,8 @@ def check_design(programme: Programme, first_month: Any, *, seasonality: int | s
     changes = []
     for when, change in sorted((source_changes or {}).items(), key=lambda kv: as_date(kv[0])):
         if add_months(go_live, -12) <= as_date(when) < settled:
-            changes.append(f"the data source changes at the go-live ({change}, {as_date(when):%B %Y})")
+            month = f"{as_date(when):%B %Y}"
+            changes.append(f"the data source changes at the go-live ({change if month in change else f'{change}, {month}'})")
     reasons += changes
     reduced, warning = seasonality, None
     if isinstance(seasonality, str) or (seasonality or 0) > 1:
