@@ -370,6 +370,59 @@ def test_printed_unrounded_counts_are_found_beside_their_recorded_values(tmp_pat
     assert unrounded_counts({13, 16}, {15}) == []  # labels and small numbers: not compared
 
 
+@pytest.mark.parametrize("text, counts", [
+    ("Bed days fell from 44,363 bed days to 30,165 occupied bed days.", [44363, 30165]),
+    ("6 out-of-area placements; n = 6; (n=12); 3 people were admitted", [6, 6, 12, 3]),
+    ("12 known service users and \u22123 admissions (a change)", [12, 3]),
+    ("Down 32% (no CI). Counts (rounded to 5, 1-7 suppressed): baseline 4,545; post 3,081. In 2019 10 days", [4545, 3081]),
+    ("step 3 of 5; ages 13-15; aged 16; rate 0.44363; 95% CI; 2024Q1; E09000022", []),
+    ("groups with fewer than 8 admissions; at least 8 stays and 8 discharges; 8 or more people; < 8 events", []),
+    ("Counts of 1-7 are suppressed; 7 points in a row; 12 months before vs after; 2 of 3 months", []),
+    ("In 2019 admissions fell; in March 2019 CYP bed days; 2023/24 prices; per 100,000 CYP; 3 times the admissions", []),
+])
+def test_printed_text_is_read_for_counts_by_their_words(text, counts):
+    from outcomes.disclosure.printed import counts_in_text
+
+    assert [c.value for c in counts_in_text(text)] == counts
+
+
+def test_a_small_count_planted_on_a_page_is_found_by_the_checker_and_the_printed_control(tmp_path, capsys):
+    """A notebook printing "3 people" (results.json would suppress it) and "44,363 bed days"
+    (rounded there) beside labels: the checker's printed-text reading finds both, in the executed
+    notebook and in its HTML page, and `outcomes check-outputs` fails on them; the labels pass."""
+    import nbformat
+
+    from outcomes.cli import main as outcomes
+    from outcomes.disclosure.printed import counts_in_text, printed_text, uncontrolled
+
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(...)")
+    cell.outputs = [nbformat.v4.new_output("stream", text="Step 3: 3 people were admitted out of area in 2019.\n"),
+                    nbformat.v4.new_output("display_data", {"text/markdown": "Bed days fell to 44,363 bed days.",
+                                                            "text/plain": "<Markdown>"}),
+                    nbformat.v4.new_output("display_data", {"text/html": "<p>ages 13-15: 40 admissions</p>"
+                                                            "<table><tr><th>step</th></tr><tr><td>3</td></tr></table>",
+                                                            "text/plain": "3 people"})]
+    book.cells = [cell]
+    out = tmp_path / "report"
+    (out / "notebooks").mkdir(parents=True)
+    nbformat.write(book, out / "notebooks" / "01.ipynb")
+    printed = counts_in_text(printed_text(out / "notebooks" / "01.ipynb"))
+    assert [c.value for c in printed] == [3, 44363, 40]  # the plain text behind HTML is not read twice
+    assert [c.value for c in uncontrolled(printed)] == [3, 44363]
+    (out / "notebooks" / "01.html").write_text("<html><body><p>Step 3: 3 people were admitted.</p>"
+                                               "<script>var n = 3;</script><p>40 admissions</p></body></html>")
+    findings = {(f.path, f.kind, f.value) for f in check_output_folder(out).findings}
+    assert findings == {("notebooks/01.ipynb", "small_count", "3"), ("notebooks/01.ipynb", "unrounded_count", "44,363"),
+                        ("notebooks/01.html", "small_count", "3")}
+    assert outcomes(["check-outputs", str(out)]) == 1
+    shown = capsys.readouterr().out
+    assert "printed text: 'Step 3: 3 people were admitted" in shown
+    (out / "notebooks" / "01.html").write_text("<p>Step 3: [REDACTED] people; 40 admissions; 44,365 bed days</p>")
+    (out / "notebooks" / "01.ipynb").unlink()
+    assert outcomes(["check-outputs", str(out)]) == 0
+
+
 def test_an_attrition_tables_step_numbers_are_labels_not_counts():
     import pandas as pd
 
@@ -420,3 +473,25 @@ def test_a_workbook_is_read_sheet_by_sheet(tmp_path):
     report = check_output_folder(tmp_path, person_ids=["P001"])
     assert sorted((f.kind, f.value) for f in report.findings) == [("person_id", "p001"), ("small_count", "3")]
     assert report.scanned == ["tables.xlsx"]
+
+
+def test_a_lookup_of_identifiers_finds_what_the_list_finds_asked_once(tmp_path):
+    """A report's checker does not hold the extract's Person_IDs: it asks its engine once which of
+    the folder's tokens are identifiers (`Extract.person_ids_among`); the findings are the list's."""
+    write_clean_folder(tmp_path)
+    for name, text, _ in LEAKS.values():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "upper.md").write_text("case p000456 and P000456 again\nthen P000456")  # case ignored, first line kept
+    asked = []
+
+    def lookup(tokens):
+        asked.append(tokens)
+        return {t for t in tokens if t in {p.casefold() for p in PEOPLE}}
+
+    listed = check_output_folder(tmp_path, person_ids=PEOPLE)
+    looked_up = check_output_folder(tmp_path, person_ids=lookup)
+    assert [vars(f) for f in looked_up.findings] == [vars(f) for f in listed.findings]
+    assert len(asked) == 1 and "p000456" in asked[0] and "P000456" not in asked[0]
+    found = [(f.path, f.where, f.value) for f in listed.findings if f.kind == "person_id"]
+    assert ("upper.md", "line 1", "p000456") in found and ("upper.md", "line 1", "P000456") in found
+    assert ("P000123_plot.png", "file name", "P000123") in found and ("ids.csv", "line 2", "P000123") in found
