@@ -16,6 +16,9 @@ injects; every None there takes the runner's default: `outcomes.report.parameter
   None when the notebook declares no `go_live`;
 * `.record`, `.record_table`, `.record_figure`: `outcomes.results`' calls, bound to the
   notebook's output folder and name;
+* `.show(table)`: a table as a reader reads it (`outcomes.report.tables`), every table a page shows;
+* `.paragraph(write, *names)`: the results paragraph under an analysis, written from the recorded
+  results by `outcomes.report.paragraphs`;
 * `.estimate(name, what, fit, ...)`: `fit(...)`, or None when the data cannot support it
   (`outcomes.errors.NotEstimable`: too few events, no comparison group, every count 0), the reason
   then recorded and shown in the report as "<what>: not estimable: <reason>"; the notebook goes
@@ -73,6 +76,16 @@ class Run:
         """`outcomes.results.record_figure` into this notebook's folder; returns the PNG's path."""
         return results.record_figure(name, fig, output_dir=self.output_dir, notebook=self.notebook, **options)
 
+    def show(self, frame, caption: str | None = None, **options: Any) -> None:
+        """Show a table as a reader reads it (`outcomes.report.tables.reader_table`: headers in words
+        with units, estimates with their CI, p-values as "<0.001", yes/no, thousands separators);
+        `options`: `columns` (those shown; the recorded CSV keeps all), `titles`, `turn`."""
+        from IPython.display import display
+
+        from outcomes.report.tables import reader_table
+
+        display(reader_table(frame, caption=caption, **options))
+
     def recorded(self, name: str) -> dict:
         """A result as it was recorded: after disclosure control, as results.json holds it."""
         return results.read_sidecar(results.sidecar_path(self.output_dir, self.notebook))[name]
@@ -91,6 +104,15 @@ class Run:
             text += f" Counts (rounded to 5, 1-7 suppressed): {shown}."
         return Markdown(text)
 
+
+    def paragraph(self, write: Callable[..., str], *names: str, **options: Any):
+        """The results paragraph under an analysis (Markdown): `write` (`outcomes.report.paragraphs`:
+        `estimate`, `survival`, `costs`...) given the results `names` as recorded (after disclosure
+        control; None for one not recorded, e.g. not estimable)."""
+        from IPython.display import Markdown
+
+        recorded = results.read_sidecar(results.sidecar_path(self.output_dir, self.notebook))
+        return Markdown(write(*(recorded.get(name) for name in names), **options))
 
     def estimate(self, name: str, what: str, fit: Callable[..., Any], /, *args: Any, headline: bool = False,
                  **kwargs: Any) -> Any:
