@@ -23,11 +23,13 @@ run = notebook.start("11_equity", globals())  # every None above becomes the run
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 import pandas as pd
 
 from outcomes.figures import plots
-from outcomes.programme.breakdowns import (DIMENSIONS, breakdown_counts, breakdown_table, placements_by_group,
-                                           plot_small_multiples)
+from outcomes.programme.breakdowns import (DIMENSIONS, breakdown_counts, breakdown_table, equity_paragraph,
+                                           group_person_years, group_rates, placements_by_group, plot_small_multiples,
+                                           quintile_of)
 from outcomes.cohort.groups import has_deprivation
 from outcomes.disclosure.margins import protect_margins
 from outcomes.disclosure.models import gate_model_table
@@ -60,11 +62,31 @@ for dimension, label in DIMENSIONS.items():
         caption=f"{label}: bed days, admissions, out-of-area placements and crisis escalations, before and after")
     display(safe_tables[dimension])
 
+# %% [markdown]
+# ## Rates by group, before and after
+# Each group's rate with its 95% CI, from the counts as published above (rounded to 5): per 100,000
+# CYP of the group a year where the population table gives the group's population (age bands),
+# otherwise per month of the window, and the page says why. The CIs follow the Fingertips
+# technical guide (Byar's method from 10 events, exact Poisson limits below); bed days have none,
+# as the days of one stay are not independent events. A suppressed value is a hatched placeholder
+# marked "suppressed", never a bar of height zero.
+
 # %%
+rates = {}
 for dimension, safe in safe_tables.items():
-    grid = plot_small_multiples(safe, windows, f"{DIMENSIONS[dimension]}: per month, before and after")
+    label = DIMENSIONS[dimension]
+    person_years = group_person_years(data, windows, dimension, footprint)
+    if isinstance(person_years, str):
+        print(f"{label}: {person_years}; rates are per month of each window.")
+    table = group_rates(safe, windows, person_years)
+    unit = table.unit.iloc[0]
+    rates[dimension] = run.record_table(
+        f"rates_{dimension}", table, derived={c: ["count"] for c in ("rate", "lower", "upper")},
+        caption=f"{label}: each group's rate {unit} with its 95% CI, before and after, from the published counts")
+    grid = plot_small_multiples(rates[dimension], windows, f"{label}: rates {unit}, before and after, with 95% CIs")
     run.record_figure(f"breakdown_{dimension}_figure", grid.figure, key=dimension == "ethnic_group",
-                      caption=f"Main measures per month by {DIMENSIONS[dimension].lower()}, before and after (one panel per measure)")
+                      caption=f"Main measures by {label.lower()}, {unit}, before and after, with 95% CIs "
+                              "(one panel per measure; hatched: suppressed)")
     plt.show()
 
 # %% [markdown]
@@ -169,7 +191,7 @@ else:
     imd = imd[imd.group != "Not recorded"]
     rows = {}
     for period, part in imd.groupby("period"):
-        part = part.assign(quantile=part.group.astype(int), population=part.exposure,
+        part = part.assign(quantile=part.group.map(quintile_of), population=part.exposure,
                            value=100 * part.events / part.exposure, se=1 / np.sqrt(part.events))
         if len(part) == 5 and (part.events >= 8).all() and (part.exposure >= 8).all():
             rows[period] = slope_index_of_inequality(part, value_type="rate")
@@ -184,3 +206,9 @@ else:
     if truth is not None:
         print("Planted:", truth["equity"]["deprivation"])
     display(sii)
+
+# %% [markdown]
+# ## Results
+
+# %%
+display(Markdown(equity_paragraph(run.recorded, rates, sii if has_deprivation(data) else None)))

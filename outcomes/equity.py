@@ -14,6 +14,9 @@ frames or dicts; nothing here knows MHSDS.
   ``tests/test_equity.py`` checks against statsmodels' GLM. Poisson, not quasi-Poisson: counts of
   people's events over a year are treated as independent; with overdispersion (one child, many
   bed days) apply it to admissions or people, not bed days.
+* :func:`crude_rate`: events per ``multiplier`` person-years with the limits of the OHID (formerly PHE)
+  Fingertips technical guide ("Rates") and PHEindicatormethods' ``phe_rate``: Byar's approximation
+  for 10 or more events, the exact Poisson (chi-squared) limits below 10 (0 events: 0 to 3.689).
 * :func:`directly_standardised_rate`: PHEindicatormethods' ``calculate_dsr``: the standard
   population's weighted mean of the age-specific rates, Dobson's method for the CI around Byar's
   limits of the total count, and no value (a stated reason instead) for a total count under 10.
@@ -47,10 +50,12 @@ import pandas as pd
 
 __all__ = [
     "rate_ratios_by_group", "heterogeneity_test", "rate_ratio_against_others", "byars_lower", "byars_upper",
+    "exact_poisson_limits", "crude_rate", "MIN_BYAR_COUNT",
     "directly_standardised_rate", "slope_index_of_inequality", "MIN_DSR_COUNT",
 ]
 
 MIN_DSR_COUNT = 10  #: PHEindicatormethods gives no DSR for a total count under 10
+MIN_BYAR_COUNT = 10  #: Byar's limits from 10 events, exact Poisson limits below (the Fingertips technical guide)
 
 
 def _z(confidence: float) -> float:
@@ -172,6 +177,51 @@ def byars_upper(count, confidence: float = 0.95):
     x = np.asarray(count, dtype=float) + 1
     z = _z(confidence)
     return x * (1 - 1 / (9 * x) + z / (3 * np.sqrt(x))) ** 3
+
+
+def exact_poisson_limits(count, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """The exact Poisson limits of observed counts (units: events), by their link with the
+    chi-squared distribution: chi2(a/2, 2O) / 2 and chi2(1 - a/2, 2(O + 1)) / 2; 0 events: 0 to 3.689."""
+    x = np.asarray(count, dtype=float)
+    _z(confidence)  # the same check of the level
+    from scipy import stats
+
+    alpha = 1 - confidence
+    with np.errstate(invalid="ignore"):
+        lower = np.where(x > 0, stats.chi2.ppf(alpha / 2, 2 * np.maximum(x, 1e-300)) / 2, 0.0)
+    return lower, stats.chi2.ppf(1 - alpha / 2, 2 * (x + 1)) / 2
+
+
+def crude_rate(
+    frame: pd.DataFrame,
+    events: str = "events",
+    person_years: str = "person_years",
+    multiplier: float = 100_000,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Crude rates per ``multiplier`` person-years (a row's ``events`` over its ``person_years``, or
+    any exposure in the unit the caller states) with their CI, as the Fingertips technical guide and
+    ``phe_rate``: Byar's limits from :data:`MIN_BYAR_COUNT` events, exact Poisson limits below.
+    Returns ``frame`` with ``rate``, ``lower``, ``upper`` and ``method`` ("Byar" or "exact");
+    a row without events (NaN: suppressed) or exposure gets NaN."""
+    _need(frame, [events, person_years], "crude_rate")
+    x = pd.to_numeric(frame[events], errors="coerce").to_numpy(float)
+    exposure = pd.to_numeric(frame[person_years], errors="coerce").to_numpy(float)
+    if (exposure[~np.isnan(exposure)] <= 0).any() or (x[~np.isnan(x)] < 0).any():
+        bad = frame[(exposure <= 0) | (x < 0)].iloc[0]
+        raise ValueError(f"crude_rate: {events!r} must be >= 0 and {person_years!r} positive; got "
+                         f"{bad[events]!r} over {bad[person_years]!r}")
+    small = x < MIN_BYAR_COUNT
+    exact_lo, exact_hi = exact_poisson_limits(np.nan_to_num(x), confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lower = np.where(small, exact_lo, byars_lower(np.nan_to_num(x), confidence))
+        upper = np.where(small, exact_hi, byars_upper(np.nan_to_num(x), confidence))
+    missing = np.isnan(x) | np.isnan(exposure)
+    scale = np.where(missing, np.nan, multiplier / np.where(missing, 1.0, exposure))
+    out = frame.copy()
+    out["rate"], out["lower"], out["upper"] = x * scale, lower * scale, upper * scale
+    out["method"] = np.where(missing, None, np.where(small, "exact", "Byar"))
+    return out
 
 
 def directly_standardised_rate(

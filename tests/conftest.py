@@ -36,26 +36,34 @@ def tiny_extract_dir(tmp_path) -> Path:
 REFERENCE_SCALE = 0.1
 
 
-def shared_reference_dir(tmp_path_factory, request, scale: float = REFERENCE_SCALE) -> Path:
-    """A reference extract built once per test session at `scale` (under pytest-xdist, once for all
-    workers: a file lock guards the session's shared temp folder)."""
+def shared_reference_dir(tmp_path_factory, request, scale: float = REFERENCE_SCALE, history: str = "full") -> Path:
+    """A reference extract built once per test session at `scale` and `history` (under pytest-xdist,
+    once for all workers: a file lock guards the session's shared temp folder). The full history by
+    default: the numbers the tests pin are those of the long, complete history."""
     from filelock import FileLock
 
     from outcomes.reference import write_reference_extract
 
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if hasattr(request.config, "workerinput") else base
-    folder = shared / f"reference_scale_{scale}"
+    folder = shared / f"reference_scale_{scale}" if history == "full" else shared / f"reference_scale_{scale}_{history}"
     with FileLock(str(folder) + ".lock"):
         if not (folder / "truth.json").is_file():
-            write_reference_extract(folder, scale=scale)
+            write_reference_extract(folder, scale=scale, history=history)
     return folder
 
 
 @pytest.fixture(scope="session")
 def small_reference_dir(tmp_path_factory, request) -> Path:
-    """Folder of the session's small reference extract (see `shared_reference_dir`)."""
+    """Folder of the session's small reference extract, full history (see `shared_reference_dir`)."""
     return shared_reference_dir(tmp_path_factory, request)
+
+
+@pytest.fixture(scope="session")
+def small_real_history_dir(tmp_path_factory, request) -> Path:
+    """Folder of the session's small reference extract with real data history (MHSDS from 2016,
+    ECDS from 2017-10 with HES A&E before it, population as published)."""
+    return shared_reference_dir(tmp_path_factory, request, history="real")
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,9 @@ from outcomes.source.contract.docs import render_markdown
 
 DESIGN_TABLES = {"MHS001MPI", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS501HospProvSpell", "MHS502WardStay", "ECDS", "RiskEvents", "population", "deprivation", "area_statistics",
                  # issue 22: optional delivery and balancing tables
-                 "MHS401MHActPeriod", "MHS505RestrictiveIntervention", "MHS607CodedScoreAssessment", "MHS903WardDetails"}
+                 "MHS401MHActPeriod", "MHS505RestrictiveIntervention", "MHS607CodedScoreAssessment", "MHS903WardDetails",
+                 # issue 20: A&E before ECDS
+                 "HESAE"}
 
 
 def test_every_design_table_is_in_the_contract():
@@ -60,7 +62,7 @@ def test_table_order_is_derived_from_the_foreign_keys():
         for fk in table.foreign_keys:
             assert order.index(fk.references) < order.index(table.name), (table.name, fk.references)
     # ties go by file order (name): the master patient index, then its children, each followed by theirs
-    assert order == ("MHS001MPI", "ECDS", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS401MHActPeriod",
+    assert order == ("MHS001MPI", "ECDS", "HESAE", "MHS101Referral", "MHS201CareContact", "MHS202CareActivity", "MHS401MHActPeriod",
                      "MHS501HospProvSpell", "MHS502WardStay", "MHS505RestrictiveIntervention", "MHS607CodedScoreAssessment",
                      "MHS903WardDetails", "RiskEvents", "area_statistics", "deprivation", "population")
     assert contract.in_order(["population", "MHS502WardStay", "not_in_contract", "MHS001MPI"]) == [

@@ -49,7 +49,7 @@ RTOL = 1e-9
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     folder = tmp_path_factory.mktemp("engines") / "reference"
-    write_reference_extract(folder, seed=SEED, scale=SCALE)
+    write_reference_extract(folder, seed=SEED, scale=SCALE, history="full")
     return folder
 
 

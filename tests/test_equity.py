@@ -128,3 +128,30 @@ def test_bad_input_is_named():
         rate_ratios_by_group(pd.DataFrame({"group": ["A"], "period": ["before"], "events": [1]}))
     with pytest.raises(ValueError, match="5 to 100 quantiles"):
         slope_index_of_inequality(SII_DEFAULT.head(4))
+
+
+def test_crude_rates_and_their_limits_follow_the_fingertips_technical_guide():
+    """OHID Fingertips technical guide, "Rates": Byar's limits from 10 events, the exact Poisson
+    (chi-squared) limits below. Exact limits of 0, 1 and 5 events as published in Poisson tables
+    (0 to 3.689; 0.0253 to 5.572; 1.624 to 11.668: e.g. epitools' pois.exact, Daly 1992) to their
+    4 significant figures (tolerance 6e-4 absolute); Byar's by hand from the guide's formula with
+    z = 1.959964 (tolerance 1e-9 relative)."""
+    from outcomes.equity import crude_rate
+
+    frame = pd.DataFrame({"events": [0, 1, 5, 10, 20, np.nan], "person_years": [1.0, 1.0, 1.0, 1.0, 500_000.0, 1.0]})
+    got = crude_rate(frame, multiplier=1)
+    assert got.lower.iloc[:3].tolist() == pytest.approx([0.0, 0.0253, 1.624], abs=6e-4)
+    assert got.upper.iloc[:3].tolist() == pytest.approx([3.689, 5.572, 11.668], abs=6e-4)
+    assert got.method.tolist()[:5] == ["exact", "exact", "exact", "Byar", "Byar"]
+    z = 1.959964
+    lower_10 = 10 * (1 - 1 / 90 - z / (3 * 10 ** 0.5)) ** 3
+    upper_10 = 11 * (1 - 1 / 99 + z / (3 * 11 ** 0.5)) ** 3
+    assert (got.lower[3], got.upper[3]) == pytest.approx((lower_10, upper_10), rel=1e-6)  # z to 7 figures
+    per_100k = crude_rate(frame.iloc[[4]])  # 20 events in 500,000 person-years: 4 per 100,000
+    lower_20 = 20 * (1 - 1 / 180 - z / (3 * 20 ** 0.5)) ** 3 / 5
+    upper_20 = 21 * (1 - 1 / 189 + z / (3 * 21 ** 0.5)) ** 3 / 5
+    assert per_100k.rate.iloc[0] == pytest.approx(4.0, rel=EXACT)
+    assert (per_100k.lower.iloc[0], per_100k.upper.iloc[0]) == pytest.approx((lower_20, upper_20), rel=1e-6)
+    assert got.iloc[5][["rate", "lower", "upper"]].isna().all() and got.method.iloc[5] is None  # suppressed: no rate
+    with pytest.raises(ValueError, match="person_years"):
+        crude_rate(pd.DataFrame({"events": [3], "person_years": [0.0]}))

@@ -9,7 +9,7 @@ import pytest
 from extract_factory import tiny_tables, write_extract
 
 from outcomes.programme import Programme
-from outcomes.programme.breakdowns import breakdown_counts, breakdown_table, placements_by_group
+from outcomes.programme.breakdowns import MEASURES, breakdown_counts, breakdown_table, placements_by_group
 from outcomes.cohort.groups import has_deprivation, person_groups, window_bed_days_by_group, window_totals_by_group
 from outcomes.equity import rate_ratio_against_others
 from outcomes.source import ExtractError, open_source
@@ -102,14 +102,7 @@ def test_planted_inequality_and_its_narrowing_are_recovered_at_full_scale(tmp_pa
     assert np.isfinite(against.loc["after", "rate_ratio"])
 
 
-def test_breakdown_table_protection_and_small_multiples_from_counts():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from outcomes.programme.breakdowns import MEASURES, plot_small_multiples
-    from outcomes.disclosure import REDACTED
-    from outcomes.disclosure.margins import protect_margins
-
+def _synthetic_breakdown():
     windows = Programme("2017-10-01", 6).whole_windows("2014-04-01", "2024-03-31")
     rows = []
     for group, base in (("Black", 40), ("White", 200), ("Other", 3)):
@@ -117,26 +110,118 @@ def test_breakdown_table_protection_and_small_multiples_from_counts():
             for window in windows:
                 rows.append({"dimension": "ethnic_group", "group": group, "measure": measure, "window": window,
                              "n": base * (i + 1) + (window == "after")})
-    counts = pd.DataFrame(rows)
+    return windows, pd.DataFrame(rows)
+
+
+def test_breakdown_table_protection_and_rates_from_the_published_counts():
+    from outcomes.disclosure import REDACTED
+    from outcomes.disclosure.margins import protect_margins
+    from outcomes.programme.breakdowns import PER_MONTH, group_rates
+
+    windows, counts = _synthetic_breakdown()
     table = breakdown_table(counts, "ethnic_group", windows)
     assert table.loc["Total", "admissions_before_n"] == 40 * 2 + 200 * 2 + 3 * 2
     safe = protect_margins(table, total_row="Total")
     assert safe.loc["Other", "bed_days_before_n"] == REDACTED and safe.loc["Black", "bed_days_before_n"] == REDACTED
-    grid = plot_small_multiples(safe, windows, "test")
-    assert grid.axes.shape == (len(MEASURES), 1)
-    assert "suppressed values not drawn" in grid.figure._suptitle.get_text()
-    gappy = safe.copy()
-    gappy.loc["White", "bed_days_before_n"] = REDACTED  # "after" alone must stay in its own place
-    grid = plot_small_multiples(gappy, windows, "test")
-    groups = list(gappy.index.drop("Total"))
-    for r, measure in enumerate(MEASURES):  # each bar in its window's place; a suppressed one leaves a gap
+    rates = group_rates(safe, windows).set_index(["group", "measure", "window"])
+    months = {"before": 42.0, "after": 72.0}  # Apr 2014 - Sep 2017; Apr 2018 - Mar 2024 (whole months)
+    white = rates.loc[("White", "admissions", "after")]  # 401 published as 400: 400 / 72 per month
+    assert white["count"] == 400 and white.rate == pytest.approx(400 / months["after"], rel=1e-12)
+    assert white.unit == PER_MONTH and white.ci == "Byar"
+    other = rates.loc[("Other", "admissions", "before")]  # 6 is suppressed: no rate, and said so
+    assert other.suppressed and other.ci == "suppressed" and np.isnan(other.rate)
+    bed_days = rates.loc[("White", "bed_days", "after")]
+    assert np.isnan(bed_days.lower) and bed_days.ci.startswith("no CI")
+    assert "Total" not in rates.index.get_level_values("group")
+
+
+def test_rates_per_100000_come_from_the_population_table_by_age_band_only(small_reference_dir, reference_counts):
+    """Age bands are the population table's own (0-4, 5-9, 10-14, 15-17 on the reference extract),
+    so each has its persons; person-years of a calendar year are that year's estimate times
+    366/365.25 (2016) summed over the footprint's LAs; ethnic group, sex and IMD quintile have no
+    population and the reason is given instead of a rate. Tolerance 1e-9 relative (sums)."""
+    from outcomes.disclosure.margins import protect_margins
+    from outcomes.programme.breakdowns import PER_POPULATION, group_person_years, group_rates
+    from outcomes.cohort.codes import footprint_las
+
+    windows, counts, _ = reference_counts
+    extract = open_source(small_reference_dir)
+    table = breakdown_table(counts, "age_band", windows)
+    assert list(table.index[:4]) == ["0-4", "5-9", "10-14", "15-17"] and table.index[-1] == "Total"
+    year_2016 = {"y2016": (dt.date(2016, 1, 1), dt.date(2017, 1, 1))}
+    got = group_person_years(extract, year_2016, "age_band").set_index("group").person_years
+    population = pd.read_parquet(small_reference_dir / "population.parquet")
+    persons = population[(population.year == 2016) & population.LADistrictAuth.isin(footprint_las())]
+    persons = persons.groupby("age_band").persons.sum()
+    for band in ("0-4", "5-9", "10-14", "15-17"):
+        assert got[band] == pytest.approx(persons[band] * 366 / 365.25, rel=1e-9), band
+    for dimension, name in (("ethnic_group", "ethnic group"), ("sex", "sex"), ("imd_quintile", "IMD quintile")):
+        reason = group_person_years(extract, windows, dimension)
+        assert isinstance(reason, str) and f"not by {name}" in reason
+    person_years = group_person_years(extract, windows, "age_band")
+    rates = group_rates(protect_margins(table, total_row="Total"), windows, person_years)
+    row = rates.set_index(["group", "measure", "window"]).loc[("15-17", "admissions", "after")]
+    years = person_years.set_index(["group", "window"]).person_years[("15-17", "after")]
+    assert row.unit == PER_POPULATION and row.rate == pytest.approx(row["count"] / years * 100_000, rel=1e-12)
+    assert row.lower < row.rate < row.upper
+
+
+def test_imd_quintiles_are_labelled_and_keep_their_order(reference_counts):
+    from outcomes.programme.breakdowns import IMD_LABELS, quintile_of
+
+    windows, counts, _ = reference_counts
+    table = breakdown_table(counts, "imd_quintile", windows)
+    assert list(table.index[:5]) == ["1 (most deprived)", "2", "3", "4", "5 (least deprived)"]
+    assert [quintile_of(label) for label in table.index[:5]] == [1, 2, 3, 4, 5]
+    assert set(placements_by_group(counts, "imd_quintile").group) <= set(IMD_LABELS.values()) | {"Not recorded"}
+    with pytest.raises(ValueError, match="not an IMD quintile label"):
+        quintile_of("1")
+
+
+def test_small_multiples_draw_rates_with_cis_and_suppressed_apart_from_zero():
+    """Bars at each group's rate with error bars; a suppressed value is a hatched placeholder with
+    the word "suppressed" and no bar, a true zero a bar of height 0 whose CI still shows; the figure
+    passes the overlap and cut-off checks."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.collections import LineCollection
+    from outcomes.disclosure import REDACTED
+    from outcomes.disclosure.margins import protect_margins
+    from outcomes.figures.plots import unreadable_text
+    from outcomes.programme.breakdowns import group_rates, plot_small_multiples
+
+    windows, counts = _synthetic_breakdown()
+    safe = protect_margins(breakdown_table(counts, "ethnic_group", windows), total_row="Total")
+    safe.loc["White", "admissions_before_n"] = 0  # a true zero
+    rates = group_rates(safe, windows)
+    grid = plot_small_multiples(rates, windows, "test")
+    assert grid.axes.shape == (len(MEASURES), 1) and unreadable_text(grid.figure) == []
+    groups = ["Black", "Other", "White"]
+    for r, measure in enumerate(MEASURES):
         panel = grid.axes[r][0]
-        expected = sorted(g + (-0.2 if w == "before" else 0.2) for g, group in enumerate(groups)
-                          for w in windows if gappy.loc[group, f"{measure}_{w}_n"] != REDACTED)
-        assert sorted(round(bar.get_x() + bar.get_width() / 2, 6) for bar in panel.patches) == pytest.approx(expected)
         assert [tick.get_text() for tick in panel.get_xticklabels()] == groups
-    white = groups.index("White")
-    assert [round(b.get_x() + b.get_width() / 2, 6) for b in grid.axes[0][0].patches if abs(b.get_x() - white) < 1] \
-        == [pytest.approx(white + 0.2)]  # White's "before" bed days suppressed: only "after", in its place
+        bars = [p for p in panel.patches if not p.get_hatch()]
+        placeholders = [p for p in panel.patches if p.get_hatch()]
+        expected = {(g + (-0.2 if w == "before" else 0.2)): (g, w) for g, group in enumerate(groups) for w in windows
+                    if safe.loc[group, f"{measure}_{w}_n"] == REDACTED}
+        assert sorted(round(p.get_x() + p.get_width() / 2, 6) for p in placeholders) == pytest.approx(sorted(expected))
+        assert all(p.get_height() == 1 and not p.get_fill() for p in placeholders)  # the axes' height: not a value
+        suppressed_texts = [t for t in panel.texts if t.get_text() == "suppressed"]
+        assert len(suppressed_texts) == len(placeholders)
+        shown = rates[(rates.measure == measure) & ~rates.suppressed]
+        assert len(bars) == len(shown)
+        bar_places = {round(b.get_x() + b.get_width() / 2, 6) for b in bars}
+        assert not bar_places & {round(x, 6) for x in expected}  # nothing drawn as a bar where suppressed
+        errorbars = [c for c in panel.collections if isinstance(c, LineCollection)]
+        assert (len(errorbars) > 0) == (measure != "bed_days")
+    admissions = grid.axes[list(MEASURES).index("admissions")][0]
+    zero = [b for b in admissions.patches if not b.get_hatch() and abs(b.get_x() + b.get_width() / 2 - (2 - 0.2)) < 1e-6]
+    assert len(zero) == 1 and zero[0].get_height() == 0  # White before: a zero is a bar of height zero...
+    segments = [s for c in admissions.collections if isinstance(c, LineCollection) for s in c.get_segments()]
+    white_before = [s for s in segments if abs(s[0][0] - 1.8) < 1e-6]
+    assert white_before and white_before[0][:, 1].max() == pytest.approx(3.689 / 42, abs=1e-4)  # ...with its CI
+    hidden = int((safe.drop(index="Total") == REDACTED).to_numpy().sum())
+    assert hidden > 0 and f"({hidden} suppressed)" in grid.figure._suptitle.get_text()
     placements = placements_by_group(counts, "ethnic_group").set_index(["group", "period"])
     assert placements.loc[("White", "after"), "events"] == 601 and placements.loc[("White", "after"), "exposure"] == 401

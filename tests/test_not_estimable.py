@@ -129,7 +129,7 @@ def test_a_footprint_residents_only_extract_publishes(notebooks, small_reference
 
 @pytest.mark.slow
 def test_the_smallest_reference_publishes_a_full_report(tmp_path):
-    extract = write_reference_extract(tmp_path / "small", scale=0.02)
+    extract = write_reference_extract(tmp_path / "small", scale=0.02, history="full")
     outcome = build_report("2024Q1", source=extract, reports_dir=tmp_path / "reports",
                            notebooks_dir=ROOT / "notebooks", jobs=2)
     assert outcome.ok, [f"{r.name}: {r.failure.describe()}" for r in outcome.failed_runs] or outcome.problems

@@ -23,6 +23,7 @@ import yaml
 from filelock import FileLock
 
 from outcomes.reference import TABLES, ReferenceParameterError, write_reference_extract
+from outcomes.reference._write import CUT_ONLY
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = ROOT / "data_dictionary"
@@ -49,12 +50,30 @@ def _extract(shared_dir: Path, name: str, **kwargs) -> Path:
 
 @pytest.fixture(scope="module")
 def small(shared_dir) -> Path:
-    return _extract(shared_dir, "reference-small", scale=SMALL)
+    return _extract(shared_dir, "reference-small", scale=SMALL, history="full")
+
+
+@pytest.fixture(scope="module")
+def small_real(shared_dir) -> Path:
+    return _extract(shared_dir, "reference-small-real", scale=SMALL, history="real")
+
+
+@pytest.fixture(params=["full", "real"])
+def either(request) -> Path:
+    """The small extract of each history (the full one lacks the tables only the cut writes: HESAE)."""
+    return request.getfixturevalue("small" if request.param == "full" else "small_real")
+
+
+def _written(folder: Path) -> dict[str, dict]:
+    """The contract's tables the extract in `folder` holds (the full history leaves out CUT_ONLY)."""
+    tables = _contract_tables()
+    assert {t for t in tables if not (folder / f"{t}.parquet").is_file()} <= set(CUT_ONLY)
+    return {t: spec for t, spec in tables.items() if (folder / f"{t}.parquet").is_file()}
 
 
 @pytest.fixture(scope="module")
 def full(shared_dir) -> Path:
-    return _extract(shared_dir, "reference-scale1", scale=1.0)
+    return _extract(shared_dir, "reference-scale1", scale=1.0, history="full")
 
 
 def _read(folder: Path, table: str, columns=None) -> pd.DataFrame:
@@ -79,17 +98,17 @@ def _ts(values) -> pd.Series:
 
 # --- determinism ----------------------------------------------------------------------------------------
 def test_same_seed_gives_byte_identical_files(small, tmp_path):
-    again = write_reference_extract(tmp_path / "again", scale=SMALL)
+    again = write_reference_extract(tmp_path / "again", scale=SMALL, history="full")
     names = sorted(p.name for p in small.iterdir())
     assert names == sorted(p.name for p in again.iterdir())
-    assert {f"{t}.parquet" for t in TABLES} | {"extract.yaml", "truth.json"} == set(names)
+    assert {f"{t}.parquet" for t in TABLES if t not in CUT_ONLY} | {"extract.yaml", "truth.json"} == set(names)
     for name in names:
         assert _sha(small / name) == _sha(again / name), name
 
 
 def test_different_seed_gives_different_files(small, tmp_path):
-    other = write_reference_extract(tmp_path / "other", seed=20171002, scale=SMALL)
-    for table in TABLES:
+    other = write_reference_extract(tmp_path / "other", seed=20171002, scale=SMALL, history="full")
+    for table in set(TABLES) - set(CUT_ONLY):
         if table != "population":  # the ONS-like denominator does not depend on the seed
             assert _sha(small / f"{table}.parquet") != _sha(other / f"{table}.parquet"), table
     assert _sha(small / "population.parquet") == _sha(other / "population.parquet")
@@ -98,21 +117,20 @@ def test_different_seed_gives_different_files(small, tmp_path):
 
 
 # --- the contract ------------------------------------------------------------------------------------
-def test_files_have_exactly_the_contract_columns_and_types(small):
-    contract = _contract_tables()
-    assert set(contract) == set(TABLES)
-    for table, spec in contract.items():
-        schema = pq.read_schema(small / f"{table}.parquet")
+def test_files_have_exactly_the_contract_columns_and_types(either):
+    assert set(_contract_tables()) == set(TABLES)
+    for table, spec in _written(either).items():
+        schema = pq.read_schema(either / f"{table}.parquet")
         assert schema.names == [f["name"] for f in spec["fields"]], table
         for f in spec["fields"]:
             assert schema.field(f["name"]).type == ARROW_TYPES[f["type"]], (table, f["name"])
 
 
-def test_values_follow_code_lists_patterns_and_nullability(small):
+def test_values_follow_code_lists_patterns_and_nullability(either):
     import re
 
-    for table, spec in _contract_tables().items():
-        frame = _read(small, table)
+    for table, spec in _written(either).items():
+        frame = _read(either, table)
         assert len(frame) > 0, table
         for f in spec["fields"]:
             column = frame[f["name"]]
@@ -192,7 +210,7 @@ def test_dates_are_ordered_and_not_after_the_extract_end(small):
         closed = frame[frame[end].notna()]
         assert (closed[end] >= closed[start]).all(), table
         assert frame[end].isna().any(), f"{table}: some records are still open at the extract end"
-    for table, spec in _contract_tables().items():
+    for table, spec in _written(small).items():
         frame = _read(small, table)
         for f in spec["fields"]:
             if f["type"] == "date":
@@ -407,7 +425,7 @@ def test_cli_writes_an_extract_and_prints_one_line(tmp_path, capsys):
     out = tmp_path / "cli-extract"
     assert main(["reference", "--out", str(out), "--scale", "0.05", "--seed", "7"]) == 0
     printed = capsys.readouterr().out.strip().splitlines()
-    assert len(printed) == 1 and "MHS502WardStay" in printed[0] and " s;" in printed[0]
+    assert len(printed) == 1 and "MHS502WardStay" in printed[0] and " s;" in printed[0] and "real history" in printed[0]
     assert {p.name for p in out.iterdir()} == {f"{t}.parquet" for t in TABLES} | {"extract.yaml", "truth.json"}
     assert [p.name for p in tmp_path.iterdir()] == ["cli-extract"]  # no temporary folder left behind
     # an existing reference extract is replaced; a folder holding something else is refused

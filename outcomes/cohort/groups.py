@@ -10,7 +10,8 @@
   and null throughout when the extract has no deprivation table (:func:`has_deprivation`).
 
 :func:`with_person_groups` joins them onto any table with ``Person_ID``; :func:`cyp_age_band`
-bands an age in whole years as the notebooks do ("0-12", "13-15", "16-17").
+bands an age in whole years as the notebooks do ("0-12", "13-15", "16-17"); :func:`age_band_of` in
+any bands given (those of the population table, so that each band has its denominator).
 
 :func:`window_totals_by_group` and :func:`window_bed_days_by_group` bring back only totals per
 group and window (a before and an after period), never rows.
@@ -30,7 +31,7 @@ from outcomes.cohort.dates import days_between
 from outcomes.dates import as_date
 
 __all__ = ["ETHNIC_GROUPS", "NOT_RECORDED", "person_groups", "with_person_groups", "has_deprivation",
-           "cyp_age_band", "window_totals_by_group", "window_bed_days_by_group"]
+           "cyp_age_band", "age_band_of", "window_totals_by_group", "window_bed_days_by_group"]
 
 #: the top-level groups, in the order tables show them (names of the code list's groups)
 ETHNIC_GROUPS = ("white", "mixed", "asian", "black", "other")
@@ -68,6 +69,13 @@ def with_person_groups(table: ibis.Table, extract: ExtractLike) -> ibis.Table:
 def cyp_age_band(age: ibis.Value) -> ibis.Value:
     """'0-12', '13-15' or '16-17' from an age in whole years (null stays null)."""
     return ibis.cases((age <= 12, "0-12"), (age <= 15, "13-15"), else_="16-17")
+
+
+def age_band_of(age: ibis.Value, bands: Sequence[tuple[int, int]]) -> ibis.Value:
+    """The band ("10-14", or "7" for a one-year band) of an age in whole years, from (first, last)
+    years of age; null for an age in none of them."""
+    return ibis.cases(*[((age >= first) & (age <= last), f"{first}-{last}" if last != first else str(first))
+                        for first, last in bands], else_=ibis.null("string"))
 
 
 def _spans(windows: Mapping[str, tuple]) -> ibis.Table:

@@ -399,8 +399,13 @@ def _data_paths(ax, with_reference_lines: bool):
         if _is_span(line, ax) and not with_reference_lines:
             continue
         path = line.get_transform().transform_path(line.get_path())
-        filled = line.get_linestyle() in ("None", "none", "") or len(line.get_xydata()) == 1
-        yield line.get_label(), path, filled
+        if line.get_linestyle() in ("None", "none", "") or len(line.get_xydata()) == 1:
+            from matplotlib.path import Path
+
+            for point in path.vertices:  # markers only (an error bar's caps): points, not the polygon they outline
+                yield line.get_label(), Path([point, point]), True
+            continue
+        yield line.get_label(), path, False
     for patch in ax.patches:
         if patch.get_visible() and not _is_span(patch, ax):
             yield patch.get_label(), patch.get_transform().transform_path(patch.get_path()), True

@@ -19,16 +19,18 @@ a measure refuses to return such a rate (`outcomes.measures.define`).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Sequence
 
 import ibis
+import pandas as pd
 
-from outcomes.source.contract.age_bands import CYP_AGES, inside
+from outcomes.source.contract.age_bands import CYP_AGES, inside, parse_band
 from outcomes.cohort.codes import footprint_las
 from outcomes.measures.intervals import Period
 
-__all__ = ["CYPPopulation", "cyp_population", "carried_years"]
+__all__ = ["CYPPopulation", "cyp_population", "carried_years", "cyp_age_bands"]
 
 
 def carried_years(population_years: Sequence[int], needed_years: Sequence[int]) -> dict[int, int]:
@@ -79,6 +81,42 @@ class CYPPopulation:
         per_month = used.group_by("month").aggregate(persons=used.persons.sum(), estimate_year=used.estimate_year.min())
         joined = months.left_join(per_month, "month")
         return joined.select(months.month, denominator=joined.persons.cast("int64"), estimate_year=joined.estimate_year.cast("int64"))
+
+    def person_years(self, extract, first_day: dt.date, end: dt.date) -> float:
+        """Person-years at risk from `first_day` to the day before `end`: each month's denominator
+        times the share of a year its days inside the window make (days / 365.25). NaN when a
+        month has no estimate."""
+        period = Period.of(first_day, end - dt.timedelta(days=1))
+        frame = self.monthly(extract, period).to_pandas()
+        total = 0.0
+        for month, persons in zip(frame["month"], frame["denominator"]):
+            month = pd.Timestamp(month).date()
+            following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            days = (min(end, following) - max(first_day, month)).days
+            if pd.isna(persons):
+                return float("nan")
+            total += float(persons) * days / 365.25
+        return total
+
+
+def cyp_age_bands(extract, footprint: Sequence[str] | None = None) -> tuple[tuple[int, int], ...] | str:
+    """The population table's age bands inside 0-17 when every LA and year of the footprint bands
+    CYP the same way and the bands cover 0-17 (sorted (first, last) years of age, e.g. ((0, 4),
+    (5, 9), (10, 14), (15, 17))); otherwise a sentence saying why there are no such bands."""
+    footprint = tuple(footprint or footprint_las())
+    population = extract.tables["population"]
+    chosen = population.filter(population.LADistrictAuth.isin(footprint), inside(population.age_band, CYP_AGES))
+    rows = chosen.select("LADistrictAuth", "year", "age_band").distinct().to_pandas()
+    if rows.empty:
+        return "the population table has no ages 0-17 for the footprint"
+    schemes = {frozenset(part.age_band) for _, part in rows.groupby(["LADistrictAuth", "year"])}
+    if len(schemes) > 1:
+        return "the population table bands ages 0-17 differently between LAs or years"
+    bands = tuple(sorted(parse_band(b) for b in next(iter(schemes))))
+    covered = sum(last - first + 1 for first, last in bands)
+    if covered != CYP_AGES[1] - CYP_AGES[0] + 1 or any(b[0] <= a[1] for a, b in zip(bands, bands[1:])):
+        return "the population table's age bands do not cover ages 0-17 once each"
+    return bands
 
 
 def cyp_population(footprint: Sequence[str] | None = None, ages: tuple[int, int] = CYP_AGES) -> CYPPopulation:

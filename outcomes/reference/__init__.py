@@ -61,6 +61,13 @@ bed days x0.06 at the defaults), the target of notebook 12's synthetic control.
 
 `scale` multiplies the population and every volume with it (15 is about England); the DBT cohort
 keeps its size at every scale.
+
+`history` (`_history.py`): the generator always writes the full history above; by default ("real")
+it is then cut as a collaborative's real extract is: MHSDS from January 2016 (episodes open then
+kept with their start dates), ECDS from October 2017 with the earlier attendances in the optional
+HES A&E table (coarse mental-health coding), population estimates as ONS had published them by
+the extract end (mid-2022). `history="full"` keeps the long history, byte-identical to the
+extracts written before histories existed.
 """
 
 from __future__ import annotations
@@ -75,13 +82,17 @@ from pathlib import Path
 from outcomes import __version__, workspace
 from outcomes.errors import UserError
 
-__all__ = ["write_reference_extract", "default_reference_extract", "read_truth", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES"]
+__all__ = ["write_reference_extract", "default_reference_extract", "read_truth", "ReferenceParameterError", "DEFAULT_SEED", "DEFAULT_GO_LIVE", "TABLES",
+           "HISTORIES", "DEFAULT_HISTORY"]
 
 DEFAULT_SEED = 20171001
 #: where the reference extract plants the programme's effects, and so the programme's default go-live
 #: (`outcomes.programme.DEFAULT_GO_LIVE`): the South London Partnership's CAMHS Tier 4 programme
 DEFAULT_GO_LIVE = "2017-10-01"
 MIN_SCALE, MAX_SCALE = 0.02, 50.0
+#: the histories an extract can have (`outcomes.reference._history`, which owns what real history looks like)
+HISTORIES = ("real", "full")
+DEFAULT_HISTORY = "real"
 
 
 def __getattr__(name: str):
@@ -96,7 +107,7 @@ class ReferenceParameterError(UserError, ValueError):
     """A parameter of the reference extract is out of range, or the output folder is not usable."""
 
 
-def _check(seed, scale, go_live, phase_in_months, bed_day_reduction, ooa_reduction) -> tuple[int, float, str, int]:
+def _check(seed, scale, go_live, phase_in_months, bed_day_reduction, ooa_reduction, history="full") -> tuple[int, float, str, int]:
     import datetime as dt
 
     # the generator (numpy, pyarrow) loads when an extract is written: `outcomes --help` reads DEFAULT_SEED here
@@ -131,6 +142,8 @@ def _check(seed, scale, go_live, phase_in_months, bed_day_reduction, ooa_reducti
     for name, value in (("bed_day_reduction", bed_day_reduction), ("ooa_reduction", ooa_reduction)):
         if not 0 < float(value) < 1:
             raise ReferenceParameterError(f"{name} must be between 0 and 1 (a proportion), not {value!r}")
+    if history not in HISTORIES:
+        raise ReferenceParameterError(f"history must be {' or '.join(HISTORIES)}, not {history!r}")
     return seed, scale, day.isoformat(), phase_in_months
 
 
@@ -147,6 +160,7 @@ def write_reference_extract(
     scale: float = 1.0,
     go_live: str = DEFAULT_GO_LIVE,
     *,
+    history: str = DEFAULT_HISTORY,
     phase_in_months: int = 6,
     bed_day_reduction: float = 0.32,
     ooa_reduction: float = 0.93,
@@ -161,13 +175,19 @@ def write_reference_extract(
     scale: multiplies the population and every volume (0.02 to 50; 15 is about England).
     go_live: first day of the month the programme starts (its baseline year and post year must fit
         in 2014-04 .. 2024-03).
+    history: "real" (the default: MHSDS from January 2016 with the episodes open then, ECDS from
+        October 2017 and HES A&E before it, population estimates as ONS had published them by the
+        extract end; `outcomes.reference._history`) or "full" (every data set from 2014-04: for
+        method work; byte-identical to the extracts written before histories existed).
     phase_in_months: months over which the effects ramp up linearly (0 = a step).
     bed_day_reduction, ooa_reduction: the published reductions the post year shows against the
         baseline year (CYP occupied bed days, out-of-area bed days of footprint residents).
     """
     from outcomes.reference._build import generate  # numpy and pyarrow load only to write (see _check)
+    from outcomes.reference._history import apply_history
 
-    seed, scale, go_live, phase_in_months = _check(seed, scale, go_live, phase_in_months, bed_day_reduction, ooa_reduction)
+    seed, scale, go_live, phase_in_months = _check(seed, scale, go_live, phase_in_months, bed_day_reduction, ooa_reduction,
+                                                   history)
     out = Path(out_dir)
     _prepare(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -178,6 +198,7 @@ def write_reference_extract(
         os.chmod(tmp, 0o777 & ~umask)
         generate(tmp, seed=seed, scale=scale, go_live=go_live, phase_in_months=phase_in_months,
                  bed_day_reduction=float(bed_day_reduction), ooa_reduction=float(ooa_reduction), version=__version__)
+        apply_history(tmp, history, seed=seed)
         _prepare(out)
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}-{time.monotonic_ns()}")

@@ -12,7 +12,7 @@ import duckdb
 
 from outcomes.reference._codes import CODES, DBT_PROCEDURE
 from outcomes.reference._model import iso
-from outcomes.reference._write import TABLES
+from outcomes.reference._write import CUT_ONLY, TABLES
 
 CYP_BEDS = CODES["bed_type"].groups["cyp"]
 (PICU,) = CODES["bed_type"].groups["cyp_picu"]
@@ -72,7 +72,7 @@ def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> 
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     for name in TABLES:
-        if name == "area_statistics":  # written after these counts, from them (_areas.py)
+        if name == "area_statistics" or name in CUT_ONLY:  # written after these counts (_areas.py, _history.py)
             continue
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{(Path(folder) / (name + '.parquet')).as_posix()}')")
     _stage(con)
@@ -80,7 +80,7 @@ def realised(folder: Path, baseline: tuple[int, int], post: tuple[int, int]) -> 
     out["monthly"] = _monthly(con)
     out["dbt"] = _dbt(con)
     out["row_counts"] = {name: int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]) for name in TABLES
-                         if name != "area_statistics"}
+                         if name != "area_statistics" and name not in CUT_ONLY}
     con.close()
     return out
 

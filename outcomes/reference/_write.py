@@ -124,8 +124,20 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType, bool]]] = {
         ("CodedAssToolType", S, False),
         ("PersScore", pa.float64(), False),
     ],
+    # A&E before ECDS, written only by the real-history cut (_history.py)
+    "HESAE": [
+        ("AEKEY", S, False),
+        ("Person_ID", S, False),
+        ("PROCODE3", S, False),
+        ("ARRIVALDATE", D, False),
+        ("ARRIVALAGE", I, False),
+        ("DIAG_01", S, True),
+        ("AEPATGROUP", S, True),
+    ],
 }
 TABLES = tuple(SCHEMAS)
+#: tables a full-history extract leaves out (the real-history cut writes them: _history.py)
+CUT_ONLY = ("HESAE",)
 
 
 def schema(table: str) -> pa.Schema:

@@ -1,0 +1,173 @@
+"""The reference extract's histories (issue 20): `full` is byte-identical to the generator before
+histories existed; `real` is that full history cut as real data are (outcomes.reference._history):
+MHSDS from 2016-01 with the episodes open then, ECDS from 2017-10 with HES A&E before it,
+population estimates as ONS had published them by the extract end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from outcomes.reference import ReferenceParameterError, read_truth, write_reference_extract
+from outcomes.reference._history import (
+    DATED,
+    ECDS_START,
+    EPISODES,
+    HES_RECORDED,
+    MHSDS_START,
+    last_published_mid_year,
+)
+
+#: sha256 of every file of `write_reference_extract(folder, scale=0.05)` as main's generator wrote it
+#: before histories existed (commit 1a9cd2e); extract.yaml and truth.json with `generated_by` masked
+#: (the package version is in them)
+FULL_HISTORY_SHA256 = {
+    "ECDS.parquet": "ae473ff51413b13c006510e26ef96104b90074f59a21b36b26532e746a202be1",
+    "MHS001MPI.parquet": "376a84a89107243fb973da0157f70127a508e7d732a3cfb3247c862b6b9b11dd",
+    "MHS101Referral.parquet": "482efd6838f1e2db3460d3254154fbaadbedc3ec7eec026497193a89ce82ab06",
+    "MHS201CareContact.parquet": "1b49e4ca15fb43334c73a0475764755dd8b4b6536fb4ea4bfda12d2c1319698d",
+    "MHS202CareActivity.parquet": "15fec3ebd2481f428593a80f5b879e58ea153bf851ff13169cef2880b34869b8",
+    "MHS401MHActPeriod.parquet": "942c7b1647fbde3662dc09c9138e816eaf2ae342eb714b7d4128215de4cb843e",
+    "MHS501HospProvSpell.parquet": "dca2af7b8ecebb605897fb42130bd073a051204412b09a8e971e2f3c6301e998",
+    "MHS502WardStay.parquet": "fa887fff01eab1ccd4e81f9d8affc21a947fc6317bfb6949f786cd80a58267b1",
+    "MHS505RestrictiveIntervention.parquet": "b852bba4767206f6269f8b3a72357af5c381cd5111940200dc4fd84eb0953d89",
+    "MHS607CodedScoreAssessment.parquet": "f379ce39966a0fdfd7a88dfab10a1e6333a728a6ee6294dc28f0d47d54a9c3a6",
+    "MHS903WardDetails.parquet": "e1c7286eb440b8bf97efebec723b081cd600eee432dbcadc8485481545b68fa6",
+    "RiskEvents.parquet": "c78a227b9a34758dc54d86aafaf99198bd8aecbf536798d343af84824b3dd69a",
+    "area_statistics.parquet": "667396d44bf088113964bfbdf3f4bd77b8e2b4c4b96451a7753503058023acd2",
+    "deprivation.parquet": "0d89943caede604f1b321fb4197e3c33c393a18a8ea2fe35c50d1f8abdea1ec1",
+    "population.parquet": "52af6ed6950e6fef2d40e52c05340d8b10c88d01cc981245700c9d5b76f303c4",
+    "extract.yaml": "cd8a224fda30576df75ee0e63cee121a927d76d9afc49f9bc3304d3ea0d6fcc4",
+    "truth.json": "be368ce362a7ff6a02046da43fdf0cc333ce6a4aa5d5024d593e80259a914456",
+}
+GENERATED_BY = re.compile(rb'"?generated_by"?: "?outcomes [^"\n]*"?')
+
+
+def _sha(path: Path) -> str:
+    data = path.read_bytes()
+    if path.suffix in (".yaml", ".json"):
+        data = GENERATED_BY.sub(b"generated_by: MASKED", data)
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory) -> tuple[Path, Path]:
+    """The same extract (scale 0.05) in both histories."""
+    base = tmp_path_factory.mktemp("histories")
+    return (write_reference_extract(base / "full", scale=0.05, history="full"),
+            write_reference_extract(base / "real", scale=0.05))
+
+
+def _read(folder: Path, table: str) -> pd.DataFrame:
+    return pq.read_table(folder / f"{table}.parquet").to_pandas()
+
+
+def test_full_history_is_byte_identical_to_the_generator_before_histories(pair):
+    full, _ = pair
+    assert {p.name: _sha(p) for p in sorted(full.iterdir())} == FULL_HISTORY_SHA256
+
+
+def test_real_history_keeps_the_mhsds_episodes_open_on_2016_01_01_with_their_start_dates(pair):
+    full, real = pair
+    start = pd.Timestamp(MHSDS_START)
+    for table, (begun, ended) in EPISODES.items():
+        before, after = _read(full, table), _read(real, table)
+        open_then = before[before[ended].isna() | (pd.to_datetime(before[ended]) >= start)]
+        key = after.columns[0]
+        assert sorted(after[key]) == sorted(open_then[key]), table
+        assert len(after) < len(before), table
+        if table in ("MHS101Referral", "MHS501HospProvSpell", "MHS502WardStay"):  # long episodes, open then
+            assert (pd.to_datetime(after[begun]) < start).any(), table  # with their earlier start dates
+
+
+def test_real_history_drops_mhsds_records_dated_before_2016(pair):
+    full, real = pair
+    start = pd.Timestamp(MHSDS_START)
+    for table, date in DATED.items():
+        before, after = _read(full, table), _read(real, table)
+        assert pd.to_datetime(after[date]).min() >= start, table
+        assert len(after) == (pd.to_datetime(before[date]) >= start).sum(), table
+    contacts = set(_read(real, "MHS201CareContact")["UniqCareContID"])
+    activities = _read(real, "MHS202CareActivity")
+    assert set(activities["UniqCareContID"]) <= contacts
+    every = _read(full, "MHS202CareActivity")
+    assert len(activities) == every["UniqCareContID"].isin(contacts).sum()
+    # not MHSDS, or not dated: not cut
+    for table in ("MHS001MPI", "RiskEvents", "deprivation"):
+        assert _read(real, table).equals(_read(full, table)), table
+
+
+def test_ecds_starts_in_october_2017_with_hes_ae_before_it(pair):
+    full, real = pair
+    ecds, after, hes = _read(full, "ECDS"), _read(real, "ECDS"), _read(real, "HESAE")
+    assert pd.to_datetime(after["Arrival_Date"]).min() >= pd.Timestamp(ECDS_START)
+    assert pd.to_datetime(hes["ARRIVALDATE"]).max() < pd.Timestamp(ECDS_START)
+    assert pd.to_datetime(hes["ARRIVALDATE"]).min() == pd.to_datetime(ecds["Arrival_Date"]).min()  # HES A&E goes back
+    assert len(after) + len(hes) == len(ecds)
+    moved = ecds[pd.to_datetime(ecds["Arrival_Date"]) < pd.Timestamp(ECDS_START)]
+    assert list(hes["AEKEY"]) == list(moved["Generated_Record_ID"])
+    assert list(hes["Person_ID"]) == list(moved["Person_ID"]) and list(hes["ARRIVALAGE"]) == list(moved["Age_At_Arrival"])
+
+
+def test_hes_ae_codes_mental_health_coarsely(pair):
+    """HES A&E recognises about 80% of the mental-health and self-harm attendances (diagnosis
+    condition 35, patient group 30) and nothing else as such; tolerance 4 binomial standard errors."""
+    _, real = pair
+    truth = json.loads((real / "truth.json").read_text())["history"]["hes_ae"]
+    hes = _read(real, "HESAE")
+    psychiatric = hes["DIAG_01"].str[:2] == "35"
+    self_harm = hes["AEPATGROUP"] == "30"
+    assert psychiatric.sum() == truth["mental_health_recognised"] and self_harm.sum() == truth["self_harm_recognised"]
+    for kind in ("mental_health", "self_harm"):
+        n, share = truth[kind], HES_RECORDED[kind]
+        assert n > 300
+        assert abs(truth[f"{kind}_recognised"] / n - share) < 4 * (share * (1 - share) / n) ** 0.5, kind
+    assert not (psychiatric & self_harm).any()
+    assert (hes["DIAG_01"] == "38").sum() == truth["mental_health"] - truth["mental_health_recognised"]
+
+
+def test_population_estimates_as_ons_had_published_them(pair):
+    full, real = pair
+    assert _read(full, "population")["year"].max() == 2024
+    assert _read(real, "population")["year"].max() == 2022 == last_published_mid_year(dt.date(2024, 3, 31))
+    assert last_published_mid_year(dt.date(2024, 8, 31)) == 2023
+
+
+def test_extract_yaml_and_truth_say_which_history_was_written(pair):
+    full, real = pair
+    meta = yaml.safe_load((real / "extract.yaml").read_text())
+    assert str(meta["extract_start_date"]) == "2016-01-01" and str(meta["extract_end_date"]) == "2024-03-31"
+    assert "extract_start_date" not in yaml.safe_load((full / "extract.yaml").read_text())
+    truth = read_truth(real)  # its row counts are the cut files': the truth is used
+    assert truth is not None and truth["history"]["history"] == "real"
+    assert truth["history"]["population_last_mid_year"] == 2022
+    assert truth["row_counts"]["HESAE"] == pq.ParquetFile(real / "HESAE.parquet").metadata.num_rows
+    assert "history" not in read_truth(full)
+    # the planted effects are the full history's
+    full_truth = read_truth(full)
+    assert truth["programme"] == full_truth["programme"] and truth["realised"] == full_truth["realised"]
+
+
+def test_the_real_history_extract_is_valid(pair, capsys):
+    from outcomes.cli import main
+
+    _, real = pair
+    assert main(["validate", str(real)]) == 0
+    out = capsys.readouterr().out
+    assert "valid against the data dictionary" in out and "HESAE" in out
+    assert "no population estimate for 2023, 2024: the latest earlier estimate is carried forward" in out
+    assert "extract_start_date not given" not in out
+
+
+def test_history_must_be_real_or_full(tmp_path):
+    with pytest.raises(ReferenceParameterError, match="history must be real or full"):
+        write_reference_extract(tmp_path / "x", scale=0.05, history="partial")
+    assert not (tmp_path / "x").exists()
