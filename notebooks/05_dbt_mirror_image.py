@@ -38,9 +38,11 @@ plots.use_house_style()
 data = run.extract  # opened once, cut to period_end: nothing after the period is seen
 cohort = dbt_cohort().build(data)
 people = cohort.table.to_pandas()
-run.record_table("attrition_dbt", cohort.attrition,
-                 counts=["people_in", "rows_in", "people_excluded", "rows_excluded", "people_remaining", "rows_remaining"],
-                 caption="Attrition of the DBT cohort")
+attrition = run.record_table("attrition_dbt", cohort.attrition,
+                             counts=["people_in", "rows_in", "people_excluded", "rows_excluded", "people_remaining",
+                                     "rows_remaining"], caption="Attrition of the DBT cohort")
+run.show(attrition, caption="Attrition of the DBT cohort (counts rounded to 5, 1-7 suppressed)")
+display(run.paragraph(paragraphs.cohort, "attrition_dbt"))
 
 # %%
 outcomes_of_interest = {"suicide_attempts": "Suicide attempts", "ae_attendances": "A&E attendances",

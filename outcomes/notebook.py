@@ -126,9 +126,12 @@ class Run:
             return None
 
     def not_estimable(self, name: str, what: str, reason: str, *, headline: bool = False) -> None:
-        """Record and print that `what` is not estimable, and why (`results.record_not_estimable`)."""
-        print(results.record_not_estimable(name, reason, what=what, headline=headline,
-                                           output_dir=self.output_dir, notebook=self.notebook))
+        """Record and say (as prose on the page) that `what` is not estimable, and why
+        (`results.record_not_estimable`)."""
+        from IPython.display import Markdown, display
+
+        display(Markdown(results.record_not_estimable(name, reason, what=what, headline=headline,
+                                                      output_dir=self.output_dir, notebook=self.notebook) + "."))
 
 
 def _measure_cache() -> Path | None:

@@ -71,7 +71,7 @@ def test_named_bounds_lifelines_bounds_and_bounds_of_nothing_shown():
                           "exp(coef) upper 95%": [4.38, 1.6], "bootstrap_lower": [0.1, 0.2], "bootstrap_upper": [0.3, 0.4]})
     table = reader_table(frame)
     assert table.headers == ["Period", "Median (days) (95% CI)", "Hazard ratio (95% CI)", "Bootstrap 95% CI"]
-    assert table.rows[0] == ["baseline", "26.0 (21.0 to 32.0)", "2.73 (1.70 to 4.38)", "0.1 to 0.3"]
+    assert table.rows[0] == ["baseline", "26.0 (21.0 to 32.0)", "2.73 (1.70 to 4.38)", "0.10 to 0.30"]
 
 
 def test_a_redacted_estimate_stays_redacted_and_a_missing_interval_is_not_invented():

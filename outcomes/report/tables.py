@@ -52,7 +52,7 @@ def _is_number(value: Any) -> bool:
 
 def format_number(value: Any, unit: str | None = None, signed: bool = False) -> str:
     """A number as a person reads it: thousands separators, sensible decimals, '%' units attached
-    (31.226 -> '31.2', 1234.5 -> '1,234', -0.2416 -> '−0.24', 0.000123 -> '0.00012')."""
+    (31.226 -> '31.2', 1234.5 -> '1,234', -0.2416 -> '−0.24', 0.6 -> '0.60', 0.000123 -> '0.00012')."""
     if value is None:
         return DASH
     if isinstance(value, str):
@@ -71,7 +71,7 @@ def format_number(value: Any, unit: str | None = None, signed: bool = False) -> 
     elif magnitude == 0:
         text = "0"
     else:
-        text = f"{magnitude:.2g}"
+        text = f"{magnitude:#.2g}"  # two significant digits, a trailing zero kept: 0.60 beside 1.11
         if "e" in text:  # below 0.0001: as a decimal, never 1.2e-05
             text = f"{magnitude:.{1 - math.floor(math.log10(magnitude))}f}"
     sign = MINUS if value < 0 else ("+" if signed and value > 0 else "")
