@@ -109,3 +109,9 @@ def test_a_styler_keeps_its_caption_and_a_series_is_a_column():
     frame = pd.DataFrame({"estimate": [1.5]}, index=pd.Index(["level_change"], name="term"))
     assert reader_table(frame.style.set_caption("Crisis escalations")).caption == "Crisis escalations"
     assert reader_table(frame["estimate"]).headers == ["Term", "Estimate"]
+
+
+def test_model_terms_and_codes_read_as_words():
+    frame = pd.DataFrame({"covariate": ["period[T.post]", "age_band[T.13-15]"], "location": ["in_network", "out_of_area"],
+                          "exp(coef)": [2.73, "[REDACTED]"]})
+    assert reader_table(frame).rows == [["Period: post", "in network", "2.73"], ["Age band: 13-15", "out of area", "[REDACTED]"]]

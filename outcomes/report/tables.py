@@ -187,14 +187,29 @@ def header(name: Any, titles: Mapping[str, str] | None = None) -> str:
     return _words(name)
 
 
+_TERM = re.compile(r"^(?P<name>\w+)\[T\.(?P<level>.+)\]$")  #: a model term: "age_band[T.13-15]"
+
+
 def row_label(value: Any) -> str:
     """A row's name for people: a catalogue measure's title, an identifier in words
-    ("level_change" -> "Level change"), anything else as `format_cell` shows it."""
+    ("level_change" -> "Level change"), a model term as its variable and level ("age_band[T.13-15]"
+    -> "Age band: 13-15"), anything else as `format_cell` shows it."""
     if isinstance(value, str):
         if value in _measure_titles():
             return _measure_titles()[value]
         if re.fullmatch(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+", value):
             return _words(value)
+        term = _TERM.match(value)
+        if term:
+            return f"{_words(term['name'])}: {term['level']}"
+    return format_cell(value)
+
+
+def _text_cell(value: Any) -> str:
+    """A text cell: a code of lowercase words joined by "_" read as words ("in_network" -> "in
+    network"), anything else as `format_cell` shows it."""
+    if isinstance(value, str) and re.fullmatch(r"[a-z]+(?:_[a-z]+)+", value):
+        return value.replace("_", " ")
     return format_cell(value)
 
 
@@ -340,7 +355,7 @@ def reader_table(frame, *, caption: str | None = None, columns: Sequence[str] | 
             cells.append([row_label(v) for v in values])
         else:
             headers.append(header(name, titles))
-            cells.append([format_cell(v, p_value=_is_p(name)) for v in values])
+            cells.append([_text_cell(v) if isinstance(v, str) else format_cell(v, p_value=_is_p(name)) for v in values])
         numeric.append(all(_is_number(v) or v is None or (isinstance(v, float) and math.isnan(v)) or isinstance(v, str)
                            and v.startswith("[") for v in values) and any(_is_number(v) for v in values)
                        or bool(pairs) or bool(lone))
