@@ -53,8 +53,10 @@ in_words = {"crisis_escalations": "crisis escalations of known service users",
 
 # %%
 results = {}
+changes = run.source_changes(*series)  # HES A&E, then ECDS: said in the report when the series spans both
+run.population_note(*series)  # months after the last published population estimate: said, not invented
 for name, monthly in series.items():
-    design = check_design(programme, monthly["month"].min(), what=in_words[name])
+    design = check_design(programme, monthly["month"].min(), what=in_words[name], source_changes=changes)
     display(Markdown(design.sentence + (f" {design.warning}" if design.warning else "")))
     design.record(run.record, name, labels[name])
     change = relative_change(monthly, windows)
@@ -62,7 +64,7 @@ for name, monthly in series.items():
                definition="Post year against baseline year, simple totals",
                sentence=change_sentence(labels[name], change, windows),
                counts={"baseline_n": change["baseline"], "post_n": change["post"]})
-    result = run.estimate(f"its_{name}", f"{labels[name]}: interrupted time series", programme.its, monthly,
+    result = run.estimate(f"its_{name}", f"{labels[name]}: interrupted time series", design.guard(programme.its), monthly,
                           seasonality=design.seasonality, headline=design.trusted)
     if result is None:  # too few events for this collaborative: said in the report, the rest goes on
         continue
@@ -136,11 +138,15 @@ enhanced_crisis_teams = "2016-04-01"  # the component's start (as planted in the
 by_area = measures["cyp_mental_health_ae_by_area"].to_pandas(data)
 footprint_ae = by_area[by_area["area"] == "footprint"].drop(columns="area")
 teams = Component("enhanced_crisis_teams", enhanced_crisis_teams[:7], slope=False)
+single = check_design(programme, footprint_ae["month"].min(), what="MH/self-harm A&E attendances of CYP footprint residents",
+                      source_changes=run.source_changes("cyp_mental_health_ae_by_area"))
 try:
-    parts = programme.components_its(footprint_ae, [teams])
+    parts = programme.components_its(footprint_ae, [teams]) if single.refusal is None else None
+    reason = f"not evaluated: {single.refusal}"
 except ITSInputError as error:  # a go-live on the crisis teams' month, after COVID-19, or too near either
     parts = None
     reason = f"not evaluated with go-live {programme.go_live}: {error}"
+if parts is None:
     run.record("two_component_its", reason, kind="estimate",
                definition="Two-component ITS of MH/self-harm A&E attendances of CYP footprint residents before COVID-19")
     display(Markdown(reason))

@@ -35,6 +35,9 @@ from outcomes.report import paragraphs
 plots.use_house_style()
 data = run.extract  # opened once, cut to period_end: nothing after the period is seen
 by_area = run.measures["cyp_mental_health_ae_by_area"].to_pandas(data)
+# an extract reaching back before ECDS reads HES A&E first: both arms change source in the same month,
+# so the controlled design runs across it (a single series would not; notebook 04)
+source_changes = run.source_changes("cyp_mental_health_ae_by_area")
 
 # %% [markdown]
 # ## Controlled interrupted time series: footprint against the rest

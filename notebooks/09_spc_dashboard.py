@@ -11,14 +11,16 @@
 # improvement, orange concern, grey common cause (purple: a change in a measure where neither
 # direction is better). The variation icon reads the latest month; the assurance icon says whether
 # the latest limits put the target always within reach (P), never (F) or by chance (?). Which way
-# is better, and any target, are declared with the measures (`outcomes/measures/monitoring.yaml`).
+# is better, and any target, are declared with the measures (`outcomes/measures/monitoring.yaml`);
+# a report's `--params` file can set a target per measure (`targets:`); without one a measure shows
+# "no target".
 # Counts of 1-7 are suppressed and others rounded to 5 before anything is computed: suppressed
 # months are gaps, and the limits come from the other months.
 
 # %% tags=["parameters"]
 # 09_spc_dashboard: None takes the runner's default (outcomes.notebook.start);
 # `outcomes report` injects the report's values after this cell
-extract = period_end = go_live = footprint = providers = output_dir = None
+extract = period_end = go_live = footprint = providers = targets = output_dir = None
 
 # %%
 from outcomes import notebook

@@ -74,6 +74,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from outcomes.disclosure.rules import format_count
+
 __all__ = ["BedDayFlow", "FlowInputError", "piecewise_exponential", "bed_day_kernel"]
 
 
@@ -230,7 +232,7 @@ class BedDayFlow:
             discharges = int(frame.loc[chosen, "event"].sum())
             if discharges < 2 * self.min_events:
                 raise FlowInputError(
-                    f"length of stay {name}: {discharges} discharged stays admitted {lo:%Y-%m} to "
+                    f"length of stay {name}: {format_count(discharges)} discharged stays admitted {lo:%Y-%m} to "
                     f"{(hi - pd.DateOffset(months=1)):%Y-%m}; at least {2 * self.min_events} are needed")
             groups[name] = chosen
         t, e = frame["duration"].to_numpy(float), frame["event"].to_numpy(bool)

@@ -11,6 +11,7 @@ injects; every None there takes the runner's default: `outcomes.report.parameter
   nothing after the period is seen; measures then end at its last complete month), so
   `period_end` has one meaning in every notebook; None when the notebook declares no `extract`;
 * `.measures`: the catalogue of measures for the footprint and providers (`outcomes.measures`),
+  with any targets the report's `--params` sets (`targets`),
   sharing their frames with the report run's other notebooks when there is a run;
 * `.programme`: the `Programme` (go-live, transition) whose headlines record into this run;
   None when the notebook declares no `go_live`;
@@ -42,6 +43,7 @@ from typing import Any
 from outcomes import results
 from outcomes.errors import NotEstimable
 from outcomes.measures import catalogue
+from outcomes.measures.catalogue import with_targets
 from outcomes.measures.run_cache import RUN_MEASURES
 from outcomes.programme import DEFAULT_TRANSITION_MONTHS, Programme
 from outcomes.report.parameters import NotebookParameters, notebook_parameters
@@ -114,11 +116,43 @@ class Run:
         recorded = results.read_sidecar(results.sidecar_path(self.output_dir, self.notebook))
         return Markdown(write(*(recorded.get(name) for name in names), **options))
 
+    def source_changes(self, *names: str) -> dict:
+        """The changes of data source inside the series of measures `names` on this extract
+        ({first day of the month: what changed}, `outcomes.measures.sources`), each recorded once
+        as result `source_change_<yyyy_mm>` with its sentence (in the report and results.json) and
+        shown as prose; empty when the series has one source."""
+        from outcomes.measures.sources import change_sentences, changes_of
+
+        found: dict = {}
+        for name in names:
+            found.update(changes_of(self.measures[name], self.extract))
+        for (month, _), sentence in zip(sorted(found.items()), change_sentences([self.measures[n] for n in names],
+                                                                                 self.extract)):
+            self.record(f"source_change_{month:%Y_%m}", f"{month:%B %Y}", kind="estimate", sentence=sentence,
+                        definition="A change of data source inside a measure's series (declared in the catalogue)")
+            _say(sentence)
+        return found
+
+    def population_note(self, *names: str) -> str | None:
+        """The sentence saying the population denominator of measures `names` is carried forward past
+        the last published estimate (`outcomes.measures.population.carried_note`), recorded once as
+        result `population_carried_forward` (in the report and results.json) and shown as prose; None when
+        every month has its own year's estimate."""
+        notes = {note for name in names if (say := getattr(self.measures[name].denominator, "note", None))
+                 and (note := say(self.extract, self.measures[name].period(self.extract)))}
+        if not notes:
+            return None
+        sentence = "Rates: " + "; ".join(sorted(notes)) + "."
+        self.record("population_carried_forward", "; ".join(sorted(notes)), kind="estimate", sentence=sentence,
+                    definition="Months after the last published ONS mid-year estimate use it, carried forward")
+        _say(sentence)
+        return sentence
+
     def estimate(self, name: str, what: str, fit: Callable[..., Any], /, *args: Any, headline: bool = False,
                  **kwargs: Any) -> Any:
         """`fit(*args, **kwargs)`, or None when it raises `NotEstimable`: the reason is then recorded
         as result `name` ("<what>: not estimable: <reason>", `results.record_not_estimable`; in the
-        headline table when `headline`) and printed. Any other error still fails the notebook."""
+        headline table when `headline`) and shown as prose. Any other error still fails the notebook."""
         try:
             return fit(*args, **kwargs)
         except NotEstimable as error:
@@ -128,10 +162,15 @@ class Run:
     def not_estimable(self, name: str, what: str, reason: str, *, headline: bool = False) -> None:
         """Record and say (as prose on the page) that `what` is not estimable, and why
         (`results.record_not_estimable`)."""
-        from IPython.display import Markdown, display
+        _say(results.record_not_estimable(name, reason, what=what, headline=headline,
+                                          output_dir=self.output_dir, notebook=self.notebook) + ".")
 
-        display(Markdown(results.record_not_estimable(name, reason, what=what, headline=headline,
-                                                      output_dir=self.output_dir, notebook=self.notebook) + "."))
+
+def _say(sentence: str) -> None:
+    """Show a sentence on the page as prose (Markdown), not as monospace printed output."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(sentence))
 
 
 def _measure_cache() -> Path | None:
@@ -163,7 +202,7 @@ def start(notebook: str, namespace: dict[str, Any]) -> Run:
     extract = measures = programme = None
     if params.extract is not None:
         extract = _open_extract(params)
-        declared = catalogue(_codes(params.footprint), _codes(params.providers))
+        declared = with_targets(catalogue(_codes(params.footprint), _codes(params.providers)), params.targets)
         measures = MappingProxyType({name: measure.cached_in(cache) for name, measure in declared.items()})
     if params.go_live is not None:
         transition = DEFAULT_TRANSITION_MONTHS if params.transition_months is None else params.transition_months

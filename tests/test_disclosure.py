@@ -370,6 +370,59 @@ def test_printed_unrounded_counts_are_found_beside_their_recorded_values(tmp_pat
     assert unrounded_counts({13, 16}, {15}) == []  # labels and small numbers: not compared
 
 
+@pytest.mark.parametrize("text, counts", [
+    ("Bed days fell from 44,363 bed days to 30,165 occupied bed days.", [44363, 30165]),
+    ("6 out-of-area placements; n = 6; (n=12); 3 people were admitted", [6, 6, 12, 3]),
+    ("12 known service users and \u22123 admissions (a change)", [12, 3]),
+    ("Down 32% (no CI). Counts (rounded to 5, 1-7 suppressed): baseline 4,545; post 3,081. In 2019 10 days", [4545, 3081]),
+    ("step 3 of 5; ages 13-15; aged 16; rate 0.44363; 95% CI; 2024Q1; E09000022", []),
+    ("groups with fewer than 8 admissions; at least 8 stays and 8 discharges; 8 or more people; < 8 events", []),
+    ("Counts of 1-7 are suppressed; 7 points in a row; 12 months before vs after; 2 of 3 months", []),
+    ("In 2019 admissions fell; in March 2019 CYP bed days; 2023/24 prices; per 100,000 CYP; 3 times the admissions", []),
+])
+def test_printed_text_is_read_for_counts_by_their_words(text, counts):
+    from outcomes.disclosure.printed import counts_in_text
+
+    assert [c.value for c in counts_in_text(text)] == counts
+
+
+def test_a_small_count_planted_on_a_page_is_found_by_the_checker_and_the_printed_control(tmp_path, capsys):
+    """A notebook printing "3 people" (results.json would suppress it) and "44,363 bed days"
+    (rounded there) beside labels: the checker's printed-text reading finds both, in the executed
+    notebook and in its HTML page, and `outcomes check-outputs` fails on them; the labels pass."""
+    import nbformat
+
+    from outcomes.cli import main as outcomes
+    from outcomes.disclosure.printed import counts_in_text, printed_text, uncontrolled
+
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(...)")
+    cell.outputs = [nbformat.v4.new_output("stream", text="Step 3: 3 people were admitted out of area in 2019.\n"),
+                    nbformat.v4.new_output("display_data", {"text/markdown": "Bed days fell to 44,363 bed days.",
+                                                            "text/plain": "<Markdown>"}),
+                    nbformat.v4.new_output("display_data", {"text/html": "<p>ages 13-15: 40 admissions</p>"
+                                                            "<table><tr><th>step</th></tr><tr><td>3</td></tr></table>",
+                                                            "text/plain": "3 people"})]
+    book.cells = [cell]
+    out = tmp_path / "report"
+    (out / "notebooks").mkdir(parents=True)
+    nbformat.write(book, out / "notebooks" / "01.ipynb")
+    printed = counts_in_text(printed_text(out / "notebooks" / "01.ipynb"))
+    assert [c.value for c in printed] == [3, 44363, 40]  # the plain text behind HTML is not read twice
+    assert [c.value for c in uncontrolled(printed)] == [3, 44363]
+    (out / "notebooks" / "01.html").write_text("<html><body><p>Step 3: 3 people were admitted.</p>"
+                                               "<script>var n = 3;</script><p>40 admissions</p></body></html>")
+    findings = {(f.path, f.kind, f.value) for f in check_output_folder(out).findings}
+    assert findings == {("notebooks/01.ipynb", "small_count", "3"), ("notebooks/01.ipynb", "unrounded_count", "44,363"),
+                        ("notebooks/01.html", "small_count", "3")}
+    assert outcomes(["check-outputs", str(out)]) == 1
+    shown = capsys.readouterr().out
+    assert "printed text: 'Step 3: 3 people were admitted" in shown
+    (out / "notebooks" / "01.html").write_text("<p>Step 3: [REDACTED] people; 40 admissions; 44,365 bed days</p>")
+    (out / "notebooks" / "01.ipynb").unlink()
+    assert outcomes(["check-outputs", str(out)]) == 0
+
+
 def test_an_attrition_tables_step_numbers_are_labels_not_counts():
     import pandas as pd
 

@@ -225,3 +225,26 @@ def test_small_multiples_draw_rates_with_cis_and_suppressed_apart_from_zero():
     assert hidden > 0 and f"({hidden} suppressed)" in grid.figure._suptitle.get_text()
     placements = placements_by_group(counts, "ethnic_group").set_index(["group", "period"])
     assert placements.loc[("White", "after"), "events"] == 601 and placements.loc[("White", "after"), "exposure"] == 401
+
+
+def test_the_results_paragraph_is_written_from_what_was_recorded():
+    from outcomes.disclosure import REDACTED
+    from outcomes.disclosure.margins import protect_margins
+    from outcomes.programme.breakdowns import equity_paragraph, group_rates
+
+    windows, counts = _synthetic_breakdown()
+    rates = {"ethnic_group": group_rates(protect_margins(breakdown_table(counts, "ethnic_group", windows),
+                                                        total_row="Total"), windows)}
+    recorded = {"out_of_area_rate_ratio_black_after": {"value": 0.64, "sentence": "Black CYP: 0.64 (0.36 to 1.13)."},
+                "out_of_area_change_heterogeneity": {"value": 0.0004}}
+    sii = pd.DataFrame({"sii": [3.1], "sii_lower": [-1.0], "sii_upper": [7.4], "reason": ["published"]}, index=["after"])
+    text = equity_paragraph(recorded.__getitem__, rates, sii)
+    hidden = int(rates["ethnic_group"].suppressed.sum())
+    assert text.startswith("Black CYP: 0.64 (0.36 to 1.13). Whether that change differed between ethnic groups: p < 0.001")
+    assert "differed from the most deprived by +3.1 (slope index of inequality, 95% CI -1.0 to +7.4)" in text
+    assert "no population by ethnic group, so those rates are per month" in text and f"{hidden} values are suppressed" in text
+    recorded["out_of_area_rate_ratio_black_after"] = {"value": REDACTED, "sentence": REDACTED, "label": "The ratio"}
+    recorded["out_of_area_change_heterogeneity"] = {"value": "not run: too few groups"}
+    text = equity_paragraph(recorded.__getitem__, rates)
+    assert text.startswith("The ratio is withheld by disclosure control") and "was not run: too few groups." in text
+    assert REDACTED not in text

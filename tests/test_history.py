@@ -171,3 +171,108 @@ def test_history_must_be_real_or_full(tmp_path):
     with pytest.raises(ReferenceParameterError, match="history must be real or full"):
         write_reference_extract(tmp_path / "x", scale=0.05, history="partial")
     assert not (tmp_path / "x").exists()
+
+
+# --- measures across the change of A&E source (HES A&E, then ECDS) ----------------------------------
+def test_a_and_e_measures_read_hes_ae_before_ecds_and_declare_the_change(pair):
+    """On the real history the A&E measures continue before October 2017 from HES A&E, at about
+    the 80% its coarse coding recognises (tolerance: 0.6 to 0.95 of the full history's count over
+    the 21 months 2016-01 to 2017-09); the change is declared, in its month; the full history has none."""
+    from outcomes.measures.catalogue import catalogue
+    from outcomes.measures.sources import changes_of
+    from outcomes.source import open_source
+
+    full, real = (open_source(folder) for folder in pair)
+    measures = catalogue()
+    for name in ("ae_attendances", "crisis_escalations", "cyp_mental_health_ae_by_area"):
+        assert changes_of(measures[name], full) == {}
+        (month, text), = changes_of(measures[name], real).items()
+        assert month == dt.date(2017, 10, 1) and "HES A&E" in text and "from ECDS from October 2017" in text
+    assert changes_of(measures["bed_days"], real) == {}
+    window = dict(start="2016-01", end="2017-09")
+    before = measures["cyp_mental_health_ae_by_area"].to_pandas(full, **window).numerator.sum()
+    after = measures["cyp_mental_health_ae_by_area"].to_pandas(real, **window).numerator.sum()
+    assert 0.6 * before < after < 0.95 * before, (before, after)
+    later = dict(start="2017-10", end="2024-03")  # from ECDS on, identical
+    assert (measures["ae_attendances"].to_pandas(full, **later).numerator.tolist()
+            == measures["ae_attendances"].to_pandas(real, **later).numerator.tolist())
+
+
+def test_a_single_series_its_at_a_change_of_source_is_refused_naming_the_controlled_design():
+    from outcomes.errors import NotEstimable
+    from outcomes.programme import Programme
+    from outcomes.programme.design import check_design
+
+    change = {dt.date(2017, 10, 1): "A&E attendances from HES A&E until September 2017, from ECDS from October 2017"}
+    check = check_design(Programme("2017-10-01"), "2016-01-01", source_changes=change, what="A&E attendances")
+    assert not check.trusted and check.seasonality == 1 and "21 months" in check.warning
+    assert check.refusal.startswith("a single-series ITS of A&E attendances is not fitted: the data source changes")
+    assert "controlled ITS against CYP living elsewhere" in check.refusal
+    with pytest.raises(NotEstimable, match="not fitted"):
+        check.guard(lambda *a: 1)("anything")
+    # a change long before the go-live, or none: the fit runs
+    fit = lambda *a: "fitted"  # noqa: E731
+    assert check_design(Programme("2019-06-01"), "2016-01-01", source_changes=change).guard(fit)() == "fitted"
+    assert check_design(Programme("2017-10-01"), "2016-01-01").guard(fit)() == "fitted"
+
+
+# --- the report on real history ------------------------------------------------------------------
+def test_the_whole_report_publishes_on_the_real_history(small_real_history_dir, tmp_path):
+    """Every notebook runs on the real-history reference (scale 0.1) and the report publishes:
+    the single-series A&E ITS refused at the change of source, naming the controlled design; the
+    controlled design of notebook 08 run across it; the change said in results.json; the bed-day
+    ITS fitted on 21 pre-period months with one harmonic and its warning; the population carried
+    forward said in the report."""
+    from conftest import ROOT
+    from outcomes.report import build_report
+
+    outcome = build_report("2024Q1", source=small_real_history_dir, reports_dir=tmp_path / "reports",
+                           notebooks_dir=ROOT / "notebooks", jobs=2)
+    assert outcome.ok, [f"{r.name}: {r.failure.describe()}" for r in outcome.failed_runs] or outcome.problems
+    results = json.loads((outcome.folder / "results.json").read_text())
+    ae = results["04_crisis_and_ae"]
+    assert ae["source_change_2017_10"]["value"] == "October 2017"
+    for name in ("its_ae_attendances", "its_crisis_escalations"):
+        assert ae[name]["kind"] == "not_estimable" and "data source changes at the go-live" in ae[name]["reason"]
+        assert "controlled ITS against CYP living elsewhere" in ae[name]["reason"]
+    assert results["08_crisis_line_extension"]["source_change_2017_10"]["value"] == "October 2017"
+    assert results["08_crisis_line_extension"]["crisis_line_extension_level_change"]["kind"] == "ratio"
+    beds = results["01_bed_days"]
+    assert "21 months (January 2016 to September 2017)" in beds["bed_days_seasonality_warning"]["value"]
+    assert beds["bed_days_level_change"]["kind"] == "ratio"
+    carried = "population for 2023 and 2024 carried forward from the mid-2022 estimate"
+    assert results["01_bed_days"]["population_carried_forward"]["value"].startswith(carried)
+    assert results["04_crisis_and_ae"]["population_carried_forward"]["value"].startswith(carried)
+    published = results["06_published_figures"]  # the comparison says why it cannot grade the A&E claims
+    for name in ("evidence_ae_attendances_change", "evidence_crisis_escalations_change"):
+        assert published[name]["kind"] == "not_estimable" and "data source changes" in published[name]["reason"]
+    assert published["evidence_bed_days_change"]["kind"] != "not_estimable"
+    index = (outcome.folder / "index.html").read_text()
+    assert "ONS publishes mid-year estimates one to two years behind" in index
+    assert "HES A&amp;E" in index or "HES A&E" in index
+
+
+# --- the population as ONS publishes it ----------------------------------------------------------------
+def test_rates_after_the_last_published_estimate_carry_it_forward_and_say_so(pair, capsys):
+    """2023 and 2024 have no estimate on the real history: their months use mid-2022's (the same
+    denominator as December 2022), the measure's notes say so, and so does `outcomes measure`."""
+    from outcomes.cli import main
+    from outcomes.measures.catalogue import catalogue
+    from outcomes.measures.population import carried_note
+    from outcomes.source import open_source
+
+    full, real = (open_source(folder) for folder in pair)
+    bed_days = catalogue()["bed_days"]
+    frame = bed_days.to_pandas(real, start="2022-12", end="2024-03").set_index("month")["denominator"]
+    assert frame.nunique() == 1  # every month from December 2022 on: the mid-2022 estimate
+    assert bed_days.to_pandas(full, start="2022-12", end="2024-03")["denominator"].nunique() == 3
+    said = "population for 2023 and 2024 carried forward from the mid-2022 estimate; ONS publishes mid-year " \
+           "estimates one to two years behind"
+    assert bed_days.notes(real) == [said] and bed_days.notes(full) == []
+    assert bed_days.notes(real, start="2018-01", end="2022-12") == []
+    assert carried_note({2021: 2020, 2023: 2022, 2024: 2022}) == (
+        "population for 2021 carried forward from the mid-2020 estimate; population for 2023 and 2024 carried "
+        "forward from the mid-2022 estimate; ONS publishes mid-year estimates one to two years behind")
+    assert main(["measure", "ae_attendances", "--extract", str(pair[1])]) == 0
+    err = capsys.readouterr().err
+    assert f"ae_attendances: note: {said}" in err and "ae_attendances: note: data source changes in October 2017" in err

@@ -53,7 +53,7 @@ def test_defaults_fill_every_none(installed, monkeypatch):
     assert resolved == NotebookParameters(
         extract=str(reference), period_end="2024-03-31", go_live=DEFAULT_GO_LIVE,
         transition_months=DEFAULT_TRANSITION_MONTHS, footprint=COLLABORATIVE.group("footprint"),
-        providers=COLLABORATIVE.group("network_providers"),
+        providers=COLLABORATIVE.group("network_providers"), targets={},
         output_dir=str(installed / "work" / "reports" / "scratch" / "01_bed_days"))
     assert namespace["footprint"] == list(COLLABORATIVE.group("footprint")) and len(namespace["footprint"]) == 12
     assert namespace["extract"] == str(reference) and namespace["transition_months"] == 6
@@ -150,6 +150,8 @@ def test_the_runner_injects_only_what_a_notebook_declares(tmp_path):
 #: providers may also be read by name: cohorts declared in the notebook take them)
 NEEDS = {"extract": {"extract", "measures"}, "period_end": {"extract", "measures"}, "go_live": {"programme"},
          "transition_months": {"programme"}, "footprint": {"measures"}, "providers": {"measures"}}
+#: what charts SPC from the session's measures, and so needs the report's targets
+SPC_CALLS = {"catalogue_spc", "measure_spc"}
 #: the preamble and hidden channels the session replaces
 OLD_PREAMBLE = ("notebook_parameters(", "open_analysis_extract", "outcomes.results", "catalogue(", ".until(", "end=period_end")
 
@@ -188,6 +190,8 @@ def test_every_notebook_starts_one_session_and_reads_the_run_through_it(path):
     used = {n.attr for tree in trees for n in ast.walk(tree)
             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "run"}
     needed = {name for name, attributes in NEEDS.items() if used & attributes} | (read & {"footprint", "providers"})
+    if read & SPC_CALLS and "measures" in used:  # a target is read by SPC charts only (run.measures carries it)
+        needed.add("targets")
     unneeded = declared - {"output_dir"} - needed
     assert not unneeded, f"{path.name}: declares {sorted(unneeded)} but its session never needs them"
     missing = needed - {"transition_months"} - declared  # the programme's default transition serves go_live alone

@@ -97,15 +97,21 @@ def test_every_figure_in_the_report_can_be_read(report):
 
 
 def test_no_printed_number_escapes_disclosure_control(report):
-    """Printed text against recorded results: no page prints a count within 2 (what rounding to 5
-    moves a count by) of a recorded count of 100 or more without being it (the unrounded count)."""
-    from outcomes.disclosure.printed import printed_numbers, recorded_counts, unrounded_counts
+    """Printed text against the rules results.json keeps: every number a page prints as a count (by
+    its words, `outcomes.disclosure.printed`: "44,365 bed days", "n = 6"; step numbers, years, ages,
+    ranges and percentages are labels) is 0 or a multiple of 5 above 7, and no page prints a number
+    within 2 of a recorded count of 100 or more without being it (an unrounded total without its noun)."""
+    from outcomes.disclosure.printed import (counts_in_text, printed_numbers, printed_text, recorded_counts,
+                                             uncontrolled, unrounded_counts)
 
     results = json.loads((report / "results.json").read_text())
-    leaks = {name: unrounded_counts(printed_numbers(report / "notebooks" / f"{name}.ipynb"), recorded_counts(entries))
-             for name, entries in results.items()}
+    pages = {name: report / "notebooks" / f"{name}.ipynb" for name in results}
+    leaks = {name: unrounded_counts(printed_numbers(page), recorded_counts(results[name])) for name, page in pages.items()}
     assert {name: pairs for name, pairs in leaks.items() if pairs} == {}
     assert sum(len(recorded_counts(entries)) for entries in results.values()) > 10  # the test has counts to compare
+    printed = {name: counts_in_text(printed_text(page)) for name, page in pages.items()}
+    assert {name: [str(c) for c in uncontrolled(found)] for name, found in printed.items() if uncontrolled(found)} == {}
+    assert printed["01_bed_days"] and printed["02_out_of_area"]  # pages print counts, and they are read as counts
 
 
 def test_delivery_notebook_recovers_its_planted_truth_and_fills_the_front_page(report):

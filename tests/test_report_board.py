@@ -169,3 +169,34 @@ def test_sheet_names_are_short_legal_and_unique():
     names = downloads.sheet_names(["a/b:c", "x" * 40, "x" * 40, "X" * 35])
     assert names[0] == "a-b-c" and all(len(n) <= 31 for n in names)
     assert len({n.lower() for n in names}) == 4
+
+
+# ----------------------------------------------------------------------------- targets from --params
+def test_targets_from_params_reach_the_dashboard_and_the_attention_list(small_reference_dir, tmp_path, capsys):
+    """`outcomes report --params` with `targets:`: a bed-day target far below the process limits is
+    consistently missed (assurance F, on the "needs attention" list with its number); `null` takes
+    away monitoring.yaml's target for CYP on adult wards, which then shows "no target"; the
+    provenance names the targets. Through the command line, on notebook 09 alone."""
+    from conftest import ROOT
+
+    from outcomes.cli import main
+
+    params = tmp_path / "params.yaml"
+    params.write_text("targets:\n  bed_days: 1\n  cyp_on_adult_wards: null\n")
+    reports = tmp_path / "reports"
+    code = main(["report", "--quarter", "2024Q1", "--extract", str(small_reference_dir), "--notebooks",
+                 str(ROOT / "notebooks"), "--reports", str(reports), "--only", "09", "--params", str(params)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    folder = reports / "2024Q1.partial"
+    rows = json.loads((folder / "results.json").read_text())["09_spc_dashboard"]["spc_dashboard"]["rows"]
+    by_measure = {row["measure"]: row for row in rows if not row.get("group")}
+    assert by_measure["bed_days"]["target"] == 1 and by_measure["bed_days"]["assurance"] == "consistent_fail"
+    assert by_measure["cyp_on_adult_wards"]["target"] is None and by_measure["cyp_on_adult_wards"]["assurance"] is None
+    others = [row for name, row in by_measure.items() if name not in ("bed_days", "cyp_on_adult_wards")]
+    assert others and all(row["target"] is None and row["assurance"] is None for row in others)
+    page = (folder / "index.html").read_text()
+    assert "target of 1.00 per 100,000 CYP" in page and "will not be met without a change to the process" in page
+    assert "set by --params: bed_days 1, cyp_on_adult_wards none" in page
+    dashboard = (folder / "notebooks" / "09_spc_dashboard.html").read_text()
+    assert "target consistently missed (target 1)" in dashboard and "no target" in dashboard

@@ -81,11 +81,28 @@ def test_overrides_are_validated_and_normalised():
     ({"transition_months": True}, "whole number of months"),
     ({"footprint": ["Lambeth"]}, "not codes like E09000022"),
     ({"providers": []}, "non-empty list"),
+    ({"targets": [1, 2]}, "targets must be a mapping of measure to target"),
+    ({"targets": {"bed_dayz": 100}}, "targets: bed_dayz not measures of the catalogue; known: bed_days"),
+    ({"targets": {"bed_days": "fewer"}}, "targets: bed_days: 'fewer' is not a number"),
+    ({"targets": {"bed_days": True}}, "targets: bed_days: True is not a number"),
+    ({"targets": {"bed_days": float("nan")}}, "is not a number"),
 ])
 def test_bad_overrides_are_user_errors(overrides, words):
     with pytest.raises(UserError) as caught:
         validate_overrides(overrides, "params.yaml")
     assert words in str(caught.value)
+
+
+def test_targets_are_validated_and_reach_the_measures():
+    from outcomes.measures.catalogue import catalogue, with_targets
+
+    out = validate_overrides({"targets": {"bed_days": 150, "cyp_on_adult_wards": None}}, "params.yaml")
+    assert out == {"targets": {"bed_days": 150.0, "cyp_on_adult_wards": None}}
+    measures = catalogue()
+    assert measures["cyp_on_adult_wards"].target == 0  # the NHS ambition monitoring.yaml sets
+    targeted = with_targets(measures, out["targets"])
+    assert targeted["bed_days"].target == 150.0 and targeted["cyp_on_adult_wards"].target is None
+    assert targeted["crisis_escalations"] == measures["crisis_escalations"]  # others as they were
 
 
 def test_params_file(tmp_path):

@@ -8,7 +8,8 @@ reached hospital:
 * A&E attendance (ECDS) with a mental-health presentation, chief complaint in the
   ecds_mental_health_complaint code list (`mental_health`), or self-harm: injury intent 276853009
   or chief complaint 248062006 (`self_harm`); dated by `Arrival_Date`. Attendances for other
-  reasons (a broken wrist) are not a crisis and are left out;
+  reasons (a broken wrist) are not a crisis and are left out. Before ECDS (October 2017), HES A&E
+  where the extract holds it (HESAE: diagnosis condition 35 or patient group 30, coarser);
 * emergency admission: a hospital provider spell whose admission method is in group emergency
   (21-2D, 28); dated `StartDateHospProvSpell`.
 * Detentions under the Mental Health Act are escalations too, where the data hold them: the
@@ -42,7 +43,7 @@ from outcomes.cohort.codes import code_group, codes_of
 from outcomes.cohort.core import Cohort, Entry, Exit, ExtractLike, Rule, attach
 from outcomes.cohort.referrals import of_known_service_users
 
-__all__ = ["ae_attendances", "crisis_contacts", "emergency_admissions", "crisis_events", "crisis_escalations",
+__all__ = ["ae_attendances", "ae_ages", "ae_arrivals", "hes_ae_attendances", "crisis_contacts", "emergency_admissions", "crisis_events", "crisis_escalations",
            "crisis_activity", "KINDS", "ESCALATION_KINDS"]
 
 #: values of the `kind` column
@@ -58,24 +59,59 @@ RULE_COLUMNS = ("attendance", "team_type", "admission_method")
 
 
 def ae_attendances(extract: ExtractLike) -> ibis.Table:
+    """Every A&E attendance as an event, with `mental_health` and `self_harm` flags: ECDS's, and
+    HES A&E's before ECDS where the extract holds the optional HESAE table (`hes_ae_attendances`)."""
+    ecds = _ecds_attendances(extract)
+    if "HESAE" not in extract.tables:
+        return ecds
+    return hes_ae_attendances(extract).union(ecds, distinct=False)
+
+
+def ae_ages(extract: ExtractLike) -> ibis.Table:
+    """`event_id`, `age` (whole years at arrival) of every A&E attendance of `ae_attendances`."""
+    ecds = extract.tables["ECDS"].select(event_id="Generated_Record_ID", age="Age_At_Arrival")
+    if "HESAE" not in extract.tables:
+        return ecds
+    return extract.tables["HESAE"].select(event_id="AEKEY", age="ARRIVALAGE").union(ecds, distinct=False)
+
+
+def ae_arrivals(extract: ExtractLike) -> ibis.Table:
+    """`Person_ID`, `Arrival_Date` of every A&E attendance (any reason), HES A&E's included."""
+    ecds = extract.tables["ECDS"].select("Person_ID", "Arrival_Date")
+    if "HESAE" not in extract.tables:
+        return ecds
+    return extract.tables["HESAE"].select("Person_ID", Arrival_Date="ARRIVALDATE").union(ecds, distinct=False)
+
+
+def hes_ae_attendances(extract: ExtractLike) -> ibis.Table:
+    """Every HES A&E attendance (the optional HESAE table, A&E before ECDS) as an event. Its coarse
+    coding gives the flags: `mental_health` when the first diagnosis's condition (DIAG_01's first
+    two characters) is 35, psychiatric conditions; `self_harm` when the patient group is 30,
+    deliberate self-harm. Fewer attendances are recognisable than in ECDS: a series spanning both
+    declares the change of source (`outcomes.measures.sources`)."""
+    hes = extract.tables["HESAE"]
+    condition = hes.DIAG_01.substr(0, 2)
+    return _ae_events(hes, hes.AEKEY, hes.ARRIVALDATE, hes.PROCODE3,
+                      condition.isin(code_group("hes_ae_diagnosis_condition", "mental_health")).fill_null(False),
+                      hes.AEPATGROUP.isin(code_group("hes_ae_patient_group", "self_harm")).fill_null(False))
+
+
+def _ae_events(table: ibis.Table, event_id, date, provider, mental_health, self_harm) -> ibis.Table:
+    """A&E attendances of `table` in the events' columns (see the module)."""
+    return table.select(event_id=event_id, Person_ID=table.Person_ID, event_date=date, kind=ibis.literal(AE),
+                        provider=provider, mental_health=mental_health, self_harm=self_harm, attendance=_NO_CODE,
+                        team_type=_NO_CODE, admission_method=_NO_CODE)
+
+
+def _ecds_attendances(extract: ExtractLike) -> ibis.Table:
     """Every ECDS attendance as an event, with `mental_health` and `self_harm` flags."""
     ecds = extract.tables["ECDS"]
     complaint, intent = ecds.EC_Chief_Complaint_SNOMED_CT, ecds.EC_Injury_Intent_SNOMED_CT
     self_harm = intent.isin(code_group("ecds_mental_health_complaint", "self_harm_intent")).fill_null(False) | complaint.isin(
         code_group("ecds_mental_health_complaint", "self_harm_complaint")
     ).fill_null(False)
-    return ecds.select(
-        event_id=ecds.Generated_Record_ID,
-        Person_ID=ecds.Person_ID,
-        event_date=ecds.Arrival_Date,
-        kind=ibis.literal(AE),
-        provider=ecds.Der_Provider_Code,
-        mental_health=complaint.isin(codes_of("ecds_mental_health_complaint")).fill_null(False),
-        self_harm=self_harm,
-        attendance=_NO_CODE,
-        team_type=_NO_CODE,
-        admission_method=_NO_CODE,
-    )
+    return _ae_events(ecds, ecds.Generated_Record_ID, ecds.Arrival_Date, ecds.Der_Provider_Code,
+                      complaint.isin(codes_of("ecds_mental_health_complaint")).fill_null(False), self_harm)
 
 
 def crisis_contacts(extract: ExtractLike) -> ibis.Table:

@@ -18,8 +18,8 @@ people start DBT after a bad year, so the year before is not a typical year (`ou
 before the extract does (their pre-pre counts are short of days, so leave them out of that comparison).
 
 Per-person counts in each window (columns `<count>_pre_pre`, `<count>_before`, `<count>_after`):
-`suicide_attempts` (RiskEvents, EventType suicide_attempt), `ae_attendances` (ECDS arrivals, any
-reason) and `bed_days` (occupied bed days of every ward stay of the person, MHS24 rule clipped to
+`suicide_attempts` (RiskEvents, EventType suicide_attempt), `ae_attendances` (ECDS arrivals, and
+HES A&E's before ECDS where the extract holds them, any reason) and `bed_days` (occupied bed days of every ward stay of the person, MHS24 rule clipped to
 the window: admission day counts, discharge day does not, open stays run to the extract end).
 
 >>> cohort = dbt_cohort()
@@ -36,6 +36,7 @@ import ibis
 
 from outcomes.cohort.codes import DBT_PROCEDURE, SUICIDE_ATTEMPT, code_group
 from outcomes.cohort.core import EXTRACT_END, Cohort, Entry, Exit, ExtractLike, Rule, attach
+from outcomes.cohort.crisis import ae_arrivals
 from outcomes.cohort.dates import as_date
 
 __all__ = ["MirrorWindows", "first_dbt_contacts", "dbt_cohort", "window_counts", "COUNTS"]
@@ -121,7 +122,7 @@ def window_counts(people: ibis.Table, extract: ExtractLike) -> ibis.Table:
     attempts = risks.filter(risks.EventType == SUICIDE_ATTEMPT)
     parts = [
         _events_in_windows(people, attempts, "EventDate", "suicide_attempts"),
-        _events_in_windows(people, extract.tables["ECDS"], "Arrival_Date", "ae_attendances"),
+        _events_in_windows(people, ae_arrivals(extract), "Arrival_Date", "ae_attendances"),
         _bed_days_in_windows(people, extract.tables["MHS502WardStay"], as_date(extract.end_date)),
     ]
     result = people

@@ -57,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     measure = measure_named(args.name)
     extract = open_from_args(args)
     frame = measure.to_pandas(extract, start=args.start, end=args.end)
+    for note in measure.notes(extract, start=args.start, end=args.end):  # beside the numbers, not in the CSV
+        print(f"{args.name}: note: {note}", file=sys.stderr)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(args.out, index=False)

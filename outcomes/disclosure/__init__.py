@@ -3,6 +3,7 @@
 * :mod:`outcomes.disclosure.rules`: thresholds, the count-naming convention, redaction and rounding;
 * :mod:`outcomes.disclosure.checker`: the output checker of a finished folder (`outcomes check-outputs DIR`,
   `python -m outcomes.disclosure DIR`);
+* :mod:`outcomes.disclosure.printed`: printed text read for counts (by their words), for the checker;
 * :mod:`outcomes.disclosure.margins`: secondary suppression for tables published with their totals;
 * :mod:`outcomes.disclosure.models`: model tables only for groups of 8+ people and events;
 * :mod:`outcomes.disclosure.summary`: the output-checking summary written with every report.

@@ -13,6 +13,11 @@ What it can and cannot see
   The number read is a cell's *leading* number, so tableone-style "3 (2.1%)" is read as 3;
   markers such as "[REDACTED]" or "<8" are not numbers.
 * ``unrounded_count``: such a count above the threshold that is not a multiple of 5.
+* the same two in **printed text**: what an executed notebook prints (streams, Markdown, plain text,
+  the prose of HTML outputs) and the prose of HTML pages, TXT and MD files, read for counts by
+  their words (:mod:`outcomes.disclosure.printed`: "44,363 bed days", "n = 6"; step numbers, ages,
+  years, ranges, thresholds and percentages are labels, not counts); the finding says where:
+  "printed text: '<the words around it>'".
 * ``person_id``: any identifier from ``person_ids`` anywhere in the text of HTML, CSV, TSV, JSON,
   ipynb, TXT, MD, SVG, TEX files and in file names, as a whole token (not inside a longer
   alphanumeric string); embedded base64 images are skipped so their bytes cannot match by chance.
@@ -24,8 +29,8 @@ What it can and cannot see
 It cannot see: numbers drawn inside images (PNG/JPG pixels; SVG text is searched for identifiers
 only), so KM curves and their at-risk tables must be made from disclosure-controlled counts
 (``plot(count_formatter=format_count)``); counts in columns or keys not named by the convention (it
-cannot tell a count from a measurement in an unlabelled column); counts in running prose ("3
-patients..."); JSON tables laid out by position (pandas ``orient="split"``/``"values"``; use
+cannot tell a count from a measurement in an unlabelled column); counts in prose without a noun
+that counts ("3 of them", "Black CYP: 6"); JSON tables laid out by position (pandas ``orient="split"``/``"values"``; use
 ``"records"``); counts recoverable by differencing across tables or reports; identifiers other
 than those given (it does not recognise NHS numbers or dates of birth by shape), and short
 numeric identifiers collide with ordinary numbers (false alarms). Workbooks (``.xlsx``) are read
@@ -58,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from outcomes.credentials import find_secrets
+from outcomes.disclosure.printed import counts_in_text, html_prose, printed_text
 from outcomes.disclosure.rules import REDACT_AT_OR_BELOW, ROUNDING_BASE, _is_number, is_count_name
 from outcomes.errors import UserError
 
@@ -375,10 +381,25 @@ def _workbook_sheets(path: Path) -> list[str] | None:
     return sheets
 
 
+#: kinds of text file whose prose is read for counts (SVG, TeX, logs and XML are searched for identifiers only)
+PROSE_SUFFIXES = {".txt", ".md"}
+
+
+def _check_prose(text: str, rel: str, rules: _Rules) -> list[OutputFinding]:
+    """Counts in printed text, known by their words (`outcomes.disclosure.printed.counts_in_text`)."""
+    findings = []
+    for count in counts_in_text(text):
+        kind = rules.judge(float(count.value))
+        if kind:
+            findings.append(OutputFinding(rel, kind, f"printed text: {count.context!r}", f"{count.value:,}"))
+    return findings
+
+
 def _check_file_counts(text: str, rel: str, suffix: str, rules: _Rules) -> tuple[list[OutputFinding], str]:
     """Count findings in one file's text, and the text to search for identifiers."""
     if suffix in HTML_SUFFIXES:
-        return _check_html_tables(text, rel, rules), text + "\n" + html.unescape(text)
+        findings = _check_html_tables(text, rel, rules) + _check_prose(html_prose(text), rel, rules)
+        return findings, text + "\n" + html.unescape(text)
     if suffix in TABLE_SUFFIXES:
         return _check_delimited(text, rel, rules, TABLE_SUFFIXES[suffix]), text
     if suffix in JSON_SUFFIXES:
@@ -386,7 +407,12 @@ def _check_file_counts(text: str, rel: str, suffix: str, rules: _Rules) -> tuple
             document = json.loads(text)
         except json.JSONDecodeError:
             return [], text
-        return _check_json(document, rel, rules), _json_text(document)
+        findings = _check_json(document, rel, rules)
+        if suffix == ".ipynb" and isinstance(document, Mapping):
+            findings += _check_prose(printed_text(document), rel, rules)
+        return findings, _json_text(document)
+    if suffix in PROSE_SUFFIXES:
+        return _check_prose(text, rel, rules), text
     return [], text
 
 
@@ -395,11 +421,11 @@ def counts_in_file(
     redact_at_or_below: int = REDACT_AT_OR_BELOW,
     rounding_base: int = ROUNDING_BASE,
 ) -> tuple[list[float], list[OutputFinding]]:
-    """Every number the checker reads as a count in one file (HTML/CSV/TSV/JSON/ipynb), and its
+    """Every number the checker reads as a count in one file (HTML/CSV/TSV/JSON/ipynb/TXT/MD), and its
     count findings; ([], []) for other file types. Used by the output-checking summary."""
     file = Path(path)
     suffix = file.suffix.lower()
-    if suffix not in HTML_SUFFIXES | JSON_SUFFIXES | set(TABLE_SUFFIXES):
+    if suffix not in HTML_SUFFIXES | JSON_SUFFIXES | set(TABLE_SUFFIXES) | PROSE_SUFFIXES:
         return [], []
     rules = _Rules(redact_at_or_below, rounding_base, check_rounding=True)
     findings, _ = _check_file_counts(file.read_text(encoding="utf-8", errors="replace"), file.name, suffix, rules)

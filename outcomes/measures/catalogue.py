@@ -25,12 +25,13 @@ from outcomes.cohort import (OUT_OF_AREA, crisis_activity, crisis_escalations, c
                              picu_episodes)
 from outcomes.cohort.codes import footprint_las
 from outcomes.cohort.core import ExtractLike, attach
-from outcomes.cohort.crisis import ae_attendances
+from outcomes.cohort.crisis import ae_ages, ae_attendances
 from outcomes.errors import UserError
 from outcomes.measures.define import Measure, count_events, define_measure, median_of, sum_bed_days
 from outcomes.measures.population import cyp_population
+from outcomes.measures.sources import A_AND_E
 
-__all__ = ["MEASURES", "measure_named", "catalogue", "monitoring", "known_users_ae_attendances", "first_stays_of_spells",
+__all__ = ["MEASURES", "measure_named", "catalogue", "monitoring", "with_targets", "known_users_ae_attendances", "first_stays_of_spells",
            "resident_mental_health_ae", "FOOTPRINT_AREA", "REST_AREA"]
 
 PER_POP = "per 100,000 CYP residents of the footprint"
@@ -63,6 +64,16 @@ def _monitored(measures: dict[str, Measure]) -> dict[str, Measure]:
             for name, measure in measures.items()}
 
 
+def with_targets(measures: dict[str, Measure], targets: dict[str, float | None] | None) -> dict[str, Measure]:
+    """The measures with the targets a report's `--params` sets ({name: target in the measure's own
+    units, or None for no target}) in place of `monitoring.yaml`'s; the others as they are."""
+    unknown = sorted(set(targets or {}) - set(measures))
+    if unknown:
+        raise ValueError(f"targets for measures not in the catalogue: {unknown}")
+    return {name: replace(measure, target=(targets or {})[name]) if name in (targets or {}) else measure
+            for name, measure in measures.items()}
+
+
 def known_users_ae_attendances(extract: ExtractLike) -> ibis.Table:
     """ECDS attendances with a mental-health or self-harm presentation (as crisis escalations define
     them) of people who were known service users on the arrival date: the attendances that "result
@@ -84,8 +95,7 @@ def resident_mental_health_ae(footprint: Sequence[str] | None = None):
 
     def source(extract: ExtractLike) -> ibis.Table:
         events = ae_attendances(extract).filter(lambda t: t.mental_health | t.self_harm)
-        ages = extract.tables["ECDS"].select(event_id="Generated_Record_ID", age="Age_At_Arrival")
-        events = events.join(ages, "event_id").filter(lambda t: t.age.between(0, 17))
+        events = events.join(ae_ages(extract), "event_id").filter(lambda t: t.age.between(0, 17))
         people = attach(events, extract.tables["MHS001MPI"].select("Person_ID", "LADistrictAuth"), "Person_ID")
         resident = people.LADistrictAuth.isin(las).fill_null(False)
         return people.mutate(area=resident.ifelse(FOOTPRINT_AREA, REST_AREA))
@@ -115,6 +125,7 @@ def catalogue(footprint: Sequence[str] | None = None, providers: Sequence[str] |
         population,
         description="Escalation outcomes: mental-health/self-harm A&E attendances and emergency admissions of known service "
         "users, " + PER_POP,
+        source_changes=(A_AND_E,),
     )
     measures = [
         bed_days,
@@ -168,8 +179,9 @@ def catalogue(footprint: Sequence[str] | None = None, providers: Sequence[str] |
             "ae_attendances",
             count_events(known_users_ae_attendances, "event_date"),
             population,
-            description="A&E attendances (ECDS) with a mental-health or self-harm presentation of known service users (open "
-            f"CYPMHS referral), {PER_POP}",
+            description="A&E attendances (ECDS; HES A&E before it) with a mental-health or self-harm presentation of known "
+            f"service users (open CYPMHS referral), {PER_POP}",
+            source_changes=(A_AND_E,),
         ),
         crisis,
         define_measure(
@@ -184,8 +196,10 @@ def catalogue(footprint: Sequence[str] | None = None, providers: Sequence[str] |
             count_events(resident_mental_health_ae(footprint), "event_date"),
             None,
             group_by=["area"],
-            description="A&E attendances (ECDS) with a mental-health or self-harm presentation of everyone aged 0-17 on "
-            "arrival, known to services or not, by residence: footprint or rest (counts; no population for the rest)",
+            description="A&E attendances (ECDS; HES A&E before it) with a mental-health or self-harm presentation of everyone "
+            "aged 0-17 on arrival, known to services or not, by residence: footprint or rest (counts; no population for "
+            "the rest)",
+            source_changes=(A_AND_E,),
         ),
         define_measure(
             "crisis_escalations_by_kind",
@@ -193,6 +207,7 @@ def catalogue(footprint: Sequence[str] | None = None, providers: Sequence[str] |
             population,
             group_by=["kind"],
             description=f"Crisis escalations split by kind (ae_attendance, emergency_admission), {PER_POP}",
+            source_changes=(A_AND_E,),
         ),
     ]
     measures += delivery_measures(footprint, providers, population, inpatients)

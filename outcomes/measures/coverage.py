@@ -74,7 +74,8 @@ def population_years(tables: dict[str, ibis.Table], start: dt.date | None, end_d
         parts.append(f"{year} uses {used}{whom}")
     years = ", ".join(str(y) for y in sorted(carried))
     check = (f"no population estimate for {years}: the latest earlier estimate is carried forward "
-             f"({'; '.join(parts)})")
+             f"({'; '.join(parts)}); ONS publishes mid-year estimates one to two years behind, so rates of the "
+             "latest months rest on an older population")
     return "year", check, sum(las.values())
 
 

@@ -227,6 +227,8 @@ class Measure:
     cache: Path | None = field(default=None, compare=False, repr=False)
     #: the measure's name for people ("CYP detained under the Mental Health Act"; monitoring.yaml)
     title: str = field(default="", compare=False)
+    #: changes of data source its series may span (`outcomes.measures.sources`: HES A&E, then ECDS)
+    source_changes: tuple = ()
 
     @property
     def counts(self) -> bool:
@@ -299,6 +301,20 @@ class Measure:
                    "extract": extract_identity(extract)}
         return cached_frame(self.cache, key, lambda: self._compute(extract, period.start, period.end))
 
+    def notes(self, extract: ExtractLike, start: str | dt.date | None = None, end: str | dt.date | None = None) -> list[str]:
+        """What the series over the period must say beside its numbers: each change of data source
+        inside it (`outcomes.measures.sources`) and a population denominator carried forward past
+        the last published estimate (`outcomes.measures.population.carried_note`)."""
+        from outcomes.measures.sources import changes_of
+
+        period = self.period(extract, start, end)
+        notes = [f"data source changes in {month:%B %Y}: {text}" for month, text in sorted(changes_of(self, extract).items())
+                 if period.start <= month <= period.end]
+        note = getattr(self.denominator, "note", None)
+        if note is not None and (said := note(extract, period)):
+            notes.append(said)
+        return notes
+
     def _compute(self, extract: ExtractLike, start: dt.date, end: dt.date) -> pd.DataFrame:
         frame = self.build(extract, start, end).to_pandas()
         frame["month"] = pd.to_datetime(frame["month"]).dt.date
@@ -336,9 +352,12 @@ def define_measure(
     target: float | None = None,
     counts_from: str | None = None,
     unit: str = "",
+    source_changes: Sequence[Any] = (),
 ) -> Measure:
     """Declare a monthly measure: `numerator` per month (grouped by `group_by`), over `denominator`
     (an object with `.monthly(extract, period)`, e.g. `cyp_population()`) as a rate per `per`.
-    `improvement`, `target` and `counts_from` say how its SPC chart is read (`outcomes.spc`)."""
+    `improvement`, `target` and `counts_from` say how its SPC chart is read (`outcomes.spc`);
+    `source_changes` declares the changes of data source its series may span
+    (`outcomes.measures.sources`)."""
     return Measure(name, numerator, denominator, tuple(group_by), intervals, description or numerator.description, per,
-                   improvement, target, counts_from, unit=unit)
+                   improvement, target, counts_from, unit=unit, source_changes=tuple(source_changes))

@@ -30,7 +30,10 @@ from outcomes.source.contract.age_bands import CYP_AGES, inside, parse_band
 from outcomes.cohort.codes import footprint_las
 from outcomes.measures.intervals import Period
 
-__all__ = ["CYPPopulation", "cyp_population", "carried_years", "cyp_age_bands"]
+__all__ = ["CYPPopulation", "cyp_population", "carried_years", "cyp_age_bands", "carried_note", "ONS_LAG"]
+
+#: why the latest years have no estimate of their own (said with every carried-forward denominator)
+ONS_LAG = "ONS publishes mid-year estimates one to two years behind"
 
 
 def carried_years(population_years: Sequence[int], needed_years: Sequence[int]) -> dict[int, int]:
@@ -49,6 +52,25 @@ def carried_years(population_years: Sequence[int], needed_years: Sequence[int]) 
     return carried
 
 
+def carried_note(carried: dict[int, int]) -> str | None:
+    """The sentence a rate says when its denominator is carried forward ({year needed: estimate
+    year used}, as `carried_years` gives it), or None when nothing is carried.
+
+    >>> carried_note({2023: 2022, 2024: 2022})
+    'population for 2023 and 2024 carried forward from the mid-2022 estimate; ONS publishes mid-year estimates one to two years behind'
+    """
+    if not carried:
+        return None
+    by_used: dict[int, list[int]] = {}
+    for year, used in sorted(carried.items()):
+        by_used.setdefault(used, []).append(year)
+    parts = []
+    for used, years in by_used.items():
+        named = f"{', '.join(str(y) for y in years[:-1])} and {years[-1]}" if len(years) > 1 else str(years[0])
+        parts.append(f"population for {named} carried forward from the mid-{used} estimate")
+    return f"{'; '.join(parts)}; {ONS_LAG}"
+
+
 @dataclass(frozen=True)
 class CYPPopulation:
     """Denominator: residents of `footprint` LAs (default the collaborative's) in the age bands
@@ -62,6 +84,14 @@ class CYPPopulation:
     def description(self) -> str:
         return (f"population aged {self.ages[0]}-{self.ages[1]} of the footprint (ONS mid-year estimate of the month's "
                 "year; the latest estimate carried forward where a year has none)")
+
+    def note(self, extract, period: Period) -> str | None:
+        """What a rate over `period` must say about its denominator: the years whose estimate is
+        carried forward (`carried_note`), or None. One query on the small monthly table."""
+        frame = self.monthly(extract, period).to_pandas()
+        frame = frame[frame["estimate_year"].notna()]
+        years = {int(str(m)[:4]): int(e) for m, e in zip(frame["month"], frame["estimate_year"])}
+        return carried_note({year: used for year, used in years.items() if used < year})
 
     def monthly(self, extract, period: Period) -> ibis.Table:
         """Ibis table `month`, `denominator` (persons), `estimate_year` (the oldest mid-year used), one

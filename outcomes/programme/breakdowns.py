@@ -300,7 +300,11 @@ def equity_paragraph(recorded, rates: dict[str, pd.DataFrame], sii: pd.DataFrame
     (:func:`group_rates`); `sii` the recorded slope index table (rows "before", "after") or None."""
     parts = []
     ratio = recorded("out_of_area_rate_ratio_black_after")
-    parts.append(str(ratio.get("sentence") or ratio.get("label")).rstrip(".") + ".")
+    if REDACTED in (ratio.get("value"), ratio.get("sentence")):
+        parts.append(f"{ratio.get('label') or 'The out-of-area rate ratio after go-live'} is withheld by disclosure "
+                     "control (it rests on small counts).")
+    else:
+        parts.append(str(ratio.get("sentence") or ratio.get("label")).rstrip(".") + ".")
     tested = recorded("out_of_area_change_heterogeneity").get("value")
     if isinstance(tested, int | float) and not isinstance(tested, bool):
         parts.append(f"Whether that change differed between ethnic groups: {_p_value(float(tested))} (Wald test of the "
@@ -320,9 +324,11 @@ def equity_paragraph(recorded, rates: dict[str, pd.DataFrame], sii: pd.DataFrame
         after = after[pd.to_numeric(after.rate, errors="coerce") > 0]
         if len(after):
             top, low = after.loc[after.rate.astype(float).idxmax()], after.loc[after.rate.astype(float).idxmin()]
-            parts.append(f"After go-live, CYP aged {top.group} were admitted at {top.rate:.1f} per 100,000 a year "
-                         f"(95% CI {top.lower:.1f} to {top.upper:.1f}), against {low.rate:.1f} ({low.lower:.1f} to "
-                         f"{low.upper:.1f}) at ages {low.group}.")
+            said = (f"After go-live, CYP aged {top.group} were admitted at {top.rate:.1f} per 100,000 a year "
+                    f"(95% CI {top.lower:.1f} to {top.upper:.1f})")
+            if low.group != top.group:
+                said += f", against {low.rate:.1f} ({low.lower:.1f} to {low.upper:.1f}) at ages {low.group}"
+            parts.append(said + ".")
     unpopulated = [_in_prose(DIMENSIONS[d]) for d, frame in rates.items() if len(frame) and frame.unit.iloc[0] == PER_MONTH]
     if unpopulated:
         listed = unpopulated[0] if len(unpopulated) == 1 else f"{', '.join(unpopulated[:-1])} or {unpopulated[-1]}"

@@ -16,11 +16,12 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from outcomes.dates import add_months, as_date
+from outcomes.errors import NotEstimable
 from outcomes.programme.core import Programme
 
 __all__ = ["DesignCheck", "check_design", "MIN_PRE_MONTHS", "TRUSTED_DESIGNS"]
@@ -30,6 +31,9 @@ MIN_PRE_MONTHS = 24
 #: the designs that can carry a headline when a single series cannot
 TRUSTED_DESIGNS = ("the controlled ITS against a comparison series (notebook 08) or the synthetic control "
                    "of other areas (notebook 12)")
+#: the design that runs across a change of data source: both arms change source together
+CONTROLLED_ACROSS_SOURCES = ("a controlled ITS against CYP living elsewhere, who change source at the same time "
+                             "(notebook 08)")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,20 @@ class DesignCheck:
     seasonality: int | str | None
     warning: str | None
     pre_months: int
+    #: why the single series is not fitted at all (a change of data source at the go-live: its step
+    #: would be read as the programme's), or None
+    refusal: str | None = None
+
+    def guard(self, fit: Callable[..., Any]) -> Callable[..., Any]:
+        """`fit`, or, when the check refuses the single series (`refusal`), a function raising
+        `NotEstimable` with the refusal, naming the controlled design (for `run.estimate`)."""
+        if self.refusal is None:
+            return fit
+
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            raise NotEstimable(self.refusal)
+
+        return refused
 
     def record(self, record, prefix: str, label: str) -> None:
         """Record the check through `record` (a notebook's `run.record`): `<prefix>_design_check`
@@ -68,8 +86,10 @@ def check_design(programme: Programme, first_month: Any, *, seasonality: int | s
     """Check a single-series ITS design before its number is headlined (docs/design.md, "Evidence
     words"): the go-live is not after the start of COVID-19, the pre-period (`first_month` to the
     go-live) has at least `MIN_PRE_MONTHS` months, and no change of data source (``source_changes``:
-    {date: what changed}) falls between 12 months before the go-live and the end of its transition
-    window. A pre-period under 24 months keeps one harmonic (12-23 months) or none (under 12)."""
+    {date: what changed}, e.g. `outcomes.measures.sources.changes_of`) falls between 12 months
+    before the go-live and the end of its transition window; such a change also refuses the single
+    series outright (`refusal`, `guard`). A pre-period under 24 months keeps one harmonic (12-23
+    months) or none (under 12)."""
     go_live, settled = programme.go_live, programme.settled
     pre = _months_between(first_month, go_live)
     last_pre = add_months(go_live, -1)
@@ -81,9 +101,12 @@ def check_design(programme: Programme, first_month: Any, *, seasonality: int | s
     if pre < MIN_PRE_MONTHS:
         reasons.append(f"the pre-period has {pre} months ({span}), fewer than {MIN_PRE_MONTHS}, too few to tell "
                        "the trend from the season")
+    changes = []
     for when, change in sorted((source_changes or {}).items(), key=lambda kv: as_date(kv[0])):
         if add_months(go_live, -12) <= as_date(when) < settled:
-            reasons.append(f"the data source changes at the go-live ({change}, {as_date(when):%B %Y})")
+            month = f"{as_date(when):%B %Y}"
+            changes.append(f"the data source changes at the go-live ({change if month in change else f'{change}, {month}'})")
+    reasons += changes
     reduced, warning = seasonality, None
     if isinstance(seasonality, str) or (seasonality or 0) > 1:
         if pre < 12:
@@ -101,4 +124,8 @@ def check_design(programme: Programme, first_month: Any, *, seasonality: int | s
     else:
         sentence = (f"Design check passed for {what}: the go-live precedes COVID-19, the pre-period has {pre} months "
                     "and no change of data source falls at the go-live.")
-    return DesignCheck(not reasons, tuple(reasons), sentence, reduced, warning, pre)
+    refusal = None
+    if changes:
+        refusal = (f"a single-series ITS of {what} is not fitted: {'; '.join(changes)}, and one series cannot tell the "
+                   f"programme from the change of source. The design that can is {CONTROLLED_ACROSS_SOURCES}.")
+    return DesignCheck(not reasons, tuple(reasons), sentence, reduced, warning, pre, refusal)

@@ -19,7 +19,9 @@ from outcomes.errors import NotEstimable
 from outcomes.disclosure import round_count
 from outcomes.measures import catalogue
 from outcomes.dates import month_label
+from outcomes.measures.sources import changes_of
 from outcomes.programme.core import Programme, relative_change
+from outcomes.programme.design import check_design
 from outcomes.programme.evidence import CONFIRMED, MATCHES, WITHHELD, grade_direction, grade_exact
 from outcomes.resources import published_dir
 
@@ -208,9 +210,13 @@ def _reproduce(row, name, figure, extract, measures, programme, windows, footpri
         by_area = measures["cyp_mental_health_ae_by_area"].to_pandas(extract)
         result = programme.later_component_its(by_area, figure["date"], name="crisis_line_extension")
         row.update(_direction_row(result, target, "at the extension vs comparison"))
-    elif kind == "direction":
+    elif kind == "direction":  # a single series: refused across a change of data source (not estimable, saying why)
         measure = name.removesuffix("_change")
-        result = programme.its(measures[measure].to_pandas(extract))
+        frame = measures[measure].to_pandas(extract)
+        label = figure["label"]
+        what = label if label[1:2].isupper() or label[1:2] == "&" else label[0].lower() + label[1:]
+        design = check_design(programme, frame["month"].min(), what=what, source_changes=changes_of(measures[measure], extract))
+        result = design.guard(programme.its)(frame)
         row.update(_direction_row(result, target, "at go-live"))
     elif kind == "before_after":
         if people is None:

@@ -97,7 +97,12 @@ def _reasons(row: Mapping[str, Any]) -> list[str]:
         when = first if first == last else f"{first} to {last}"
         rules = "; ".join(RULE_WORDS.get(rule, rule) for rule in str(row.get("concern_rules") or "").split("; "))
         points = {"quarter": "quarters", "event": "events"}.get(row.get("grain") or "month", "months")
-        counted = f"{int(months)} of the last 12 months" if points == "months" else f"{int(months)} {points} of the last 12 months"
+        if points == "events":  # a t-chart's points are events: a count, shown as disclosure control shows counts
+            from outcomes.disclosure import format_count
+
+            counted = f"{format_count(int(months))} events in the last 12 months"
+        else:
+            counted = f"{int(months)} of the last 12 months" if points == "months" else f"{int(months)} {points} of the last 12 months"
         reasons.append(f"special cause of concern in {counted} ({when}): {rules}")
     assurance, target = row.get("assurance"), row.get("target")
     if assurance == "consistent_fail":

@@ -248,11 +248,21 @@ def _provenance(extract, parameters: dict, kernel: str, jobs: int, seconds: floa
         ("Go-live", f"{parameters['go_live']} (transition {parameters['transition_months']} months)"),
         ("Footprint", f"{len(footprint)} local authorities: {', '.join(footprint)}"),
         ("Providers", ", ".join(parameters["providers"])),
+        ("Targets", _targets_line(parameters.get("targets") or {})),
         ("Kernel", kernel),
         ("Python", sys.version.split()[0]),
         ("Generated", generated.strftime("%Y-%m-%d %H:%M:%S")),
         ("Run time", f"{seconds:.1f} s with {jobs} parallel job{'s' if jobs != 1 else ''}"),
     ]
+
+
+def _targets_line(targets: dict[str, float | None]) -> str:
+    """The SPC targets a --params file set, for the provenance table."""
+    standards = "NHS standards in outcomes/measures/monitoring.yaml"
+    if not targets:
+        return f"none set by --params; {standards}"
+    shown = ", ".join(f"{name} {'none' if value is None else format(value, 'g')}" for name, value in targets.items())
+    return f"set by --params: {shown}; otherwise {standards}"
 
 
 def _injected(notebook: Path, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -296,6 +306,7 @@ class _Run:
             "transition_months": self.parameters["transition_months"],
             "footprint": list(self.parameters["footprint"]),
             "providers": list(self.parameters["providers"]),
+            "targets": dict(self.parameters.get("targets") or {}),
         }
         return [
             NotebookJob(name=source.stem, source=source, output=self.build / NOTEBOOKS / f"{source.stem}.ipynb",

@@ -19,12 +19,17 @@ transition_months    months after go-live treated as transition (excluded from "
 footprint            ONS codes of the local authorities of residence in the footprint; default:
                      the collaborative in `data_dictionary/codes/collaborative.yaml`
 providers            provider (trust) codes of the collaborative's network; default: the same file
+targets              {measure: target} for SPC charts, in each measure's own units (its
+                     dashboard unit); a target replaces `monitoring.yaml`'s, `null` removes it;
+                     default {} (the targets `outcomes/measures/monitoring.yaml` sets: NHS standards)
 output_dir           folder for the notebook's results sidecar, figures and tables (absolute);
                      default: a scratch folder outside the package (`outcomes.workspace.scratch_dir`)
 ===================  =======================================================================
 
-`go_live`, `transition_months`, `footprint` and `providers` can be overridden for a report with a
-YAML file (`--params`); the quarter is the report's, recorded in its manifest, not a notebook's.
+`go_live`, `transition_months`, `footprint`, `providers` and `targets` can be overridden for a
+report with a YAML file (`--params`); the quarter is the report's, recorded in its manifest, not a
+notebook's. A target gives its measure's chart an assurance icon and puts a missed target on the
+index's "needs attention" list; a measure without one shows "no target".
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from __future__ import annotations
 import ast
 import calendar
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,10 +57,10 @@ __all__ = ["Quarter", "parse_quarter", "default_parameters", "load_overrides", "
            "NotebookParameters", "notebook_parameters", "declared_parameters"]
 
 #: parameters a --params file may set
-OVERRIDABLE = ("go_live", "transition_months", "footprint", "providers")
+OVERRIDABLE = ("go_live", "transition_months", "footprint", "providers", "targets")
 #: every parameter the runner can give a notebook, in the order they are injected; each notebook
 #: receives only those its parameters cell declares
-CONTRACT = ("extract", "period_end", "go_live", "transition_months", "footprint", "providers", "output_dir")
+CONTRACT = ("extract", "period_end", "go_live", "transition_months", "footprint", "providers", "targets", "output_dir")
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ def _collaborative() -> dict[str, list[str]]:
 
 def default_parameters() -> dict[str, Any]:
     """The overridable parameters' defaults (go-live, transition, the collaborative's footprint and providers)."""
-    return {"go_live": DEFAULT_GO_LIVE, "transition_months": DEFAULT_TRANSITION_MONTHS, **_collaborative()}
+    return {"go_live": DEFAULT_GO_LIVE, "transition_months": DEFAULT_TRANSITION_MONTHS, **_collaborative(), "targets": {}}
 
 
 def _iso_date(value: Any, where: str) -> str:
@@ -150,6 +156,32 @@ def validate_overrides(overrides: dict[str, Any], where: str) -> dict[str, Any]:
             out[key] = _codes(value, key, r"[EWSN]\d{8}", "E09000022", where)
         elif key == "providers":
             out[key] = _codes(value, key, r"[A-Z0-9]{3,5}", "RV5", where)
+        elif key == "targets":
+            out[key] = _targets(value, where)
+    return out
+
+
+def _targets(value: Any, where: str) -> dict[str, float | None]:
+    """{measure: target} with every measure a catalogue measure and every target a finite number (or
+    null: no target)."""
+    from outcomes.measures.catalogue import monitoring
+
+    example = "targets: {cyp_on_adult_wards: 0, out_of_area_bed_days: 150}"
+    if not isinstance(value, dict):
+        raise UserError(f"{where}: targets must be a mapping of measure to target, such as `{example}`")
+    known = monitoring()
+    unknown = sorted(str(name) for name in value if name not in known)
+    if unknown:
+        raise UserError(f"{where}: targets: {', '.join(unknown)} not measures of the catalogue; known: {', '.join(known)}")
+    out: dict[str, float | None] = {}
+    for name, target in value.items():
+        if target is None:
+            out[name] = None
+            continue
+        if isinstance(target, bool) or not isinstance(target, int | float) or not math.isfinite(target):
+            raise UserError(f"{where}: targets: {name}: {target!r} is not a number (in the measure's own units; "
+                            "null for no target)")
+        out[name] = float(target)
     return out
 
 
@@ -185,6 +217,7 @@ class NotebookParameters:
     transition_months: int | None = None
     footprint: tuple[str, ...] | None = None
     providers: tuple[str, ...] | None = None
+    targets: dict[str, float | None] | None = None
     output_dir: str | None = None
 
 

@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from outcomes.disclosure.rules import format_count
 from outcomes.errors import UserError
 from outcomes.spc.chart import TooFewPoints, XmRChart
 
@@ -95,7 +96,8 @@ class TChart(XmRChart):
         days = np.sort(pd.to_datetime(pd.Series(list(dates))).dropna().to_numpy(dtype="datetime64[D]"))
         what = f"t-chart of {name or 'events'}"
         if len(days) < self.min_points + 1:
-            raise TooFewPoints(f"{what}: {len(days)} events; a t-chart needs at least {self.min_points + 1}")
+            # the count as disclosure control shows it: the reason is printed on a page
+            raise TooFewPoints(f"{what}: {format_count(len(days))} events; a t-chart needs at least {self.min_points + 1}")
         gaps = np.diff(days).astype(np.int64).astype(float)
         when = pd.to_datetime(days[1:])
         frame = pd.DataFrame({"month": when, "value": gaps ** T_POWER})

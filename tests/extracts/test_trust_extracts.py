@@ -282,7 +282,8 @@ def test_each_la_carries_its_own_latest_estimate_forward():
     field, check, n_rows = population_years(tables, dt.date(2019, 4, 1), dt.date(2024, 3, 31))
     assert field == "year" and n_rows == 3  # 2023 for one LA, 2024 for both
     assert check == ("no population estimate for 2023, 2024: the latest earlier estimate is carried forward "
-                     "(2023 uses 2022 for 1 of 2 LAs; 2024 uses 2022, 2023)")
+                     "(2023 uses 2022 for 1 of 2 LAs; 2024 uses 2022, 2023); ONS publishes mid-year estimates one to "
+                     "two years behind, so rates of the latest months rest on an older population")
     extract = type("Tables", (), {"tables": tables})
     monthly = cyp_population(list(years)).monthly(extract, Period.of("2022-12", "2024-01")).to_pandas().set_index("month")
     first = {str(m)[:7]: v for m, v in monthly.denominator.items()}
