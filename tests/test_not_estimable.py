@@ -97,7 +97,7 @@ def test_truth_is_read_only_when_this_generator_wrote_it_for_these_files(small_r
     with pytest.warns(UserWarning, match="not written by the outcomes reference generator"):
         assert read_truth(foreign) is None
     cut = footprint_residents_only(small_reference_dir, tmp_path / "cut", default_parameters()["footprint"])
-    with pytest.warns(UserWarning, match=r"does not describe these files \(MHS001MPI has [\d,]+ rows, truth.json counted"):
+    with pytest.warns(UserWarning, match=r"does not describe these files \(MHS001MPI has fewer rows than truth.json counted"):
         assert read_truth(cut) is None
 
 
