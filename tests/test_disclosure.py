@@ -473,3 +473,25 @@ def test_a_workbook_is_read_sheet_by_sheet(tmp_path):
     report = check_output_folder(tmp_path, person_ids=["P001"])
     assert sorted((f.kind, f.value) for f in report.findings) == [("person_id", "p001"), ("small_count", "3")]
     assert report.scanned == ["tables.xlsx"]
+
+
+def test_a_lookup_of_identifiers_finds_what_the_list_finds_asked_once(tmp_path):
+    """A report's checker does not hold the extract's Person_IDs: it asks its engine once which of
+    the folder's tokens are identifiers (`Extract.person_ids_among`); the findings are the list's."""
+    write_clean_folder(tmp_path)
+    for name, text, _ in LEAKS.values():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "upper.md").write_text("case p000456 and P000456 again\nthen P000456")  # case ignored, first line kept
+    asked = []
+
+    def lookup(tokens):
+        asked.append(tokens)
+        return {t for t in tokens if t in {p.casefold() for p in PEOPLE}}
+
+    listed = check_output_folder(tmp_path, person_ids=PEOPLE)
+    looked_up = check_output_folder(tmp_path, person_ids=lookup)
+    assert [vars(f) for f in looked_up.findings] == [vars(f) for f in listed.findings]
+    assert len(asked) == 1 and "p000456" in asked[0] and "P000456" not in asked[0]
+    found = [(f.path, f.where, f.value) for f in listed.findings if f.kind == "person_id"]
+    assert ("upper.md", "line 1", "p000456") in found and ("upper.md", "line 1", "P000456") in found
+    assert ("P000123_plot.png", "file name", "P000123") in found and ("ids.csv", "line 2", "P000123") in found

@@ -252,3 +252,42 @@ def test_a_ward_stay_starting_in_1800_is_an_error(tmp_path):
     tables["MHS502WardStay"].loc[0, "StartDateWardStay"] = dt.date(1800, 5, 3)
     with pytest.raises(ExtractError, match="MHS502WardStay.StartDateWardStay: date before 1900-01-01 in 1 row"):
         open_source(write_extract(tmp_path / "x", tables), use_cache=False)
+
+
+def test_key_checks_count_exactly_what_pandas_counts(tmp_path):
+    """Keys are compared by their 64-bit hash on DuckDB (outcomes.source.contract.validation._key):
+    the counts of repeated keys and orphans are still those counted on the values themselves."""
+    def change(tables):
+        contacts = tables["MHS201CareContact"]
+        grown = pd.concat([contacts] * 5, ignore_index=True)
+        grown["UniqCareContID"] = [f"C{i}" for i in range(len(grown))]
+        grown.loc[[3, 7, 11], "UniqCareContID"] = "C0"           # C0 four times
+        grown.loc[[1, 2], "UniqServReqID"] = ["R9", "R10"]        # two orphans of the referrals
+        grown.loc[4, "Person_ID"] = "P99"                          # one orphan of the MPI
+        tables["MHS201CareContact"] = grown
+        activities = tables["MHS202CareActivity"]
+        activities.loc[1, "UniqCareContID"] = "C999"               # an activity of no contact
+
+    tables = tiny_tables()
+    change(tables)
+    contacts, referrals, people = tables["MHS201CareContact"], tables["MHS101Referral"], tables["MHS001MPI"]
+    expected = {
+        ("MHS201CareContact", "UniqCareContID"): int(contacts.UniqCareContID.duplicated(keep=False).sum()),
+        ("MHS201CareContact", "UniqServReqID"): int((~contacts.UniqServReqID.isin(referrals.UniqServReqID)).sum()),
+        ("MHS201CareContact", "Person_ID"): int((~contacts.Person_ID.isin(people.Person_ID)).sum()),
+        ("MHS202CareActivity", "UniqCareContID"): int(
+            (~tables["MHS202CareActivity"].UniqCareContID.isin(contacts.UniqCareContID)).sum()),
+    }
+    assert list(expected.values()) == [4, 2, 1, 1]
+    error = _error(write_extract(tmp_path / "keys", tables))
+    found = {(f.table, f.field): f.n_rows for f in error.findings
+             if f.check.startswith(("duplicate primary key", "orphan foreign key"))}
+    assert found == expected, str(error)
+
+
+def test_person_ids_among_asks_the_engine_ignoring_case(tmp_path):
+    extract = open_source(write_extract(tmp_path / "x"))
+    people = extract.person_ids()
+    tokens = {people[0].casefold(), people[1].casefold(), "p0", "2024", "notanid"}
+    assert extract.person_ids_among(tokens) == {people[0].casefold(), people[1].casefold()}
+    assert extract.person_ids_among(set()) == set()

@@ -21,6 +21,9 @@ What it can and cannot see
 * ``person_id``: any identifier from ``person_ids`` anywhere in the text of HTML, CSV, TSV, JSON,
   ipynb, TXT, MD, SVG, TEX files and in file names, as a whole token (not inside a longer
   alphanumeric string); embedded base64 images are skipped so their bytes cannot match by chance.
+  ``person_ids`` is a collection, or an ``IdentifierLookup`` asked once, when the folder is
+  finished, which of its alphanumeric tokens are identifiers (a report asks its engine: the 3.9
+  million Person_IDs of an England-scale extract never come into Python).
 * ``credential``: a URL carrying a password or a secret parameter (``postgresql://user:PW@...``,
   ``?password=``, ``;token=``), or any form (raw, percent-, HTML- or JSON-escaped) of a secret the
   run knows (its URL's password and secret parameters, PGPASSWORD), in the same files
@@ -54,7 +57,7 @@ import math
 import re
 import sys
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -161,34 +164,52 @@ class _Rules:
         return None
 
 
-class _IdScanner:
-    """Finds whole-token occurrences of any identifier in text."""
+#: identifiers the checker cannot hold: given the case-folded alphanumeric tokens of a folder,
+#: returns those that are identifiers (a report's engine answers: `Extract.person_ids_among`)
+IdentifierLookup = Callable[[set[str]], set[str]]
 
-    def __init__(self, person_ids: Iterable):
+
+class _IdScanner:
+    """Finds whole-token occurrences of identifiers in text, given as a collection (held in a set)
+    or as an `IdentifierLookup`, asked once for every token of a folder (`FolderChecker.finish`):
+    then millions of identifiers never come into Python. A lookup's identifiers are letters and
+    digits (MHSDS Person_IDs are), so its candidates are the alphanumeric tokens."""
+
+    def __init__(self, person_ids: Iterable | IdentifierLookup):
+        self.lookup = person_ids if callable(person_ids) else None
         # compared ignoring case: an identifier lower-cased in an output is the same person
-        ids = {str(i).strip().casefold() for i in person_ids
-               if i is not None and not (isinstance(i, float | np.floating) and math.isnan(i))}
+        ids = set() if self.lookup else {str(i).strip().casefold() for i in person_ids
+                                         if i is not None and not (isinstance(i, float | np.floating) and math.isnan(i))}
         ids.discard("")
         self.ids = ids
         # one match over all of them (a quarter of a million ids: 0.05 s rather than 0.5 s one by one)
-        self.simple = re.fullmatch(r"[A-Za-z0-9\n]*", "\n".join(ids)) is not None
+        self.simple = self.lookup is not None or re.fullmatch(r"[A-Za-z0-9\n]*", "\n".join(ids)) is not None
         if ids and not self.simple:
             alternatives = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
             self.pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.IGNORECASE)
 
-    def find(self, text: str) -> list[tuple[int, str]]:
-        """(line number, identifier) of each occurrence."""
-        if not self.ids:
-            return []
+    def candidates(self, text: str) -> dict[str, int]:
+        """Tokens of `text` that are or may be identifiers (as written), each with the line of its
+        first occurrence: with a lookup every alphanumeric token, else those in the set."""
+        if not self.ids and self.lookup is None:
+            return {}
         text = _DATA_URI.sub(" ", text)
-        hits = []
-        if self.simple:
-            matches = ((m.start(), m.group()) for m in re.finditer(r"[A-Za-z0-9]+", text) if m.group().casefold() in self.ids)
-        else:
-            matches = ((m.start(), m.group()) for m in self.pattern.finditer(text))
-        for start, token in matches:
-            hits.append((text.count("\n", 0, start) + 1, token))
-        return hits
+        matches = re.finditer(r"[A-Za-z0-9]+", text) if self.simple else self.pattern.finditer(text)
+        first, line, counted = {}, 1, 0
+        for match in matches:
+            token = match.group()
+            if token in first or (self.lookup is None and token.casefold() not in self.ids):
+                continue
+            line += text.count("\n", counted, match.start())
+            counted = match.start()
+            first[token] = line
+        return first
+
+    def known(self, tokens: set[str]) -> set[str]:
+        """Those of `tokens` (case-folded) that are identifiers."""
+        if not tokens:
+            return set()
+        return set(self.lookup(tokens)) if self.lookup is not None else tokens & self.ids
 
 
 class _TableParser(HTMLParser):
@@ -438,12 +459,13 @@ class FolderChecker:
     run), then `finish` checks every file not checked yet, or changed since (by size and
     modification time), and returns the whole folder's report, in file order."""
 
-    def __init__(self, path: str | Path, person_ids: Iterable = (), redact_at_or_below: int = REDACT_AT_OR_BELOW,
-                 rounding_base: int = ROUNDING_BASE, check_rounding: bool = True):
+    def __init__(self, path: str | Path, person_ids: Iterable | IdentifierLookup = (),
+                 redact_at_or_below: int = REDACT_AT_OR_BELOW, rounding_base: int = ROUNDING_BASE,
+                 check_rounding: bool = True):
         self.folder = Path(path)
         self.rules = _Rules(redact_at_or_below, rounding_base, check_rounding)
         self.ids = _IdScanner(person_ids)
-        self._checked: dict[str, tuple[tuple[int, int], list[OutputFinding], bool]] = {}
+        self._checked: dict[str, _Checked] = {}
         self._lock = threading.Lock()
 
     def check(self, files: Iterable[str | Path]) -> None:
@@ -457,55 +479,75 @@ class FolderChecker:
         rel = file.relative_to(self.folder).as_posix()
         stat = file.stat()
         suffix = file.suffix.lower()
-        findings = [OutputFinding(rel, "person_id", "file name", token) for _, token in self.ids.find(rel)]
+        findings, in_text = [], {}
         scanned = suffix in HTML_SUFFIXES | JSON_SUFFIXES | TEXT_SUFFIXES | set(TABLE_SUFFIXES)
         sheets = _workbook_sheets(file) if suffix in WORKBOOK_SUFFIXES else None
         if scanned:
             text = file.read_text(encoding="utf-8", errors="replace")
             with self._lock:  # the rules keep what they have seen
                 counts, searchable = _check_file_counts(text, rel, suffix, self.rules)
-            findings += counts + self._text_findings(rel, searchable)
+            findings += counts + _credentials(rel, searchable)
+            in_text = self.ids.candidates(searchable)
         elif sheets is not None:
             with self._lock:
                 for sheet in sheets:  # each sheet a table with its own header row
                     findings += _check_delimited(sheet, rel, self.rules, ",")
-            findings += self._text_findings(rel, "\n".join(sheets))
+            findings += _credentials(rel, "\n".join(sheets))
+            in_text = self.ids.candidates("\n".join(sheets))
             scanned = True
         elif suffix not in IMAGE_SUFFIXES:  # what cannot be read is not published
             findings.append(OutputFinding(rel, "unreadable", "a kind of file the output checker cannot read "
                                           f"(publishable: {', '.join(sorted(PUBLISHABLE_SUFFIXES))})",
                                           "".join(file.suffixes) or file.name))
+        checked = _Checked((stat.st_size, stat.st_mtime_ns), self.ids.candidates(rel), findings, in_text, scanned)
         with self._lock:
-            self._checked[rel] = ((stat.st_size, stat.st_mtime_ns), findings, scanned)
-
-    def _text_findings(self, rel: str, searchable: str) -> list[OutputFinding]:
-        """Secrets and identifiers in a file's text."""
-        findings = [OutputFinding(rel, "credential", "a URL with a password or token", secret)
-                    for secret in dict.fromkeys(find_secrets(searchable))]  # shown masked: never echo a secret
-        seen = set()
-        for line, token in self.ids.find(searchable):
-            if token not in seen:  # one finding per identifier per file
-                seen.add(token)
-                findings.append(OutputFinding(rel, "person_id", f"line {line}", token))
-        return findings
+            self._checked[rel] = checked
 
     def finish(self) -> OutputCheck:
-        """Check what is left, and report on every file now in the folder."""
+        """Check what is left, and report on every file now in the folder; identifiers are looked
+        for among the tokens of every file at once (one question to a lookup)."""
         report = OutputCheck(folder=self.folder)
+        files = []
         for file in sorted(p for p in self.folder.rglob("*") if p.is_file()):
             rel = file.relative_to(self.folder).as_posix()
             stat = file.stat()
-            if rel not in self._checked or self._checked[rel][0] != (stat.st_size, stat.st_mtime_ns):
+            if rel not in self._checked or self._checked[rel].stat != (stat.st_size, stat.st_mtime_ns):
                 self._check_file(file)
-            _, findings, scanned = self._checked[rel]
-            report.findings += findings
-            (report.scanned if scanned else report.not_scanned).append(rel)
+            files.append((rel, self._checked[rel]))
+        tokens = {t.casefold() for _, checked in files for t in [*checked.in_name, *checked.in_text]}
+        known = self.ids.known(tokens)
+        for rel, checked in files:
+            # one finding per identifier per file: in its name, then its text's first line holding it
+            report.findings += [OutputFinding(rel, "person_id", "file name", t) for t in checked.in_name
+                                if t.casefold() in known]
+            report.findings += checked.findings
+            report.findings += [OutputFinding(rel, "person_id", f"line {line}", t) for t, line in checked.in_text.items()
+                                if t.casefold() in known]
+            (report.scanned if checked.scanned else report.not_scanned).append(rel)
         return report
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """One file as checked: its (size, mtime), the tokens of its name and text that may be
+    identifiers (with their first line), and its other findings."""
+
+    stat: tuple[int, int]
+    in_name: dict[str, int]
+    findings: list[OutputFinding]
+    in_text: dict[str, int]
+    scanned: bool
+
+
+def _credentials(rel: str, searchable: str) -> list[OutputFinding]:
+    """A file's secrets, shown masked: never echo a secret."""
+    return [OutputFinding(rel, "credential", "a URL with a password or token", secret)
+            for secret in dict.fromkeys(find_secrets(searchable))]
 
 
 def check_output_folder(
     path: str | Path,
-    person_ids: Iterable = (),
+    person_ids: Iterable | IdentifierLookup = (),
     redact_at_or_below: int = REDACT_AT_OR_BELOW,
     rounding_base: int = ROUNDING_BASE,
     check_rounding: bool = True,

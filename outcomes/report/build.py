@@ -146,9 +146,10 @@ def _describe_finding(finding) -> str:
     return str(finding)
 
 
-def disclosure_problems(folder: Path, person_ids: list[str], checker=None) -> list[str]:
+def disclosure_problems(folder: Path, person_ids, checker=None) -> list[str]:
     """Findings of outcomes.disclosure's checker over the whole folder, described (`checker`, a
-    `FolderChecker` of `folder` that has already checked some files, checks only the rest)."""
+    `FolderChecker` of `folder` that has already checked some files, checks only the rest);
+    `person_ids` a collection or a lookup (`Extract.person_ids_among`)."""
     from outcomes.disclosure import FolderChecker
 
     checked = (checker or FolderChecker(folder, person_ids=person_ids)).finish()
@@ -383,7 +384,7 @@ class _Run:
         write_output_check(build, results)  # per file: kind, smallest count, rounding, suppressed and why
 
     def finish(self, runs: list[NotebookRun], *, kernel: str, jobs: int, reports_dir: Path,
-               person_ids: list[str]) -> ReportOutcome:
+               person_ids) -> ReportOutcome:
         """Write the pages; publish the build over the last good report only if every notebook
         succeeded and the folder passes the offline and disclosure checks; else keep it as failed."""
         results = gather_results(self.build, self.names)
@@ -520,7 +521,7 @@ def build_report(
         run.opened = open_source(spec)
         _within_extract(q, parameters, run.opened)
         run.opened.file_hashes()  # as validated: checked again before publishing, recorded in the manifest
-        person_ids = run.opened.person_ids()
+        person_ids = run.opened.person_ids_among  # the engine says which printed tokens are identifiers
         remove_stale(reports_dir, q.label)
         run.build = new_build_dir(reports_dir, q.label)
         try:

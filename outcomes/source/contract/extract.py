@@ -101,8 +101,20 @@ class Extract:
                 if not path.is_file() or sha256(path) != known.get(path.name)]
 
     def person_ids(self) -> list[str]:
-        """Every Person_ID in the master patient index (for the disclosure checker; never publish)."""
+        """Every Person_ID in the master patient index (never publish; the disclosure checker of a
+        report asks `person_ids_among` instead)."""
         return self.tables["MHS001MPI"].Person_ID.to_pandas().tolist()
+
+    def person_ids_among(self, tokens: set[str]) -> set[str]:
+        """Those of `tokens` (case-folded text) that are a Person_ID of the master patient index,
+        compared ignoring case: the disclosure checker's question answered by the engine in one
+        semi-join, so the identifiers never come into Python (3.9 million at England scale)."""
+        if not tokens:
+            return set()
+        people = self.tables["MHS001MPI"]
+        wanted = ibis.memtable({"token": sorted(tokens)}, schema={"token": "string"})
+        found = wanted.filter(wanted.token.isin(people.select(token=people.Person_ID.lower()).token))
+        return set(found.token.to_pyarrow().to_pylist())
 
 
 def sha256(path: Path) -> str:
