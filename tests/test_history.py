@@ -151,6 +151,19 @@ def test_extract_yaml_and_truth_say_which_history_was_written(pair):
     assert truth["history"]["population_last_mid_year"] == 2022
     assert truth["row_counts"]["HESAE"] == pq.ParquetFile(real / "HESAE.parquet").metadata.num_rows
     assert "history" not in read_truth(full)
+    # the planted inequality's realised spells are recounted on the cut files (the spells that ended
+    # before 2016 are gone); the recount is the generator's own count on the full history
+    from outcomes.reference._equity import realised_on_files
+
+    full_equity = read_truth(full)["equity"]
+    assert realised_on_files(full, full_equity["windows"]) == full_equity["realised_spells"]
+    cut = truth["equity"]["realised_spells"]
+    assert truth["equity"]["windows"]["before"] == ["2016-01-01", "2017-10-01"]
+    assert truth["equity"]["windows"]["after"] == full_equity["windows"]["after"]
+    assert cut == realised_on_files(real, truth["equity"]["windows"])
+    before = sum(g["admissions"] for g in cut["before"].values())
+    assert 0 < before < sum(g["admissions"] for g in full_equity["realised_spells"]["before"].values())
+    assert cut["after"] == full_equity["realised_spells"]["after"]
     # the planted effects are the full history's
     full_truth = read_truth(full)
     assert truth["programme"] == full_truth["programme"] and truth["realised"] == full_truth["realised"]
