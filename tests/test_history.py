@@ -289,3 +289,25 @@ def test_rates_after_the_last_published_estimate_carry_it_forward_and_say_so(pai
     assert main(["measure", "ae_attendances", "--extract", str(pair[1])]) == 0
     err = capsys.readouterr().err
     assert f"ae_attendances: note: {said}" in err and "ae_attendances: note: data source changes in October 2017" in err
+
+
+def test_spc_limits_are_rebased_where_the_data_source_changes(pair):
+    """Making Data Count rebases at known changes: an A&E measure's chart is rebased at the October
+    2017 change of source on the real history (besides the go-live asked for), not on the full one,
+    and a measure without a change keeps only the rebase asked for."""
+    import warnings
+
+    from outcomes.measures.catalogue import catalogue
+    from outcomes.source import open_source
+    from outcomes.spc.measures import catalogue_spc
+
+    measures = catalogue()
+    for folder, expected in ((pair[1], [pd.Timestamp("2019-04-01"), pd.Timestamp("2017-10-01")]),
+                             (pair[0], [pd.Timestamp("2019-04-01")])):
+        extract = open_source(folder)
+        frames = {name: measures[name].to_pandas(extract) for name in ("ae_attendances", "bed_days")}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            charts = catalogue_spc(measures, frames, rebase=["2019-04-01"], strict=False, extract=extract)
+        assert [chart.rebase for chart in charts["ae_attendances"].charts.values()] == [expected]
+        assert [chart.rebase for chart in charts["bed_days"].charts.values()] == [[pd.Timestamp("2019-04-01")]]
