@@ -49,7 +49,7 @@ data = run.extract  # opened once, cut to period_end: nothing after the period i
 measures = run.measures
 monthly = measures["bed_days"].to_pandas(data)
 by_area = measures["bed_days_by_area"].to_pandas(data)
-run.population_note("bed_days")  # rates after the last published ONS estimate use it, carried forward: said here
+carried = run.population_note("bed_days")  # rates after the last published ONS estimate use it, carried forward: said here
 
 # %% [markdown]
 # ## The design check

@@ -153,6 +153,10 @@ run.show(nearer, caption="By financial year: median distance from home, CYP in h
                          "bed days out of area (counts rounded to 5, 1-7 suppressed)",
          titles={"far_n": "50 km or more from home (n)", "open_n": "In hospital at month ends (n)",
                  "share_50km_pct": "50 km or more from home (%)", "out_of_area_share_pct": "Bed days out of area (%)"})
+display(run.paragraph(paragraphs.first_and_last, "distance_by_year", label="year",
+                      columns={"median_km": "the median distance from home of footprint CYP in hospital {} km",
+                               "share_50km_pct": "the share 50 km or more from home {}%",
+                               "out_of_area_share_pct": "the share of their bed days out of area {}%"}))
 
 # %%
 ax = plots.lines_by_period(nearer, "year", {"share_50km_pct": "CYP in hospital 50 km or more from home",

@@ -171,3 +171,22 @@ def test_no_page_hides_a_table_column_and_none_scrolls_sideways(report, tmp_path
             if int(layout["data-page-width"]) > int(layout["data-window-width"]):
                 problems.append(f"{page.name} at {width} px scrolls sideways: {layout['data-page-width']} px wide")
     assert problems == []
+
+
+def test_every_page_reads_as_a_paper_not_as_program_output(report):
+    """Every table through the one formatter (no raw pandas table, no snake_case header, no number in
+    e-notation or as a repr), and no sentence printed as monospace code output."""
+    import html
+    import re
+
+    for page in sorted((report / "notebooks").glob("*.html")):
+        text = page.read_text()
+        assert 'class="dataframe"' not in text, f"{page.name}: a table shown without run.show"
+        printed = [html.unescape(m)[:80] for m in re.findall(r"<pre>(.*?)</pre>", text, re.S)]
+        assert printed == [], f"{page.name}: printed output instead of prose: {printed}"
+        tables = re.findall(r'<table class="reader-table">.*?</table>', text, re.S)
+        headers = [h for t in tables for h in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', t)]
+        assert not [h for h in headers if "_" in h], f"{page.name}: snake_case headers {headers}"
+        cells = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", t)) for t in tables)
+        for leak in (r"\d(?:\.\d+)?e-\d", r"np\.float64", r"\{'", r"\bTrue\b", r"\bFalse\b", r"\.\.\.", r"\bnan\b"):
+            assert not re.search(leak, cells), f"{page.name}: {leak} in a table: {re.search(leak, cells)}"

@@ -90,3 +90,13 @@ def test_published_claims_cohorts_and_the_dashboard_are_summed_up():
                           {"label": "PICU", "problem": "too few months"}]}
     assert paragraphs.attention(dashboard).startswith("2 of 3 measure charts could be drawn; 1 show special cause of "
                                                       "concern in the last 12 months: CYP occupied bed days.")
+
+
+def test_a_table_by_year_says_where_it_started_and_ended():
+    table = {"rows": [{"year": "2014/15", "median_km": 11.0, "share_50km_pct": 28.8},
+                      {"year": "2015/16", "median_km": 13.0, "share_50km_pct": 30.3},
+                      {"year": "2023/24", "median_km": 9.0, "share_50km_pct": "[REDACTED]"}]}
+    assert paragraphs.first_and_last(table, "year", {"median_km": "the median distance {} km",
+                                                     "share_50km_pct": "the share far from home {}%"}) == (
+        "From 2014/15 to 2023/24, the median distance went from 11.0 to 9.00 km; the share far from home went from "
+        "28.8 to [REDACTED]%.")

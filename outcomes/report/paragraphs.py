@@ -23,7 +23,7 @@ from outcomes.report.messages import REDACTED, grade
 from outcomes.report.tables import format_cell, format_number, format_p, row_label
 
 __all__ = ["estimate", "estimates", "reproduced", "seasonality", "survival", "hazard_ratio", "mirror_image", "evidence_summary", "costs", "synthetic_control",
-           "balancing", "ratios", "proportions", "cohort", "attention", "EXPLAINED"]
+           "balancing", "ratios", "proportions", "first_and_last", "cohort", "attention", "EXPLAINED"]
 
 #: each evidence grade with what it means, as a page says it
 EXPLAINED = {
@@ -230,6 +230,19 @@ def proportions(table: Mapping, label: str) -> str:
         shown = _ci(row, "percent", "lower", "upper")
         parts.append(f"{name}: {shown}% ({format_cell(row.get('of_n'))} of {format_cell(row.get('out_of_n'))})")
     return "; ".join(parts) + "." if parts else ""
+
+
+def first_and_last(table: Mapping, label: str, columns: Mapping[str, str]) -> str:
+    """How columns moved from a table's first row to its last ("From 2014/15 to 2023/24, the median
+    distance from home went from 11.0 to 9.0 km; ..."); `columns` maps a column to its words with
+    a "{}" for the number ("the median distance from home {} km"). Suppressed values say so."""
+    rows = _rows(table)
+    if len(rows) < 2:
+        return ""
+    first, last = rows[0], rows[-1]
+    parts = [words.format(f"went from {format_cell(first.get(column))} to {format_cell(last.get(column))}")
+             for column, words in columns.items()]
+    return f"From {row_label(first.get(label))} to {row_label(last.get(label))}, " + "; ".join(parts) + "."
 
 
 def balancing(table: Mapping) -> str:
