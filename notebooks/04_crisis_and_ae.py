@@ -52,13 +52,14 @@ in_words = {"crisis_escalations": "crisis escalations of known service users",
 # level change's 95% CI: confirmed only when the interval excludes no change.
 
 # %%
-results = {}
+results, refused = {}, {}
 changes = run.source_changes(*series)  # HES A&E, then ECDS: said in the report when the series spans both
 run.population_note(*series)  # months after the last published population estimate: said, not invented
 for name, monthly in series.items():
     design = check_design(programme, monthly["month"].min(), what=in_words[name], source_changes=changes)
     display(Markdown(design.sentence + (f" {design.warning}" if design.warning else "")))
     design.record(run.record, name, labels[name])
+    refused[name] = design.refusal
     change = relative_change(monthly, windows)
     run.record(f"{name}_change", change["change"], kind="percent_change", unit="proportion",
                definition="Post year against baseline year, simple totals",
@@ -99,6 +100,60 @@ run.record_figure("crisis_and_ae_counterfactual", fig, key=True,
 plt.show()
 
 # %% [markdown]
+# ## A&E across the change of source: footprint against CYP living elsewhere
+#
+# A controlled interrupted time series at the go-live: the mental-health and self-harm A&E attendances
+# of every CYP living in the footprint (known to services or not) against those of CYP living
+# elsewhere who use the same emergency departments, over the extract's months before COVID-19, with the
+# enhanced crisis teams (April 2016, footprint only) as a further component when the series starts
+# before them. Where the extract reads HES A&E before ECDS, both arms change source in the same month,
+# so the coarser coding lowers both alike and cancels from the difference between them; a single series
+# cannot tell that step from the programme's, so it is refused above, and this design carries the A&E
+# headline instead. What it does not protect against: HES A&E recognising a different share of
+# mental-health attendances in the footprint than elsewhere (different departments, different coding
+# habits), which would leave a step of its own in the difference. The effect is on every resident, so
+# an effect on known service users alone is diluted in it.
+
+# %%
+from outcomes.programme.design import controlled_across_sources
+
+by_area = measures["cyp_mental_health_ae_by_area"].to_pandas(data)
+ae_label = "MH/self-harm A&E attendances of CYP footprint residents against CYP living elsewhere"
+ae_headline = refused["ae_attendances"] is not None  # the single series is refused: this design carries the headline
+controlled = run.estimate("ae_controlled_level_change", f"{ae_label}: controlled ITS", controlled_across_sources,
+                          programme, by_area, what="MH/self-harm A&E attendances of CYP footprint residents",
+                          headline=ae_headline)
+if controlled is not None:
+    if controlled.seasonality_warning:
+        display(Markdown(controlled.seasonality_warning))
+    at, horizon = programme.headline_month(controlled)
+    effect = controlled.component_effects(at=at).loc["programme"]
+    published = published_value("ae_attendances_change")
+    evidence = grade_direction(published["value"], effect["level_change"], effect["level_change_lower"],
+                               effect["level_change_upper"])
+    run.record("ae_controlled_level_change", effect["level_change"], kind="ratio", unit="rate ratio",
+               ci=(effect["level_change_lower"], effect["level_change_upper"]), headline=ae_headline,
+               label=f"{ae_label}: level change at go-live (rate ratio), controlled ITS",
+               sentence=(f"From {programme.go_live:%B %Y}, mental-health and self-harm A&E attendances of CYP living in "
+                         f"the footprint changed by a rate ratio of {effect['level_change']:.2f} (95% CI "
+                         f"{effect['level_change_lower']:.2f} to {effect['level_change_upper']:.2f}) beyond the change "
+                         "in CYP living elsewhere who use the same emergency departments (controlled ITS)."),
+               definition=(f"Controlled ITS at go-live, footprint vs CYP living elsewhere at the same EDs; "
+                           f"{controlled.window_note}; {programme.transition_months}-month transition excluded; "
+                           "quasi-Poisson, AR(1) errors; runs across a change of A&E source (both arms switch together)"),
+               published=published, evidence=evidence.text)
+    run.record("ae_controlled_relative_effect", effect["relative"], kind="percent_change", unit="proportion",
+               ci=(effect["relative_lower"], effect["relative_upper"]),
+               sentence=controlled.effect_summary("mental-health and self-harm A&E attendances of CYP living in the "
+                                                  "footprint", at=at, remove="programme"),
+               definition=f"Fitted / counterfactual - 1 in {horizon}, footprint, against the comparison's change")
+    run.record_table("its_ae_controlled", controlled.summary.round(4), keep=list(controlled.summary.columns),
+                     caption=f"Controlled ITS of {ae_label}: rate ratios with 95% CI (level and slope changes are "
+                             "footprint minus comparison)")
+    run.show(controlled.summary, caption=f"Controlled ITS ({controlled.window_note}): rate ratios with 95% CI")
+    display(run.paragraph(paragraphs.estimates, "ae_controlled_level_change", "ae_controlled_relative_effect"))
+
+# %% [markdown]
 # ## Crisis activity: a process measure
 # Attended contacts of known service users with crisis teams, the single point of access and the
 # 24/7 crisis line. The programme added these services, so contacts are expected to rise; the change
@@ -132,12 +187,12 @@ run.said("crisis_activity_change")
 # %%
 from outcomes.its import Component, ITSInputError
 from outcomes.programme import against_planted
+from outcomes.programme.core import ENHANCED_CRISIS_TEAMS
 from outcomes.reference import read_truth
 
-enhanced_crisis_teams = "2016-04-01"  # the component's start (as planted in the reference extract)
-by_area = measures["cyp_mental_health_ae_by_area"].to_pandas(data)
+enhanced_crisis_teams = f"{ENHANCED_CRISIS_TEAMS.start}-01"  # the component's start (as planted in the reference extract)
 footprint_ae = by_area[by_area["area"] == "footprint"].drop(columns="area")
-teams = Component("enhanced_crisis_teams", enhanced_crisis_teams[:7], slope=False)
+teams = ENHANCED_CRISIS_TEAMS  # a level change only
 single = check_design(programme, footprint_ae["month"].min(), what="MH/self-harm A&E attendances of CYP footprint residents",
                       source_changes=run.source_changes("cyp_mental_health_ae_by_area"))
 try:
@@ -193,3 +248,20 @@ else:
     run.record("programme_components_truth_recovered", bool(recovered["covered"].all()), kind="estimate",
                definition="Each component's planted rate ratio on the series inside its 95% CI")
     run.show(recovered, caption="Each component's level change beside its planted rate ratio (truth.json)")
+
+# %% [markdown]
+# The controlled A&E design beside the same truth: the go-live's planted rate ratio on the footprint
+# series (known service users' 0.75 and admissions' 0.71, diluted in every resident's attendances)
+# should lie inside its 95% CI; CYP living elsewhere are not exposed to the go-live (their admissions
+# to network wards fall too, about one attendance in a hundred, too few to move the comparison).
+
+# %%
+if truth is not None and controlled is not None and "enhanced_crisis_teams" in truth \
+        and planted_go_live[:7] == str(programme.go_live)[:7]:
+    planted_ae = {"programme": truth["enhanced_crisis_teams"]["main_go_live_on_the_series"]["series_rate_ratio"]}
+    recovered_ae = against_planted(controlled.component_effects(), planted_ae).round(3)
+    run.record("ae_controlled_truth_covered", bool(recovered_ae["covered"].all()), kind="estimate",
+               definition="The go-live's planted rate ratio on the footprint's MH/self-harm A&E series (truth.json) "
+                          "inside the controlled ITS's 95% CI")
+    run.show(recovered_ae.loc[:, ["planted", "estimate", "ci_lower", "ci_upper", "covered"]],
+             caption="Controlled A&E design: level change at go-live beside the planted rate ratio (truth.json)")

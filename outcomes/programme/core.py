@@ -48,6 +48,7 @@ __all__ = [
     "change_sentence",
     "controlled_its",
     "against_planted",
+    "ENHANCED_CRISIS_TEAMS",
 ]
 
 #: months after go-live treated as transition, left out of "after" and of the ITS fit (the
@@ -59,6 +60,9 @@ DEFAULT_TRANSITION_MONTHS = 6
 COVID_START = "2020-03-01"
 #: headline effects are evaluated this many months after the transition window (or at the last month)
 HORIZON_MONTHS = 12
+#: the programme's first component on the footprint's A&E attendances: enhanced crisis teams from April 2016
+#: (illustrative, as planted in the reference extract), a level change only (notebook 04)
+ENHANCED_CRISIS_TEAMS = Component("enhanced_crisis_teams", "2016-04", slope=False)
 
 #: named half-open [start, end) windows of days
 Windows = dict[str, tuple[dt.date, dt.date]]
@@ -212,6 +216,36 @@ class Programme:
         else:
             note = f"whole series {data['month'].min():%B %Y} to {data['month'].max():%B %Y}, COVID-19 as context"
         result = self.its(data, components=components, **options)
+        result.window_note = note
+        return result
+
+    def controlled_its(self, frame: pd.DataFrame, components: Sequence[Any] = (), *, before: Any = COVID_START,
+                       **options: Any):
+        """A controlled ITS at this go-live (`controlled_its`, transition window left out): the
+        footprint's series of a measure split by area (e.g. `cyp_mental_health_ae_by_area`) against
+        CYP living elsewhere, with earlier programme `components` (dropped when they start at or before
+        the series' first month: their step is not in the data), on the months before `before`
+        (default the start of COVID-19, so neither COVID-19 nor later components such as the 2020
+        crisis-line extension are in the comparison; None for the whole series, COVID-19 then shared
+        context). Both arms share a change of data source, so it runs across one that would refuse a
+        single series (`outcomes.programme.design`). `result.window_note` says which months were used."""
+        data = frame.copy()
+        data["month"] = pd.to_datetime(data["month"])
+        if before is not None:
+            if self.go_live >= as_date(before):
+                raise ITSInputError(f"the go-live {month_label(self.go_live)} is not before {month_label(before)}, where "
+                                    "this series stops (the start of COVID-19 by default): pass before=None")
+            data = data[data["month"] < pd.Timestamp(before)]
+        if data.empty:
+            raise ITSInputError("the measure has no month to fit")
+        first, last = data["month"].min(), data["month"].max()
+        kept = [c for c in components if pd.Timestamp(getattr(c, "start", first)) > first]
+        note = f"series {first:%B %Y} to {last:%B %Y}" + (", before COVID-19" if before is not None else ", COVID-19 shared")
+        if kept:
+            note += "; " + ", ".join(f"{c.name.replace('_', ' ')} from {pd.Timestamp(c.start):%B %Y}" for c in kept) + \
+                " as a further component"
+        options.setdefault("covid", None if before is not None else self.covid_start)
+        result = controlled_its(data, self.go_live, transition_months=self.transition_months, components=kept, **options)
         result.window_note = note
         return result
 

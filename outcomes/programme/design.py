@@ -22,18 +22,18 @@ from typing import Any
 
 from outcomes.dates import add_months, as_date
 from outcomes.errors import NotEstimable
-from outcomes.programme.core import Programme
+from outcomes.programme.core import ENHANCED_CRISIS_TEAMS, Programme
 
-__all__ = ["DesignCheck", "check_design", "MIN_PRE_MONTHS", "TRUSTED_DESIGNS"]
+__all__ = ["DesignCheck", "check_design", "controlled_across_sources", "MIN_PRE_MONTHS", "TRUSTED_DESIGNS"]
 
 #: a pre-period shorter than this many months cannot carry a single-series headline
 MIN_PRE_MONTHS = 24
 #: the designs that can carry a headline when a single series cannot
-TRUSTED_DESIGNS = ("the controlled ITS against a comparison series (notebook 08) or the synthetic control "
+TRUSTED_DESIGNS = ("the controlled ITS against a comparison series (notebooks 04 and 08) or the synthetic control "
                    "of other areas (notebook 12)")
 #: the design that runs across a change of data source: both arms change source together
 CONTROLLED_ACROSS_SOURCES = ("a controlled ITS against CYP living elsewhere, who change source at the same time "
-                             "(notebook 08)")
+                             "(notebooks 04 and 08)")
 
 
 @dataclass(frozen=True)
@@ -129,3 +129,19 @@ def check_design(programme: Programme, first_month: Any, *, seasonality: int | s
         refusal = (f"a single-series ITS of {what} is not fitted: {'; '.join(changes)}, and one series cannot tell the "
                    f"programme from the change of source. The design that can is {CONTROLLED_ACROSS_SOURCES}.")
     return DesignCheck(not reasons, tuple(reasons), sentence, reduced, warning, pre, refusal)
+
+
+def controlled_across_sources(programme: Programme, by_area, *, what: str = "this measure",
+                              components: tuple = (ENHANCED_CRISIS_TEAMS,)):
+    """The controlled ITS at the go-live that runs where a change of data source refuses the single
+    series: `by_area` (a measure split into the footprint and CYP living elsewhere, e.g.
+    `cyp_mental_health_ae_by_area`) through `Programme.controlled_its` with the programme's earlier
+    `components` (the enhanced crisis teams by default), on the months before COVID-19. The coding
+    change moves both arms in the same month, so it cancels from the difference; what it does not
+    remove is a share recognised under the old coding that differs between the arms. Seasonal terms
+    are reduced for a short pre-period as `check_design` reduces them (`result.seasonality_warning`,
+    or None); effects are rate ratios, footprint against the rest."""
+    check = check_design(programme, by_area["month"].min(), what=what)
+    result = programme.controlled_its(by_area, components, seasonality=check.seasonality)
+    result.seasonality_warning = check.warning
+    return result

@@ -21,7 +21,7 @@ from outcomes.measures import catalogue
 from outcomes.dates import month_label
 from outcomes.measures.sources import changes_of
 from outcomes.programme.core import Programme, relative_change
-from outcomes.programme.design import check_design
+from outcomes.programme.design import check_design, controlled_across_sources
 from outcomes.programme.evidence import CONFIRMED, MATCHES, WITHHELD, grade_direction, grade_exact
 from outcomes.resources import published_dir
 
@@ -216,8 +216,19 @@ def _reproduce(row, name, figure, extract, measures, programme, windows, footpri
         label = figure["label"]
         what = label if label[1:2].isupper() or label[1:2] == "&" else label[0].lower() + label[1:]
         design = check_design(programme, frame["month"].min(), what=what, source_changes=changes_of(measures[measure], extract))
-        result = design.guard(programme.its)(frame)
-        row.update(_direction_row(result, target, "at go-live"))
+        controlled = figure.get("controlled")
+        if design.refusal is not None and isinstance(controlled, str):  # graded on the design that runs across it
+            by_area = measures[controlled].to_pandas(extract)
+            result = controlled_across_sources(programme, by_area, what=f"{what} (controlled)")
+            row.update(_direction_row(result, target, "at go-live, footprint vs CYP living elsewhere"))
+            row["reproduced"] = f"controlled ITS: {row['reproduced']}"
+            row["definition"] = (f"Graded on the controlled ITS: {design.refusal} Level change at go-live (rate ratio) "
+                                 "of the MH/self-harm A&E attendances of every CYP footprint resident against those of "
+                                 f"CYP living elsewhere ({result.window_note}): it counts every resident, known to "
+                                 "services or not, so an effect on known service users is diluted in it.")
+        else:
+            result = design.guard(programme.its)(frame)
+            row.update(_direction_row(result, target, "at go-live"))
     elif kind == "before_after":
         if people is None:
             people = dbt_cohort().build(extract).table.to_pandas()
