@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from outcomes.programme.evidence import GRADES
 from outcomes.reference import ReferenceParameterError, read_truth, write_reference_extract
 from outcomes.reference._history import (
     DATED,
@@ -256,11 +257,18 @@ def test_the_whole_report_publishes_on_the_real_history(small_real_history_dir, 
     carried = "population for 2023 and 2024 carried forward from the mid-2022 estimate"
     assert results["01_bed_days"]["population_carried_forward"]["value"].startswith(carried)
     assert results["04_crisis_and_ae"]["population_carried_forward"]["value"].startswith(carried)
-    published = results["06_published_figures"]  # the comparison says why it cannot grade the A&E claims
-    for name in ("evidence_ae_attendances_change", "evidence_crisis_escalations_change"):
-        assert published[name]["kind"] == "not_estimable" and "data source changes" in published[name]["reason"]
+    # the controlled A&E design runs across the change and carries notebook 04's A&E headline
+    controlled = ae["ae_controlled_level_change"]
+    assert controlled["kind"] == "ratio" and controlled["headline"] and len(controlled["ci"]) == 2
+    assert controlled["evidence"].split(":")[0] in GRADES and "controlled ITS" in controlled["sentence"]
+    published = results["06_published_figures"]  # the A&E claim graded on the controlled design, saying so
+    assert published["evidence_ae_attendances_change"]["kind"] == "estimate"
+    assert published["evidence_ae_attendances_change"]["definition"].startswith("Graded on the controlled ITS")
+    escalations = published["evidence_crisis_escalations_change"]  # no comparison series carries admissions
+    assert escalations["kind"] == "not_estimable" and "data source changes" in escalations["reason"]
     assert published["evidence_bed_days_change"]["kind"] != "not_estimable"
     index = (outcome.folder / "index.html").read_text()
+    assert "beyond the change in CYP living elsewhere who use the same emergency departments (controlled ITS)" in index
     assert "ONS publishes mid-year estimates one to two years behind" in index
     assert "HES A&amp;E" in index or "HES A&E" in index
 
