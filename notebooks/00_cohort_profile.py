@@ -21,6 +21,7 @@ import pandas as pd
 
 from outcomes.cohort import cyp_inpatients, dbt_cohort, picu_episodes
 from outcomes.measures.coverage import data_quality
+from outcomes.report import paragraphs
 from outcomes.source.contract.dictionary import load_dictionary
 from outcomes.table_one import table_one
 
@@ -31,6 +32,7 @@ cohorts = {
     "dbt_cohort": dbt_cohort(),
 }
 built = {name: cohort.build(data) for name, cohort in cohorts.items()}
+COHORT_NAMES = {"cyp_inpatients": "CYP inpatient", "picu_episodes": "PICU episode", "dbt_cohort": "DBT"}
 
 # %% [markdown]
 # ## Attrition
@@ -41,8 +43,8 @@ for name, cohort in built.items():
     shown = run.record_table(f"attrition_{name}", cohort.attrition,
                              counts=["people_in", "rows_in", "people_excluded", "rows_excluded",
                                      "people_remaining", "rows_remaining"],
-                             caption=f"Attrition of the {name.replace('_', ' ')} cohort")
-    display(shown.style.set_caption(name.replace("_", " ")))
+                             caption=f"Attrition of the {COHORT_NAMES[name]} cohort")
+    run.show(shown, caption=f"Attrition of the {COHORT_NAMES[name]} cohort (counts rounded to 5, 1-7 suppressed)")
 
 # %% [markdown]
 # ## Table 1: CYP inpatient ward stays, before and after go-live
@@ -69,9 +71,9 @@ stays = stays.dropna(subset=["period"]).assign(  # codes shown by their labels i
                   "EthnicCategory": "ethnic category", "Gender": "gender"})
 table = table_one(stays, continuous=["age at admission"], nonnormal=["age at admission"],
                   categorical=["gender", "ethnic category", "bed type", "area", "provider"], group="period")
-run.record_table("table_one_cyp_inpatients", table, keep=list(table.columns),
-                 caption="CYP inpatient ward stays by period (counts rounded to 5, 1-7 redacted)")
-table
+shown = run.record_table("table_one_cyp_inpatients", table, keep=list(table.columns),
+                         caption="CYP inpatient ward stays by period (counts rounded to 5, 1-7 redacted)")
+run.show(shown, caption="CYP inpatient ward stays by period (counts rounded to 5, 1-7 suppressed)")
 
 # %% [markdown]
 # ## Data quality
@@ -82,4 +84,10 @@ quality = data_quality(data).rename(columns={"rows": "rows_n"})
 shown = run.record_table("data_quality", quality, caption="Data-quality warnings (rows rounded to 5, 1-7 redacted)")
 run.record("cyp_inpatient_stays_n", int(built["cyp_inpatients"].attrition["rows_remaining"].iloc[-1]), kind="count",
            label="CYP inpatient ward stays in the extract")
-shown
+run.show(shown, caption="Data-quality warnings (rows rounded to 5, 1-7 suppressed)")
+
+# %% [markdown]
+# ## Results
+
+# %%
+run.paragraph(paragraphs.cohort, *(f"attrition_{name}" for name in built), "cyp_inpatient_stays_n", "data_quality")

@@ -42,13 +42,14 @@ from outcomes.programme.evidence import grade_direction
 from outcomes.programme.design import check_design
 from outcomes.programme.flow import flow, spells
 from outcomes.programme.published_figures import published_value
+from outcomes.report import paragraphs
 
 plots.use_house_style()
 data = run.extract  # opened once, cut to period_end: nothing after the period is seen
 measures = run.measures
 monthly = measures["bed_days"].to_pandas(data)
 by_area = measures["bed_days_by_area"].to_pandas(data)
-run.population_note("bed_days")  # rates after the last published ONS estimate use it, carried forward: said here
+carried = run.population_note("bed_days")  # rates after the last published ONS estimate use it, carried forward: said here
 
 # %% [markdown]
 # ## The design check
@@ -58,7 +59,7 @@ run.population_note("bed_days")  # rates after the last published ONS estimate u
 # %%
 programme = run.programme
 design = check_design(programme, monthly["month"].min(), what="CYP occupied bed days")
-print(design.sentence + (f" {design.warning}" if design.warning else ""))
+display(Markdown(design.sentence + (f" {design.warning}" if design.warning else "")))
 design.record(run.record, "bed_days", "CYP occupied bed days")
 
 # %% [markdown]
@@ -70,7 +71,7 @@ try:
     by_flow = flow(programme, monthly, stays, seasonality=design.seasonality)
 except ValueError as reason:  # too few stays before or after, or a fit the data cannot support
     by_flow = None
-    print(f"The flow is not estimated: {reason}")
+    display(Markdown(f"The flow is not estimated: {reason}."))
     run.record("bed_days_flow_not_estimable", str(reason), kind="estimate",
                definition="Why the bed-day flow could not be estimated on this extract")
 if by_flow is not None:
@@ -97,8 +98,8 @@ if by_flow is not None:
     run.record_table("bed_days_flow_length_of_stay", by_flow.length_of_stay_.reset_index(),
                      caption="Lengths of stay (days) before and after, from the piecewise-exponential fits "
                              "(open stays censored)")
-    print(by_flow.effect_summary("CYP occupied bed days"))
-    display(by_flow.summary)
+    run.show(by_flow.summary, caption="Bed days by flow: the effect, bed days averted, and its split (95% CI)")
+    display(run.paragraph(paragraphs.estimates, "bed_days_flow_relative_effect", "bed_days_flow_averted"))
 
 # %% [markdown]
 # ## Before and after: the baseline year against the year after the transition
@@ -144,8 +145,9 @@ if result is not None:
         }, index=["relative effect", "lower", "upper"]).T
         run.record_table("bed_days_flow_beside_its", beside.round(3).reset_index(), keep=list(beside.columns),
                          caption=f"The relative effect in {headline.at} by both methods (95% CI); the flow is headlined")
-        display(beside)
-    display(summary)
+        run.show(beside, caption=f"The relative effect in {headline.at} by both methods (95% CI)")
+    run.show(summary, caption="Rate ratios per month (pre-slope, slope change) and at go-live (level change), 95% CI")
+    display(run.paragraph(paragraphs.estimates, "bed_days_level_change", "bed_days_relative_effect", "bed_days_averted"))
 
 # %%
 if result is not None:
@@ -184,6 +186,6 @@ if result is not None:
     diagnostics = result.diagnostics()
     run.record_table("its_bed_days_diagnostics", diagnostics.table.round(4), keep=list(diagnostics.table.columns),
                      caption="Residual diagnostics of the bed-day ITS")
-    display(diagnostics.table)
+    run.show(diagnostics.table, caption="Residual diagnostics of the bed-day ITS")
     # what is left once the AR(1) errors are modelled, in words: what it means for the intervals
     display(Markdown(result.diagnostics(residuals="whitened").in_words(family=result.family, cov_type=result.cov_type)))

@@ -23,6 +23,7 @@ run = notebook.start("02_out_of_area", globals())  # every None above becomes th
 
 # %%
 import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
 
 from outcomes.figures import plots
 from outcomes.its import ITSInputError
@@ -31,6 +32,7 @@ from outcomes.programme.evidence import grade_direction
 from outcomes.programme.design import check_design
 from outcomes.programme.flow import flow, spells
 from outcomes.programme.published_figures import published_value
+from outcomes.report import paragraphs
 
 plots.use_house_style()
 data = run.extract  # opened once, cut to period_end: nothing after the period is seen
@@ -44,7 +46,7 @@ resident_by_area = measures["resident_bed_days_by_area"].to_pandas(data)  # foot
 # %%
 programme = run.programme
 design = check_design(programme, out_of_area["month"].min(), what="out-of-area CYP bed days")
-print(design.sentence + (f" {design.warning}" if design.warning else ""))
+display(Markdown(design.sentence + (f" {design.warning}" if design.warning else "")))
 design.record(run.record, "out_of_area", "Out-of-area bed days")
 
 # %% [markdown]
@@ -61,7 +63,7 @@ except ITSInputError as reason:
     result = None
     run.record("out_of_area_its_not_estimable", str(reason), kind="estimate",
                definition="Why the out-of-area ITS could not be estimated for this go-live")
-    print(f"The out-of-area ITS was not estimated: {reason}")
+    display(Markdown(f"The out-of-area ITS was not estimated: {reason}."))
 evidence = None
 if result is not None:
     headline = programme.headline(result, what="out-of-area CYP bed days")
@@ -73,7 +75,9 @@ if result is not None:
                                      f"latest are counterfactual and fitted in {headline.horizon}",
                     averted="out_of_area_bed_days_averted",
                     averted_definition=f"Counterfactual - fitted out-of-area bed days, {headline.averted_from} to {headline.at}")
-    display(result.summary)
+    run.show(result.summary, caption="Out-of-area bed days: rate ratios with 95% CI")
+    display(run.paragraph(paragraphs.estimates, "out_of_area_level_change", "out_of_area_relative_effect",
+                          "out_of_area_bed_days_averted"))
     at = headline.at
     post_year = result.effect(at=at, cumulative_from=min(headline.averted_from, at)).loc["cumulative"]
     evidence = grade_direction("fewer", 1 + post_year["relative"], 1 + post_year["relative_lower"],
@@ -115,7 +119,7 @@ try:
                    seasonality=design.seasonality)
 except ValueError as reason:
     by_flow = None
-    print(f"The out-of-area flow is not estimated: {reason}")
+    display(Markdown(f"The out-of-area flow is not estimated: {reason}."))
     run.record("out_of_area_flow_not_estimable", str(reason), kind="estimate",
                definition="Why the out-of-area flow could not be estimated on this extract")
 if by_flow is not None:
@@ -126,7 +130,8 @@ if by_flow is not None:
                unit="proportion", ci=tuple(by_flow.effect_.loc["point", ["relative_lower", "relative_upper"]]),
                sentence=by_flow.effect_summary("out-of-area CYP bed days"),
                definition="Out-of-area placements ITS x lengths of stay before and after; parametric bootstrap")
-    display(by_flow.summary)
+    run.show(by_flow.summary, caption="Out-of-area bed days by flow (placements x lengths of stay; 95% CI)")
+    display(run.paragraph(paragraphs.estimate, "out_of_area_flow_relative_effect"))
 
 # %%
 if result is not None:

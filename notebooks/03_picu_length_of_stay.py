@@ -22,6 +22,7 @@ run = notebook.start("03_picu_length_of_stay", globals())  # every None above be
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import display
 
 from outcomes.figures import plots
 from outcomes.cohort import picu_episodes
@@ -29,6 +30,7 @@ from outcomes.disclosure import format_count
 from outcomes.disclosure.models import MIN_MODEL_COUNT, formula_term_groups, gate_model_table, group_counts
 from outcomes.programme.evidence import grade_direction
 from outcomes.programme.published_figures import published_value
+from outcomes.report import paragraphs
 from outcomes.survival import LengthOfStay
 
 plots.use_house_style()
@@ -78,7 +80,11 @@ if los is not None:
                ci=(float(difference["lower"]), float(difference["upper"])),
                definition="Restricted mean length of stay to 90 days, post minus baseline; Wald CI from the two variances",
                counts={"baseline_n": int(difference["reference_n"]), "post_n": int((stays.period == "post").sum())})
-    display(summary)
+    run.show(summary, caption="PICU stays by period: Kaplan-Meier median and restricted mean stay (days), 95% CI",
+             columns=["period", "n", "events_n", "censored_n", "median", "median_lower", "median_upper", "horizon_days",
+                      "rmst", "rmst_lower", "rmst_upper", "rmst_difference", "rmst_difference_lower",
+                      "rmst_difference_upper", "rmst_difference_p"])
+    display(run.paragraph(paragraphs.survival, "picu_length_of_stay", "picu_rmst_difference"))
 
 # %%
 # numbers at risk disclosure-controlled ("<8" or rounded to 5); each curve stops where fewer than 8 stays are at risk
@@ -107,9 +113,14 @@ if cox_tables is not None:
                            group_sizes, event_label="discharges")
     run.record_table("picu_cox", cox.reset_index(), keep=list(cox.columns) + ["covariate"],
                      caption="Cox model of the hazard of discharge (rows of small groups withheld)")
-    display(cox)
+    run.show(cox, caption="Cox model of the hazard of discharge (rows of small groups withheld)",
+             columns=["covariate", "exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p", "publication"])
+    display(run.paragraph(paragraphs.hazard_ratio, "picu_cox", term="period[T.post]",
+                          what="discharge after go-live against before (above 1: shorter stays)",
+                          adjusted_for="age band, sex and provider"))
     ph_test = gate_model_table(ph_summary.round(4), formula_term_groups(ph_summary.index, stays, model_groups),
                                group_sizes, event_label="discharges")
     run.record_table("picu_ph_test", ph_test.reset_index(), keep=list(ph_test.columns) + ["index"],
                      caption="Proportional-hazards test (rank time; rows of small groups withheld)")
-    display(ph_test)
+    run.show(ph_test, caption="Proportional-hazards test (rank time; rows of small groups withheld)",
+             columns=["index", "test_statistic", "p", "publication"], titles={"index": "Term"})

@@ -26,12 +26,14 @@ run = notebook.start("04_crisis_and_ae", globals())  # every None above becomes 
 
 # %%
 import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
 
 from outcomes.figures import plots
 from outcomes.programme import change_sentence, relative_change
 from outcomes.programme.evidence import grade_direction
 from outcomes.programme.design import check_design
 from outcomes.programme.published_figures import published_value
+from outcomes.report import paragraphs
 
 plots.use_house_style()
 data = run.extract  # opened once, cut to period_end: nothing after the period is seen
@@ -55,7 +57,7 @@ changes = run.source_changes(*series)  # HES A&E, then ECDS: said in the report 
 run.population_note(*series)  # months after the last published population estimate: said, not invented
 for name, monthly in series.items():
     design = check_design(programme, monthly["month"].min(), what=in_words[name], source_changes=changes)
-    print(design.sentence + (f" {design.warning}" if design.warning else ""))
+    display(Markdown(design.sentence + (f" {design.warning}" if design.warning else "")))
     design.record(run.record, name, labels[name])
     change = relative_change(monthly, windows)
     run.record(f"{name}_change", change["change"], kind="percent_change", unit="proportion",
@@ -80,7 +82,8 @@ for name, monthly in series.items():
                     counts={"baseline_n": change["baseline"], "post_n": change["post"]})
     run.record_table(f"its_{name}", result.summary.round(4), keep=list(result.summary.columns),
                      caption=f"{labels[name]}: rate ratios with 95% CI")
-    display(result.summary.style.set_caption(labels[name]))
+    run.show(result.summary, caption=f"{labels[name]}: rate ratios with 95% CI")
+    display(run.paragraph(paragraphs.estimates, f"{name}_level_change", f"{name}_relative_effect"))
 
 # %%
 fig, axes = plt.subplots(max(len(results), 1), 1, figsize=(9, 3.5 * max(len(results), 1)), sharex=True, squeeze=False)
@@ -146,7 +149,7 @@ except ITSInputError as error:  # a go-live on the crisis teams' month, after CO
 if parts is None:
     run.record("two_component_its", reason, kind="estimate",
                definition="Two-component ITS of MH/self-harm A&E attendances of CYP footprint residents before COVID-19")
-    print(reason)
+    display(Markdown(reason))
 if parts is not None:
     effects = parts.component_effects()
     what = "mental-health and self-harm A&E attendances of CYP living in the footprint"
@@ -160,10 +163,11 @@ if parts is not None:
                    definition=f"Two-component ITS (enhanced crisis teams {enhanced_crisis_teams[:7]}, level only; go-live "
                               f"{programme.go_live}, {programme.transition_months}-month transition excluded); "
                               f"{parts.window_note}; quasi-Poisson, AR(1)")
-        print(words)
     run.record_table("its_programme_components", parts.summary.round(4), keep=list(parts.summary.columns),
                      caption="Two-component ITS of MH/self-harm A&E attendances of CYP footprint residents: rate ratios with 95% CI")
-    display(parts.summary.style.set_caption(f"Two components ({parts.window_note})"))
+    run.show(parts.summary, caption=f"Two components ({parts.window_note}): rate ratios with 95% CI")
+    display(run.paragraph(paragraphs.estimates, "two_component_enhanced_crisis_teams_level_change",
+                          "two_component_programme_level_change"))
 
 # %% [markdown]
 # ### Against the planted truth (synthetic reference extract only)
@@ -176,10 +180,10 @@ if parts is not None:
 truth = read_truth(run.params.extract)
 planted_go_live = None if truth is None else truth["programme"]["go_live"]
 if truth is None or "enhanced_crisis_teams" not in truth:
-    print("No planted components beside the extract: a real extract has no truth to compare with.")
+    display(Markdown("No planted components beside the extract: a real extract has no truth to compare with."))
 elif parts is None or planted_go_live[:7] != str(programme.go_live)[:7]:
-    print(f"The extract plants the go-live in {planted_go_live[:7]}; this run's go-live is {programme.go_live}: "
-          "nothing to compare.")
+    display(Markdown(f"The extract plants the go-live in {planted_go_live[:7]}; this run's go-live is "
+                     f"{programme.go_live}: nothing to compare."))
 else:
     planted = {"enhanced_crisis_teams": truth["enhanced_crisis_teams"]["series_rate_ratio"],
                "programme": truth["enhanced_crisis_teams"]["main_go_live_on_the_series"]["series_rate_ratio"]}
@@ -188,4 +192,4 @@ else:
                      caption="Each component's level change beside its planted rate ratio on the series (truth.json)")
     run.record("programme_components_truth_recovered", bool(recovered["covered"].all()), kind="estimate",
                definition="Each component's planted rate ratio on the series inside its 95% CI")
-    display(recovered)
+    run.show(recovered, caption="Each component's level change beside its planted rate ratio (truth.json)")

@@ -27,18 +27,22 @@ run = notebook.start("05_dbt_mirror_image", globals())  # every None above becom
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import display
 
 from outcomes.figures import plots
 from outcomes.cohort import dbt_cohort
 from outcomes.mirror import MirrorImage
+from outcomes.report import paragraphs
 
 plots.use_house_style()
 data = run.extract  # opened once, cut to period_end: nothing after the period is seen
 cohort = dbt_cohort().build(data)
 people = cohort.table.to_pandas()
-run.record_table("attrition_dbt", cohort.attrition,
-                 counts=["people_in", "rows_in", "people_excluded", "rows_excluded", "people_remaining", "rows_remaining"],
-                 caption="Attrition of the DBT cohort")
+attrition = run.record_table("attrition_dbt", cohort.attrition,
+                             counts=["people_in", "rows_in", "people_excluded", "rows_excluded", "people_remaining",
+                                     "rows_remaining"], caption="Attrition of the DBT cohort")
+run.show(attrition, caption="Attrition of the DBT cohort (counts rounded to 5, 1-7 suppressed)")
+display(run.paragraph(paragraphs.cohort, "attrition_dbt"))
 
 # %%
 outcomes_of_interest = {"suicide_attempts": "Suicide attempts", "ae_attendances": "A&E attendances",
@@ -75,7 +79,16 @@ for name, label in outcomes_of_interest.items():
 table = run.record_table("dbt_mirror_image", pd.DataFrame(rows).set_index("outcome"),
                          caption="DBT cohort, 12 months before vs after, and the pre-pre year (counts rounded to 5, "
                                  "1-7 redacted)")
-table
+run.show(table, caption="DBT cohort, 12 months before vs after the first session, and the pre-pre year "
+                        "(counts rounded to 5, 1-7 suppressed)",
+         titles={"people_n": "People (n)", "pre_pre_people_n": "People with a pre-pre year (n)",
+                 "pre_pre_n": "Events in the pre-pre year (n)", "before_n": "Events in the 12 months before (n)",
+                 "after_n": "Events in the 12 months after (n)", "after_vs_pre_pre": "After vs pre-pre (rate ratio)",
+                 "share_of_fall_in_pre_pre": "Share of the fall the pre-pre year shows",
+                 "rate_ratio": "After vs before (rate ratio)", "relative_reduction": "Relative reduction",
+                 "bootstrap": "Relative reduction, bootstrap", "share": "Share of the fall,"})
+display(run.paragraph(paragraphs.mirror_image, "dbt_mirror_image"))
+display(run.paragraph(paragraphs.estimates, *(f"dbt_{name}_pre_pre" for name in outcomes_of_interest)))
 
 # %%
 bars = table.reset_index()

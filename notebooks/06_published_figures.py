@@ -23,14 +23,16 @@ run = notebook.start("06_published_figures", globals())  # every None above beco
 
 # %%
 import pandas as pd
+from IPython.display import Markdown, display
 
 from outcomes.cohort import dbt_cohort, picu_episodes
 from outcomes.programme.published_figures import published_figures, reproduce_published
 from outcomes.programme.synthetic import beside_its, has_area_statistics
+from outcomes.report import paragraphs
 
 data = run.extract  # opened once, cut to period_end: nothing after the period is seen
 published = published_figures()
-print(published.attrs["source"])
+display(Markdown(f"Published figures: {published.attrs['source']}."))
 comparison = reproduce_published(data, published, programme=run.programme, measures=run.measures,
                                  footprint=footprint, providers=providers)
 
@@ -45,7 +47,9 @@ for name, row in comparison.iterrows():
 shown = comparison.drop(columns=["grade", "detectable", "not_estimable"]).reset_index()
 table = run.record_table("published_vs_reproduced", shown, keep=list(shown.columns),
                          caption="Published figures beside the reproduced values, graded in words")
-table
+run.show(table, caption="Published figures beside the reproduced values, graded in words", turn=False,
+         columns=["label", "published", "reproduced", "evidence", "definition"], titles={"label": "Claim"})
+display(run.paragraph(paragraphs.evidence_summary, *(f"evidence_{name}" for name in comparison.index)))
 
 # %% [markdown]
 # ## Beside another design: the synthetic control
@@ -75,4 +79,11 @@ if has_area_statistics(data):
                               .round(3).reset_index(),
                               caption="Published claims: the single-series ITS and the synthetic control at the "
                                       "headline month (relative effects, 95% intervals)")
-    display(beside)
+    run.show(beside, caption="Published claims: the single-series ITS and the synthetic control at the headline month "
+                             "(relative effects, 95% intervals)", turn=False,
+             columns=["label", "published", "its_at", "its_relative", "its_lower", "its_upper", "synthetic_relative",
+                      "synthetic_lower", "synthetic_upper", "synthetic_post_year", "synthetic_post_year_lower",
+                      "synthetic_post_year_upper", "placebo_p_value"],
+             titles={"label": "Claim", "its_at": "At", "its_relative": "ITS", "synthetic_relative": "Synthetic control",
+                     "synthetic_post_year": "Synthetic control, post year"})
+    display(run.paragraph(paragraphs.estimates, *(f"synthetic_control_beside_its_{name}" for name in designs.index)))

@@ -35,6 +35,7 @@ from IPython.display import Markdown, display
 from outcomes.figures import plots
 from outcomes.its import InterruptedTimeSeries
 from outcomes.programme.methods_validation import VALIDATION_DIR, deaths_seasonality, prop99_estimators, reproduce_linden
+from outcomes.report import paragraphs
 
 plots.use_house_style()
 folder = Path(validation_data) if validation_data else VALIDATION_DIR
@@ -51,7 +52,8 @@ run.record("linden_all_within_tolerance", bool(linden.within_tolerance.all()), k
            label="Linden (2015) Proposition 99 reproduced", definition="Every coefficient to 4 decimals, P values to 3")
 shown = run.record_table("linden_prop99", linden, keep=list(linden.columns),
                          caption="Linden (2015) Proposition 99: published and reproduced estimates")
-display(shown)
+run.show(shown, caption="Linden (2015) Proposition 99: published and reproduced estimates")
+display(run.paragraph(paragraphs.reproduced, "linden_prop99", what="of Linden's (2015) published coefficients and P values"))
 
 # %%
 wide = pd.read_csv(folder / "california_prop99.csv")
@@ -85,7 +87,10 @@ for label, row in estimators.iterrows():
                definition=f"Single-group ITS of California 1970-2000, interruption 1989; 95% CI {row['level_change_ci']}")
 run.record_table("prop99_estimators", estimators.round(3).reset_index(), keep=["estimator", *estimators.columns],
                  caption="Proposition 99 under the default AR(1) GLS and under OLS with Newey-West errors")
-estimators.round(3)
+run.show(estimators, caption="Proposition 99 under the default AR(1) GLS and under OLS with Newey-West errors (95% CI)",
+         titles={"pre_slope_ci": "Pre slope 95% CI", "level_change_ci": "Level change 95% CI",
+                 "slope_change_ci": "Slope change 95% CI"})
+display(run.paragraph(paragraphs.estimates, "prop99_level_change_ar1", "prop99_level_change_newey"))
 
 # %% [markdown]
 # ## Monthly deaths: do the seasonal terms remove the 12-month autocorrelation?
@@ -96,7 +101,8 @@ estimators.round(3)
 seasonality = deaths_seasonality(folder)
 run.record_table("deaths_seasonality", seasonality, keep=list(seasonality.columns),
                  caption="Lag-12 residual autocorrelation of monthly deaths by seasonal model")
-display(seasonality)
+run.show(seasonality, caption="Lag-12 residual autocorrelation of monthly deaths by seasonal model")
+display(run.paragraph(paragraphs.seasonality, "deaths_seasonality"))
 deaths = pd.read_csv(folder / "deaths_and_temps_england_wales.csv")
 model = InterruptedTimeSeries(deaths, "deaths", "date", "2020-01-01", family="quasipoisson", seasonality="month").fit()
 ax = model.plot()

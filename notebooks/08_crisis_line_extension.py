@@ -23,12 +23,14 @@ run = notebook.start("08_crisis_line_extension", globals())  # every None above 
 
 # %%
 import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
 
 from outcomes.figures import plots
 from outcomes.disclosure import plottable_counts
 from outcomes.its import period_words
 from outcomes.programme.evidence import grade_direction
 from outcomes.programme.published_figures import published_value
+from outcomes.report import paragraphs
 
 plots.use_house_style()
 data = run.extract  # opened once, cut to period_end: nothing after the period is seen
@@ -49,7 +51,7 @@ result = run.estimate("crisis_line_extension_level_change",
 
 # %%
 if result is not None:
-    print(f"Window: {result.window_note}")
+    display(Markdown(f"Window: {result.window_note}."))
     at, horizon = programme.headline_month(result)
     effects = result.component_effects(at=at)
     extension = effects.loc["crisis_line_extension"]
@@ -72,8 +74,9 @@ if result is not None:
     run.record_table("its_crisis_line_extension", result.summary.round(4), keep=list(result.summary.columns),
                      caption="Controlled ITS of the crisis-line extension: rate ratios with 95% CI (level and slope changes "
                              "are footprint minus comparison)")
-    print(level_words)
-    display(result.summary)
+    run.show(result.summary, caption="Controlled ITS of the crisis-line extension: rate ratios with 95% CI (level and "
+                                     "slope changes are footprint minus comparison)")
+    display(run.paragraph(paragraphs.estimates, "crisis_line_extension_level_change", "crisis_line_extension_relative_effect"))
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 4))

@@ -32,6 +32,7 @@ import matplotlib.pyplot as plt
 from IPython.display import HTML, display
 
 from outcomes.figures import plots
+from outcomes.report import paragraphs
 from outcomes.spc.measures import DASHBOARD_TABLE, board_dashboard, catalogue_spc, chart_anchor, dashboard_html
 
 plots.use_house_style()
@@ -49,6 +50,7 @@ dashboard = board_dashboard(charts)
 shown = run.record_table(DASHBOARD_TABLE, dashboard, keep=list(dashboard.columns),
                          caption=f"Latest month of every measure with its variation and assurance (limits since {rebase_at})")
 display(HTML(dashboard_html(shown)))
+display(run.paragraph(paragraphs.attention, DASHBOARD_TABLE))
 
 # %% [markdown]
 # ## The charts

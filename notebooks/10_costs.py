@@ -27,10 +27,12 @@ run = notebook.start("10_costs", globals())  # every None above becomes the runn
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
 from outcomes.figures import plots
 from outcomes.programme.costs import (bed_days_saving, days_from_headline, format_gbp, load_inflation, load_unit_costs,
                                       out_of_area_saving, savings_table, unit_cost)
+from outcomes.report import paragraphs
 
 plots.use_house_style()
 data = run.extract  # opened once, cut to period_end: nothing after the period is seen
@@ -49,10 +51,10 @@ out_of_area = unit_cost(out_of_area_cost, price_year, table, inflation)
 run.record_table("unit_costs", table.reset_index()[["figure_id", "setting", "location", "financial_year",
                                                     "cost_per_bed_day", "low", "high", "status", "source"]],
                  keep=["cost_per_bed_day", "low", "high"], caption="Unit costs per bed day (GBP at their own year's prices)")
-print(f"Inflation: {inflation.attrs['index']} ({inflation.attrs['source']})")
-print(f"In network:  {in_network.label}")
-print(f"Out of area: {out_of_area.label}")
-table
+run.show(table.reset_index(), caption="Unit costs per bed day (£ at their own year's prices)",
+         columns=["setting", "location", "financial_year", "cost_per_bed_day", "low", "high", "status", "source"])
+display(Markdown(f"Inflated to {price_year} prices with the {inflation.attrs['index']} ({inflation.attrs['source']}). "
+                 f"In network: {in_network.label}. Out of area: {out_of_area.label}."))
 
 # %% [markdown]
 # ## Days from the interrupted time series
@@ -100,7 +102,10 @@ if estimable:
                                           "high_unit_cost": total["gbp_high_unit_cost"], "status": total["status"]},
                kind="estimate", unit=f"GBP {price_year}",
                definition=f"Total change in spend{flag}; no CI because the two ITS share months (see outcomes.programme.costs)")
-    display(savings)
+    run.show(savings, caption=f"Savings in £ ({price_year} prices), {window}: ITS 95% CI and low/high unit-cost sensitivity",
+             titles={"bed_days": "Bed days averted", "gbp": "Saving (£)"})
+    display(run.paragraph(paragraphs.costs, "cost_bed_days_averted", "cost_out_of_area_brought_home",
+                          "cost_total_sensitivity"))
 
 # %%
 if estimable:

@@ -37,6 +37,7 @@ from outcomes.equity import (heterogeneity_test, rate_ratio_against_others, rate
                              slope_index_of_inequality)
 from outcomes.measures.define import default_period
 from outcomes.reference import read_truth
+from outcomes.report.tables import format_cell
 
 plots.use_house_style()
 data = run.extract  # opened once, cut to period_end: nothing after the period is seen
@@ -44,7 +45,8 @@ first_month = default_period(run.measures["admissions"], data).first_day
 windows = run.programme.whole_windows(first_month, data.end_date)  # every month before go-live, every month after the transition
 counts = breakdown_counts(data, windows, footprint, providers)
 truth = read_truth(run.params.extract)  # the planted inequality, on the synthetic reference extract only
-print({label: f"{lo} to {hi}" for label, (lo, hi) in windows.items()})
+display(Markdown("Windows: " + "; ".join(f"{label} {lo:%B %Y} to {hi:%B %Y} (end excluded)"
+                                          for label, (lo, hi) in windows.items()) + "."))
 
 # %% [markdown]
 # ## Breakdowns, before and after
@@ -60,7 +62,8 @@ for dimension, label in DIMENSIONS.items():
     safe_tables[dimension] = run.record_table(
         f"breakdown_{dimension}", protect_margins(breakdown_table(counts, dimension, windows), total_row="Total"),
         caption=f"{label}: bed days, admissions, out-of-area placements and crisis escalations, before and after")
-    display(safe_tables[dimension])
+    run.show(safe_tables[dimension], caption=f"{label}: bed days, admissions, out-of-area placements and crisis "
+                                             "escalations, before and after (rounded to 5, 1-7 suppressed)")
 
 # %% [markdown]
 # ## Rates by group, before and after
@@ -77,7 +80,7 @@ for dimension, safe in safe_tables.items():
     label = DIMENSIONS[dimension]
     person_years = group_person_years(data, windows, dimension, footprint)
     if isinstance(person_years, str):
-        print(f"{label}: {person_years}; rates are per month of each window.")
+        display(Markdown(f"{label}: {person_years}; rates are per month of each window."))
     table = group_rates(safe, windows, person_years)
     unit = table.unit.iloc[0]
     rates[dimension] = run.record_table(
@@ -126,8 +129,9 @@ if len(publishable) >= 2:
 else:
     heterogeneity = "not run: fewer than two ethnic groups have 8+ admissions and placements in each window"
     run.record("out_of_area_change_heterogeneity", heterogeneity, kind="p_value")
-display(against_safe, change_safe)
-heterogeneity
+run.show(against_safe, caption=f"Out-of-area placements per admission, {focus} CYP against all others (rate ratio, 95% CI)")
+run.show(change_safe, caption="Out-of-area placements per admission, after against before, by ethnic group (rate ratio, 95% CI)")
+display(Markdown(f"Whether the change differs between ethnic groups (Wald test): {format_cell(heterogeneity)}."))
 
 # %%
 before, after = against.loc["before"], against.loc["after"]
@@ -174,7 +178,7 @@ else:
     shown = (safe_recovered.publication == "published").all()
     run.record("equity_truth_recovered", bool(recovered.planted_in_ci.all()) if shown else "withheld: small groups",
                kind="estimate", definition="Planted out-of-area rate ratio inside the estimate's 95% CI in both windows")
-    display(safe_recovered)
+    run.show(safe_recovered, caption="Planted and realised inequality (truth.json) against the estimate")
 
 # %% [markdown]
 # ## Deprivation: slope and relative index of inequality
@@ -204,8 +208,9 @@ else:
     run.record_table("out_of_area_sii_imd", sii.reset_index(names="window"), keep=list(sii.columns),
                      caption="Slope and relative index of inequality of out-of-area placements per 100 admissions across IMD quintiles")
     if truth is not None:
-        print("Planted:", truth["equity"]["deprivation"])
-    display(sii)
+        display(Markdown(f"Planted: {truth['equity']['deprivation']}."))
+    run.show(sii, caption="Slope and relative index of inequality of out-of-area placements per 100 admissions "
+                          "across IMD quintiles", titles={"reason": "Publication"})
 
 # %% [markdown]
 # ## Results

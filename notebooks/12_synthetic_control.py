@@ -27,19 +27,22 @@ run = notebook.start("12_synthetic_control", globals())  # every None above beco
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
 from outcomes.figures import plots
 from outcomes.programme.synthetic import AREA_MEASURES, area_control, has_area_statistics, synthetic_headline
 from outcomes.reference import read_truth
+from outcomes.report import paragraphs
 
 plots.use_house_style()
 available = has_area_statistics(run.extract)
 run.record("synthetic_control_available", available, kind="estimate",
            definition="Whether the extract holds the published area statistics table (area_statistics)")
 if not available:
-    print("This extract has no area_statistics table: there are no other areas to build a synthetic control "
-          "from. See the data dictionary (area_statistics) for how to fill it from NHS England's MHSDS monthly "
-          "statistics; a reference extract written before the table existed gains it when rebuilt (make reference).")
+    display(Markdown("This extract has no area_statistics table: there are no other areas to build a synthetic "
+                     "control from. See the data dictionary (area_statistics) for how to fill it from NHS England's MHSDS "
+                     "monthly statistics; a reference extract written before the table existed gains it when rebuilt "
+                     "(make reference)."))
 # a measure whose donor areas are too few once suppressed months are left out says so (not estimable)
 fitted = {m: run.estimate(f"synthetic_control_{m}", f"Synthetic control of {AREA_MEASURES[m]}", area_control,
                           run.extract, m, run.programme, footprint) for m in AREA_MEASURES} if available else {}
@@ -64,10 +67,11 @@ for measure, control in controls.items():
                                                       "pool": headlines[measure].donors_in_pool,
                                                       "dropped_suppressed": sorted(control.donors_dropped_)},
                kind="estimate", definition="Donor areas given weight, in the pool, and left out for suppressed months")
-    print(f"{AREA_MEASURES[measure]}: pre-period RMSPE {control.pre_rmspe_:.1f} per 100,000 CYP a month; "
-          f"{len(control.donors_dropped_)} areas left out for suppressed months; "
-          f"{control.panel_attrs['footprint_cells_suppressed']} suppressed footprint cells counted as 2.5")
-    display(weights.to_frame().head(12))
+    display(Markdown(f"{AREA_MEASURES[measure]}: pre-period RMSPE {control.pre_rmspe_:.1f} per 100,000 CYP a month; "
+                     f"{len(control.donors_dropped_)} areas left out for suppressed months; "
+                     f"{control.panel_attrs['footprint_cells_suppressed']} suppressed footprint cells counted as 2.5."))
+    run.show(weights.head(12), caption=f"Synthetic control of {AREA_MEASURES[measure]}: the areas and their weights",
+             titles={"unit": "Area"})
 
 # %% [markdown]
 # ## The footprint against its synthetic control, and the gap among the placebos
@@ -90,8 +94,9 @@ for measure, control in controls.items():
 # %%
 for measure, headline in headlines.items():
     headline.record(f"synthetic_control_{measure}", what=AREA_MEASURES[measure], to=run.record)
-    print(headline.sentence)
-    display(headline.table)
+    run.show(headline.table, caption=f"Synthetic control of {AREA_MEASURES[measure]}: the effect (95% intervals)")
+    display(run.paragraph(paragraphs.synthetic_control, *(f"synthetic_control_{measure}_{part}" for part in
+                                                          ("relative_effect", "p_value", "donors", "averted"))))
 
 # %% [markdown]
 # ## Conformal intervals month by month
@@ -106,7 +111,8 @@ for measure, control in controls.items():
     shown = run.record_table(f"synthetic_control_{measure}_conformal", monthly.round(3).reset_index(),
                              caption=f"{AREA_MEASURES[measure]}: effect by month, 95% conformal intervals "
                                      f"({conformal.attrs['method']})")
-    display(shown.head(18))  # the disclosure-controlled table: counts rounded to 5
+    run.show(shown.head(18), caption=f"{AREA_MEASURES[measure]}: effect by month, 95% conformal intervals (the first "
+                                     "18 months; counts rounded to 5)")  # the disclosure-controlled table
 
 # %% [markdown]
 # ## Against what was planted (reference extract only)
@@ -129,4 +135,4 @@ if planted and headlines:
     against = pd.DataFrame.from_dict(rows, orient="index")
     run.record_table("synthetic_control_against_planted", against.round(3).reset_index(),
                      caption="Synthetic control's post-year relative effect against the planted effect")
-    display(against)
+    run.show(against, caption="Synthetic control's post-year relative effect against the planted effect")

@@ -33,11 +33,12 @@ run = notebook.start("13_delivery_and_balancing", globals())  # every None above
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import HTML, display
+from IPython.display import HTML, Markdown, display
 
 from outcomes.figures import plots
 from outcomes.programme import delivery
 from outcomes.reference import read_truth
+from outcomes.report import paragraphs
 
 plots.use_house_style()
 data, measures, programme = run.extract, run.measures, run.programme  # the extract is cut to period_end
@@ -61,7 +62,12 @@ shown = run.record_table("component_activity", activity, counts=["before_n", "af
                                   "ratio_upper": ["before_n", "after_n"]},
                          caption="Each component's activity, 12 months before and 12 months from its start "
                                  "(ratio after/before with its 95% CI; counts rounded to 5, 1-7 redacted)")
-shown
+run.show(shown, caption="Each component's activity, 12 months before and 12 months from its start (counts rounded to 5, "
+                        "1-7 suppressed)",
+         columns=["component", "start", "activity", "unit", "before", "after", "ratio", "ratio_lower", "ratio_upper", "note"],
+         titles={"ratio": "After / before"})
+display(run.paragraph(paragraphs.ratios, "component_activity", label="component",
+                      what="activity from its start against the 12 months before,"))
 
 # %%
 axes = plots.before_after_panels(shown, category="short", before="before", after="after", width=2.1,
@@ -89,7 +95,11 @@ table = run.record_table(delivery.BALANCING_TABLE, balancing, counts=["baseline_
                          keep=["measure", "name", "unit", "grade", "evidence", "worsened"],
                          caption="Balancing measures, 12 months before go-live vs 12 months after the transition: "
                                  "ratio with its 95% CI and the grade against 'no rise'")
-table
+run.show(table, caption="Balancing measures, 12 months before go-live vs 12 months after the transition (95% CI; "
+                        "graded against 'no rise')",
+         columns=["measure", "unit", "baseline", "post", "ratio", "ratio_lower", "ratio_upper", "grade"],
+         titles={"ratio": "Post / baseline"})
+display(run.paragraph(paragraphs.balancing, delivery.BALANCING_TABLE))
 
 # %% [markdown]
 # ## The new adolescent PICU: its first two years
@@ -111,11 +121,15 @@ rows = pd.DataFrame([
     {"what": "Footprint CYP out-of-area PICU bed days, two years before it opened", "of_n": first_years["ooa_bed_days_before"]},
     {"what": "Footprint CYP out-of-area PICU bed days, its first two years", "of_n": first_years["ooa_bed_days_after"]},
 ]).set_index("what")
-run.record_table("picu_first_two_years", rows, counts=["of_n", "out_of_n"],
+first_two = run.record_table("picu_first_two_years", rows, counts=["of_n", "out_of_n"],
                  derived={"percent": ["of_n", "out_of_n"], "lower": ["of_n", "out_of_n"], "upper": ["of_n", "out_of_n"]},
                  caption=f"The new PICU ({', '.join(first_years['wards'])}) from {picu['start']:%B %Y}: its first two years "
                          "(bed days and admissions rounded to 5, 1-7 redacted; percentages from the exact counts, the "
                          "share with its Wilson 95% CI)")
+run.show(first_two, caption=f"The new PICU from {picu['start']:%B %Y}: its first two years (counts rounded to 5, 1-7 "
+                            "suppressed; the share with its Wilson 95% CI)",
+         titles={"of_n": "Of (n)", "out_of_n": "Out of (n)", "percent": "Percent"})
+display(run.paragraph(paragraphs.proportions, "picu_first_two_years", label="what"))
 
 # %% [markdown]
 # ## Care nearer home: distance from home against out of area
@@ -135,8 +149,14 @@ nearer = run.record_table("distance_by_year", by_year,
                           "out_of_area_share_pct": ["in_area_bed_days", "out_of_area_bed_days"]},
                  caption="By financial year: median distance from home (km), share of CYP in hospital 50 km or more from "
                          "home and share of bed days out of area (counts rounded to 5, 1-7 redacted)")
-
-nearer
+run.show(nearer, caption="By financial year: median distance from home, CYP in hospital 50 km or more from home and "
+                         "bed days out of area (counts rounded to 5, 1-7 suppressed)",
+         titles={"far_n": "50 km or more from home (n)", "open_n": "In hospital at month ends (n)",
+                 "share_50km_pct": "50 km or more from home (%)", "out_of_area_share_pct": "Bed days out of area (%)"})
+display(run.paragraph(paragraphs.first_and_last, "distance_by_year", label="year",
+                      columns={"median_km": "the median distance from home of footprint CYP in hospital {} km",
+                               "share_50km_pct": "the share 50 km or more from home {}%",
+                               "out_of_area_share_pct": "the share of their bed days out of area {}%"}))
 
 # %%
 ax = plots.lines_by_period(nearer, "year", {"share_50km_pct": "CYP in hospital 50 km or more from home",
@@ -171,7 +191,9 @@ run.record("reliable_improvement_change", change["difference"], kind="estimate",
            ci=[change["lower"], change["upper"]], label="Paired outcomes reliably improved (post - baseline)",
            definition="Difference in the share of CYP paired outcome scores showing reliable improvement, post window minus "
                       "baseline (Newcombe hybrid score 95% CI)")
-paired
+run.show(paired, caption="CYP paired outcome scores showing reliable improvement (Wilson 95% CIs; counts rounded to 5, "
+                         "1-7 suppressed)", titles={"share_pct": "Reliably improved (%)"})
+display(run.paragraph(paragraphs.estimate, "reliable_improvement_change"))
 
 # %% [markdown]
 # ### Against the planted truth (synthetic reference extract only)
@@ -183,7 +205,7 @@ paired
 # %%
 truth = read_truth(run.params.extract)
 if truth is None or "delivery" not in truth:
-    print("No planted truth beside the extract: a real extract has none to compare with.")
+    display(Markdown("No planted truth beside the extract: a real extract has none to compare with."))
 else:
     checks = delivery.planted_checks(data, measures, frames, truth, windows, first_years)
     safe = run.record_table("delivery_planted_truth", checks.set_index("item"), counts=["events_n"],
@@ -191,5 +213,6 @@ else:
                             keep=["planted", "within", "how"],
                             caption="Planted truth beside the estimates (synthetic reference extract; an estimate resting "
                                     "on 1-7 events is withheld)")
-    display(safe)
-    print(f"{int(checks['within'].sum())} of {len(checks)} planted values recovered within their interval.")
+    run.show(safe, caption="Planted truth beside the estimates (synthetic reference extract; an estimate resting on 1-7 "
+                           "events is withheld)")
+    display(Markdown(f"{int(checks['within'].sum())} of {len(checks)} planted values recovered within their interval."))

@@ -249,7 +249,7 @@ class MirrorImage:
         rr = r["after_vs_pre_pre"]
         level = f"{self.confidence_level:.0%} CI"
         versus = (f"After treatment began, {what} were at {rr.estimate:.0%} of their level two years before "
-                  f"(the pre-pre window; {level} {rr.lower:.0%} to {rr.upper:.0%}, exact P = {rr.p_value:.2g}).")
+                  f"(the pre-pre window; {level} {rr.lower:.0%} to {rr.upper:.0%}, exact P {'< 0.001' if rr.p_value < 0.001 else f'= {rr.p_value:.2g}'}).")
         share = r["share_of_fall"]
         if np.isnan(share):
             return versus + f" {what[:1].upper() + what[1:]} did not fall from the window before to the window after."

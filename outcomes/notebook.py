@@ -17,6 +17,9 @@ injects; every None there takes the runner's default: `outcomes.report.parameter
   None when the notebook declares no `go_live`;
 * `.record`, `.record_table`, `.record_figure`: `outcomes.results`' calls, bound to the
   notebook's output folder and name;
+* `.show(table)`: a table as a reader reads it (`outcomes.report.tables`), every table a page shows;
+* `.paragraph(write, *names)`: the results paragraph under an analysis, written from the recorded
+  results by `outcomes.report.paragraphs`;
 * `.estimate(name, what, fit, ...)`: `fit(...)`, or None when the data cannot support it
   (`outcomes.errors.NotEstimable`: too few events, no comparison group, every count 0), the reason
   then recorded and shown in the report as "<what>: not estimable: <reason>"; the notebook goes
@@ -75,6 +78,16 @@ class Run:
         """`outcomes.results.record_figure` into this notebook's folder; returns the PNG's path."""
         return results.record_figure(name, fig, output_dir=self.output_dir, notebook=self.notebook, **options)
 
+    def show(self, frame, caption: str | None = None, **options: Any) -> None:
+        """Show a table as a reader reads it (`outcomes.report.tables.reader_table`: headers in words
+        with units, estimates with their CI, p-values as "<0.001", yes/no, thousands separators);
+        `options`: `columns` (those shown; the recorded CSV keeps all), `titles`, `turn`."""
+        from IPython.display import display
+
+        from outcomes.report.tables import reader_table
+
+        display(reader_table(frame, caption=caption, **options))
+
     def recorded(self, name: str) -> dict:
         """A result as it was recorded: after disclosure control, as results.json holds it."""
         return results.read_sidecar(results.sidecar_path(self.output_dir, self.notebook))[name]
@@ -94,11 +107,20 @@ class Run:
         return Markdown(text)
 
 
+    def paragraph(self, write: Callable[..., str], *names: str, **options: Any):
+        """The results paragraph under an analysis (Markdown): `write` (`outcomes.report.paragraphs`:
+        `estimate`, `survival`, `costs`...) given the results `names` as recorded (after disclosure
+        control; None for one not recorded, e.g. not estimable)."""
+        from IPython.display import Markdown
+
+        recorded = results.read_sidecar(results.sidecar_path(self.output_dir, self.notebook))
+        return Markdown(write(*(recorded.get(name) for name in names), **options))
+
     def source_changes(self, *names: str) -> dict:
         """The changes of data source inside the series of measures `names` on this extract
         ({first day of the month: what changed}, `outcomes.measures.sources`), each recorded once
         as result `source_change_<yyyy_mm>` with its sentence (in the report and results.json) and
-        printed; empty when the series has one source."""
+        shown as prose; empty when the series has one source."""
         from outcomes.measures.sources import change_sentences, changes_of
 
         found: dict = {}
@@ -108,13 +130,13 @@ class Run:
                                                                                  self.extract)):
             self.record(f"source_change_{month:%Y_%m}", f"{month:%B %Y}", kind="estimate", sentence=sentence,
                         definition="A change of data source inside a measure's series (declared in the catalogue)")
-            print(sentence)
+            _say(sentence)
         return found
 
     def population_note(self, *names: str) -> str | None:
         """The sentence saying the population denominator of measures `names` is carried forward past
         the last published estimate (`outcomes.measures.population.carried_note`), recorded once as
-        result `population_carried_forward` (in the report and results.json) and printed; None when
+        result `population_carried_forward` (in the report and results.json) and shown as prose; None when
         every month has its own year's estimate."""
         notes = {note for name in names if (say := getattr(self.measures[name].denominator, "note", None))
                  and (note := say(self.extract, self.measures[name].period(self.extract)))}
@@ -123,14 +145,14 @@ class Run:
         sentence = "Rates: " + "; ".join(sorted(notes)) + "."
         self.record("population_carried_forward", "; ".join(sorted(notes)), kind="estimate", sentence=sentence,
                     definition="Months after the last published ONS mid-year estimate use it, carried forward")
-        print(sentence)
+        _say(sentence)
         return sentence
 
     def estimate(self, name: str, what: str, fit: Callable[..., Any], /, *args: Any, headline: bool = False,
                  **kwargs: Any) -> Any:
         """`fit(*args, **kwargs)`, or None when it raises `NotEstimable`: the reason is then recorded
         as result `name` ("<what>: not estimable: <reason>", `results.record_not_estimable`; in the
-        headline table when `headline`) and printed. Any other error still fails the notebook."""
+        headline table when `headline`) and shown as prose. Any other error still fails the notebook."""
         try:
             return fit(*args, **kwargs)
         except NotEstimable as error:
@@ -138,9 +160,17 @@ class Run:
             return None
 
     def not_estimable(self, name: str, what: str, reason: str, *, headline: bool = False) -> None:
-        """Record and print that `what` is not estimable, and why (`results.record_not_estimable`)."""
-        print(results.record_not_estimable(name, reason, what=what, headline=headline,
-                                           output_dir=self.output_dir, notebook=self.notebook))
+        """Record and say (as prose on the page) that `what` is not estimable, and why
+        (`results.record_not_estimable`)."""
+        _say(results.record_not_estimable(name, reason, what=what, headline=headline,
+                                          output_dir=self.output_dir, notebook=self.notebook) + ".")
+
+
+def _say(sentence: str) -> None:
+    """Show a sentence on the page as prose (Markdown), not as monospace printed output."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(sentence))
 
 
 def _measure_cache() -> Path | None:

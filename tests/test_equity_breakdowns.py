@@ -248,3 +248,31 @@ def test_the_results_paragraph_is_written_from_what_was_recorded():
     text = equity_paragraph(recorded.__getitem__, rates)
     assert text.startswith("The ratio is withheld by disclosure control") and "was not run: too few groups." in text
     assert REDACTED not in text
+
+
+def test_without_one_banding_of_ages_0_to_17_there_is_no_rate_and_the_notebooks_bands_are_kept(tmp_path):
+    """The population table must band 0-17 one way in every LA and year of the footprint, and cover
+    it, for rates by age; otherwise the reason is given and the breakdown keeps 0-12, 13-15, 16-17."""
+    from outcomes.measures.population import cyp_age_bands
+    from outcomes.programme.breakdowns import group_person_years
+
+    footprint = ["E09000022", "E09000028"]
+    tables = tiny_tables()  # 10-14 and 15-17 in one LA, 10-14 alone in the other: ages 0-9 not covered either
+    extract = open_source(write_extract(tmp_path / "x", tables))
+    assert cyp_age_bands(extract, footprint) == "the population table bands ages 0-17 differently between LAs or years"
+    windows = Programme("2019-10-01", 0).whole_windows("2019-04-01", "2020-03-31")
+    assert "differently between LAs or years" in group_person_years(extract, windows, "age_band", footprint)
+    tables["population"] = pd.DataFrame({"LADistrictAuth": ["E09000022", "E09000022", "E09000028", "E09000028"],
+                                         "year": [2019] * 4, "age_band": ["10-14", "15-17"] * 2,
+                                         "persons": [17000, 9500, 16000, 9000]})
+    extract = open_source(write_extract(tmp_path / "y", tables))
+    assert cyp_age_bands(extract, footprint) == "the population table's age bands do not cover ages 0-17 once each"
+    bands = breakdown_counts(extract, windows, footprint).query("dimension == 'age_band'").group.unique()
+    assert set(bands) <= {"0-12", "13-15", "16-17", "Not recorded"}
+    tables["population"] = pd.DataFrame({"LADistrictAuth": ["E09000022"] * 2 + ["E09000028"] * 2, "year": [2019] * 4,
+                                         "age_band": ["0-14", "15-17"] * 2, "persons": [50000, 9500, 48000, 9000]})
+    extract = open_source(write_extract(tmp_path / "z", tables))
+    assert cyp_age_bands(extract, footprint) == ((0, 14), (15, 17))
+    person_years = group_person_years(extract, {"y": (dt.date(2019, 1, 1), dt.date(2020, 1, 1))}, "age_band", footprint)
+    year = 365 / 365.25  # 2019: 365 days of a mean year
+    assert person_years.set_index("group").person_years.to_dict() == pytest.approx({"0-14": 98000 * year, "15-17": 18500 * year})

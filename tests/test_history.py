@@ -151,6 +151,19 @@ def test_extract_yaml_and_truth_say_which_history_was_written(pair):
     assert truth["history"]["population_last_mid_year"] == 2022
     assert truth["row_counts"]["HESAE"] == pq.ParquetFile(real / "HESAE.parquet").metadata.num_rows
     assert "history" not in read_truth(full)
+    # the planted inequality's realised spells are recounted on the cut files (the spells that ended
+    # before 2016 are gone); the recount is the generator's own count on the full history
+    from outcomes.reference._equity import realised_on_files
+
+    full_equity = read_truth(full)["equity"]
+    assert realised_on_files(full, full_equity["windows"]) == full_equity["realised_spells"]
+    cut = truth["equity"]["realised_spells"]
+    assert truth["equity"]["windows"]["before"] == ["2016-01-01", "2017-10-01"]
+    assert truth["equity"]["windows"]["after"] == full_equity["windows"]["after"]
+    assert cut == realised_on_files(real, truth["equity"]["windows"])
+    before = sum(g["admissions"] for g in cut["before"].values())
+    assert 0 < before < sum(g["admissions"] for g in full_equity["realised_spells"]["before"].values())
+    assert cut["after"] == full_equity["realised_spells"]["after"]
     # the planted effects are the full history's
     full_truth = read_truth(full)
     assert truth["programme"] == full_truth["programme"] and truth["realised"] == full_truth["realised"]
@@ -276,3 +289,41 @@ def test_rates_after_the_last_published_estimate_carry_it_forward_and_say_so(pai
     assert main(["measure", "ae_attendances", "--extract", str(pair[1])]) == 0
     err = capsys.readouterr().err
     assert f"ae_attendances: note: {said}" in err and "ae_attendances: note: data source changes in October 2017" in err
+
+
+def test_spc_limits_are_rebased_where_the_data_source_changes(pair):
+    """Making Data Count rebases at known changes: an A&E measure's chart is rebased at the October
+    2017 change of source on the real history (besides the go-live asked for), not on the full one,
+    and a measure without a change keeps only the rebase asked for."""
+    import warnings
+
+    from outcomes.measures.catalogue import catalogue
+    from outcomes.source import open_source
+    from outcomes.spc.measures import catalogue_spc
+
+    measures = catalogue()
+    for folder, expected in ((pair[1], [pd.Timestamp("2019-04-01"), pd.Timestamp("2017-10-01")]),
+                             (pair[0], [pd.Timestamp("2019-04-01")])):
+        extract = open_source(folder)
+        frames = {name: measures[name].to_pandas(extract) for name in ("ae_attendances", "bed_days")}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            charts = catalogue_spc(measures, frames, rebase=["2019-04-01"], strict=False, extract=extract)
+        assert [chart.rebase for chart in charts["ae_attendances"].charts.values()] == [expected]
+        assert [chart.rebase for chart in charts["bed_days"].charts.values()] == [[pd.Timestamp("2019-04-01")]]
+
+
+@pytest.mark.slow
+def test_the_smallest_reference_publishes_on_the_real_history(tmp_path):
+    """Scale 0.02 (a small collaborative) on the default, real history: the report publishes, the
+    A&E single series refused at the change of source."""
+    from conftest import ROOT
+    from outcomes.report import build_report
+
+    extract = write_reference_extract(tmp_path / "small", scale=0.02)
+    outcome = build_report("2024Q1", source=extract, reports_dir=tmp_path / "reports", notebooks_dir=ROOT / "notebooks",
+                           jobs=2)
+    assert outcome.ok, [f"{r.name}: {r.failure.describe()}" for r in outcome.failed_runs] or outcome.problems
+    ae = json.loads((outcome.folder / "results.json").read_text())["04_crisis_and_ae"]
+    assert ae["its_ae_attendances"]["kind"] == "not_estimable"
+    assert "data source changes at the go-live" in ae["its_ae_attendances"]["reason"]

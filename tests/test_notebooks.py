@@ -127,3 +127,66 @@ def test_delivery_notebook_recovers_its_planted_truth_and_fills_the_front_page(r
     assert grades["ward_stays_50km_from_home"] == "confirmed"
     html = (report / "index.html").read_text()
     assert "What it must not worsen" in html and html.index("What it must not worsen") < html.index("Monitoring: is each measure")
+
+
+#: window widths the pages are measured at: a laptop, and about A4's printable width (186 mm) with the
+#: screen's larger type (the print stylesheet's type is smaller still)
+WIDE, A4_WIDTH, TABLET = 1280, 800, 768
+
+
+def _layout(chromium: str, page, width: int, profile) -> dict:
+    """The layout the page's own check records on <body> once loaded at `width` px (image_check.html)."""
+    import html
+    import re
+    import subprocess
+
+    done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                           "--disable-dev-shm-usage", "--no-first-run", f"--user-data-dir={profile}",
+                           f"--window-size={width},1000", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    body = re.search(r"<body([^>]*)>", done.stdout)
+    assert body, f"{page.name}: no <body> in the dumped DOM: {done.stderr[-500:]}"
+    found = {k: html.unescape(v) for k, v in re.findall(r'([\w-]+)="([^"]*)"', body.group(1))}
+    assert found.get("data-loaded") == "yes", page.name
+    return found
+
+
+@pytest.mark.browser
+def test_no_page_hides_a_table_column_and_none_scrolls_sideways(report, tmp_path):
+    """Every table of every page whole at 1280 px and at about A4's width, measured in Chromium;
+    the index does not scroll sideways at 768 px (a tablet), where it once cut off Published."""
+    from test_report_browser import _chromium
+
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    pages = [report / "index.html"] + sorted((report / "notebooks").glob("*.html"))
+    problems = []
+    for page in pages:
+        for width in (WIDE, A4_WIDTH) + ((TABLET,) if page.name == "index.html" else ()):
+            layout = _layout(chromium, page, width, tmp_path / "profile")
+            if layout["data-hidden-tables"] != "0":
+                problems.append(f"{page.name} at {width} px: {layout['data-hidden-tables']} table(s) past the page: "
+                                f"{layout['data-hidden-what']}")
+            if int(layout["data-page-width"]) > int(layout["data-window-width"]):
+                problems.append(f"{page.name} at {width} px scrolls sideways: {layout['data-page-width']} px wide")
+    assert problems == []
+
+
+def test_every_page_reads_as_a_paper_not_as_program_output(report):
+    """Every table through the one formatter (no raw pandas table, no snake_case header, no number in
+    e-notation or as a repr), and no sentence printed as monospace code output."""
+    import html
+    import re
+
+    for page in sorted((report / "notebooks").glob("*.html")):
+        text = page.read_text()
+        assert 'class="dataframe"' not in text, f"{page.name}: a table shown without run.show"
+        printed = [html.unescape(m)[:80] for m in re.findall(r"<pre>(.*?)</pre>", text, re.S)]
+        assert printed == [], f"{page.name}: printed output instead of prose: {printed}"
+        tables = re.findall(r'<table class="reader-table">.*?</table>', text, re.S)
+        headers = [h for t in tables for h in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', t)]
+        assert not [h for h in headers if "_" in h], f"{page.name}: snake_case headers {headers}"
+        cells = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", t)) for t in tables)
+        for leak in (r"\d(?:\.\d+)?e-\d", r"np\.float64", r"\{'", r"\bTrue\b", r"\bFalse\b", r"\.\.\.", r"\bnan\b"):
+            assert not re.search(leak, cells), f"{page.name}: {leak} in a table: {re.search(leak, cells)}"

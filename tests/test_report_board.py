@@ -82,7 +82,7 @@ def test_the_previous_quarters_report_is_compared_when_there_is_one(tmp_path):
     label, previous = previous_quarter_results(tmp_path, quarter)
     assert label == "2023Q4"
     row, = index.headline_rows({"01": {"level": entry(0.6, [0.4, 0.8]), "other": {"kind": "count", "value": 5}}}, previous)
-    assert row.previous == "0.7 (95% CI 0.5 to 0.9)"
+    assert row.previous == "0.70 (95% CI 0.50 to 0.90)"
     assert previous_quarter_results(tmp_path, parse_quarter("2024Q2")) == (None, None)  # 2024Q1 is not there
 
 

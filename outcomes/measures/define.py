@@ -301,14 +301,19 @@ class Measure:
                    "extract": extract_identity(extract)}
         return cached_frame(self.cache, key, lambda: self._compute(extract, period.start, period.end))
 
-    def notes(self, extract: ExtractLike, start: str | dt.date | None = None, end: str | dt.date | None = None) -> list[str]:
-        """What the series over the period must say beside its numbers: each change of data source
-        inside it (`outcomes.measures.sources`) and a population denominator carried forward past
-        the last published estimate (`outcomes.measures.population.carried_note`)."""
+    def changes_on(self, extract: ExtractLike) -> dict[dt.date, str]:
+        """{first day of the month: what changed} of the changes of data source the measure declares
+        that fall inside `extract` (`outcomes.measures.sources.changes_of`)."""
         from outcomes.measures.sources import changes_of
 
+        return changes_of(self, extract)
+
+    def notes(self, extract: ExtractLike, start: str | dt.date | None = None, end: str | dt.date | None = None) -> list[str]:
+        """What the series over the period must say beside its numbers: each change of data source
+        inside it (`changes_on`) and a population denominator carried forward past the last
+        published estimate (`outcomes.measures.population.carried_note`)."""
         period = self.period(extract, start, end)
-        notes = [f"data source changes in {month:%B %Y}: {text}" for month, text in sorted(changes_of(self, extract).items())
+        notes = [f"data source changes in {month:%B %Y}: {text}" for month, text in sorted(self.changes_on(extract).items())
                  if period.start <= month <= period.end]
         note = getattr(self.denominator, "note", None)
         if note is not None and (said := note(extract, period)):

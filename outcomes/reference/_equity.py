@@ -99,3 +99,34 @@ def equity_truth(ethnic: np.ndarray, ooa: np.ndarray, start: np.ndarray, windows
         "realised_spells": realised,
         "deprivation": SYNTHETIC_NOTE + "; no deprivation gradient is planted",
     }
+
+
+def realised_on_files(folder, windows: dict[str, list[str]]) -> dict:
+    """`equity_truth`'s realised spells counted on the written files (DuckDB): first admissions of
+    footprint CYP (a hospital spell whose first ward stay is a CYP stay, `_truth`'s definitions) by
+    the start of the spell in each window, out of area when the provider is outside the network,
+    by top-level ethnic group. On the full history it equals `equity_truth`'s count from the
+    generator's arrays (tests/test_history.py); the real-history cut recounts with it, since the
+    spells that ended before MHSDS began are not in its files."""
+    import duckdb
+
+    from outcomes.reference._truth import _stage
+
+    con = duckdb.connect()
+    for name in ("MHS001MPI", "MHS101Referral", "MHS501HospProvSpell", "MHS502WardStay"):
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{(folder / (name + '.parquet')).as_posix()}')")
+    _stage(con, events=False)
+    lookup = {code: name for name, codes in ETHNIC_GROUPS.items() for code in codes}
+    rows = con.execute("SELECT CAST(c.s AS VARCHAR), c.network, m.EthnicCategory FROM cyp c JOIN MHS001MPI m USING (Person_ID) "
+                       "WHERE c.first_stay AND c.fp").fetchall()
+    con.close()
+    realised = {}
+    for label, (lo, hi) in windows.items():
+        counts = {g: {"admissions": 0, "out_of_area": 0} for g in [*ETHNIC_GROUPS, "unknown"]}
+        for start, network, ethnic in rows:
+            if lo <= start < hi:
+                group = counts[lookup.get(ethnic, "unknown")]
+                group["admissions"] += 1
+                group["out_of_area"] += int(not network)
+        realised[label] = counts
+    return realised

@@ -23,8 +23,12 @@ written before histories existed); `apply_history` then cuts the written files i
 * RiskEvents (local incident records, not MHSDS) and deprivation are not cut.
 
 `extract.yaml` gains `extract_start_date: 2016-01-01` and truth.json a `history` entry saying
-what was cut (with the HES A&E coding's counts), its `row_counts` recounted on the cut files. The
-planted effects and their realised values stay those of the full history the files were cut from.
+what was cut (with the HES A&E coding's counts), its `row_counts` recounted on the cut files, and
+the planted inequality's windows starting with MHSDS (the "before" window reached back to 2014) with
+their realised spells recounted on the cut files (`equity`).
+The planted effects and the other realised values stay those of the full history: their windows
+(the baseline year from October 2016, the post year) lie after the cut, with the stays open across
+it kept; the A&E ones count ECDS-coded attendances, which the cut recodes before October 2017.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import yaml
 
 from outcomes.reference._codes import CODES
 from outcomes.reference import DEFAULT_HISTORY, HISTORIES
+from outcomes.reference._equity import realised_on_files
 from outcomes.reference._model import Streams
 from outcomes.reference._write import WRITE_OPTIONS, build, schema
 
@@ -214,6 +219,10 @@ def _update_truth(folder: Path, entry: dict) -> None:
     path = folder / "truth.json"
     truth = json.loads(path.read_text())
     truth["history"] = entry
+    # the planted inequality's windows start with MHSDS, and its realised spells are recounted on the cut files
+    equity = truth["equity"]
+    equity["windows"] = {label: [max(lo, MHSDS_START.isoformat()), hi] for label, (lo, hi) in equity["windows"].items()}
+    equity["realised_spells"] = realised_on_files(folder, equity["windows"])
     truth["generator"]["extract_start"] = MHSDS_START.isoformat()
     truth["row_counts"] = {table: pq.ParquetFile(folder / f"{table}.parquet").metadata.num_rows
                            for table in [*truth["row_counts"], "HESAE"] if (folder / f"{table}.parquet").is_file()}

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from outcomes.report.tables import MINUS, format_number
 from outcomes.resources import templates_dir
 from outcomes.results import NOT_ESTIMABLE
 from outcomes.spc.icons import icon_spec, icon_svg
@@ -25,35 +26,6 @@ from outcomes.spc.icons import icon_spec, icon_svg
 
 __all__ = ["IndexPage", "HeadlineRow", "DashboardRow", "BalancingRow", "KeyFigure", "NotebookEntry", "headline_rows",
            "dashboard_rows", "balancing_rows", "format_number", "render_index"]
-
-MINUS = "\u2212"
-
-
-def format_number(value: Any, unit: str | None = None, signed: bool = False) -> str:
-    """A number as a person reads it: thousands separators, sensible decimals, '%' units attached."""
-    if value is None:
-        return "\u2013"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float) or (isinstance(value, float) and not math.isfinite(value)):
-        return str(value)
-    magnitude = abs(value)
-    if isinstance(value, int) or (magnitude >= 100 and float(value).is_integer()):
-        text = f"{magnitude:,.0f}"
-    elif magnitude >= 100:
-        text = f"{magnitude:,.0f}"
-    elif magnitude >= 10:
-        text = f"{magnitude:.1f}"
-    elif magnitude >= 1:
-        text = f"{magnitude:.2f}"
-    elif magnitude == 0:
-        text = "0"
-    else:
-        text = f"{magnitude:.2g}"
-    sign = MINUS if value < 0 else ("+" if signed and value > 0 else "")
-    suffix = "%" if unit in ("%", "percent", "per cent") else ""
-    return f"{sign}{text}{suffix}"
-
 
 #: result kinds whose value is a proportion shown as a percentage (-0.32 -> "-32.0%")
 PROPORTION_KINDS = ("percent_change", "proportion")

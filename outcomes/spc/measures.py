@@ -343,16 +343,28 @@ def catalogue_spc(
 ) -> dict[str, MeasureSPC]:
     """`measure_spc` for each of `names` (default: every measure in `frames`, name -> monthly
     frame), pairing each non-count with the frame of its `counts_from` measure (see `measure_spc`
-    for `strict`; `improvement` and `target`, if given, replace the catalogue's)."""
+    for `strict`; `improvement` and `target`, if given, replace the catalogue's). With `extract`,
+    each measure is also rebased where its data source changes inside the series (`_source_changes`)."""
     charts = {}
     for name in names or list(frames):
         measure = measures[name]
         counts = frames.get(measure.counts_from) if measure.counts_from else None
         if measure.counts_from and counts is None:
             raise UserError(f"{name} needs {measure.counts_from} (its row counts) for disclosure control")
-        charts[name] = measure_spc(measure, frames[name], rebase=rebase, improvement=improvement, target=target,
-                                   fix_after_n_points=fix_after_n_points, counts=counts, strict=strict, extract=extract)
+        charts[name] = measure_spc(measure, frames[name], rebase=[*rebase, *_source_changes(measure, frames[name], extract)],
+                                   improvement=improvement, target=target, fix_after_n_points=fix_after_n_points,
+                                   counts=counts, strict=strict, extract=extract)
     return charts
+
+
+def _source_changes(measure, frame: pd.DataFrame, extract: Any) -> list:
+    """The months inside `frame`'s series where the measure's data source changes (HES A&E, then
+    ECDS): a known change, so its limits are rebased there (Making Data Count), not read as a
+    special cause. None without the extract."""
+    if extract is None or not hasattr(measure, "changes_on") or frame.empty:
+        return []
+    first, last = pd.Timestamp(frame["month"].min()), pd.Timestamp(frame["month"].max())
+    return [month for month in sorted(measure.changes_on(extract)) if first < pd.Timestamp(month) <= last]
 
 
 def board_dashboard(charts: Mapping[str, MeasureSPC]) -> pd.DataFrame:
