@@ -311,3 +311,19 @@ def test_spc_limits_are_rebased_where_the_data_source_changes(pair):
             charts = catalogue_spc(measures, frames, rebase=["2019-04-01"], strict=False, extract=extract)
         assert [chart.rebase for chart in charts["ae_attendances"].charts.values()] == [expected]
         assert [chart.rebase for chart in charts["bed_days"].charts.values()] == [[pd.Timestamp("2019-04-01")]]
+
+
+@pytest.mark.slow
+def test_the_smallest_reference_publishes_on_the_real_history(tmp_path):
+    """Scale 0.02 (a small collaborative) on the default, real history: the report publishes, the
+    A&E single series refused at the change of source."""
+    from conftest import ROOT
+    from outcomes.report import build_report
+
+    extract = write_reference_extract(tmp_path / "small", scale=0.02)
+    outcome = build_report("2024Q1", source=extract, reports_dir=tmp_path / "reports", notebooks_dir=ROOT / "notebooks",
+                           jobs=2)
+    assert outcome.ok, [f"{r.name}: {r.failure.describe()}" for r in outcome.failed_runs] or outcome.problems
+    ae = json.loads((outcome.folder / "results.json").read_text())["04_crisis_and_ae"]
+    assert ae["its_ae_attendances"]["kind"] == "not_estimable"
+    assert "data source changes at the go-live" in ae["its_ae_attendances"]["reason"]
