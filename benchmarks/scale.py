@@ -349,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\ncatalogue on local Spark, scale {args.spark_scale:g}: {spark['measures']} measures in "
                   f"{spark['seconds']:.1f} s (DuckDB {spark['duckdb_seconds']:.1f} s, "
                   f"{spark['seconds'] / spark['duckdb_seconds']:.0f}x), tables moved to Spark in "
-                  f"{spark['load_seconds']:.1f} s, process peak {spark['peak_mb']:.0f} MB (the JVM's included); "
+                  f"{spark['load_seconds']:.1f} s, {spark['cpu']:.0f} CPU s in all, process peak {spark['peak_mb']:.0f} MB "
+                  "(the JVM's included); "
                   + ("every frame equals DuckDB's" if not spark["unequal"] else f"UNEQUAL: {', '.join(spark['unequal'])}"))
             if spark["unequal"]:
                 return 1

@@ -45,7 +45,7 @@ first_month = default_period(run.measures["admissions"], data).first_day
 windows = run.programme.whole_windows(first_month, data.end_date)  # every month before go-live, every month after the transition
 counts = breakdown_counts(data, windows, footprint, providers)
 truth = read_truth(run.params.extract)  # the planted inequality, on the synthetic reference extract only
-display(Markdown("Windows: " + "; ".join(f"{label} {lo:%B %Y} to {hi:%B %Y} (end excluded)"
+display(Markdown("Windows: " + "; ".join(f"{label}, {lo:%B %Y} to {pd.Timestamp(hi) - pd.Timedelta(days=1):%B %Y}"
                                           for label, (lo, hi) in windows.items()) + "."))
 
 # %% [markdown]
