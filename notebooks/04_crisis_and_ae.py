@@ -10,7 +10,10 @@
 # process measure and never counted as escalations. The outcomes are per month per 100,000 CYP
 # residents, each with an interrupted time series
 # (segmented quasi-Poisson, population offset, seasonal harmonics, AR(1) errors, transition window
-# left out, COVID-19 as its own interruption). The last section takes the programme in components:
+# left out, COVID-19 as its own interruption). Where the A&E source changes at the go-live (HES A&E,
+# then ECDS) the single series is refused, and a controlled ITS of every resident's mental-health and
+# self-harm A&E attendances against CYP living elsewhere, who change source in the same month, carries
+# the A&E headline instead. The last section takes the programme in components:
 # the enhanced crisis teams (April 2016) and the go-live, each with its own date, on the mental-health
 # and self-harm A&E attendances of every CYP living in the footprint.
 

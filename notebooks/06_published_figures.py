@@ -9,7 +9,10 @@
 # counts, **matches** (said in words when disclosure control withholds the value). No row is graded
 # on a point estimate alone (see `published/camhs_tier4_collaborative.yaml` for the figures, their
 # source and tolerances). Reproduced counts pass disclosure control (1-7 redacted, others rounded to
-# 5); the comparison with the published figure is made on the exact values.
+# 5); the comparison with the published figure is made on the exact values. Where the A&E data source
+# changes at the go-live (HES A&E, then ECDS), a single series is refused and the A&E claim is graded
+# on the controlled ITS of notebook 04 (footprint residents against CYP living elsewhere, who change
+# source in the same month); its row's definition says so.
 
 # %% tags=["parameters"]
 # 06_published_figures: None takes the runner's default (outcomes.notebook.start);
