@@ -136,12 +136,20 @@ def controlled_across_sources(programme: Programme, by_area, *, what: str = "thi
     """The controlled ITS at the go-live that runs where a change of data source refuses the single
     series: `by_area` (a measure split into the footprint and CYP living elsewhere, e.g.
     `cyp_mental_health_ae_by_area`) through `Programme.controlled_its` with the programme's earlier
-    `components` (the enhanced crisis teams by default), on the months before COVID-19. The coding
+    `components` (the enhanced crisis teams by default), on the months before COVID-19 (the whole
+    series, COVID-19 shared context, when the go-live is not before it). The coding
     change moves both arms in the same month, so it cancels from the difference; what it does not
     remove is a share recognised under the old coding that differs between the arms. Seasonal terms
     are reduced for a short pre-period as `check_design` reduces them (`result.seasonality_warning`,
     or None); effects are rate ratios, footprint against the rest."""
     check = check_design(programme, by_area["month"].min(), what=what)
-    result = programme.controlled_its(by_area, components, seasonality=check.seasonality)
+    # a go-live from COVID-19 on has no months before it to stop at: COVID-19 is then shared context
+    covid = programme.covid_start
+    before = covid if covid is not None and programme.go_live < covid else None
+    # a component starting inside the programme's interruption (go-live to the end of its transition)
+    # cannot be told from it: the programme's step carries both
+    apart = [c for c in components
+             if not programme.go_live <= as_date(getattr(c, "start", programme.go_live)) < programme.settled]
+    result = programme.controlled_its(by_area, apart, before=before, seasonality=check.seasonality)
     result.seasonality_warning = check.warning
     return result
