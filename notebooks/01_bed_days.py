@@ -151,12 +151,8 @@ if result is not None:
 
 # %%
 if result is not None:
-    line = programme.counterfactual(result)
-    ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
-                              lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
-                              markers=programme.markers(),
-                              transition_months=programme.transition_months, ylabel="bed days per month",
-                              title=f"CYP occupied bed days: observed, fitted and counterfactual (to {headline.at})")
+    ax = programme.counterfactual_chart(result, ylabel="bed days per month",
+                                        title=f"CYP occupied bed days: observed, fitted and counterfactual (to {headline.at})")
     run.record_figure("bed_days_counterfactual", ax.figure, key=True,
                       caption="CYP occupied bed days per month with the modelled counterfactual (95% CI) had the programme not started")
     plt.show()

@@ -135,12 +135,8 @@ if by_flow is not None:
 
 # %%
 if result is not None:
-    line = programme.counterfactual(result)
-    ax = plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
-                              lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
-                              markers=programme.markers(),
-                              transition_months=programme.transition_months, ylabel="bed days per month",
-                              title=f"Out-of-area CYP bed days (counterfactual to {headline.at})")
+    ax = programme.counterfactual_chart(result, ylabel="bed days per month",
+                                        title=f"Out-of-area CYP bed days (counterfactual to {headline.at})")
     run.record_figure("out_of_area_counterfactual", ax.figure, key=True,
                       caption="Out-of-area CYP bed days per month with the modelled counterfactual (95% CI)")
     plt.show()

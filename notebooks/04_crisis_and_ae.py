@@ -93,11 +93,7 @@ for name, monthly in series.items():
 fig, axes = plt.subplots(max(len(results), 1), 1, figsize=(9, 3.5 * max(len(results), 1)), sharex=True, squeeze=False)
 axes = axes[:, 0]
 for ax, (name, result) in zip(axes, results.items()):
-    line = programme.counterfactual(result)
-    plots.monthly_series(line, "observed", fitted="fitted", counterfactual="counterfactual",
-                         lower="counterfactual_lower", upper="counterfactual_upper", go_live=programme.go_live,
-                         markers=programme.markers(), transition_months=programme.transition_months,
-                         ylabel="per month", title=labels[name], ax=ax)
+    programme.counterfactual_chart(result, ylabel="per month", title=labels[name], ax=ax)
 run.record_figure("crisis_and_ae_counterfactual", fig, key=True,
                   caption="Crisis escalations and A&E attendances of known service users, with counterfactuals (95% CI)")
 plt.show()

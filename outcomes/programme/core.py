@@ -309,6 +309,17 @@ class Programme:
                                     start=min(month_label(add_months(fitted_go_live, its.transition)), at),
                                     what=what, record_to=self.record)
 
+    def counterfactual_chart(self, result, *, ylabel: str, title: str, ax=None):
+        """The chart of a fitted ITS every ITS page draws: observed, fitted and the counterfactual with
+        its 95% interval (`counterfactual`), the go-live, transition window and `markers` marked;
+        `ylabel` states the unit. Returns the axes (`outcomes.figures.plots.monthly_series`)."""
+        from outcomes.figures import plots
+
+        return plots.monthly_series(self.counterfactual(result), "observed", fitted="fitted",
+                                    counterfactual="counterfactual", lower="counterfactual_lower",
+                                    upper="counterfactual_upper", go_live=self.go_live, markers=self.markers(),
+                                    transition_months=self.transition_months, ylabel=ylabel, title=title, ax=ax)
+
     def counterfactual(self, result, *, through: Any = None) -> pd.DataFrame:
         """A fitted ITS's per-month frame ready to draw: `month`, observed counts made safe to plot
         (`plottable_counts`), fitted, and the counterfactual with its interval up to and including the
