@@ -15,9 +15,12 @@ is missed only if its hash equals one of its parent's (`outcomes.source.contract
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import ibis
 import ibis.expr.datatypes as idt
 import numpy as np
+import pyarrow as pa
 
 __all__ = ["KeyHashes", "hash64"]
 
@@ -28,42 +31,66 @@ def hash64(value: str) -> idt.uint64:  # DuckDB's HASH: a 64-bit hash of any val
 
 
 class KeyHashes:
-    """The sorted key hashes of `tables` (on DuckDB), read on first use; those of `parents`
-    ((table, column) pairs some foreign key references) are kept for the run."""
+    """The sorted key hashes of `tables` (on DuckDB). DuckDB reads a column's hashes when asked
+    (`read`); a worker thread sorts them and counts orphans while the caller's next queries run, so
+    numpy's single thread works beside DuckDB's. Those of `parents` ((table, column) pairs some
+    foreign key references) are kept for the run. `close` when done."""
 
     def __init__(self, tables: dict[str, ibis.Table], parents: set[tuple[str, str]]):
         self.tables, self.parents = tables, parents
-        self._kept: dict[tuple[str, str], np.ndarray] = {}
+        self._sorted: dict[tuple[str, str], Future] = {}
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="key-hashes")
 
-    def sorted(self, table: str, column: str) -> np.ndarray:
-        """The hashes of `table.column`'s non-null values, sorted (uint64)."""
-        kept = self._kept.get((table, column))
-        if kept is not None:
-            return kept
+    def read(self, table: str, column: str) -> None:
+        """Read the hashes of `table.column`'s non-null values now; they are sorted beside."""
+        if (table, column) in self._sorted:
+            return
         data = self.tables[table]
         query = ibis.to_sql(data.filter(data[column].notnull()).select(h=hash64(data[column])), dialect="duckdb")
-        values = np.asarray(data.get_backend().raw_sql(query).fetchnumpy()["h"], dtype=np.uint64)
-        values.sort()  # in place: a copy of 28 million hashes costs as much as sorting them
-        if (table, column) in self.parents:
-            self._kept[(table, column)] = values
-        return values
+        hashes = data.get_backend().con.sql(query).to_arrow_table().column("h")  # as DuckDB made them
+        self._sorted[(table, column)] = self._worker.submit(_sorted, hashes)
+
+    def _take(self, table: str, column: str) -> Future:
+        self.read(table, column)
+        key = (table, column)
+        return self._sorted[key] if key in self.parents else self._sorted.pop(key)
 
     def repeats(self, table: str, column: str) -> int:
         """Rows whose key hash equals the one before in hash order: 0 proves the key does not repeat."""
-        hashes = self.sorted(table, column)
+        hashes = self._take(table, column).result()
         return int(np.count_nonzero(hashes[1:] == hashes[:-1]))
 
-    def orphans(self, table: str, column: str, parent: str, to: str) -> int:
-        """Rows of `table` whose `column` is given and whose hash is none of `parent.to`'s: each
-        distinct hash is looked up once (28 million care contacts name 4 million people)."""
-        keys, wanted = self.sorted(parent, to), self.sorted(table, column)
-        if not len(wanted) or not len(keys):
-            return len(wanted)
-        starts = np.flatnonzero(np.concatenate(([True], wanted[1:] != wanted[:-1])))
-        distinct = wanted[starts]
-        at = np.minimum(np.searchsorted(keys, distinct), len(keys) - 1)
-        missing = keys[at] != distinct
-        if not missing.any():
-            return 0
-        rows = np.diff(np.append(starts, len(wanted)))
-        return int(rows[missing].sum())
+    def orphans(self, table: str, column: str, parent: str, to: str) -> Future:
+        """Rows of `table` whose `column` is given and whose hash is none of `parent.to`'s, counted
+        beside (a future int)."""
+        keys, wanted = self._take(parent, to), self._take(table, column)
+        # one worker runs tasks in order: both sorts were submitted before this count
+        return self._worker.submit(lambda: _orphans(keys.result(), wanted.result()))
+
+    def close(self) -> None:
+        """Wait for the worker and drop every array."""
+        self._worker.shutdown(wait=True)
+        self._sorted.clear()
+
+
+def _sorted(hashes: pa.ChunkedArray) -> np.ndarray:
+    values = hashes.to_numpy()  # the chunks joined: a new, writable array (a single chunk: a view)
+    if not values.flags.writeable:
+        values = values.copy()
+    values.sort()  # in place: a copy of 28 million hashes costs as much as sorting them
+    return values.astype(np.uint64, copy=False)
+
+
+def _orphans(keys: np.ndarray, wanted: np.ndarray) -> int:
+    """How many of the sorted `wanted` are not in the sorted `keys`: each distinct value is looked
+    up once (28 million care contacts name 4 million people)."""
+    if not len(wanted) or not len(keys):
+        return len(wanted)
+    starts = np.flatnonzero(np.concatenate(([True], wanted[1:] != wanted[:-1])))
+    distinct = wanted[starts]
+    at = np.minimum(np.searchsorted(keys, distinct), len(keys) - 1)
+    missing = keys[at] != distinct
+    if not missing.any():
+        return 0
+    rows = np.diff(np.append(starts, len(wanted)))
+    return int(rows[missing].sum())

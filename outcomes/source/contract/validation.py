@@ -28,6 +28,7 @@ per table and counts.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 import ibis
@@ -273,13 +274,12 @@ def _may_repeat(spec: Table, counts: pd.Series, keys: KeyHashes | None) -> bool:
 
 
 def _with_parents(spec: Table, table: ibis.Table, parents: dict[str, ibis.Table], keys: KeyHashes | None
-                  ) -> tuple[ibis.Table, dict[str, ibis.Value], dict[int, int]]:
+                  ) -> tuple[ibis.Table, dict[str, ibis.Value], dict[int, Future]]:
     """`table`, per foreign key an aggregate counting its orphans (a key given, no parent row), and
-    the orphans already counted, by foreign key index. On DuckDB (`keys`) a one-field key is
-    looked up among the parent's key hashes: in numpy for a table with fewer rows than its parent
-    has keys (`KeyHashes.orphans`), else by a semi-join on the parent's hashes (a hash table of
-    64-bit integers, no distinct keys needed); otherwise, or for a key of several fields, `table`
-    is left-joined to the distinct keys of each parent (so no row repeats)."""
+    the orphans counted otherwise, by foreign key index. On DuckDB (`keys`) a one-field key's
+    hashes are looked up among the parent's in numpy, beside the aggregate query
+    (`KeyHashes.orphans`: a future count); otherwise, or for a key of several fields, `table` is
+    left-joined to the distinct keys of each parent (so no row repeats)."""
     wide, found, metrics, counted = table, [], {}, {}
     for i, fk in enumerate(spec.foreign_keys):
         parent = parents.get(fk.references)
@@ -306,6 +306,8 @@ def check_table(spec: Table, table: ibis.Table, contract: DataDictionary, end_da
     keys, counted in a single aggregate query: one scan of the table (and one of each parent's
     keys). Adds the row-wise and primary-key findings; returns {foreign key index: orphan rows}
     for `check_foreign_keys`, which reports them after every table's own checks."""
+    if keys is not None and len(spec.primary_key) == 1:
+        keys.read(spec.name, spec.primary_key[0])  # sorted beside this table's aggregate query
     wide, orphans, counted = _with_parents(spec, table, parents, keys)
     checks = _row_checks(spec, wide, contract, end_date)
     metrics = {f"check_{i}": _rows_where(wide, condition) for i, (_, _, condition, _) in enumerate(checks)}
@@ -421,12 +423,18 @@ def validate_tables(
     usable = {n: t for n, t in tables.items() if n not in broken}
     orphans = {}
     keys = _key_hashes(usable, contract)
-    for name, spec in contract.tables.items():
-        if name in broken or name not in tables:
-            continue
-        orphans[name] = check_table(spec, tables[name], contract, end_date, findings, usable, keys)
-        if any(f.age_bands for f in spec.fields) and name not in findings.tables_with_errors():
-            check_age_bands(spec, tables[name], findings)
+    try:
+        for name, spec in contract.tables.items():
+            if name in broken or name not in tables:
+                continue
+            orphans[name] = check_table(spec, tables[name], contract, end_date, findings, usable, keys)
+            if any(f.age_bands for f in spec.fields) and name not in findings.tables_with_errors():
+                check_age_bands(spec, tables[name], findings)
+        orphans = {name: {i: _count(n.result() if isinstance(n, Future) else n) for i, n in counted.items()}
+                   for name, counted in orphans.items()}
+    finally:
+        if keys is not None:
+            keys.close()
     for name, spec in contract.tables.items():
         if name in usable:
             check_foreign_keys(spec, usable, findings, orphans.get(name))
