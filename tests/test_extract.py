@@ -255,7 +255,7 @@ def test_a_ward_stay_starting_in_1800_is_an_error(tmp_path):
 
 
 def test_key_checks_count_exactly_what_pandas_counts(tmp_path):
-    """Keys are compared by their 64-bit hash on DuckDB (outcomes.source.contract.validation._key):
+    """Keys are compared by their 64-bit hash on DuckDB (outcomes.source.contract.key_hashes):
     the counts of repeated keys and orphans are still those counted on the values themselves."""
     def change(tables):
         contacts = tables["MHS201CareContact"]

@@ -12,13 +12,16 @@ data into pandas.
 
 Keys are where the cost is: on the England-scale reference extract (scale 15, 63 million rows)
 counting 32 million distinct care contact keys and joining 18.5 million care activities to them
-took 40 of validation's 57 CPU seconds. On DuckDB keys are therefore compared by their 64-bit hash
-(`_key`): a foreign key is looked up among the parent's key hashes (a semi-join, no distinct keys
-needed), and a primary key repeats only if a hash equals the one before it in hash order
-(`_repeated_keys`: a sort, cheaper than a hash table of 32 million entries); a repeat is then
-counted on the values. Elsewhere the table is left-joined to each parent's distinct keys and the
-key's distinct values are counted in the same query (one round trip per table on a warehouse).
-Validation of the scale-15 extract: 57.7 -> 31.8 CPU s, 3.5 -> 1.3 GB (`benchmarks/scale.py`).
+took 40 of validation's 57 CPU seconds. On DuckDB keys are therefore compared by their 64-bit
+hash, sorted in numpy beside DuckDB's queries (`outcomes.source.contract.key_hashes`): a primary
+key repeats only if a hash equals the one before it in hash order (`_repeated_keys`; a repeat is
+then counted on the values), and each foreign key's hashes are looked up among its parent's, so
+a table's aggregate query is left with its row checks. Elsewhere the table is left-joined to each
+parent's distinct keys and the key's distinct values are counted in the same query (one round
+trip per table on a warehouse). An empty required field is counted as rows less values
+(`_rows_where`), which a parquet file's metadata answers without reading the field.
+Validation of the scale-15 extract: 57.7 -> 31.8 CPU s, 3.5 -> 1.3 GB (`benchmarks/scale.py`);
+then (`open_source`, a quiet machine) 22.6 -> 14.3 CPU s, 12.5 -> 8.7 s.
 
 Written by hand rather than with pandera's Ibis backend: that runs one query per check and
 fetches every failing row to pandas, where an extract of tens of millions of rows needs one scan
@@ -37,7 +40,7 @@ import pandas as pd
 
 from outcomes.source.contract.age_bands import AGE_BAND_PATTERN, CYP_AGES, band_bounds, overlapping_bands, straddles, uncovered_ages
 from outcomes.source.contract.dictionary import DataDictionary, Table
-from outcomes.source.contract.key_hashes import KeyHashes, hash64
+from outcomes.source.contract.key_hashes import KeyHashes
 from outcomes.errors import UserError
 
 #: how many example rows an error message shows
@@ -228,37 +231,26 @@ def check_age_bands(spec: Table, table: ibis.Table, findings: FindingList) -> No
                          n_short, examples, WARNING)
 
 
-def _key(column: ibis.Value) -> ibis.Value:
-    """What keys are compared by: on DuckDB their 64-bit hash (a hash table of 32 million
-    integers is built and probed in a third of the time of one of 32 million strings), elsewhere
-    the value itself. Equal keys have equal hashes, so a repeated key is never missed (a repeated
-    hash is checked again on the values, `check_primary_key`); an orphan whose hash equals one of
-    its parent's key hashes would be (at most orphans x parent keys / 2^64: under 1e-4 even were
-    all 18.5 million care activities of the England-scale extract orphans of its 32 million care
-    contacts; none for an extract without orphans)."""
-    return hash64(column) if _on_duckdb(column) else column
-
-
 def _on_duckdb(expr: ibis.Expr) -> bool:
     return expr.get_backend().name == "duckdb"
 
 
-def _key_metrics(spec: Table, table: ibis.Table) -> dict[str, ibis.Value]:
+def _key_metrics(spec: Table, table: ibis.Table, keys: KeyHashes | None) -> dict[str, ibis.Value]:
     """Aggregates telling whether a one-field primary key may repeat: rows, rows with the key, and
-    (but on DuckDB: `_repeated_keys`) distinct keys; two rows without a key count as a repeat, as a
+    (unless `keys` sorts its hashes: `_repeated_keys`) distinct keys; two rows without a key count as a repeat, as a
     GROUP BY sees them. A key of several fields (small tables: population, ward details) is checked
     by `check_primary_key` alone."""
     if len(spec.primary_key) != 1:
         return {}
     key = table[spec.primary_key[0]]
     metrics = {"key_rows": table.count(), "key_present": key.count()}
-    if not _on_duckdb(table):
+    if keys is None:
         metrics["key_distinct"] = key.nunique()
     return metrics
 
 
 def _repeated_keys(keys: KeyHashes, table: str, key: str) -> int:
-    """On DuckDB, how many rows' key hash (`_key`) equals the one before in hash order
+    """On DuckDB, how many rows' key hash equals the one before in hash order
     (`KeyHashes.repeats`: sorted in numpy). 0 proves the key does not repeat; more is checked on
     the values."""
     return keys.repeats(table, key)
@@ -301,17 +293,18 @@ def _with_parents(spec: Table, table: ibis.Table, parents: dict[str, ibis.Table]
 
 
 def check_table(spec: Table, table: ibis.Table, contract: DataDictionary, end_date: dt.date, findings: FindingList,
-                parents: dict[str, ibis.Table], keys: KeyHashes | None = None) -> dict[int, int]:
+                parents: dict[str, ibis.Table], keys: KeyHashes | None = None) -> dict[int, int | Future]:
     """Every row-wise check of one table, whether its primary key repeats, and its orphan foreign
     keys, counted in a single aggregate query: one scan of the table (and one of each parent's
-    keys). Adds the row-wise and primary-key findings; returns {foreign key index: orphan rows}
-    for `check_foreign_keys`, which reports them after every table's own checks."""
+    keys); with `keys` (DuckDB), the keys' hashes are read a column at a time and compared in
+    numpy. Adds the row-wise and primary-key findings; returns {foreign key index: orphan rows, or
+    a future of them} for `check_foreign_keys`, which reports them after every table's own checks."""
     if keys is not None and len(spec.primary_key) == 1:
         keys.read(spec.name, spec.primary_key[0])  # sorted beside this table's aggregate query
     wide, orphans, counted = _with_parents(spec, table, parents, keys)
     checks = _row_checks(spec, wide, contract, end_date)
     metrics = {f"check_{i}": _rows_where(wide, condition) for i, (_, _, condition, _) in enumerate(checks)}
-    metrics.update(_key_metrics(spec, wide))
+    metrics.update(_key_metrics(spec, wide, keys))
     metrics.update(orphans)
     counts = wide.aggregate(**metrics).to_pandas().iloc[0] if metrics else pd.Series(dtype="int64")
     _add_row_findings(spec, table, contract, end_date, counts, findings)
