@@ -121,7 +121,7 @@ def test_every_measure_is_the_same_whether_shared_or_not(small_reference_dir, mo
     measures = catalogue()
     with_sharing = {name: m.to_pandas(shared_extract) for name, m in measures.items()}
     names = sorted(key[0] for key in shared_extract._outcomes_shared_tables)
-    assert names == ["cyp_referral_spans", "cyp_service_contacts", "ward_stays"]
+    assert names == ["cyp_referral_spans", "cyp_service_contacts", "paired_scores", "ward_stays"]
     for module in ("outcomes.cohort.referrals", "outcomes.cohort.inpatients", "outcomes.measures.delivery"):
         monkeypatch.setattr(f"{module}.shared", lambda extract, name, reads, build, *parameters: build(extract))
     plain = open_source(small_reference_dir)

@@ -7,20 +7,23 @@ the age at referral, 3.9 million referrals at England scale), and the contact me
 crisis and outreach services scan the 28 million care contacts for the same attended contacts
 (`outcomes.measures.delivery`), and every inpatient measure joined the ward stays to the whole
 MHS001MPI for age and residence (`outcomes.cohort.inpatients.ward_stays`: 180,000 stays, 4 million
-people). Rebuilt per measure, that join or scan was most of each measure's cost; shared, a later
-measure reads a small table.
+people), as the paired outcome scores did for both measures that count them
+(`outcomes.measures.delivery.paired_scores`). Rebuilt per measure, that join or scan was most of
+each measure's cost; shared, a later measure reads a small table.
 
 `shared(extract, name, reads, build)` builds `build(extract)` the first time it is asked for on an
 extract object and keeps it on that object. On DuckDB and PostgreSQL the table is materialised once
-as a temporary table of the connection, dropped when no expression reads it any longer; on Spark it
-is a cached DataFrame (Ibis `Table.cache()`), filled by the first query that reads it; elsewhere (a
-bare Ibis memtable, say) the expression is kept as it is.
+as a temporary table of the connection, dropped when no expression reads it any longer; on local
+Spark it is a cached DataFrame (Ibis `Table.cache()`), filled by the first query that reads it;
+elsewhere (Spark Connect, where Ibis cannot always confirm the cache; a bare Ibis memtable) the
+expression is kept as it is, built into each query as before.
 
 What it costs: the first measure that asks runs that table's query as it is built (building is
 otherwise lazy), and the tables hold memory while the extract lives. At England scale (scale 15,
-DuckDB, 2 threads) the three tables take 1.6, 4.3 and 0.6 CPU seconds to build (referral spans:
-3.8 million rows of 3 columns; the services' attended CYP contacts: 1.3 million rows of 10;
-ward stays: 180,000 rows of 19) and 262 MB of DuckDB memory together.
+DuckDB, 2 threads) the four tables take 1.4, 4.3, 0.6 and 0.7 CPU seconds to build (referral
+spans: 3.8 million rows of 3 columns; the services' attended CYP contacts: 1.3 million rows of 10;
+ward stays: 180,000 rows of 19; paired scores: 29,000 rows of 11) and 266 MB of DuckDB memory
+together.
 
 The key is `name`, the parameters given and the Ibis expressions of the tables it `reads`, so an
 extract cut at another date (`extract.until(date)`: a new object whose tables are filtered) or one
@@ -69,11 +72,17 @@ def _materialised(table: ibis.Table, extract: ExtractLike) -> ibis.Table:
     if engine not in MATERIALISED_ON:
         return table
     if engine == "pyspark":
-        return table.cache()
+        return table if _spark_connect(backend) else table.cache()
     name = ibis.util.gen_name("outcomes_shared")
     created = backend.create_table(name, table, temp=True)
     weakref.finalize(created.op(), _drop, backend, name)
     return created
+
+
+def _spark_connect(backend: Any) -> bool:
+    """True for a Spark Connect session (Databricks): Ibis cannot always confirm a DataFrame cached
+    there (`is_cached` stays false for some plans), so its shared tables stay expressions."""
+    return type(getattr(backend, "_session", None)).__module__.startswith("pyspark.sql.connect")
 
 
 def _drop(backend: Any, name: str) -> None:

@@ -324,11 +324,16 @@ def paired_scores(footprint: Sequence[str] | None = None):
     """Source: one row per referral and tool with two or more scores at least MIN_PAIR_DAYS apart
     (first and last), of people aged 0-17 at the first score and resident in the footprint, dated
     `last_date`, with `change` (last - first) and `reliable_improvement` (change of at least the
-    tool's threshold in its better direction)."""
+    tool's threshold in its better direction). Built once per extract and shared by the measures
+    that count them (`outcomes.cohort.shared`: paired outcomes, and reliable improvement over them)."""
     las = tuple(footprint or footprint_las())
 
     def source(extract: ExtractLike) -> ibis.Table:
-        scores = _table(extract, "MHS607CodedScoreAssessment", "paired outcome scores")
+        _table(extract, "MHS607CodedScoreAssessment", "paired outcome scores")
+        return shared(extract, "paired_scores", ("MHS607CodedScoreAssessment", "MHS001MPI"), pairs, las)
+
+    def pairs(extract: ExtractLike) -> ibis.Table:
+        scores = extract.tables["MHS607CodedScoreAssessment"]
         keys = ["UniqServReqID", "Person_ID", "CodedAssToolType"]
         ranked = scores.mutate(
             first_rank=ibis.row_number().over(group_by=keys, order_by=[scores.AssToolCompDate, scores.UniqCodedScoreAssID]),
