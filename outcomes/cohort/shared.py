@@ -13,10 +13,12 @@ each measure's cost; shared, a later measure reads a small table.
 
 `shared(extract, name, reads, build)` builds `build(extract)` the first time it is asked for on an
 extract object and keeps it on that object. On DuckDB and PostgreSQL the table is materialised once
-as a temporary table of the connection, dropped when no expression reads it any longer; on local
-Spark it is a cached DataFrame (Ibis `Table.cache()`), filled by the first query that reads it;
-elsewhere (Spark Connect, where Ibis cannot always confirm the cache; a bare Ibis memtable) the
-expression is kept as it is, built into each query as before.
+as a temporary table of the connection (analysed on PostgreSQL, whose autovacuum never analyses
+one), dropped when no expression reads it any longer; on local Spark it is a cached DataFrame
+(Ibis `Table.cache()`), filled by the first query that reads it; elsewhere (Spark Connect, where
+Ibis cannot always confirm the cache; a bare Ibis memtable) the expression is kept as it is, built
+into each query as before. On local Spark the 32 measures of the scale-1 reference took 45.8 s
+against 57.5 s unshared (wall, one run each, load 3).
 
 What it costs: the first measure that asks runs that table's query as it is built (building is
 otherwise lazy), and the tables hold memory while the extract lives. At England scale (scale 15,
@@ -75,6 +77,8 @@ def _materialised(table: ibis.Table, extract: ExtractLike) -> ibis.Table:
         return table if _spark_connect(backend) else table.cache()
     name = ibis.util.gen_name("outcomes_shared")
     created = backend.create_table(name, table, temp=True)
+    if engine == "postgres":  # autovacuum never analyses a temporary table: give the planner its statistics
+        backend.raw_sql(f'ANALYZE "{name}"').close()
     weakref.finalize(created.op(), _drop, backend, name)
     return created
 
