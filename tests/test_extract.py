@@ -182,6 +182,23 @@ def test_validation_stamp_skips_rechecking_only_identical_content(tmp_path, monk
         open_source(folder)
 
 
+def test_a_report_runs_notebooks_open_the_validated_extract_without_hashing_it(tmp_path, monkeypatch):
+    """A notebook of a report run gets the run's findings (`validated`): no stamp is looked up, so
+    no file is hashed (327 MB at scale 15, 0.25 s a notebook); a first open hashes each file once."""
+    import outcomes.source.folder as folder_module
+    from outcomes.source.folder import open_folder
+
+    folder = write_extract(tmp_path / "x")
+    hashed = []
+    real = folder_module.sha256
+    monkeypatch.setattr(folder_module, "sha256", lambda path: hashed.append(path.name) or real(path))
+    first = open_source(folder)
+    assert sorted(hashed) == sorted(set(hashed)) and hashed  # the stamp's read and write share one hash a file
+    hashed.clear()
+    again = open_folder(folder, validated=first.findings)
+    assert hashed == [] and again.findings is first.findings
+
+
 def test_published_area_statistics_read_suppressed_cells_as_null(tmp_path):
     """The optional area_statistics table as NHS England publishes it: "*" (suppressed at source)
     and an empty cell read as null counts; any other text is still an error naming the field."""

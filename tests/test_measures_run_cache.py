@@ -4,15 +4,21 @@ measures get the folder from the notebook's session, never from the environment.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from filelock import FileLock
 
 from outcomes.measures import catalogue, define_measure, sum_bed_days
 from outcomes.measures.define import Measure
-from outcomes.measures.run_cache import RUN_MEASURES, run_measure_cache
+from outcomes.measures import run_cache
+from outcomes.measures.run_cache import RUN_MEASURES, cached_frame, run_measure_cache
 from outcomes.source import open_source
 
 
@@ -119,3 +125,39 @@ def test_a_notebook_session_gives_its_measures_the_runs_cache(tiny_extract_dir, 
     monkeypatch.delenv(RUN_MEASURES)
     alone = notebook.start("01_bed_days", dict(namespace))  # JupyterLab: no run, nothing cached
     assert alone.measure_cache is None and alone.measures["bed_days"].cache is None
+
+
+def test_a_frame_being_computed_is_waited_for_not_computed_again(tmp_path):
+    """Two notebooks asking for the same frame at once: the second waits for the first's and reads it."""
+    started, computed, frames = threading.Event(), [], []
+
+    def slow():
+        computed.append(threading.current_thread().name)
+        started.set()
+        time.sleep(0.5)
+        return pd.DataFrame({"month": ["2024-01"], "numerator": [len(computed)]})
+
+    first = threading.Thread(target=lambda: frames.append(cached_frame(tmp_path, {"m": 1}, slow)), name="first")
+    first.start()
+    assert started.wait(5)
+    frames.append(cached_frame(tmp_path, {"m": 1}, slow))  # asks while the first is computing
+    first.join()
+    assert computed == ["first"]
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_lock_held_too_long_is_not_waited_for(tmp_path, monkeypatch):
+    """A frame whose lock outlives LOCK_SECONDS is computed anyway: a run never hangs on the cache."""
+    monkeypatch.setattr(run_cache, "LOCK_SECONDS", 0.2)
+    key = {"m": 2}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+    held = FileLock(tmp_path / f".{digest}.lock", thread_local=False)
+    held.acquire()
+    result = []
+    waiter = threading.Thread(target=lambda: result.append(
+        run_cache.cached_frame(tmp_path, key, lambda: pd.DataFrame({"numerator": [7]}))))
+    waiter.start()
+    waiter.join(10)
+    held.release()
+    assert result and result[0]["numerator"].tolist() == [7]

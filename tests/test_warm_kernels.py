@@ -141,6 +141,21 @@ def test_notebooks_start_longest_first_by_the_last_run_and_results_keep_their_or
     history.write_text("not json")
     assert load_seconds(history) == {}
 
+
+def test_a_first_run_starts_the_shipped_notebooks_by_their_typical_times(tmp_path):
+    """With no run recorded, the longest shipped notebook starts first (not tenth, in name order);
+    every shipped notebook has a typical time, and a recorded time overrides it."""
+    from outcomes import resources
+    from outcomes.report.execution.schedule import TYPICAL_SECONDS, expected_seconds, longest_first, record_seconds
+
+    shipped = sorted(p.stem for p in resources.notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(TYPICAL_SECONDS) == shipped
+    history = tmp_path / "cache" / "notebook-seconds.json"
+    order = longest_first(shipped, expected_seconds(history))
+    assert order[0] == "09_spc_dashboard" and order.index("13_delivery_and_balancing") < order.index("00_cohort_profile")
+    record_seconds({"00_cohort_profile": 99.0}, history)
+    assert longest_first(shipped, expected_seconds(history))[0] == "00_cohort_profile"
+
     folder = tmp_path / "notebooks"
     folder.mkdir()
     stamp = "import os, time\nopen(os.path.join(output_dir, 'started'), 'w').write(str(time.time()))"

@@ -1,8 +1,9 @@
 """Who is in: declared cohorts, each an entry event, inclusion rules and an exit.
 
 A `Cohort` is a definition; `cohort.build(extract)` returns a `BuiltCohort` whose `.table` is an
-Ibis expression (nothing runs) and whose `.attrition` is a pandas table of people and rows in,
-excluded and remaining at every rule (one query of counts).
+Ibis expression (nothing runs, but for a table shared by every measure of the extract, built once
+the first time: `outcomes.cohort.shared`) and whose `.attrition` is a pandas table of people and
+rows in, excluded and remaining at every rule (one query of counts).
 
 >>> from outcomes.cohort import cyp_inpatients
 >>> built = cyp_inpatients().build(extract)            # doctest: +SKIP

@@ -2,8 +2,9 @@
 
 In the spirit of OpenSAFELY's ehrQL and OHDSI cohort definitions, a cohort is *declared* (a
 `Cohort` value) and only turned into a query by `Cohort.build(extract)`. Each rule reports its
-attrition: people and rows going in, excluded and remaining. Building materialises nothing; the
-attrition table runs one query of counts when first asked for.
+attrition: people and rows going in, excluded and remaining. Building materialises nothing (but
+a table shared by the measures of an extract is built the first time one asks for it:
+`outcomes.cohort.shared`); the attrition table runs one query of counts when first asked for.
 
 >>> import datetime as dt, ibis, pandas as pd
 >>> from types import SimpleNamespace
@@ -30,8 +31,11 @@ from typing import Any, Callable, Protocol, Sequence
 
 import ibis
 import pandas as pd
+from ibis.expr.operations import relations as _relations
+from ibis.expr.operations.generic import Literal as _Literal
 
-__all__ = ["Cohort", "Entry", "Rule", "Exit", "BuiltCohort", "ExtractLike", "ATTRITION_COLUMNS", "EXTRACT_END", "attach"]
+__all__ = ["Cohort", "Entry", "Rule", "Exit", "BuiltCohort", "ExtractLike", "ATTRITION_COLUMNS", "EXTRACT_END", "attach",
+           "constant_of", "VARIES"]
 
 
 class ExtractLike(Protocol):
@@ -92,9 +96,53 @@ def _date_label(date: dt.date | str) -> str:
     return date if date == EXTRACT_END else (date.isoformat() if isinstance(date, dt.date) else str(date))
 
 
+#: `constant_of`'s answer for a column whose value varies from row to row (or is null)
+VARIES = object()
+
+
+def constant_of(column: ibis.Value) -> Any:
+    """The one non-null value a column holds on every row because its table selected it as a
+    literal (through filters, sorts and unions of such selections), else `VARIES`.
+
+    >>> t = ibis.table({"n": "int64"}, name="t")
+    >>> events = t.select("n", kind=ibis.literal("contact"))
+    >>> constant_of(events.filter(events.n > 1).kind), constant_of(events.n) is VARIES
+    ('contact', True)
+    """
+    node = column.op()
+    while isinstance(node, _relations.Field):
+        relation = node.rel
+        while isinstance(relation, _relations.Simple):
+            relation = relation.parent
+        if isinstance(relation, _relations.Project):
+            node = relation.values[node.name]
+        elif isinstance(relation, _relations.Union):
+            left, right = (constant_of(side.to_expr()[node.name]) for side in (relation.left, relation.right))
+            return left if left is not VARIES and left == right else VARIES
+        else:
+            return VARIES
+    return node.value if isinstance(node, _Literal) and node.value is not None else VARIES
+
+
+def _conjuncts(kept: ibis.Value | tuple) -> tuple[ibis.Value, ...]:
+    """A rule's `keep` result as the predicates that must all hold (a single one, or its tuple)."""
+    return tuple(kept) if isinstance(kept, (tuple, list)) else (kept,)
+
+
+def _every(predicates: tuple[ibis.Value, ...]) -> ibis.Value:
+    """One boolean: every predicate true (null counts as false); true when there are none."""
+    if not predicates:
+        return ibis.literal(True)
+    return functools.reduce(operator.and_, (p.fill_null(False) for p in predicates))
+
+
 @dataclass(frozen=True)
 class Rule:
     """An inclusion rule. Rows are kept where `keep(table, extract)` is true (null counts as false).
+    `keep` may also give a tuple of booleans that must all hold (an empty tuple keeps every row):
+    each becomes its own filter predicate, so an engine (DuckDB, PostgreSQL, Spark) can push one
+    that reads a single side of a join below the join, where one expression around an AND that
+    reads both sides stops it (`all_of`, `only_for` give tuples).
 
     A rule that needs another table (a semi-join, say) gives `restrict(table, extract) -> table`
     instead of `keep`; it must return a subset of the rows with the same columns.
@@ -124,12 +172,15 @@ class Rule:
         """The rows of `table` that pass the rule."""
         if self.restrict is not None:
             return self.restrict(table, extract)
-        return table.filter(self.keep(table, extract).fill_null(False))
+        predicates = _conjuncts(self.keep(table, extract))
+        return table.filter(*[p.fill_null(False) for p in predicates]) if predicates else table
 
-    def _predicate(self) -> Callable[[ibis.Table, ExtractLike], ibis.Value]:
+    def _predicates(self) -> Callable[[ibis.Table, ExtractLike], tuple[ibis.Value, ...]]:
+        """The rule as a function giving the predicates that must all hold."""
         if self.keep is None:
             raise ValueError(f"rule {self.description!r} restricts by another table: it cannot be combined")
-        return self.keep
+        keep = self.keep
+        return lambda t, x: _conjuncts(keep(t, x))
 
     # ------------------------------------------------------------------ rules as data
     @classmethod
@@ -175,23 +226,31 @@ class Rule:
     @classmethod
     def any_of(cls, *rules: "Rule") -> "Rule":
         """At least one of `rules` holds: their descriptions joined by "or"."""
-        predicates = [rule._predicate() for rule in rules]
+        predicates = [rule._predicates() for rule in rules]
         return cls(" or ".join(rule.description for rule in rules),
-                   lambda t, x: functools.reduce(operator.or_, (p(t, x).fill_null(False) for p in predicates)))
+                   lambda t, x: functools.reduce(operator.or_, (_every(p(t, x)) for p in predicates)))
 
     @classmethod
     def all_of(cls, *rules: "Rule") -> "Rule":
-        """Every one of `rules` holds: their descriptions joined by commas."""
-        predicates = [rule._predicate() for rule in rules]
+        """Every one of `rules` holds: their descriptions joined by commas (one predicate each)."""
+        predicates = [rule._predicates() for rule in rules]
         return cls(", ".join(rule.description for rule in rules),
-                   lambda t, x: functools.reduce(operator.and_, (p(t, x).fill_null(False) for p in predicates)))
+                   lambda t, x: tuple(q for p in predicates for q in p(t, x)))
 
     @classmethod
     def only_for(cls, column: str, value: str, label: str, rule: "Rule") -> "Rule":
         """`rule` applies to the rows whose `column` is `value` (`label`); other rows pass:
-        "`label`: `rule`"."""
-        predicate = rule._predicate()
-        return cls(f"{label}: {rule.description}", lambda t, x: (t[column] != value) | predicate(t, x).fill_null(False))
+        "`label`: `rule`". Where the table holds one literal in `column` (`constant_of`: a cohort
+        of one kind of event), the rule reduces to `rule`'s own predicates, or to none."""
+        predicates = rule._predicates()
+
+        def keep(t: ibis.Table, x: ExtractLike) -> ibis.Value | tuple[ibis.Value, ...]:
+            constant = constant_of(t[column])
+            if constant is VARIES:
+                return (t[column] != value) | _every(predicates(t, x))
+            return predicates(t, x) if constant == value else ()
+
+        return cls(f"{label}: {rule.description}", keep)
 
 
 @dataclass(frozen=True)

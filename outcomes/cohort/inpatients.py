@@ -25,6 +25,7 @@ import ibis
 from outcomes.cohort.codes import code_group, footprint_las, network_providers
 from outcomes.cohort.core import Cohort, Entry, Exit, ExtractLike, Rule, attach
 from outcomes.cohort.dates import age_on, days_between
+from outcomes.cohort.shared import shared
 
 __all__ = ["ward_stays", "cyp_inpatients", "picu_episodes", "AGE_AT", "IN_AREA", "OUT_OF_AREA"]
 
@@ -39,9 +40,16 @@ IN_AREA, OUT_OF_AREA = "in_area", "out_of_area"
 def ward_stays(extract: ExtractLike, age_at: str = "ward_stay") -> ibis.Table:
     """Every ward stay with `PersonBirthDate`, `LADistrictAuth`, the spell's
     `StartDateHospProvSpell`, `DischDateHospProvSpell`, `MethAdmMHHospProvSpell`, and
-    `age_at_admission` (whole years on the date `age_at` names)."""
+    `age_at_admission` (whole years on the date `age_at` names). Built once per extract and
+    shared by its inpatient measures (`outcomes.cohort.shared`): each of them joined the ward stays
+    to the whole MHS001MPI again (4 million people at England scale for 180,000 stays)."""
     if age_at not in AGE_AT:
         raise ValueError(f"age_at must be one of {sorted(AGE_AT)}, not {age_at!r}")
+    return shared(extract, "ward_stays", ("MHS502WardStay", "MHS001MPI", "MHS501HospProvSpell"),
+                  lambda x: _ward_stays(x, age_at), age_at)
+
+
+def _ward_stays(extract: ExtractLike, age_at: str) -> ibis.Table:
     stays = extract.tables["MHS502WardStay"]
     people = extract.tables["MHS001MPI"].select("Person_ID", "PersonBirthDate", "LADistrictAuth")
     spells = extract.tables["MHS501HospProvSpell"].select(

@@ -6,7 +6,9 @@ open on a date d when it was received on or before d and not yet discharged
 
 `known_service_users(on=d)` is the declared cohort (one row per person at the exit);
 `of_known_service_users(events, "date_column", extract)` keeps the events (A&E attendances,
-contacts, admissions) of people who were known service users *on the event's own date*.
+contacts, admissions) of people who were known service users *on the event's own date*, against
+`cyp_referral_spans(extract)`: the CYPMHS referrals' intervals, built once per opened extract and
+shared by every measure that asks (`outcomes.cohort.shared`).
 
 >>> cohort = known_service_users(on="2024-03-31")
 >>> [rule.description for rule in cohort.rules]
@@ -21,8 +23,9 @@ import ibis
 
 from outcomes.cohort.core import EXTRACT_END, Cohort, Entry, Exit, ExtractLike, Rule, attach
 from outcomes.cohort.dates import age_on, as_date
+from outcomes.cohort.shared import shared
 
-__all__ = ["referrals_with_age", "cyp_referrals", "known_service_users", "of_known_service_users"]
+__all__ = ["referrals_with_age", "cyp_referrals", "known_service_users", "of_known_service_users", "cyp_referral_spans"]
 
 
 def referrals_with_age(extract: ExtractLike) -> ibis.Table:
@@ -78,10 +81,23 @@ def known_service_users(on: dt.date | str | None = None) -> Cohort:
     )
 
 
+def _spans(extract: ExtractLike) -> ibis.Table:
+    referrals = cyp_referrals().build(extract).table
+    referrals = referrals.filter(referrals.Person_ID.notnull(), referrals.ReferralRequestReceivedDate.notnull())
+    return referrals.select("Person_ID", "ReferralRequestReceivedDate", "ServDischDate")
+
+
+def cyp_referral_spans(extract: ExtractLike) -> ibis.Table:
+    """`Person_ID`, `ReferralRequestReceivedDate`, `ServDischDate` (null: still open) of every CYPMHS
+    referral with a person and a date received: open from the day received to the day before
+    discharge. Shared by the measures of one extract (`outcomes.cohort.shared`)."""
+    return shared(extract, "cyp_referral_spans", ("MHS101Referral", "MHS001MPI"), _spans)
+
+
 def of_known_service_users(events: ibis.Table, date: str, extract: ExtractLike, person: str = "Person_ID") -> ibis.Table:
     """The rows of `events` whose person had an open CYPMHS referral on the row's `date` (a
     semi-join: each event kept once however many referrals were open)."""
-    referrals = cyp_referrals().build(extract).table
+    referrals = cyp_referral_spans(extract)
     return events.semi_join(
         referrals,
         [

@@ -7,7 +7,8 @@ Ibis expression giving a tidy monthly frame
 
 with every month of the period present for every group (counts 0 where nothing happened). With a
 denominator, value = numerator / denominator * `per` (default per 100,000); without, value =
-numerator. Nothing runs until the caller materialises (`measure.to_pandas(extract)`).
+numerator. Nothing runs until the caller materialises (`measure.to_pandas(extract)`), but for the
+tables the measures of one extract share, built by the first that needs them (`outcomes.cohort.shared`).
 
 Numerators (each counts rows of a *source*: a declared cohort or a function extract -> table):
 

@@ -15,7 +15,9 @@ UniqWardCode, CareContTime); an extract without one gets a `MissingData` error n
 * CYP (0-17 on the first day of the stay) on wards that are not CYP wards;
 * occupancy: occupied bed days on the network's CYP wards (or its PICU) over their available bed days;
 * crisis-team contacts (A02-A04) and crisis-line contacts (A19), the latter by hours
-  (in_hours / out_of_hours / time_not_recorded); outreach-team contacts (A08); DBT sessions;
+  (in_hours / out_of_hours / time_not_recorded); outreach-team contacts (A08); DBT sessions (the
+  contact measures of the crisis and outreach services read one shared table of their attended
+  contacts, `service_teams`, built once per extract: one scan of the care contacts, not one each);
 * single point of access (A18): days from referral to the first attended contact;
 * paired outcome scores (first and last of a tool within a referral, >= 14 days apart) and those
   showing reliable improvement (codes/scored_assessment_tool.yaml gives direction and threshold).
@@ -36,12 +38,13 @@ from outcomes.cohort import cyp_inpatients
 from outcomes.cohort.codes import code_group, footprint_las, network_providers
 from outcomes.cohort.core import ExtractLike, attach
 from outcomes.cohort.dates import age_on, as_date, days_between
+from outcomes.cohort.shared import shared
 from outcomes.errors import UserError
 from outcomes.measures.intervals import Period, monthly_intervals
 
 __all__ = ["MissingData", "readmission_index_spells", "restrictive_interventions", "ward_stays_open_at_month_end",
            "cyp_detentions", "cyp_on_adult_wards", "ward_bed_stays", "WardCapacity", "Counted", "team_contacts",
-           "crisis_line_contacts", "dbt_sessions", "spa_first_contacts", "paired_scores", "reliable_change", "OUT_OF_HOURS", "IN_HOURS",
+           "crisis_line_contacts", "dbt_sessions", "service_teams", "spa_first_contacts", "paired_scores", "reliable_change", "OUT_OF_HOURS", "IN_HOURS",
            "TIME_NOT_RECORDED", "MIN_PAIR_DAYS"]
 
 #: values of `hours` on crisis-line contacts
@@ -239,7 +242,26 @@ class WardCapacity:
 
 
 # --- crisis teams, crisis line, single point of access -------------------------------------------
+def service_teams() -> tuple[str, ...]:
+    """The team types of the services the programme added or extended (crisis and outreach): their
+    attended contacts of CYP are read from the care contacts once per extract and shared."""
+    return tuple(sorted({*code_group("service_team_type", "crisis"), *code_group("service_team_type", "outreach")}))
+
+
 def _cyp_contacts(extract: ExtractLike, teams: tuple[str, ...]) -> ibis.Table:
+    """Attended contacts of people aged 0-17 on referrals to `teams`, with the referral's team type
+    and date received and the person's birth date. For teams among `service_teams()`, the rows of
+    one table of their contacts shared by the measures of the extract (`outcomes.cohort.shared`:
+    one scan of the care contacts instead of one per measure)."""
+    services = service_teams()
+    if not set(teams) <= set(services):
+        return _cyp_contacts_on(extract, teams)
+    contacts = shared(extract, "cyp_service_contacts", ("MHS201CareContact", "MHS101Referral", "MHS001MPI"),
+                      lambda x: _cyp_contacts_on(x, services), services)
+    return contacts.filter(contacts.ServTeamTypeRefToMH.isin(teams))
+
+
+def _cyp_contacts_on(extract: ExtractLike, teams: tuple[str, ...]) -> ibis.Table:
     contacts = extract.tables["MHS201CareContact"]
     referrals = extract.tables["MHS101Referral"].select("UniqServReqID", "ServTeamTypeRefToMH", "ReferralRequestReceivedDate")
     people = extract.tables["MHS001MPI"].select("Person_ID", "PersonBirthDate")
@@ -302,11 +324,16 @@ def paired_scores(footprint: Sequence[str] | None = None):
     """Source: one row per referral and tool with two or more scores at least MIN_PAIR_DAYS apart
     (first and last), of people aged 0-17 at the first score and resident in the footprint, dated
     `last_date`, with `change` (last - first) and `reliable_improvement` (change of at least the
-    tool's threshold in its better direction)."""
+    tool's threshold in its better direction). Built once per extract and shared by the measures
+    that count them (`outcomes.cohort.shared`: paired outcomes, and reliable improvement over them)."""
     las = tuple(footprint or footprint_las())
 
     def source(extract: ExtractLike) -> ibis.Table:
-        scores = _table(extract, "MHS607CodedScoreAssessment", "paired outcome scores")
+        _table(extract, "MHS607CodedScoreAssessment", "paired outcome scores")
+        return shared(extract, "paired_scores", ("MHS607CodedScoreAssessment", "MHS001MPI"), pairs, las)
+
+    def pairs(extract: ExtractLike) -> ibis.Table:
+        scores = extract.tables["MHS607CodedScoreAssessment"]
         keys = ["UniqServReqID", "Person_ID", "CodedAssToolType"]
         ranked = scores.mutate(
             first_rank=ibis.row_number().over(group_by=keys, order_by=[scores.AssToolCompDate, scores.UniqCodedScoreAssID]),

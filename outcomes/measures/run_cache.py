@@ -16,9 +16,14 @@ ever read across runs. A notebook's session
   changed during the run never hits.
 
 Frames are kept as parquet, written to a temporary name and renamed into place, so a notebook
-never reads a half-written frame; two notebooks computing the same frame at once both compute
-it and the second rename wins with identical content. Without a folder (outside a run: JupyterLab,
-the CLI, tests) nothing is cached and every call computes.
+never reads a half-written frame. A frame is computed under a lock of its own (`filelock`, a file
+beside it): a notebook wanting a frame another notebook of the run is computing waits for it and
+reads it, instead of computing it again at the same time (the SPC dashboard and the delivery
+notebook ask for most of the catalogue at once; on two cores each computing it doubled the
+measures' cost of the run). A wait longer than `LOCK_SECONDS` (a notebook killed while holding a
+lock frees it, so only a pathologically slow measure waits that long) computes the frame anyway.
+Without a folder (outside a run: JupyterLab, the CLI, tests) nothing is cached and every call
+computes.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from outcomes.workspace import run_temporary
 
@@ -39,6 +45,9 @@ __all__ = ["RUN_MEASURES", "run_measure_cache", "extract_identity", "cached_fram
 
 #: environment variable naming the folder of a report run's measure frames
 RUN_MEASURES = "OUTCOMES_RUN_MEASURES"
+
+#: seconds a notebook waits for another notebook computing the same frame before computing it itself
+LOCK_SECONDS = 600.0
 
 
 @contextmanager
@@ -66,18 +75,41 @@ def extract_identity(extract: Any) -> dict:
 
 def cached_frame(folder: Path | None, key: dict | None, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     """`compute()`'s frame, read from the run's cache `folder` when `key` (JSON-able) was computed
-    before in this run, else computed and stored there. Computes every time without a folder (or
-    one that no longer exists) or for `key` None."""
+    before in this run, else computed and stored there; while another notebook computes the same
+    key, this one waits for its frame. Computes every time without a folder (or one that no longer
+    exists) or for `key` None."""
     if folder is None or key is None or not Path(folder).is_dir():
         return compute()
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
     folder = Path(folder)
     path = folder / f"{digest}.parquet"
-    if path.exists():
-        try:
-            return pd.read_parquet(path)
-        except (OSError, ValueError):  # unreadable: compute it again and replace it
-            pass
+    frame = _stored(path)
+    if frame is not None:
+        return frame
+    lock = FileLock(folder / f".{digest}.lock", timeout=LOCK_SECONDS)
+    try:
+        lock.acquire()
+    except (Timeout, OSError):  # waited too long, or no lock to be had: compute (the cache is an optimisation)
+        return _computed(folder, digest, path, compute)
+    try:
+        frame = _stored(path)  # another notebook computed it while this one waited
+        return frame if frame is not None else _computed(folder, digest, path, compute)
+    finally:
+        lock.release()
+
+
+def _stored(path: Path) -> pd.DataFrame | None:
+    """The frame stored at `path`, or None when there is none (or it cannot be read)."""
+    if not path.exists():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError):  # unreadable: computed again and replaced
+        return None
+
+
+def _computed(folder: Path, digest: str, path: Path, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """`compute()`'s frame, stored at `path` (written to a temporary name, then renamed)."""
     frame = compute()
     partial = folder / f".{digest}.{os.getpid()}.tmp"
     try:

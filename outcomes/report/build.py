@@ -29,7 +29,7 @@ from outcomes.report.manifest import build_manifest, git_state, sha256_file
 from outcomes.report.parameters import Quarter, declared_parameters, default_parameters, load_overrides, parse_quarter
 from outcomes.report.publish import keep_failed, new_build_dir, quarter_lock, remove_stale, swap_in
 from outcomes.report.render import external_references, prepare_rendering, render_notebook
-from outcomes.report.execution.schedule import load_seconds, longest_first, record_seconds
+from outcomes.report.execution.schedule import expected_seconds, longest_first, record_seconds
 from outcomes.report.execution.pool import NotebookPool
 from outcomes.report.execution.runner import KERNEL_NAME, NotebookJob, NotebookRun, Progress, available_cores
 from outcomes.measures.coverage import data_quality
@@ -539,7 +539,7 @@ def build_report(
                 prepare_rendering()  # nbconvert imported while the kernels import what notebooks need
                 with Progress(run.names, stream=stream, tty=tty) as progress:
                     runs = pool.run(job_list, env=kernel_env, progress=progress, after=run.render,
-                                    start_order=longest_first(run.names, load_seconds()))
+                                    start_order=longest_first(run.names, expected_seconds()))
                 record_seconds({r.name: r.seconds for r in runs if r.ok})  # orders the next run
                 kernel = pool.kernel_description + (", one per job, reset between notebooks" if reuse_kernels
                                                     else ", one per notebook")

@@ -58,6 +58,7 @@ class _Stamps:
 
     def __init__(self, files: dict[str, Path], contract: DataDictionary):
         self.files, self.contract = files, contract
+        self._hashes: dict[str, str] = {}  # each file hashed once, for the read and the write (0.25 s at scale 15)
 
     def _path(self, end: dt.date, mapping: ExtractMap) -> Path:
         """The stamp naming this exact content: sha256 of every file, the end date, the extract's
@@ -65,7 +66,9 @@ class _Stamps:
         digest = hashlib.sha256(f"{STAMP_VERSION}:{end.isoformat()}".encode())
         digest.update(repr(mapping).encode())
         for name in sorted(self.files):
-            digest.update(f"{name}:{sha256(self.files[name])}".encode())
+            if name not in self._hashes:
+                self._hashes[name] = sha256(self.files[name])
+            digest.update(f"{name}:{self._hashes[name]}".encode())
         digest.update(self.contract.fingerprint.encode())
         return cache_dir() / "validated" / f"{digest.hexdigest()}.json"
 

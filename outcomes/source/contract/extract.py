@@ -416,7 +416,7 @@ def checked_extract(
                               beyond_data=end_date_beyond_data)
     start, inferred = (mapping.start_date, None) if mapping.start_date is not None else infer_start(typed)
     cache = cache if not findings.errors else None
-    cached = cache.read(end, mapping) if cache is not None else None
+    cached = cache.read(end, mapping) if cache is not None and validated is None else None  # (no hashing to look)
     if validated is not None and not findings.errors:
         findings = validated
     elif cached is not None:
