@@ -14,7 +14,7 @@ Keys are where the cost is: on the England-scale reference extract (scale 15, 63
 counting 32 million distinct care contact keys and joining 18.5 million care activities to them
 took 40 of validation's 57 CPU seconds. On DuckDB keys are therefore compared by their 64-bit
 hash, sorted in numpy beside DuckDB's queries (`outcomes.source.contract.key_hashes`): a primary
-key repeats only if a hash equals the one before it in hash order (`_repeated_keys`; a repeat is
+key repeats only if a hash equals the one before it in hash order (`KeyHashes.repeats`; a repeat is
 then counted on the values), and each foreign key's hashes are looked up among its parent's, so
 a table's aggregate query is left with its row checks. Elsewhere the table is left-joined to each
 parent's distinct keys and the key's distinct values are counted in the same query (one round
@@ -237,7 +237,7 @@ def _on_duckdb(expr: ibis.Expr) -> bool:
 
 def _key_metrics(spec: Table, table: ibis.Table, keys: KeyHashes | None) -> dict[str, ibis.Value]:
     """Aggregates telling whether a one-field primary key may repeat: rows, rows with the key, and
-    (unless `keys` sorts its hashes: `_repeated_keys`) distinct keys; two rows without a key count as a repeat, as a
+    (unless `keys` sorts its hashes: `KeyHashes.repeats`) distinct keys; two rows without a key count as a repeat, as a
     GROUP BY sees them. A key of several fields (small tables: population, ward details) is checked
     by `check_primary_key` alone."""
     if len(spec.primary_key) != 1:
@@ -249,20 +249,13 @@ def _key_metrics(spec: Table, table: ibis.Table, keys: KeyHashes | None) -> dict
     return metrics
 
 
-def _repeated_keys(keys: KeyHashes, table: str, key: str) -> int:
-    """On DuckDB, how many rows' key hash equals the one before in hash order
-    (`KeyHashes.repeats`: sorted in numpy). 0 proves the key does not repeat; more is checked on
-    the values."""
-    return keys.repeats(table, key)
-
-
 def _may_repeat(spec: Table, counts: pd.Series, keys: KeyHashes | None) -> bool:
     rows, present = _count(counts["key_rows"]), _count(counts["key_present"])
     if rows - present > 1:
         return True
     if "key_distinct" in counts:
         return present > _count(counts["key_distinct"])
-    return _repeated_keys(keys, spec.name, spec.primary_key[0]) > 0
+    return keys.repeats(spec.name, spec.primary_key[0]) > 0  # 0 proves no repeat; more is checked on the values
 
 
 def _with_parents(spec: Table, table: ibis.Table, parents: dict[str, ibis.Table], keys: KeyHashes | None
